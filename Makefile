@@ -1,0 +1,54 @@
+# The front door. `make run` and `make test` set up whatever is missing first.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+RASA  := $(VENV)/bin/rasa
+MODEL := models/hsg.tar.gz
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export RASA_TELEMETRY_ENABLED := false
+
+DATA_FILES  := $(shell find data -name '*.yml' 2>/dev/null)
+BUILD_INPUTS := domain.yml clinic.yml $(wildcard responses/*.yml) actions/nlp.py scripts/build.py
+MODEL_INPUTS := config.yml $(DATA_FILES) $(wildcard components/*.py) build/.built
+
+.PHONY: help setup build train run shell test validate bench clean
+help:            ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed  ## create or refresh the virtual environment
+$(VENV)/.installed: requirements.txt scripts/setup.sh
+	@bash scripts/setup.sh
+
+build: build/.built      ## render the domain (answers + clinic settings) and the spaCy pipeline
+build/.built: $(BUILD_INPUTS) | $(VENV)/.installed
+	@echo "==> Building domain and spaCy pipeline"
+	@$(PY) scripts/build.py
+	@touch $@
+
+train: $(MODEL)          ## train the model if data, config or domain changed
+$(MODEL): $(MODEL_INPUTS) | $(VENV)/.installed
+	@echo "==> Training (data, config or domain changed; about 3 minutes)"
+	@start=$$(date +%s); \
+	  $(RASA) train --config config.yml --domain build/domain.yml --data data --out models --fixed-model-name hsg \
+	  && echo $$(( $$(date +%s) - start )) > models/train_seconds
+	@touch $@
+
+run: train               ## start the assistant (Rasa on :5005, actions on :5055)
+	@bash scripts/run.sh
+
+shell: train             ## chat with the assistant in this terminal
+	@bash scripts/run.sh --shell
+
+validate: build          ## check the training data and domain (no warnings allowed)
+	@$(PY) scripts/validate.py
+
+test: train              ## run every test
+	@$(PY) scripts/validate.py
+	@bash scripts/test.sh
+
+bench: train             ## print NLU accuracy, training time, size, memory and latency
+	@$(PY) scripts/bench.py
+
+clean:                   ## remove build output and trained models (keeps .venv)
+	rm -rf build models results

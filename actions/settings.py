@@ -1,0 +1,36 @@
+"""Clinic settings from clinic.yml (no Rasa imports)."""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS_FILE = Path(os.environ.get("HSG_CLINIC_SETTINGS", ROOT / "clinic.yml"))
+
+# Settings whose values may appear in patient-facing text as {placeholder}.
+TEXT_PLACEHOLDERS = ("clinic_name", "clinic_phone", "booking_url", "emergency_number")
+
+
+@lru_cache(maxsize=1)
+def load_settings(path: str = str(SETTINGS_FILE)) -> Dict[str, Any]:
+    """Reads the clinic settings file and checks the keys the code relies on."""
+    with open(path, encoding="utf-8") as handle:
+        settings = yaml.safe_load(handle) or {}
+    missing = [key for key in TEXT_PLACEHOLDERS + ("time_zone", "date_order", "window") if key not in settings]
+    if missing:
+        raise ValueError(f"{path} is missing settings: {', '.join(missing)}")
+    if settings["date_order"] not in ("MDY", "DMY"):
+        raise ValueError(f"{path}: date_order must be MDY or DMY, not {settings['date_order']!r}")
+    return settings
+
+
+def placeholders(settings: Dict[str, Any]) -> Dict[str, str]:
+    """The values that fill {clinic_phone}, {last_cycle_day} and friends in the answers."""
+    values = {key: str(settings[key]) for key in TEXT_PLACEHOLDERS}
+    values.update({key: str(value) for key, value in settings["window"].items()})
+    values["device_check_months"] = str(settings.get("device_check_months", 3))
+    return values
