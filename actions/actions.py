@@ -1,0 +1,152 @@
+"""Rasa SDK actions: thin wrappers that read slots, call actions/flow.py and
+dispatch responses by name. No patient-facing words live here."""
+from __future__ import annotations
+
+import logging
+import os
+from datetime import date
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import flow
+from actions.settings import load_settings
+from actions.window import today_in
+
+logger = logging.getLogger(__name__)
+
+
+def _today() -> date:
+    """Today in the clinic's time zone; HSG_TODAY=YYYY-MM-DD freezes it (used by tests)."""
+    frozen = os.environ.get("HSG_TODAY")
+    return date.fromisoformat(frozen) if frozen else today_in(load_settings()["time_zone"])
+
+
+def _send(dispatcher: CollectingDispatcher, turn: flow.Turn) -> None:
+    for item in turn.say:
+        dispatcher.utter_message(response=item.response, **item.values)
+
+
+def _slot_events(updates: Dict[Text, Any]) -> List[EventType]:
+    return [SlotSet(name, value) for name, value in updates.items()]
+
+
+def _intent(tracker: Tracker) -> Optional[Text]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def _text(tracker: Tracker) -> Text:
+    text = tracker.latest_message.get("text") or ""
+    return "" if text.startswith("/") else text  # button payloads carry no dates
+
+
+def _wants_dates(tracker: Tracker) -> bool:
+    return any(e.get("entity") == "want_dates" for e in tracker.latest_message.get("entities") or [])
+
+
+def _has_dates(tracker: Tracker) -> bool:
+    return bool(flow.extract_dates(_text(tracker), _today(), load_settings()["date_order"]))
+
+
+class ActionTimingRoute(Action):
+    """A timing question: the general answer, or the personal window when dates are given."""
+
+    def name(self) -> Text:
+        return "action_timing_route"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if _wants_dates(tracker) or _has_dates(tracker):
+            return _slot_events({name: None for name in flow.TIMING_SLOTS}) + [SlotSet("dates_route", "timing")]
+        dispatcher.utter_message(response="utter_timing")
+        return [SlotSet("dates_route", "none")]
+
+
+class ActionDeviceRoute(Action):
+    """A device question: the general answer, or the test date when a placement date is given."""
+
+    def name(self) -> Text:
+        return "action_device_route"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if _wants_dates(tracker) or _has_dates(tracker):
+            return _slot_events({name: None for name in flow.DEVICE_SLOTS}) + [SlotSet("dates_route", "device")]
+        dispatcher.utter_message(response="utter_device_confirmation")
+        return [SlotSet("dates_route", "none")]
+
+
+class ActionInformRoute(Action):
+    """A date or a correction outside a form: continue the date conversation it belongs to."""
+
+    def name(self) -> Text:
+        return "action_inform_route"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        last = tracker.get_slot("last_date_slot")
+        if _has_dates(tracker) and last in ("period_start", "bleeding_end"):
+            return [SlotSet("dates_route", "timing")]
+        if _has_dates(tracker) and last == "device_placed":
+            return [SlotSet("dates_route", "device")]
+        if _has_dates(tracker):
+            dispatcher.utter_message(response="utter_which_dates")
+        else:
+            dispatcher.utter_message(response="utter_anything_else")
+        return [SlotSet("dates_route", "none")]
+
+
+class _DateFormRun:
+    """Shared run() of both form validators: one pass over the message for every slot."""
+
+    turn_function = staticmethod(flow.timing_turn)
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        turn = self.turn_function(_text(tracker), _intent(tracker), dict(tracker.slots),
+                                  tracker.get_slot("requested_slot"), _today(), load_settings())
+        if not turn.handled:
+            return []  # nothing for this form: Rasa rejects it and the interruption rules answer
+        _send(dispatcher, turn)
+        return _slot_events(turn.slots) + [SlotSet("requested_slot", turn.requested_slot)]
+
+
+class ValidateTimingForm(_DateFormRun, FormValidationAction):
+    """Reads period and bleeding dates for the timing form."""
+
+    turn_function = staticmethod(flow.timing_turn)
+
+    def name(self) -> Text:
+        return "validate_timing_form"
+
+
+class ValidateDeviceForm(_DateFormRun, FormValidationAction):
+    """Reads the placement date for the device form."""
+
+    turn_function = staticmethod(flow.device_turn)
+
+    def name(self) -> Text:
+        return "validate_device_form"
+
+
+class ActionTimingWindow(Action):
+    """Works out the personal window and tells it with its reminders."""
+
+    def name(self) -> Text:
+        return "action_timing_window"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        turn = flow.timing_result(dict(tracker.slots), _today(), load_settings())
+        _send(dispatcher, turn)
+        return _slot_events(turn.slots)
+
+
+class ActionDeviceCheck(Action):
+    """Works out the confirmation-test date after Essure or Adiana."""
+
+    def name(self) -> Text:
+        return "action_device_check"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        turn = flow.device_result(dict(tracker.slots), _today(), load_settings())
+        _send(dispatcher, turn)
+        return _slot_events(turn.slots)

@@ -1,0 +1,240 @@
+"""Turn logic of the two date conversations, as plain functions (no Rasa imports).
+
+Each function takes what the patient said plus the current slots and returns the
+slot updates and the responses to send (by response name, never literal text), so
+the Rasa actions in actions.py stay thin and this logic is tested directly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Dict, List, Optional
+
+from actions.dates import detect_flags, extract_dates
+from actions.window import WindowPolicy, compute_window, device_check_date
+
+TIMING_SLOTS = ("period_start", "bleeding_end", "bleeding_end_unknown", "still_bleeding",
+                "period_expected", "no_periods", "cycle_length", "hsg_window_start", "hsg_window_end")
+DEVICE_SLOTS = ("device_placed", "device_check_date")
+# Intents with which a patient is answering the form's question; with these, a
+# message without a usable date gets a helpful re-ask instead of being treated as
+# an interruption (which Rasa hands to the interruption rules).
+ANSWERING_INTENTS = {"inform", "affirm", "nlu_fallback", "timing", "device_confirmation"}
+# Which response explains each kind of unusable date (see actions/dates.py).
+PROBLEM_RESPONSES = {
+    "impossible": "utter_date_problem_impossible",
+    "unreadable": "utter_date_problem_unreadable",
+    "too_old": "utter_date_problem_too_old",
+    "too_far": "utter_date_problem_too_far",
+    "future": "utter_date_problem_future",
+}
+# The first year Essure or Adiana could have been placed (Essure was approved in 2002).
+FIRST_DEVICE_YEAR = 2002
+
+
+@dataclass
+class Say:
+    """One response to send: its name in responses/*.yml and the values it shows."""
+
+    response: str
+    values: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Turn:
+    """What one patient message changes: slot updates, responses, and the next question."""
+
+    slots: Dict[str, Any] = field(default_factory=dict)
+    say: List[Say] = field(default_factory=list)
+    handled: bool = False
+    requested_slot: Optional[str] = None
+
+
+def long_date(value: date, today: date) -> str:
+    """'Monday, December 1', with the year only when it is not this year."""
+    text = f"{value:%A}, {value:%B} {value.day}"
+    return text if value.year == today.year else f"{text}, {value.year}"
+
+
+def parse_iso(value: Any) -> Optional[date]:
+    """A slot's ISO date, or None."""
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def timing_required(slots: Dict[str, Any], policy: WindowPolicy, today: date) -> List[str]:
+    """The slots the timing form still needs, given what is known so far."""
+    if slots.get("no_periods"):
+        return []
+    required = ["period_start"]
+    start = parse_iso(slots.get("period_start"))
+    long_ago = start is not None and (today - start).days > policy.max_days_since_period
+    if not (slots.get("period_expected") or slots.get("bleeding_end_unknown") or long_ago):
+        required.append("bleeding_end")
+    return required
+
+
+def _next_missing(required: List[str], slots: Dict[str, Any]) -> Optional[str]:
+    return next((name for name in required if slots.get(name) is None), None)
+
+
+def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], requested: Optional[str],
+                today: date, settings: Dict[str, Any]) -> Turn:
+    """Reads dates and bleeding answers from one message of the timing conversation."""
+    policy = WindowPolicy.from_settings(settings)
+    turn = Turn()
+    current = dict(slots)
+    flags = detect_flags(text)
+    # A date with no word around it belongs to the question being asked, or, in a
+    # correction ("no, it was the 12th"), to the date read back last.
+    default_role = requested if requested in ("period_start", "bleeding_end") else "period_start"
+    if flags.get("correction") and current.get("last_date_slot") in ("period_start", "bleeding_end"):
+        default_role = current["last_date_slot"]
+    mentions = extract_dates(text, today, settings["date_order"], default_role=default_role,
+                             known_period_start=parse_iso(current.get("period_start")))
+
+    if flags.get("cycle_length"):
+        turn.slots["cycle_length"] = float(flags["cycle_length"])
+    if flags.get("no_periods"):
+        turn.slots["no_periods"] = True
+        turn.handled = True
+
+    for mention in mentions:
+        role = mention.role
+        if role == "device_placed":
+            continue
+        slot = "bleeding_end" if role == "bleeding_end" else "period_start"
+        turn.handled = True
+        if mention.problem:
+            turn.slots[slot] = None
+            turn.say.append(Say(PROBLEM_RESPONSES[mention.problem], {"date_text": mention.text}))
+            continue
+        value = mention.value
+        if slot == "period_start":
+            is_new = value.isoformat() != current.get("period_start")
+            turn.slots["period_start"] = value.isoformat()
+            turn.slots["period_expected"] = role == "expected_period"
+            if is_new and not any(m.role == "bleeding_end" for m in mentions):
+                # A different cycle: what was said about the old one no longer applies.
+                turn.slots.update(bleeding_end=None, bleeding_end_unknown=None, still_bleeding=None, no_periods=None)
+            if role == "expected_period":
+                turn.slots["bleeding_end_unknown"] = True
+            turn.say.append(Say("utter_readback_expected_period" if role == "expected_period"
+                                else "utter_readback_period_start", {"date_text": long_date(value, today)}))
+        else:
+            start = parse_iso(turn.slots.get("period_start", current.get("period_start")))
+            if start and value < start:
+                turn.slots["bleeding_end"] = None
+                turn.say.append(Say("utter_date_problem_end_before_start", {"date_text": long_date(value, today)}))
+                continue
+            if value > today:
+                turn.slots["bleeding_end"] = None
+                turn.say.append(Say("utter_date_problem_future", {"date_text": mention.text}))
+                continue
+            turn.slots.update(bleeding_end=value.isoformat(), bleeding_end_unknown=None, still_bleeding=None)
+            turn.say.append(Say("utter_readback_bleeding_end", {"date_text": long_date(value, today)}))
+        turn.slots["last_date_slot"] = slot
+        current.update(turn.slots)
+
+    gave_end = "bleeding_end" in turn.slots and turn.slots["bleeding_end"] is not None
+    if not gave_end and flags.get("still_bleeding"):
+        turn.slots.update(bleeding_end=None, bleeding_end_unknown=True, still_bleeding=True)
+        turn.say.append(Say("utter_readback_still_bleeding"))
+        turn.handled = True
+    elif not gave_end and flags.get("unsure") and requested == "bleeding_end":
+        turn.slots.update(bleeding_end=None, bleeding_end_unknown=True)
+        turn.say.append(Say("utter_readback_end_unknown"))
+        turn.handled = True
+    elif not turn.handled and intent in ANSWERING_INTENTS and requested:
+        turn.slots[requested] = None
+        turn.say.append(Say("utter_need_rough_date" if flags.get("unsure") else "utter_no_date_found"))
+        turn.handled = True
+
+    current.update(turn.slots)
+    turn.requested_slot = _next_missing(timing_required(current, policy, today), current)
+    return turn
+
+
+def device_turn(text: str, intent: Optional[str], slots: Dict[str, Any], requested: Optional[str],
+                today: date, settings: Dict[str, Any]) -> Turn:
+    """Reads the placement date from one message of the device conversation."""
+    turn = Turn()
+    for mention in extract_dates(text, today, settings["date_order"], default_role="device_placed"):
+        if mention.role in ("bleeding_end", "expected_period"):
+            continue
+        turn.handled = True
+        problem = mention.problem
+        value = mention.value
+        if problem == "too_old" and value is not None and value.year >= FIRST_DEVICE_YEAR:
+            problem = None  # devices placed years ago are real: Essure was sold until 2018
+        if problem is None and value is not None and value > today:
+            problem = "future"
+        if problem or value is None:
+            turn.slots["device_placed"] = None
+            turn.say.append(Say(PROBLEM_RESPONSES[problem or "unreadable"], {"date_text": mention.text}))
+            continue
+        turn.slots["device_placed"] = value.isoformat()
+        turn.slots["last_date_slot"] = "device_placed"
+        turn.say.append(Say("utter_readback_device_placed", {"date_text": long_date(value, today)}))
+        break
+    if not turn.handled and intent in ANSWERING_INTENTS and requested:
+        turn.slots["device_placed"] = None
+        turn.say.append(Say("utter_no_date_found"))
+        turn.handled = True
+    current = {**slots, **turn.slots}
+    turn.requested_slot = None if current.get("device_placed") else "device_placed"
+    return turn
+
+
+def timing_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any]) -> Turn:
+    """The window reply once the form has what it needs; sets the window slots."""
+    policy = WindowPolicy.from_settings(settings)
+    turn = Turn(handled=True)
+    if slots.get("no_periods"):
+        turn.slots.update(hsg_window_start=None, hsg_window_end=None)
+        turn.say.append(Say("utter_window_pregnancy_test"))
+        return turn
+    start = parse_iso(slots.get("period_start"))
+    end = parse_iso(slots.get("bleeding_end"))
+    length = slots.get("cycle_length")
+    result = compute_window(start, end, today, policy, cycle_length=int(length) if length else None,
+                            expected=bool(slots.get("period_expected")),
+                            still_bleeding=bool(slots.get("still_bleeding")))
+    if result.status in ("ok", "next_cycle_estimate"):
+        turn.slots.update(hsg_window_start=result.start.isoformat(), hsg_window_end=result.end.isoformat())
+        values = {"start_text": long_date(result.start, today), "end_text": long_date(result.end, today),
+                  "start_day": result.start_day, "end_day": result.end_day,
+                  "cycle_start_text": long_date(result.cycle_start, today)}
+        if result.status == "next_cycle_estimate":
+            name = "utter_window_estimate"
+        elif result.start == result.end:
+            name = "utter_window_one_day"
+        else:
+            name = "utter_window"
+        turn.say.append(Say(name, values))
+        turn.say.append(Say("utter_window_reminders"))
+        return turn
+    turn.slots.update(hsg_window_start=None, hsg_window_end=None)
+    turn.say.append(Say({"bleeding_past_window": "utter_window_bleeding_too_long",
+                         "pregnancy_test": "utter_window_pregnancy_test"}.get(result.status,
+                                                                              "utter_date_problem_end_before_start"),
+                        {"date_text": long_date(end, today) if end else ""}))
+    return turn
+
+
+def device_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any]) -> Turn:
+    """The confirmation-test date reply; sets device_check_date."""
+    policy = WindowPolicy.from_settings(settings)
+    placed = parse_iso(slots.get("device_placed"))
+    turn = Turn(handled=True)
+    if placed is None:
+        turn.say.append(Say("utter_no_date_found"))
+        return turn
+    check = device_check_date(placed, policy)
+    turn.slots["device_check_date"] = check.isoformat()
+    values = {"check_text": long_date(check, today), "placed_text": long_date(placed, today),
+              "months": policy.device_check_months}
+    turn.say.append(Say("utter_device_check_due" if check >= today else "utter_device_check_passed", values))
+    return turn

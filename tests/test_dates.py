@@ -1,0 +1,444 @@
+"""Tests for actions/nlp.py and actions/dates.py (today is always passed in)."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+import pytest
+import spacy
+
+from actions.dates import DateMention, ParsedDate, detect_flags, extract_dates, parse_date
+from actions.nlp import build_nlp, get_nlp, save_model
+
+ROOT = Path(__file__).resolve().parents[1]
+D = date
+TODAY = D(2026, 11, 20)  # a Friday
+EARLY_JAN = D(2027, 1, 5)  # a Tuesday
+LEAP_MARCH = D(2028, 3, 10)
+PLAIN_MARCH = D(2027, 3, 10)
+
+
+# ---------------------------------------------------------------- parse_date
+
+@pytest.mark.parametrize(
+    "text, today, expect, order, value, problem",
+    [
+        # month names, abbreviations, ordinals, optional "of", optional year
+        ("November 3", TODAY, "past", "MDY", D(2026, 11, 3), None),
+        ("Nov 3rd", TODAY, "past", "MDY", D(2026, 11, 3), None),
+        ("Nov. 3", TODAY, "past", "MDY", D(2026, 11, 3), None),
+        ("nov 3", TODAY, "past", "MDY", D(2026, 11, 3), None),  # lower-cased by the pipeline
+        ("3 Nov", TODAY, "past", "MDY", D(2026, 11, 3), None),
+        ("3rd of November", TODAY, "past", "MDY", D(2026, 11, 3), None),
+        ("the 3rd of November 2026", TODAY, "past", "MDY", D(2026, 11, 3), None),
+        ("November 3rd, 2026", TODAY, "past", "MDY", D(2026, 11, 3), None),
+        ("November 3rd of 2026", TODAY, "past", "MDY", D(2026, 11, 3), None),
+        ("november the 3rd", TODAY, "past", "MDY", D(2026, 11, 3), None),
+        ("the third of november", TODAY, "past", "MDY", D(2026, 11, 3), None),  # ordinal word
+        ("October twenty-first", TODAY, "past", "MDY", D(2026, 10, 21), None),  # compound ordinal word
+        ("Tuesday, November 3", TODAY, "past", "MDY", D(2026, 11, 3), None),  # leading weekday ignored
+        ("Sept 3", TODAY, "past", "MDY", D(2026, 9, 3), None),
+        ("on Nov 3", TODAY, "past", "MDY", D(2026, 11, 3), None),  # leading "on"
+        ("Nov 3.", TODAY, "past", "MDY", D(2026, 11, 3), None),  # trailing punctuation
+        # numeric forms and date order
+        ("11/3", TODAY, "past", "MDY", D(2026, 11, 3), None),
+        ("11/3/2026", TODAY, "past", "MDY", D(2026, 11, 3), None),
+        ("11/3/26", TODAY, "past", "MDY", D(2026, 11, 3), None),  # 2-digit year
+        ("11-3-2026", TODAY, "past", "MDY", D(2026, 11, 3), None),
+        ("2026-11-03", TODAY, "past", "MDY", D(2026, 11, 3), None),  # ISO ignores date order
+        ("2026-11-03", TODAY, "past", "DMY", D(2026, 11, 3), None),
+        ("3/11", TODAY, "past", "DMY", D(2026, 11, 3), None),  # DMY clinic
+        ("3/11/2026", TODAY, "past", "DMY", D(2026, 11, 3), None),
+        ("3.11.2026", TODAY, "past", "DMY", D(2026, 11, 3), None),
+        ("11/3", TODAY, "past", "DMY", D(2026, 3, 11), None),  # 11 March in a DMY clinic
+        # a bare day of the month: most recent for past, next for future
+        ("the 12th", TODAY, "past", "MDY", D(2026, 11, 12), None),
+        ("the 12th", TODAY, "future", "MDY", D(2026, 12, 12), None),
+        ("the 20th", TODAY, "past", "MDY", D(2026, 11, 20), None),  # today itself
+        ("the 21st", TODAY, "past", "MDY", D(2026, 10, 21), None),  # tomorrow's day -> last month
+        ("the 31st", TODAY, "past", "MDY", D(2026, 10, 31), None),  # November has no 31st
+        ("the 30th", D(2026, 3, 5), "past", "MDY", D(2026, 1, 30), None),  # skips February
+        ("12", TODAY, "past", "MDY", D(2026, 11, 12), None),  # bare number
+        ("the first", TODAY, "past", "MDY", D(2026, 11, 1), None),
+        # relative expressions
+        ("today", TODAY, "past", "MDY", TODAY, None),
+        ("this morning", TODAY, "past", "MDY", TODAY, None),
+        ("yesterday", TODAY, "past", "MDY", D(2026, 11, 19), None),
+        ("last night", TODAY, "past", "MDY", D(2026, 11, 19), None),
+        ("the day before yesterday", TODAY, "past", "MDY", D(2026, 11, 18), None),
+        ("3 days ago", TODAY, "past", "MDY", D(2026, 11, 17), None),
+        ("three days ago", TODAY, "past", "MDY", D(2026, 11, 17), None),
+        ("a couple of days ago", TODAY, "past", "MDY", D(2026, 11, 18), None),
+        ("a week ago", TODAY, "past", "MDY", D(2026, 11, 13), None),
+        ("2 weeks ago", TODAY, "past", "MDY", D(2026, 11, 6), None),
+        ("two weeks ago", TODAY, "past", "MDY", D(2026, 11, 6), None),
+        ("a month ago", TODAY, "past", "MDY", D(2026, 10, 20), None),
+        ("last Monday", TODAY, "past", "MDY", D(2026, 11, 16), None),
+        ("on Monday", TODAY, "past", "MDY", D(2026, 11, 16), None),
+        ("this past monday", TODAY, "past", "MDY", D(2026, 11, 16), None),
+        ("Friday", TODAY, "past", "MDY", D(2026, 11, 13), None),  # said on a Friday: a week ago
+        ("monday", TODAY, "future", "MDY", D(2026, 11, 23), None),
+        ("next Monday", TODAY, "future", "MDY", D(2026, 11, 23), None),
+        ("tomorrow", TODAY, "future", "MDY", D(2026, 11, 21), None),
+        ("in 2 weeks", TODAY, "future", "MDY", D(2026, 12, 4), None),
+        ("in five days", TODAY, "future", "MDY", D(2026, 11, 25), None),
+        # expected period dates without a year: the next one
+        ("Dec 1", TODAY, "future", "MDY", D(2026, 12, 1), None),
+        ("Nov 20", TODAY, "future", "MDY", TODAY, None),  # today counts
+        ("Nov 20", TODAY, "past", "MDY", TODAY, None),
+        ("Jan 19 2027", TODAY, "future", "MDY", D(2027, 1, 19), None),  # 60 days ahead: allowed
+        # early January: a December date without a year is last year's
+        ("Dec 28", EARLY_JAN, "past", "MDY", D(2026, 12, 28), None),
+        ("12/28", EARLY_JAN, "past", "MDY", D(2026, 12, 28), None),
+        ("the 28th", EARLY_JAN, "past", "MDY", D(2026, 12, 28), None),
+        ("Jan 2", EARLY_JAN, "past", "MDY", D(2027, 1, 2), None),
+        ("Jan 20", D(2026, 12, 28), "future", "MDY", D(2027, 1, 20), None),  # next year for a future date
+        ("the 3rd", D(2026, 12, 28), "future", "MDY", D(2027, 1, 3), None),
+        # leap years
+        ("2/29/2028", LEAP_MARCH, "past", "MDY", D(2028, 2, 29), None),
+        ("Feb 29", LEAP_MARCH, "past", "MDY", D(2028, 2, 29), None),
+        ("29 February 2028", LEAP_MARCH, "past", "MDY", D(2028, 2, 29), None),
+        ("Feb 29, 2027", PLAIN_MARCH, "past", "MDY", None, "impossible"),
+        ("2/29/2027", PLAIN_MARCH, "past", "MDY", None, "impossible"),
+        ("Feb 29", PLAIN_MARCH, "past", "MDY", None, "impossible"),  # no Feb 29 in the past year
+        # impossible dates
+        ("February 30", TODAY, "past", "MDY", None, "impossible"),
+        ("Feb 30th", TODAY, "past", "MDY", None, "impossible"),
+        ("30 Feb 2026", TODAY, "past", "MDY", None, "impossible"),
+        ("Nov 31", TODAY, "past", "MDY", None, "impossible"),
+        ("99/99/9999", TODAY, "past", "MDY", None, "impossible"),
+        ("13/45", TODAY, "past", "MDY", None, "impossible"),  # dateparser alone reads 1945-11-13
+        ("13/45", TODAY, "past", "DMY", None, "impossible"),
+        ("13/3", TODAY, "past", "MDY", None, "impossible"),  # no month 13 in a US clinic
+        ("0/12", TODAY, "past", "MDY", None, "impossible"),
+        ("2026-13-01", TODAY, "past", "MDY", None, "impossible"),
+        ("the 32nd", TODAY, "past", "MDY", None, "impossible"),
+        # too old: more than a year before today
+        ("May 1 1990", TODAY, "past", "MDY", D(1990, 5, 1), "too_old"),
+        ("1990-05-01", TODAY, "past", "MDY", D(1990, 5, 1), "too_old"),
+        ("11/19/2025", TODAY, "past", "MDY", D(2025, 11, 19), "too_old"),  # a year and a day
+        ("11/20/2025", TODAY, "past", "MDY", D(2025, 11, 20), None),  # exactly a year: allowed
+        ("1990-05-01", TODAY, "future", "MDY", D(1990, 5, 1), "too_old"),
+        # too far: future date for a past event, expected period more than 60 days ahead
+        ("tomorrow", TODAY, "past", "MDY", D(2026, 11, 21), "too_far"),
+        ("11/25/2026", TODAY, "past", "MDY", D(2026, 11, 25), "too_far"),
+        ("next Monday", TODAY, "past", "MDY", D(2026, 11, 23), "too_far"),
+        ("11/3/2027", TODAY, "future", "MDY", D(2027, 11, 3), "too_far"),  # a year away
+        ("Nov 3", TODAY, "future", "MDY", D(2027, 11, 3), "too_far"),  # next Nov 3 is a year away
+        ("Jan 20 2027", TODAY, "future", "MDY", D(2027, 1, 20), "too_far"),  # 61 days
+        ("in 3 months", TODAY, "future", "MDY", D(2027, 2, 20), "too_far"),
+        # unreadable
+        ("gibberish", TODAY, "past", "MDY", None, "unreadable"),
+        ("", TODAY, "past", "MDY", None, "unreadable"),
+        ("asdf 12", TODAY, "past", "MDY", None, "unreadable"),
+        ("november", TODAY, "past", "MDY", None, "unreadable"),  # no day (dateparser would invent one)
+        ("early november", TODAY, "past", "MDY", None, "unreadable"),
+        ("3 days", TODAY, "past", "MDY", None, "unreadable"),  # a duration, not a date
+        ("a few days ago", TODAY, "past", "MDY", None, "unreadable"),  # vague
+    ],
+)
+def test_parse_date(
+    text: str, today: date, expect: str, order: str, value: Optional[date], problem: Optional[str]
+) -> None:
+    """Each phrasing gives the right date or problem code."""
+    assert parse_date(text, today, expect=expect, date_order=order) == ParsedDate(text, value, problem)  # type: ignore[arg-type]
+
+
+def test_parse_date_not_before_anchor() -> None:
+    """A stop date without a month is counted from the period start, not from today."""
+    assert parse_date("the 8th", D(2026, 12, 10), not_before=D(2026, 11, 3)).value == D(2026, 11, 8)
+    assert parse_date("Jan 2", EARLY_JAN, not_before=D(2026, 12, 28)).value == D(2027, 1, 2)
+
+
+@pytest.mark.parametrize("kwargs", [{"expect": "soon"}, {"date_order": "YMD"}])
+def test_parse_date_rejects_bad_options(kwargs: dict) -> None:
+    """Unknown options are programming errors."""
+    with pytest.raises(ValueError):
+        parse_date("Nov 3", TODAY, **kwargs)
+
+
+# ---------------------------------------------------------------- extract_dates
+
+Expected = List[Tuple[str, Optional[date], Optional[str]]]
+
+
+@pytest.mark.parametrize(
+    "text, today, expected",
+    [
+        # the example from the issue
+        ("my period started Nov 3 and stopped on the 8th", TODAY,
+         [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)]),
+        # same, lower-cased as Rasa passes it
+        ("my period started november 3rd and stopped on the 8th.", TODAY,
+         [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)]),
+        # a lone date defaults to the period start
+        ("Nov 3", TODAY, [("period_start", D(2026, 11, 3), None)]),
+        ("the 12th", TODAY, [("period_start", D(2026, 11, 12), None)]),
+        ("no, it was the 12th", TODAY, [("period_start", D(2026, 11, 12), None)]),  # correction
+        ("last Monday", TODAY, [("period_start", D(2026, 11, 16), None)]),
+        # period start wordings
+        ("it began on 11/3", TODAY, [("period_start", D(2026, 11, 3), None)]),
+        ("my LMP was 11/3", TODAY, [("period_start", D(2026, 11, 3), None)]),
+        ("the first day of my last period was Oct 30", TODAY, [("period_start", D(2026, 10, 30), None)]),
+        ("my period was 3 days ago", TODAY, [("period_start", D(2026, 11, 17), None)]),
+        ("it started, I think, on Nov 3", TODAY, [("period_start", D(2026, 11, 3), None)]),
+        ("Nov 3 is when it started", TODAY, [("period_start", D(2026, 11, 3), None)]),
+        # bleeding end wordings
+        ("bleeding stopped Nov 8", TODAY, [("bleeding_end", D(2026, 11, 8), None)]),
+        ("it ended yesterday", TODAY, [("bleeding_end", D(2026, 11, 19), None)]),
+        ("I finished on the 9th", TODAY, [("bleeding_end", D(2026, 11, 9), None)]),
+        ("the last day of my period was Nov 8", TODAY, [("bleeding_end", D(2026, 11, 8), None)]),
+        ("I was done bleeding on Monday", TODAY, [("bleeding_end", D(2026, 11, 16), None)]),
+        # two dates in either order, ranges
+        ("Nov 3 is when it started and Nov 8 is when it stopped", TODAY,
+         [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)]),
+        ("it began last monday and ended yesterday", TODAY,
+         [("period_start", D(2026, 11, 16), None), ("bleeding_end", D(2026, 11, 19), None)]),
+        ("bleeding stopped on the 8th, it started on the 3rd", TODAY,
+         [("bleeding_end", D(2026, 11, 8), None), ("period_start", D(2026, 11, 3), None)]),
+        ("Nov 3 to Nov 8", TODAY, [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)]),
+        ("my period was from the 3rd through the 8th", TODAY,
+         [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)]),
+        # stop date without a month follows the start date (today is in December)
+        ("it started Nov 3 and stopped on the 8th", D(2026, 12, 10),
+         [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)]),
+        ("it started Nov 28 and stopped on the 2nd", D(2026, 12, 10),
+         [("period_start", D(2026, 11, 28), None), ("bleeding_end", D(2026, 12, 2), None)]),
+        # year boundary: December period told in early January
+        ("my period started Dec 28 and stopped Jan 2", EARLY_JAN,
+         [("period_start", D(2026, 12, 28), None), ("bleeding_end", D(2027, 1, 2), None)]),
+        # expected period (parsed as a future date)
+        ("my next period is due Dec 1", TODAY, [("expected_period", D(2026, 12, 1), None)]),
+        ("my next period should start on Dec 1st", TODAY, [("expected_period", D(2026, 12, 1), None)]),
+        ("I'm expecting it on the 5th", TODAY, [("expected_period", D(2026, 12, 5), None)]),
+        ("it will probably start on Monday", TODAY, [("expected_period", D(2026, 11, 23), None)]),
+        ("my period started Nov 3 and my next period is due Dec 1", TODAY,
+         [("period_start", D(2026, 11, 3), None), ("expected_period", D(2026, 12, 1), None)]),
+        ("next period expected 11/3/2027", TODAY, [("expected_period", D(2027, 11, 3), "too_far")]),
+        # device placement
+        ("I had Essure placed on March 3", TODAY, [("device_placed", D(2026, 3, 3), None)]),
+        ("i got my adiana put in on 9/15", TODAY, [("device_placed", D(2026, 9, 15), None)]),
+        ("I had my essure done on August 30", TODAY, [("device_placed", D(2026, 8, 30), None)]),
+        ("the device was inserted on 2026-06-01", TODAY, [("device_placed", D(2026, 6, 1), None)]),
+        ("they implanted it 2 months ago", TODAY, [("device_placed", D(2026, 9, 20), None)]),
+        # problems are passed through
+        ("my period started February 30", TODAY, [("period_start", None, "impossible")]),
+        ("my period started May 1 1990", TODAY, [("period_start", D(1990, 5, 1), "too_old")]),
+        ("it started 99/99/9999", TODAY, [("period_start", None, "impossible")]),
+        # not dates
+        ("the 2nd day of my period was Nov 4", TODAY, [("period_start", D(2026, 11, 4), None)]),
+        ("this is the 1st time I have an HSG", TODAY, []),
+        ("hello, what is an HSG?", TODAY, []),
+        ("I am not sure", TODAY, []),
+    ],
+)
+def test_extract_dates(text: str, today: date, expected: Expected) -> None:
+    """Dates are found, given a role from nearby words and parsed for that role."""
+    found = [(m.role, m.value, m.problem) for m in extract_dates(text, today)]
+    assert found == expected
+
+
+def test_extract_dates_keeps_text() -> None:
+    """Each mention keeps the words the patient used."""
+    assert extract_dates("my period started Nov 3rd", TODAY) == [
+        DateMention("Nov 3rd", D(2026, 11, 3), None, "period_start")
+    ]
+
+
+def test_extract_dates_default_role_and_known_start() -> None:
+    """The caller can say what was asked, and what period start is already known."""
+    ended = extract_dates("the 8th", D(2026, 12, 10), default_role="bleeding_end", known_period_start=D(2026, 11, 3))
+    assert [(m.role, m.value) for m in ended] == [("bleeding_end", D(2026, 11, 8))]
+    expected = extract_dates("Dec 1", TODAY, default_role="expected_period")
+    assert [(m.role, m.value) for m in expected] == [("expected_period", D(2026, 12, 1))]
+    with pytest.raises(ValueError):
+        extract_dates("Dec 1", TODAY, default_role="birthday")
+
+
+def test_extract_dates_dmy() -> None:
+    """The clinic's date order is used for numeric dates."""
+    assert [m.value for m in extract_dates("it started 3/11", TODAY, "DMY")] == [D(2026, 11, 3)]
+
+
+# ---------------------------------------------------------------- detect_flags
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("still bleeding", "still_bleeding"),
+        ("I'm still bleeding", "still_bleeding"),
+        ("it hasn't stopped", "still_bleeding"),
+        ("it hasnt stopped", "still_bleeding"),
+        ("it has not stopped", "still_bleeding"),
+        ("not stopped yet", "still_bleeding"),
+        ("I'm still on my period", "still_bleeding"),
+        ("it isn't over yet", "still_bleeding"),
+        ("not sure", "unsure"),
+        ("I'm not really sure", "unsure"),
+        ("I don't know", "unsure"),
+        ("dont remember", "unsure"),
+        ("I can't remember", "unsure"),
+        ("no idea", "unsure"),
+        ("unsure", "unsure"),
+        ("idk", "unsure"),
+        ("no periods", "no_periods"),
+        ("I don't get periods", "no_periods"),
+        ("I haven't had a period in months", "no_periods"),
+        ("irregular, none since spring", "no_periods"),
+        ("amenorrhea", "no_periods"),
+        ("I stopped getting my periods", "no_periods"),
+        ("no, it was the 12th", "correction"),
+        ("no it was the 12th", "correction"),
+        ("nope - the 4th", "correction"),
+        ("actually the 4th", "correction"),
+        ("I meant the 4th", "correction"),
+        ("sorry, the 4th", "correction"),
+        ("that's wrong, it was Nov 4", "correction"),
+    ],
+)
+def test_detect_flags_true(text: str, flag: str) -> None:
+    """Each phrasing raises its flag, and only that one."""
+    flags = detect_flags(text)
+    assert flags[flag] is True  # type: ignore[literal-required]
+    others = {k for k in ("still_bleeding", "unsure", "no_periods", "correction") if k != flag}
+    assert not any(flags[k] for k in others), flags  # type: ignore[literal-required]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my period started Nov 3",  # plain answer
+        "my period stopped on the 8th",  # "stopped" alone is not "still bleeding"
+        "no",  # a bare no is a deny, not a correction
+        "Nov 3",
+        "I don't have cramps",  # "don't" alone is not unsure
+    ],
+)
+def test_detect_flags_false(text: str) -> None:
+    """Plain answers raise no flags."""
+    flags = detect_flags(text)
+    assert not any(flags[k] for k in ("still_bleeding", "unsure", "no_periods", "correction"))  # type: ignore[literal-required]
+    assert flags["cycle_length"] is None
+
+
+@pytest.mark.parametrize(
+    "text, length",
+    [
+        ("my cycle is 32 days", 32),
+        ("35 day cycles", 35),
+        ("I have 28-day cycles", 28),
+        ("my cycles are about 30 days long", 30),
+        ("cycle length is 26 days", 26),
+        ("my periods come every 33 days", 33),
+        ("my cycle is 21 days", 21),  # lower limit
+        ("my cycle is 45 days", 45),  # upper limit
+        ("my cycle is 20 days", None),  # too short to trust
+        ("my cycle is 60 days", None),  # too long to trust
+        ("my period started Nov 3", None),
+    ],
+)
+def test_detect_cycle_length(text: str, length: Optional[int]) -> None:
+    """A stated cycle length is returned only when 21-45 days."""
+    assert detect_flags(text)["cycle_length"] == length
+
+
+# ---------------------------------------------------------------- nlp
+
+Ents = List[Tuple[str, str]]
+
+
+@pytest.mark.parametrize(
+    "text, ents",
+    [
+        ("My period started November 3 and stopped on the 8th.", [("November 3", "DATE"), ("the 8th", "DATE")]),
+        ("Nov 3rd, 2026", [("Nov 3rd, 2026", "DATE")]),
+        ("Nov. 3", [("Nov. 3", "DATE")]),
+        ("3 Nov", [("3 Nov", "DATE")]),
+        ("the 3rd of November 2026", [("the 3rd of November 2026", "DATE")]),
+        ("November 3rd of 2026", [("November 3rd of 2026", "DATE")]),
+        ("the twenty-first of May", [("the twenty-first of May", "DATE")]),
+        ("it was the 12th", [("the 12th", "DATE")]),
+        ("11/3", [("11/3", "DATE")]),
+        ("11/3/2026", [("11/3/2026", "DATE")]),
+        ("2026-11-03", [("2026-11-03", "DATE")]),
+        ("99/99/9999", [("99/99/9999", "DATE")]),
+        ("today", [("today", "DATE")]),
+        ("yesterday", [("yesterday", "DATE")]),
+        ("3 days ago", [("3 days ago", "DATE")]),
+        ("three days ago", [("three days ago", "DATE")]),
+        ("a week ago", [("a week ago", "DATE")]),
+        ("2 weeks ago", [("2 weeks ago", "DATE")]),
+        ("a couple of days ago", [("a couple of days ago", "DATE")]),
+        ("last Monday", [("last Monday", "DATE")]),
+        ("on Monday", [("on Monday", "DATE")]),
+        ("this morning", [("this morning", "DATE")]),
+        ("in 2 weeks", [("in 2 weeks", "DATE")]),
+        ("I had Essure placed on March 3", [("Essure", "DEVICE"), ("March 3", "DATE")]),
+        ("got my ADIANA in June", [("ADIANA", "DEVICE")]),
+        ("what is an HSG?", []),
+    ],
+)
+def test_entity_ruler(text: str, ents: Ents) -> None:
+    """DATE and DEVICE spans are found in original and lower-cased text."""
+    nlp = get_nlp()
+    assert [(e.text, e.label_) for e in nlp(text).ents] == ents
+    assert [(e.text, e.label_) for e in nlp(text.lower()).ents] == [(t.lower(), label) for t, label in ents]
+
+
+def test_get_nlp_is_cached() -> None:
+    """get_nlp builds the pipeline once."""
+    assert get_nlp() is get_nlp()
+    assert build_nlp() is not get_nlp()
+
+
+def test_save_model_round_trip(tmp_path: Path) -> None:
+    """A saved model loads with spacy.load, as Rasa's SpacyNLP does, entity ruler included."""
+    path = save_model(tmp_path / "hsg_spacy")
+    nlp = spacy.load(path, disable=["parser"])
+    assert "entity_ruler" in nlp.pipe_names
+    doc = nlp("i had essure placed on nov 3rd and my period started 3 days ago")
+    assert [(e.text, e.label_) for e in doc.ents] == [
+        ("essure", "DEVICE"), ("nov 3rd", "DATE"), ("3 days ago", "DATE")
+    ]
+
+
+# ---------------------------------------------------------------- no Rasa
+
+MODULES = ["actions/nlp.py", "actions/dates.py", "actions/window.py"]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_no_rasa_import_statements(module: str) -> None:
+    """The date logic does not import rasa or rasa_sdk (checked on the source)."""
+    tree = ast.parse((ROOT / module).read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    assert not imported & {"rasa", "rasa_sdk"}
+
+
+def test_no_rasa_in_sys_modules() -> None:
+    """Importing the date logic loads neither rasa nor rasa_sdk (checked in a fresh interpreter)."""
+    code = (
+        "import sys, actions.nlp, actions.dates, actions.window;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rasa', 'rasa_sdk')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_actions_init_is_empty() -> None:
+    """actions/__init__.py exists and is empty, so importing the package imports nothing else."""
+    assert (ROOT / "actions" / "__init__.py").read_text().strip() == ""
