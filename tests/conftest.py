@@ -1,0 +1,140 @@
+"""Shared fixtures. Nothing is started or loaded at import time.
+
+The `bot` fixture starts the real servers (scripts/run.sh, the same script as
+`make run`) on spare ports with a test token and a frozen "today", once per test
+session, and stops them afterwards.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+TEST_TOKEN = "test-token-not-secret"
+TODAY = date(2026, 11, 27)  # the frozen "today" of the running test bot
+
+
+@pytest.fixture(scope="session")
+def settings() -> Dict[str, Any]:
+    from actions.settings import load_settings
+
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def domain() -> Dict[str, Any]:
+    """The built domain (domain.yml + rendered responses), as the actions see it."""
+    return yaml.safe_load((ROOT / "build" / "domain.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture()
+def dispatcher():
+    from rasa_sdk.executor import CollectingDispatcher
+
+    return CollectingDispatcher()
+
+
+@pytest.fixture()
+def make_tracker(domain):
+    """Builds a rasa_sdk Tracker for one user message with the given slots."""
+    from rasa_sdk import Tracker
+
+    def _make(text: str, intent: str = "inform", slots: Dict[str, Any] = None,
+              entities: List[Dict[str, Any]] = None, active_loop: str = None) -> Tracker:
+        all_slots = {name: None for name in domain["slots"]}
+        all_slots.update(slots or {})
+        latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or []}
+        return Tracker("test-sender", all_slots, latest, [], False, None,
+                       {"name": active_loop} if active_loop else {}, "action_listen")
+
+    return _make
+
+
+class Bot:
+    """A running assistant: REST chat and the token-protected HTTP API."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url
+        self.token = token
+
+    def send(self, sender: str, message: Any, **kwargs) -> requests.Response:
+        return requests.post(f"{self.url}/webhooks/rest/webhook",
+                             json={"sender": sender, "message": message}, timeout=60, **kwargs)
+
+    def say(self, sender: str, message: str) -> List[Dict[str, Any]]:
+        response = self.send(sender, message)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def texts(self, sender: str, message: str) -> List[str]:
+        return [m["text"] for m in self.say(sender, message) if "text" in m]
+
+    def tracker(self, sender: str) -> Dict[str, Any]:
+        response = requests.get(f"{self.url}/conversations/{sender}/tracker",
+                                params={"token": self.token}, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def parse(self, text: str) -> Dict[str, Any]:
+        response = requests.post(f"{self.url}/model/parse", params={"token": self.token},
+                                 json={"text": text}, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+
+@pytest.fixture(scope="session")
+def bot(tmp_path_factory) -> Bot:
+    """Starts the trained assistant and its action server once for the session."""
+    if not (ROOT / "models" / "hsg.tar.gz").exists():
+        pytest.fail("No trained model: run the tests with `make test`, which trains first.")
+    run_dir = tmp_path_factory.mktemp("bot")
+    rasa_port, actions_port = 5105, 5155
+    env = dict(os.environ, RASA_PORT=str(rasa_port), ACTIONS_PORT=str(actions_port), HSG_RUN_DIR=str(run_dir),
+               HSG_API_TOKEN=TEST_TOKEN, HSG_TODAY=TODAY.isoformat())
+    process = subprocess.Popen(["bash", str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env,
+                               stdout=open(run_dir / "run.out", "w"), stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    deadline = time.time() + 240
+    while not (run_dir / "ready").exists():
+        if process.poll() is not None or time.time() > deadline:
+            os.killpg(process.pid, signal.SIGTERM)
+            logs = "".join((run_dir / name).read_text()[-3000:] for name in ("run.out", "rasa.log", "actions.log")
+                           if (run_dir / name).exists())
+            pytest.fail(f"The assistant did not start:\n{logs}")
+        time.sleep(1)
+    yield Bot(f"http://localhost:{rasa_port}", TEST_TOKEN)
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def load_nlu_examples(path: Path) -> Dict[str, List[str]]:
+    """{intent or faq/<key>: [examples]} from a Rasa NLU YAML file."""
+    content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    examples: Dict[str, List[str]] = {}
+    for block in content.get("nlu", []):
+        if "intent" in block:
+            lines = [line[2:].strip() for line in block["examples"].splitlines() if line.strip().startswith("- ")]
+            examples.setdefault(block["intent"], []).extend(lines)
+    return examples
+
+
+def topic_key(parse_result: Dict[str, Any]) -> str:
+    """The product.md topic key of a /model/parse result: the intent, or faq/<key>'s key."""
+    intent = (parse_result.get("intent") or {}).get("name")
+    if intent == "faq":
+        selected = parse_result["response_selector"]["faq"]["response"]
+        return selected["intent_response_key"].split("/", 1)[1]
+    return intent

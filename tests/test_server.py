@@ -1,0 +1,109 @@
+"""The running assistant over HTTP: every topic answered, bad input handled, API protected."""
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+import requests
+import yaml
+
+from conftest import ROOT
+
+
+def expected_texts(domain, response_name):
+    return {variant["text"] for variant in domain["responses"][response_name]}
+
+
+def topic_stories():
+    """(story name, user text, expected response) from tests/stories/test_topics.yml."""
+    stories = yaml.safe_load((ROOT / "tests/stories/test_topics.yml").read_text())["stories"]
+    cases = []
+    for story in stories:
+        user = next(step for step in story["steps"] if "user" in step)
+        action = next(step["action"] for step in story["steps"] if "action" in step)
+        response = {"action_timing_route": "utter_timing", "action_device_route": "utter_device_confirmation",
+                    "utter_faq": f"utter_{user['intent']}"}.get(action, action)
+        text = user["user"].strip()
+        # drop entity annotations: "[essure](DEVICE)" -> "essure"
+        text = re.sub(r"\[([^\]]+)\]\([A-Z]+\)", r"\1", text)
+        cases.append(pytest.param(text, response, id=story["story"]))
+    return cases
+
+
+@pytest.mark.parametrize("text,response", topic_stories())
+def test_every_topic_is_answered_in_a_chat(bot, domain, text, response):
+    replies = bot.texts(f"topic-{uuid.uuid4()}", text)
+    assert replies, "no reply"
+    assert replies[0] in expected_texts(domain, response)
+
+
+def test_urgent_answer_gives_911_and_the_clinic_phone(bot, settings):
+    replies = bot.texts(f"urgent-{uuid.uuid4()}", "I fainted and I'm bleeding a lot since the test")
+    assert settings["emergency_number"] in replies[0]
+    assert settings["clinic_phone"] in replies[0]
+
+
+BAD_MESSAGES = [
+    pytest.param("", id="empty"),
+    pytest.param("   \n\t ", id="whitespace only"),
+    pytest.param("a" * 20000, id="20,000 characters"),
+    pytest.param("hsg " * 5000, id="20,000 characters of words"),
+    pytest.param("😀😱🙏🏽" * 10, id="emoji"),
+    pytest.param("ما هو فحص الرحم؟ שלום", id="right-to-left"),
+    pytest.param("<script>alert('x')</script><b>hi</b>", id="html and script"),
+    pytest.param("\u0000\u200f\ufeff", id="control and invisible characters"),
+    pytest.param(42, id="number"),
+    pytest.param(["what", "is"], id="list"),
+    pytest.param({"text": "hi"}, id="object"),
+    pytest.param(None, id="null"),
+    pytest.param(True, id="boolean"),
+]
+
+
+@pytest.mark.parametrize("message", BAD_MESSAGES)
+def test_bad_input_gets_a_reply_or_4xx_and_the_next_message_works(bot, domain, message):
+    sender = f"bad-{uuid.uuid4()}"
+    response = bot.send(sender, message)
+    assert response.status_code < 500
+    if response.status_code == 200:
+        assert isinstance(response.json(), list)
+    else:
+        assert 400 <= response.status_code < 500 and "error" in response.json()
+    replies = bot.texts(sender, "what is an hsg")
+    assert replies and replies[0] in expected_texts(domain, "utter_faq/what_is_hsg")
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"message": "hi"}', b'{"sender": 5, "message": "hi"}'])
+def test_malformed_bodies_get_400(bot, body):
+    response = requests.post(f"{bot.url}/webhooks/rest/webhook", data=body,
+                             headers={"Content-Type": "application/json"}, timeout=30)
+    assert response.status_code == 400
+
+
+def test_html_is_not_echoed_back_as_markup(bot):
+    replies = bot.texts(f"html-{uuid.uuid4()}", "<img src=x onerror=alert(1)>")
+    assert replies and all("<img" not in reply for reply in replies)
+
+
+@pytest.mark.parametrize("method,path", [
+    ("get", "/status"),
+    ("get", "/conversations/someone/tracker"),
+    ("post", "/model/parse"),
+    ("get", "/domain"),
+])
+@pytest.mark.parametrize("token", [None, "wrong-token"])
+def test_http_api_refuses_calls_without_the_token(bot, method, path, token):
+    params = {"token": token} if token else {}
+    response = requests.request(method, f"{bot.url}{path}", params=params, json={"text": "hi"}, timeout=30)
+    assert response.status_code in (401, 403)
+
+
+def test_http_api_works_with_the_token(bot):
+    response = requests.get(f"{bot.url}/status", params={"token": bot.token}, timeout=30)
+    assert response.status_code == 200 and response.json()["model_file"]
+
+
+def test_action_server_health(bot):
+    response = requests.get("http://localhost:5155/health", timeout=10)
+    assert response.status_code == 200
