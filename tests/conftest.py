@@ -6,10 +6,6 @@ session, and stops them afterwards.
 """
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any, Dict, List
@@ -95,29 +91,17 @@ class Bot:
 @pytest.fixture(scope="session")
 def bot(tmp_path_factory) -> Bot:
     """Starts the trained assistant and its action server once for the session."""
+    from scripts.servers import start_bot
+
     if not (ROOT / "models" / "hsg.tar.gz").exists():
         pytest.fail("No trained model: run the tests with `make test`, which trains first.")
-    run_dir = tmp_path_factory.mktemp("bot")
-    rasa_port, actions_port = 5105, 5155
-    env = dict(os.environ, RASA_PORT=str(rasa_port), ACTIONS_PORT=str(actions_port), HSG_RUN_DIR=str(run_dir),
-               HSG_API_TOKEN=TEST_TOKEN, HSG_TODAY=TODAY.isoformat())
-    process = subprocess.Popen(["bash", str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env,
-                               stdout=open(run_dir / "run.out", "w"), stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    deadline = time.time() + 240
-    while not (run_dir / "ready").exists():
-        if process.poll() is not None or time.time() > deadline:
-            os.killpg(process.pid, signal.SIGTERM)
-            logs = "".join((run_dir / name).read_text()[-3000:] for name in ("run.out", "rasa.log", "actions.log")
-                           if (run_dir / name).exists())
-            pytest.fail(f"The assistant did not start:\n{logs}")
-        time.sleep(1)
-    yield Bot(f"http://localhost:{rasa_port}", TEST_TOKEN)
-    os.killpg(process.pid, signal.SIGTERM)
     try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        running = start_bot(tmp_path_factory.mktemp("bot"), 5105, 5155, TEST_TOKEN,
+                            extra_env={"HSG_TODAY": TODAY.isoformat()})
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    yield Bot(running.url, TEST_TOKEN)
+    running.stop()
 
 
 def load_nlu_examples(path: Path) -> Dict[str, List[str]]:

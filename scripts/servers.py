@@ -1,0 +1,70 @@
+"""Starts and stops the assistant (scripts/run.sh) for tests and benchmarks."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class RunningBot:
+    """A started scripts/run.sh: its ports, token, log folder and process group."""
+
+    def __init__(self, process: subprocess.Popen, rasa_port: int, actions_port: int, token: str, run_dir: Path):
+        self.process = process
+        self.rasa_port = rasa_port
+        self.actions_port = actions_port
+        self.token = token
+        self.run_dir = run_dir
+        self.url = f"http://localhost:{rasa_port}"
+
+    def server_pids(self) -> Dict[str, List[int]]:
+        """PIDs of the Rasa and action servers (found by their command lines)."""
+        found: Dict[str, List[int]] = {"rasa": [], "actions": []}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if f"--port {self.actions_port}" in cmd and " run actions" in cmd:
+                found["actions"].append(int(entry.name))
+            elif f"--port {self.rasa_port}" in cmd and " run " in cmd and "bash" not in cmd:
+                found["rasa"].append(int(entry.name))
+        return found
+
+    def logs(self) -> str:
+        return "".join((self.run_dir / name).read_text(errors="replace")[-3000:]
+                       for name in ("run.out", "rasa.log", "actions.log") if (self.run_dir / name).exists())
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def start_bot(run_dir: Path, rasa_port: int, actions_port: int, token: str,
+              extra_env: Optional[Dict[str, str]] = None, timeout: float = 240) -> RunningBot:
+    """Starts both servers with scripts/run.sh and waits until they answer."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, RASA_PORT=str(rasa_port), ACTIONS_PORT=str(actions_port), HSG_RUN_DIR=str(run_dir),
+               HSG_API_TOKEN=token, **(extra_env or {}))
+    process = subprocess.Popen(["bash", str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env,
+                               stdout=open(run_dir / "run.out", "w"), stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    bot = RunningBot(process, rasa_port, actions_port, token, run_dir)
+    deadline = time.time() + timeout
+    while not (run_dir / "ready").exists():
+        if process.poll() is not None or time.time() > deadline:
+            bot.stop()
+            raise RuntimeError(f"The assistant did not start:\n{bot.logs()}")
+        time.sleep(0.5)
+    return bot

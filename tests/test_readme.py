@@ -1,0 +1,39 @@
+"""The README tells the truth: every path and make command it names exists."""
+from __future__ import annotations
+
+import re
+
+from conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+GENERATED = {".venv/", "build/", "models/", "run/", ".env", "build/domain.yml"}
+
+
+def named_paths():
+    paths = set()
+    for token in re.findall(r"`([^`\s]+)`", README):
+        token = token.split("?")[0]
+        if "/" in token or re.search(r"\.(yml|py|sh|md|txt)$", token) or token == "Makefile":
+            if token.startswith(("/", "http", "faq/", "utter_")) or "<" in token or "{" in token:
+                continue
+            paths.add(token)
+    return paths
+
+
+def test_readme_names_files_that_exist():
+    missing = [path for path in named_paths()
+               if path not in GENERATED and not (ROOT / path).exists() and not list(ROOT.glob(path))]
+    assert not missing, missing
+
+
+def test_generated_paths_are_git_ignored():
+    ignored = (ROOT / ".gitignore").read_text().split()
+    assert all(path.rstrip("/") + ("/" if path.endswith("/") else "") in ignored or path in ignored
+               for path in GENERATED - {"build/domain.yml"})
+
+
+def test_readme_make_commands_exist():
+    targets = set(re.findall(r"^([a-z-]+):", (ROOT / "Makefile").read_text(), re.M))
+    named = set(re.findall(r"make ([a-z-]+)", README))
+    assert {"run", "test"} <= named
+    assert named <= targets, named - targets
