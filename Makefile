@@ -7,6 +7,7 @@ MODEL := models/hsg.tar.gz
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
+export PYTHONWARNINGS := ignore
 
 DATA_FILES  := $(shell find data -name '*.yml' 2>/dev/null)
 BUILD_INPUTS := domain.yml clinic.yml $(wildcard responses/*.yml) actions/nlp.py scripts/build.py

@@ -6,6 +6,7 @@ concurrent conversations, and the date turn next to an FAQ turn.
 """
 from __future__ import annotations
 
+import random
 import statistics
 import sys
 import tempfile
@@ -28,6 +29,7 @@ FAQ_QUESTIONS = ["what is an hsg", "does it hurt", "how long does it take", "wha
                  "can i eat before the exam", "when do i get results", "is the radiation safe", "what is the dye"]
 CONCURRENT = 20
 MESSAGES_PER_CONVERSATION = 15
+THINK_SECONDS = 1.0
 
 
 def percentile(values: List[float], pct: float) -> float:
@@ -51,9 +53,26 @@ def timed_post(url: str, sender: str, message: str) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def conversation(url: str, count: int) -> List[float]:
+def conversation(url: str, count: int, think: float = 0.0) -> List[float]:
+    """One patient asking `count` questions, pausing `think` seconds (on average) between them."""
     sender = f"bench-{uuid.uuid4()}"
-    return [timed_post(url, sender, FAQ_QUESTIONS[i % len(FAQ_QUESTIONS)]) for i in range(count)]
+    rng = random.Random(sender)
+    latencies = []
+    for i in range(count):
+        latencies.append(timed_post(url, sender, FAQ_QUESTIONS[i % len(FAQ_QUESTIONS)]))
+        if think:
+            time.sleep(rng.uniform(0.5 * think, 1.5 * think))
+    return latencies
+
+
+def concurrent(url: str, think: float):
+    """CONCURRENT conversations at once; returns all latencies and the message rate."""
+    with ThreadPoolExecutor(CONCURRENT) as pool:
+        started = time.perf_counter()
+        results = list(pool.map(lambda _: conversation(url, MESSAGES_PER_CONVERSATION, think), range(CONCURRENT)))
+        elapsed = time.perf_counter() - started
+    values = [value for result in results for value in result]
+    return values, len(values) / elapsed
 
 
 def main() -> None:
@@ -72,15 +91,13 @@ def main() -> None:
                                        timeout=30).json()
                 got = topic_key(parsed)
                 correct += got == key or (key == "out_of_scope" and got == "nlu_fallback")
-            # warm up, then one conversation at a time
+            # warm up, then one conversation at a time (4 patients, one after another)
             conversation(webhook, 5)
-            single = conversation(webhook, 60)
-            # 20 conversations at once
-            with ThreadPoolExecutor(CONCURRENT) as pool:
-                started = time.perf_counter()
-                results = list(pool.map(lambda _: conversation(webhook, MESSAGES_PER_CONVERSATION), range(CONCURRENT)))
-                elapsed = time.perf_counter() - started
-            concurrent = [value for result in results for value in result]
+            single = [value for _ in range(4) for value in conversation(webhook, MESSAGES_PER_CONVERSATION)]
+            # 20 conversations at once: patients who pause to read (about 1 s), and the
+            # worst case where every reply is answered at once (saturation)
+            paced, paced_rate = concurrent(webhook, THINK_SECONDS)
+            burst, burst_rate = concurrent(webhook, 0.0)
             # a date turn next to an FAQ turn, each in a fresh conversation
             date_turn = [timed_post(webhook, f"date-{uuid.uuid4()}", "my period started 3 days ago, when can i have the hsg")
                          for _ in range(20)]
@@ -99,9 +116,10 @@ def main() -> None:
     print(f"memory (RSS)               rasa {rasa_mb:.0f} MB, actions {actions_mb:.0f} MB")
     print(f"latency, 1 conversation    p50 {statistics.median(single):.0f} ms, p95 {percentile(single, 95):.0f} ms "
           f"({len(single)} messages)")
-    print(f"latency, {CONCURRENT} concurrent     p50 {statistics.median(concurrent):.0f} ms, "
-          f"p95 {percentile(concurrent, 95):.0f} ms ({len(concurrent)} messages, "
-          f"{len(concurrent) / elapsed:.1f} msg/s)")
+    for label, values, rate in ((f"{THINK_SECONDS:.0f} s pauses", paced, paced_rate),
+                                ("no pauses", burst, burst_rate)):
+        print(f"latency, {CONCURRENT} concurrent     p50 {statistics.median(values):.0f} ms, "
+              f"p95 {percentile(values, 95):.0f} ms ({len(values)} messages, {rate:.1f} msg/s, {label})")
     print(f"date turn vs FAQ turn      date p50 {statistics.median(date_turn):.0f} ms / p95 "
           f"{percentile(date_turn, 95):.0f} ms; FAQ p50 {statistics.median(faq_turn):.0f} ms / p95 "
           f"{percentile(faq_turn, 95):.0f} ms")

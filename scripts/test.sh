@@ -3,7 +3,7 @@
 # end-to-end test stories with --fail-on-prediction-errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 RASA_TELEMETRY_ENABLED=false
+export TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 RASA_TELEMETRY_ENABLED=false PYTHONWARNINGS=ignore
 echo "==> pytest"
 .venv/bin/python -m pytest -q "$@"
 echo "==> Test stories (rasa test core --e2e --fail-on-prediction-errors)"

@@ -12,6 +12,7 @@ else fails.
 from __future__ import annotations
 
 import ast
+import os
 import re
 import subprocess
 import sys
@@ -51,7 +52,9 @@ def retrieval_intents() -> set:
 def main() -> int:
     cmd = [str(ROOT / ".venv/bin/rasa"), "data", "validate", "--domain", "build/domain.yml",
            "--data", "data", "--config", "config.yml"]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    # Rasa reports problems as Python warnings: make sure none are filtered out.
+    env = dict(os.environ, PYTHONWARNINGS="default")
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
     output = proc.stdout + proc.stderr
     accepted = responses_named_in_actions() | form_questions() | {"utter_default"}
     problems = []

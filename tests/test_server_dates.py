@@ -1,0 +1,86 @@
+"""The date conversations against the running bot (frozen today: Friday, 2026-11-27)."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+
+def new_sender():
+    return f"dates-{uuid.uuid4()}"
+
+
+def test_date_in_the_first_message_then_on_request_sets_every_slot(bot):
+    sender = new_sender()
+    first = " ".join(bot.texts(sender, "My period started Nov 20, when can I have the HSG?"))
+    assert "Friday, November 20" in first and "bleeding stop" in first
+    assert bot.tracker(sender)["slots"]["period_start"] == "2026-11-20"
+    second = " ".join(bot.texts(sender, "it stopped on the 24th"))
+    slots = bot.tracker(sender)["slots"]
+    assert (slots["bleeding_end"], slots["hsg_window_start"], slots["hsg_window_end"]) == \
+        ("2026-11-24", "2026-11-27", "2026-11-29")
+    assert "Friday, November 27" in second and "Sunday, November 29" in second and "days 8 to 10" in second
+
+
+@pytest.mark.parametrize("phrase,iso", [
+    ("November 20", "2026-11-20"),
+    ("Nov 20th", "2026-11-20"),
+    ("20 Nov", "2026-11-20"),
+    ("11/20", "2026-11-20"),
+    ("11/20/2026", "2026-11-20"),
+    ("2026-11-20", "2026-11-20"),
+    ("today", "2026-11-27"),
+    ("yesterday", "2026-11-26"),
+    ("3 days ago", "2026-11-24"),
+    ("last Monday", "2026-11-23"),
+    ("a week ago", "2026-11-20"),
+])
+def test_every_date_form_in_the_first_message(bot, phrase, iso):
+    sender = new_sender()
+    replies = " ".join(bot.texts(sender, f"my period started {phrase}, when can I have the HSG?"))
+    assert bot.tracker(sender)["slots"]["period_start"] == iso
+    assert "Got it: your period started" in replies
+
+
+@pytest.mark.parametrize("phrase,iso", [("Nov 20", "2026-11-20"), ("3 days ago", "2026-11-24"), ("last monday", "2026-11-23")])
+def test_date_given_in_reply_to_the_question(bot, phrase, iso):
+    sender = new_sender()
+    asked = " ".join(bot.texts(sender, '/timing{"want_dates":"yes"}'))
+    assert "first day of your last period" in asked
+    bot.texts(sender, phrase)
+    assert bot.tracker(sender)["slots"]["period_start"] == iso
+
+
+def test_correction_and_invalid_date(bot):
+    sender = new_sender()
+    bot.texts(sender, '/timing{"want_dates":"yes"}')
+    refused = " ".join(bot.texts(sender, "February 30"))
+    assert "isn't a real date" in refused and bot.tracker(sender)["slots"]["period_start"] is None
+    bot.texts(sender, "November 19")
+    bot.texts(sender, "no, it was the 20th")
+    assert bot.tracker(sender)["slots"]["period_start"] == "2026-11-20"
+
+
+def test_expected_period_gives_a_window_from_it(bot):
+    sender = new_sender()
+    replies = " ".join(bot.texts(sender, "my next period is due Dec 10, when should I book the HSG?"))
+    slots = bot.tracker(sender)["slots"]
+    assert (slots["period_start"], slots["hsg_window_start"], slots["hsg_window_end"]) == \
+        ("2026-12-10", "2026-12-16", "2026-12-19")
+    assert "Wednesday, December 16" in replies and "Saturday, December 19" in replies
+
+
+def test_device_check_date(bot):
+    sender = new_sender()
+    replies = " ".join(bot.texts(sender, "I had Essure placed on 9/15/2026, when is my confirmation test?"))
+    slots = bot.tracker(sender)["slots"]
+    assert (slots["device_placed"], slots["device_check_date"]) == ("2026-09-15", "2026-12-15")
+    assert "Tuesday, December 15" in replies and "birth control" in replies
+
+
+def test_symptom_inside_the_form_gets_the_urgent_answer(bot, settings):
+    sender = new_sender()
+    bot.texts(sender, '/timing{"want_dates":"yes"}')
+    replies = " ".join(bot.texts(sender, "I have a high fever and really bad pain since my HSG"))
+    assert settings["emergency_number"] in replies and settings["clinic_phone"] in replies
+    assert bot.tracker(sender)["active_loop"] in ({}, None) or not bot.tracker(sender)["active_loop"].get("name")
