@@ -59,9 +59,14 @@ def make_tracker(domain):
 class Bot:
     """A running assistant: REST chat and the token-protected HTTP API."""
 
-    def __init__(self, url: str, token: str) -> None:
+    def __init__(self, url: str, token: str, run_dir: Path) -> None:
         self.url = url
         self.token = token
+        self.run_dir = run_dir
+
+    def logs(self) -> str:
+        """Everything both servers have logged so far."""
+        return "".join((self.run_dir / name).read_text(errors="replace") for name in ("rasa.log", "actions.log"))
 
     def send(self, sender: str, message: Any, **kwargs) -> requests.Response:
         return requests.post(f"{self.url}/webhooks/rest/webhook",
@@ -100,7 +105,7 @@ def bot(tmp_path_factory) -> Bot:
                             extra_env={"HSG_TODAY": TODAY.isoformat()})
     except RuntimeError as error:
         pytest.fail(str(error))
-    yield Bot(running.url, TEST_TOKEN)
+    yield Bot(running.url, TEST_TOKEN, running.run_dir)
     running.stop()
 
 

@@ -107,3 +107,10 @@ def test_http_api_works_with_the_token(bot):
 def test_action_server_health(bot):
     response = requests.get("http://localhost:5155/health", timeout=10)
     assert response.status_code == 200
+
+
+def test_logs_hold_no_message_text(bot):
+    marker = f"zebra{uuid.uuid4().hex[:8]}"
+    bot.texts(f"log-{uuid.uuid4()}", f"my period started 3 days ago {marker} when can i have it")
+    assert bot.send(f"log-{uuid.uuid4()}", f"{marker} " * 600).status_code == 413  # refused, not logged
+    assert marker not in bot.logs()
