@@ -209,6 +209,8 @@ def timing_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any]) 
                   "cycle_start_text": long_date(result.cycle_start, today)}
         if result.status == "next_cycle_estimate":
             name = "utter_window_estimate"
+        elif slots.get("period_expected"):
+            name = "utter_window_expected"
         elif result.start == result.end:
             name = "utter_window_one_day"
         else:

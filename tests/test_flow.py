@@ -137,3 +137,10 @@ def test_device_date_and_check(settings, text, placed, check):
 def test_device_date_in_the_future_or_before_devices_existed_is_refused(settings, text):
     turn = flow.device_turn(text, "inform", {}, "device_placed", TODAY, settings)
     assert turn.slots["device_placed"] is None and turn.requested_slot == "device_placed"
+
+
+def test_expected_period_window_is_worded_as_a_plan(settings):
+    turn = flow.timing_result({"period_start": "2026-12-10", "period_expected": True, "bleeding_end_unknown": True},
+                              TODAY, settings)
+    assert names(turn) == ["utter_window_expected", "utter_window_reminders"]
+    assert (turn.slots["hsg_window_start"], turn.slots["hsg_window_end"]) == ("2026-12-16", "2026-12-19")

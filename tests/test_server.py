@@ -20,7 +20,9 @@ def topic_stories():
     stories = yaml.safe_load((ROOT / "tests/stories/test_topics.yml").read_text())["stories"]
     cases = []
     for story in stories:
-        user = next(step for step in story["steps"] if "user" in step)
+        user = next((step for step in story["steps"] if "user" in step), None)
+        if user is None:  # a dialogue-only story (the fallback path): no text to send
+            continue
         action = next(step["action"] for step in story["steps"] if "action" in step)
         response = {"action_timing_route": "utter_timing", "action_device_route": "utter_device_confirmation",
                     "utter_faq": f"utter_{user['intent']}"}.get(action, action)
@@ -114,3 +116,9 @@ def test_logs_hold_no_message_text(bot):
     bot.texts(f"log-{uuid.uuid4()}", f"my period started 3 days ago {marker} when can i have it")
     assert bot.send(f"log-{uuid.uuid4()}", f"{marker} " * 600).status_code == 413  # refused, not logged
     assert marker not in bot.logs()
+
+
+@pytest.mark.parametrize("text", ["qwzx plorf vbbb", "asdkjh qwe", "🙃🙃🙃"])
+def test_gibberish_gets_the_fallback_or_out_of_scope_answer(bot, domain, text):
+    replies = bot.texts(f"gibberish-{uuid.uuid4()}", text)
+    assert replies[0] in expected_texts(domain, "utter_fallback") | expected_texts(domain, "utter_out_of_scope")
