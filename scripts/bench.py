@@ -115,7 +115,7 @@ def main() -> None:
     print(f"model size                 {model_mb:.1f} MB")
     print(f"memory (RSS)               rasa {rasa_mb:.0f} MB, actions {actions_mb:.0f} MB")
     print(f"latency, 1 conversation    p50 {statistics.median(single):.0f} ms, p95 {percentile(single, 95):.0f} ms "
-          f"({len(single)} messages)")
+          f"({len(single)} messages: 4 patients one after another, 15 each)")
     for label, values, rate in ((f"{THINK_SECONDS:.0f} s pauses", paced, paced_rate),
                                 ("no pauses", burst, burst_rate)):
         print(f"latency, {CONCURRENT} concurrent     p50 {statistics.median(values):.0f} ms, "
