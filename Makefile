@@ -13,7 +13,7 @@ DATA_FILES  := $(shell find data -name '*.yml' 2>/dev/null)
 BUILD_INPUTS := domain.yml clinic.yml $(wildcard responses/*.yml) actions/nlp.py scripts/build.py
 MODEL_INPUTS := config.yml $(DATA_FILES) $(wildcard components/*.py) build/.built
 
-.PHONY: help setup build train run shell test validate bench clean
+.PHONY: help setup build train run shell test validate bench screenshots clean
 help:            ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
@@ -44,12 +44,17 @@ shell: train             ## chat with the assistant in this terminal
 validate: build          ## check the training data and domain (no warnings allowed)
 	@$(PY) scripts/validate.py
 
-test: train              ## run every test
+test: train              ## run every test (installs Chromium for the browser tests if missing)
+	@bash scripts/setup_browser.sh
 	@$(PY) scripts/validate.py
 	@bash scripts/test.sh
 
 bench: train             ## print NLU accuracy, training time, size, memory and latency
 	@$(PY) scripts/bench.py
+
+screenshots: train       ## save pictures of the web chat to docs/screenshots/
+	@bash scripts/setup_browser.sh
+	@$(PY) scripts/screenshots.py
 
 clean:                   ## remove build output and trained models (keeps .venv)
 	rm -rf build models results

@@ -206,7 +206,11 @@ def timing_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any]) 
         turn.slots.update(hsg_window_start=result.start.isoformat(), hsg_window_end=result.end.isoformat())
         values = {"start_text": long_date(result.start, today), "end_text": long_date(result.end, today),
                   "start_day": result.start_day, "end_day": result.end_day,
-                  "cycle_start_text": long_date(result.cycle_start, today)}
+                  "cycle_start_text": long_date(result.cycle_start, today),
+                  # for the web chat's calendar (responses' `custom` part)
+                  "start_iso": result.start.isoformat(), "end_iso": result.end.isoformat(),
+                  "cycle_start_iso": result.cycle_start.isoformat(), "today_iso": today.isoformat(),
+                  "bleeding_end_iso": end.isoformat() if end and not result.is_estimate else ""}
         if result.status == "next_cycle_estimate":
             name = "utter_window_estimate"
         elif slots.get("period_expected"):

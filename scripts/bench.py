@@ -79,7 +79,7 @@ def main() -> None:
     token = "bench-" + uuid.uuid4().hex
     with tempfile.TemporaryDirectory() as tmp:
         print("Starting the assistant for the benchmark (ports 5205/5255)...", flush=True)
-        bot = start_bot(Path(tmp), 5205, 5255, token)
+        bot = start_bot(Path(tmp), 5205, 5255, token, web_port=8205)
         try:
             webhook = f"{bot.url}/webhooks/rest/webhook"
             # NLU accuracy on the held-out set

@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
+WEB_PORT=${WEB_PORT:-8080}
+# Pages allowed to talk to the bot from a browser (CORS): the demo page, plus the
+# clinic's own site(s) from HSG_ALLOWED_ORIGINS (space-separated origins).
+ALLOWED_ORIGINS="http://localhost:${WEB_PORT} ${HSG_ALLOWED_ORIGINS:-}"
 RUN_DIR=${HSG_RUN_DIR:-run}
 MODEL=${HSG_MODEL:-models/hsg.tar.gz}
 mkdir -p "$RUN_DIR"; rm -f "$RUN_DIR/ready"
@@ -38,13 +42,20 @@ echo "==> Starting the action server on port $ACTIONS_PORT (log: $RUN_DIR/action
 pids+=($!)
 
 if [ "${1:-}" = "--shell" ]; then
+  :
+else
+  echo "==> Starting the web chat demo on port $WEB_PORT (log: $RUN_DIR/web.log)"
+  HSG_BOT_URL="http://localhost:$RASA_PORT" .venv/bin/python web/server.py --port "$WEB_PORT" > "$RUN_DIR/web.log" 2>&1 &
+  pids+=($!)
+fi
+if [ "${1:-}" = "--shell" ]; then
   .venv/bin/rasa shell -m "$MODEL" --endpoints "$RUN_DIR/endpoints.yml" --port "$RASA_PORT"
   exit 0
 fi
 
 echo "==> Starting Rasa on port $RASA_PORT (log: $RUN_DIR/rasa.log)"
 .venv/bin/rasa run -m "$MODEL" --port "$RASA_PORT" --enable-api --auth-token "$HSG_API_TOKEN" \
-  --credentials credentials.yml --endpoints "$RUN_DIR/endpoints.yml" --cors "http://localhost:${RASA_PORT}" \
+  --credentials credentials.yml --endpoints "$RUN_DIR/endpoints.yml" --cors $ALLOWED_ORIGINS \
   > "$RUN_DIR/rasa.log" 2>&1 &
 pids+=($!)
 
@@ -57,10 +68,12 @@ for _ in $(seq 1 180); do
     fi
   done
   if curl -sf "http://localhost:$ACTIONS_PORT/health" >/dev/null && curl -sf "http://localhost:$RASA_PORT/" >/dev/null \
+     && curl -sf "http://localhost:$WEB_PORT/health" >/dev/null \
      && curl -sf "http://localhost:$RASA_PORT/status?token=$HSG_API_TOKEN" | grep -q '"model_file"'; then
     cat <<MSG
 
 The HSG assistant is running.
+  Web chat (demo clinic page): http://localhost:$WEB_PORT/
   Chat over REST:
     curl -s -X POST http://localhost:$RASA_PORT/webhooks/rest/webhook \\
          -H 'Content-Type: application/json' -d '{"sender": "me", "message": "What is an HSG?"}'

@@ -14,13 +14,15 @@ ROOT = Path(__file__).resolve().parent.parent
 class RunningBot:
     """A started scripts/run.sh: its ports, token, log folder and process group."""
 
-    def __init__(self, process: subprocess.Popen, rasa_port: int, actions_port: int, token: str, run_dir: Path):
+    def __init__(self, process: subprocess.Popen, rasa_port: int, actions_port: int, token: str, run_dir: Path,
+                 web_port: int = 8080):
         self.process = process
         self.rasa_port = rasa_port
         self.actions_port = actions_port
         self.token = token
         self.run_dir = run_dir
         self.url = f"http://localhost:{rasa_port}"
+        self.web_url = f"http://localhost:{web_port}"
 
     def server_pids(self) -> Dict[str, List[int]]:
         """PIDs of the Rasa and action servers (found by their command lines)."""
@@ -40,7 +42,7 @@ class RunningBot:
 
     def logs(self) -> str:
         return "".join((self.run_dir / name).read_text(errors="replace")[-3000:]
-                       for name in ("run.out", "rasa.log", "actions.log") if (self.run_dir / name).exists())
+                       for name in ("run.out", "rasa.log", "actions.log", "web.log") if (self.run_dir / name).exists())
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -52,15 +54,16 @@ class RunningBot:
 
 
 def start_bot(run_dir: Path, rasa_port: int, actions_port: int, token: str,
-              extra_env: Optional[Dict[str, str]] = None, timeout: float = 240) -> RunningBot:
+              extra_env: Optional[Dict[str, str]] = None, timeout: float = 240, web_port: int = 8080) -> RunningBot:
     """Starts both servers with scripts/run.sh and waits until they answer."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, RASA_PORT=str(rasa_port), ACTIONS_PORT=str(actions_port), HSG_RUN_DIR=str(run_dir),
+    env = dict(os.environ, RASA_PORT=str(rasa_port), ACTIONS_PORT=str(actions_port), WEB_PORT=str(web_port),
+               HSG_RUN_DIR=str(run_dir),
                HSG_API_TOKEN=token, **(extra_env or {}))
     process = subprocess.Popen(["bash", str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env,
                                stdout=open(run_dir / "run.out", "w"), stderr=subprocess.STDOUT,
                                start_new_session=True)
-    bot = RunningBot(process, rasa_port, actions_port, token, run_dir)
+    bot = RunningBot(process, rasa_port, actions_port, token, run_dir, web_port)
     deadline = time.time() + timeout
     while not (run_dir / "ready").exists():
         if process.poll() is not None or time.time() > deadline:

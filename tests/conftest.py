@@ -59,8 +59,9 @@ def make_tracker(domain):
 class Bot:
     """A running assistant: REST chat and the token-protected HTTP API."""
 
-    def __init__(self, url: str, token: str, run_dir: Path) -> None:
+    def __init__(self, url: str, token: str, run_dir: Path, web_url: str = "") -> None:
         self.url = url
+        self.web_url = web_url
         self.token = token
         self.run_dir = run_dir
 
@@ -102,10 +103,10 @@ def bot(tmp_path_factory) -> Bot:
         pytest.fail("No trained model: run the tests with `make test`, which trains first.")
     try:
         running = start_bot(tmp_path_factory.mktemp("bot"), 5105, 5155, TEST_TOKEN,
-                            extra_env={"HSG_TODAY": TODAY.isoformat()})
+                            extra_env={"HSG_TODAY": TODAY.isoformat()}, web_port=8105)
     except RuntimeError as error:
         pytest.fail(str(error))
-    yield Bot(running.url, TEST_TOKEN, running.run_dir)
+    yield Bot(running.url, TEST_TOKEN, running.run_dir, running.web_url)
     running.stop()
 
 

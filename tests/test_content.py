@@ -16,7 +16,8 @@ MEDICAL_TERMS = {"hysterosalpingogram", "hsg", "fallopian", "catheter", "contras
                  "fluoroscopy", "radiologist", "essure", "adiana", "ibuprofen", "uterus", "cervix", "iud"}
 # Filled in by the actions at run time (actions/flow.py); everything else must be filled at build time.
 RUNTIME_PLACEHOLDERS = {"date_text", "start_text", "end_text", "start_day", "end_day", "cycle_start_text",
-                        "check_text", "placed_text", "months"}
+                        "check_text", "placed_text", "months", "start_iso", "end_iso",
+                        "cycle_start_iso", "today_iso", "bleeding_end_iso"}
 MAX_WORDS = 80
 MAX_GRADE = 8
 MAX_MEDIAN_GRADE = 6

@@ -17,6 +17,7 @@ def named_paths():
             if token.startswith(("/", "http", "faq/", "utter_")) or "<" in token or "{" in token:
                 continue
             paths.add(token)
+    paths.update(re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", README))  # pictures
     return paths
 
 

@@ -1,0 +1,66 @@
+"""`make screenshots`: pictures of the web chat for the README (docs/screenshots/).
+
+Starts the assistant with a frozen today, has a short conversation in headless
+Chromium (Debian's package, driven by Playwright) and saves phone- and desktop-sized
+screenshots that include the calendar and the diagram.
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.servers import start_bot  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+VIEWPORTS = {"phone": (360, 740), "desktop": (1280, 900)}
+
+
+def converse(page, messages):
+    for text in messages:
+        count = page.locator(".hsg-bot").count()
+        page.get_by_label("Type your question").fill(text)
+        page.get_by_label("Type your question").press("Enter")
+        page.wait_for_function(f"document.querySelectorAll('.hsg-bot').length > {count}")
+        page.locator(".hsg-typing").wait_for(state="hidden")
+    page.wait_for_timeout(300)
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        bot = start_bot(Path(tmp), 5305, 5355, "shots-" + uuid.uuid4().hex, web_port=8305,
+                        extra_env={"HSG_TODAY": "2026-11-27"})
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+                for name, (width, height) in VIEWPORTS.items():
+                    for scene, messages in (("calendar", ["My period started Nov 20, when can I have the HSG?",
+                                                          "it stopped on the 24th"]),
+                                            ("diagram", ["what is the balloon for"])):
+                        page = browser.new_page(viewport={"width": width, "height": height})
+                        page.goto(bot.web_url + "/")
+                        page.get_by_role("button", name="Questions about your HSG?").click()
+                        page.locator(".hsg-bot").first.wait_for()
+                        converse(page, messages)
+                        target = page.locator(".hsg-calendar, .hsg-diagram").last
+                        target.scroll_into_view_if_needed()
+                        path = OUT / f"{name}-{scene}.png"
+                        page.screenshot(path=str(path))
+                        print(f"wrote {path.relative_to(ROOT)}")
+                        page.close()
+                browser.close()
+        finally:
+            bot.stop()
+
+
+if __name__ == "__main__":
+    main()

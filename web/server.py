@@ -1,0 +1,123 @@
+"""Serves the chat widget, the demo clinic page, and calendar (.ics) downloads.
+
+Started by scripts/run.sh beside Rasa. Standard library HTTP server plus the
+icalendar package for the .ics files; no patient data is stored or logged.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import mimetypes
+import os
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import yaml
+from icalendar import Calendar, Event
+
+ROOT = Path(__file__).resolve().parent.parent
+STATIC = Path(__file__).resolve().parent / "static"
+mimetypes.add_type("image/svg+xml", ".svg")
+MAX_WINDOW_DAYS = 31
+
+
+def clinic_settings() -> dict:
+    return yaml.safe_load((ROOT / "clinic.yml").read_text(encoding="utf-8"))
+
+
+def window_calendar(start: date, end: date, settings: dict) -> bytes:
+    """An all-day event for the exam window, made with the icalendar library."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//HSG patient-education assistant//EN")
+    calendar.add("version", "2.0")
+    event = Event()
+    event.add("uid", f"{uuid.uuid4()}@hsg-assistant")
+    event.add("dtstamp", datetime.now(timezone.utc))
+    event.add("dtstart", start)
+    event.add("dtend", end + timedelta(days=1))  # all-day events end the day after
+    web = settings.get("web", {})
+    event.add("summary", web.get("calendar_title", "HSG exam window"))
+    event.add("description", web.get("calendar_note", "").format(**{k: v for k, v in settings.items()
+                                                                    if isinstance(v, str)}))
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def parse_window(query: dict):
+    """The start and end dates of a /calendar.ics request, or None when unusable."""
+    try:
+        start = date.fromisoformat(query["start"][0])
+        end = date.fromisoformat(query["end"][0])
+    except (KeyError, IndexError, ValueError):
+        return None
+    if end < start or (end - start).days > MAX_WINDOW_DAYS:
+        return None
+    return start, end
+
+
+class Handler(SimpleHTTPRequestHandler):
+    """Static files from web/static, plus /calendar.ics."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, directory=str(STATIC), **kwargs)
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - no request lines (they hold dates)
+        logging.debug(format, *args)
+
+    def end_headers(self) -> None:
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def do_GET(self) -> None:  # noqa: N802
+        url = urlparse(self.path)
+        if url.path == "/calendar.ics":
+            window = parse_window(parse_qs(url.query))
+            if window is None:
+                self.send_error(HTTPStatus.BAD_REQUEST, "start and end must be ISO dates, at most a month apart")
+                return
+            body = window_calendar(*window, clinic_settings())
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "text/calendar; charset=utf-8")
+            self.send_header("Content-Disposition", 'attachment; filename="hsg-window.ics"')
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if url.path in ("/", "/index.html"):
+            # the demo page, pointed at this run's Rasa server
+            bot_url = os.environ.get("HSG_BOT_URL", "http://localhost:5005")
+            body = (STATIC / "index.html").read_text(encoding="utf-8").replace("__BOT_URL__", bot_url).encode()
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if url.path == "/health":
+            body = b'{"status": "ok"}'
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().do_GET()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8080)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    logging.info("Web chat demo on port %s", args.port)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
