@@ -35,14 +35,19 @@ def fill(value, values):
 
 
 def render_responses(values):
-    """Merges responses/*.yml into one dict, refusing duplicate response names."""
-    merged = {}
+    """Merges responses/*.yml into one dict. A response may get its channel variants
+    (e.g. `channel: twilio` in sms.yml) from another file, but each response has
+    one variant list per channel."""
+    merged, seen = {}, set()
     for path in sorted((ROOT / "responses").glob("*.yml")):
         content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for name, variants in (content.get("responses") or {}).items():
-            if name in merged:
-                raise SystemExit(f"{path.name}: response {name} is defined twice")
-            merged[name] = fill(variants, values)
+            channels = {variant.get("channel") for variant in variants}
+            for channel in channels:
+                if (name, channel) in seen:
+                    raise SystemExit(f"{path.name}: response {name} is defined twice for channel {channel or 'default'}")
+                seen.add((name, channel))
+            merged.setdefault(name, []).extend(fill(variants, values))
     return merged
 
 

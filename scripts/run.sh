@@ -25,6 +25,17 @@ if [ -z "${HSG_API_TOKEN:-}" ]; then
   HSG_API_TOKEN=$(grep '^HSG_API_TOKEN=' .env | tail -n 1 | cut -d= -f2-)
 fi
 
+# The key that turns SMS phone numbers into conversation ids (never the number itself).
+if [ -z "${HSG_SMS_HASH_KEY:-}" ]; then
+  if ! grep -q '^HSG_SMS_HASH_KEY=' .env 2>/dev/null; then
+    echo "HSG_SMS_HASH_KEY=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')" >> .env
+    chmod 600 .env
+  fi
+  export HSG_SMS_HASH_KEY=$(grep '^HSG_SMS_HASH_KEY=' .env | tail -n 1 | cut -d= -f2-)
+fi
+[ -z "${TWILIO_AUTH_TOKEN:-}" ] && [ -f .env ] && grep -q '^TWILIO_AUTH_TOKEN=' .env \
+  && export TWILIO_AUTH_TOKEN=$(grep '^TWILIO_AUTH_TOKEN=' .env | tail -n 1 | cut -d= -f2-)
+
 # The endpoints file with this run's action server port.
 sed "s|localhost:5055|localhost:${ACTIONS_PORT}|" endpoints.yml > "$RUN_DIR/endpoints.yml"
 

@@ -24,9 +24,9 @@ DUPLICATE_INTENTS = re.compile(r"duplicated intents have been found across multi
 
 
 def responses_named_in_actions() -> set:
-    """Every string constant starting with utter_ in actions/*.py."""
+    """Every string constant starting with utter_ in actions/*.py and components/*.py."""
     names = set()
-    for path in (ROOT / "actions").glob("*.py"):
+    for path in list((ROOT / "actions").glob("*.py")) + list((ROOT / "components").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("utter_"):
                 names.add(node.value)

@@ -17,6 +17,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 TEST_TOKEN = "test-token-not-secret"
+TWILIO_TOKEN = "test-twilio-auth-token"
+SMS_HASH_KEY = "test-sms-hash-key"
 TODAY = date(2026, 11, 27)  # the frozen "today" of the running test bot
 
 
@@ -102,8 +104,10 @@ def bot(tmp_path_factory) -> Bot:
     if not (ROOT / "models" / "hsg.tar.gz").exists():
         pytest.fail("No trained model: run the tests with `make test`, which trains first.")
     try:
-        running = start_bot(tmp_path_factory.mktemp("bot"), 5105, 5155, TEST_TOKEN,
-                            extra_env={"HSG_TODAY": TODAY.isoformat()}, web_port=8105)
+        run_dir = tmp_path_factory.mktemp("bot")
+        running = start_bot(run_dir, 5105, 5155, TEST_TOKEN, web_port=8105,
+                            extra_env={"HSG_TODAY": TODAY.isoformat(), "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+                                       "HSG_SMS_HASH_KEY": SMS_HASH_KEY, "HSG_SMS_DB": str(run_dir / "sms.sqlite3")})
     except RuntimeError as error:
         pytest.fail(str(error))
     yield Bot(running.url, TEST_TOKEN, running.run_dir, running.web_url)

@@ -30,3 +30,10 @@ def test_bad_calendar_requests_get_400(bot, params):
 def test_demo_page_points_at_this_bot(bot):
     page = requests.get(bot.web_url + "/", timeout=10).text
     assert bot.url in page and "/widget.js" in page
+
+
+@pytest.mark.parametrize("origin,allowed", [("http://localhost:8105", True), ("https://evil.example", False)])
+def test_only_allowed_origins_may_call_the_bot_from_a_browser(bot, origin, allowed):
+    response = requests.post(f"{bot.url}/webhooks/rest/webhook", json={"sender": "cors-test", "message": "hi"},
+                             headers={"Origin": origin}, timeout=30)
+    assert (response.headers.get("Access-Control-Allow-Origin") == origin) is allowed

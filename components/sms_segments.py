@@ -1,0 +1,36 @@
+"""SMS segment counting for the two encodings carriers use (no Rasa imports).
+
+GSM-7: 160 characters in one segment, 153 per segment when split (characters of
+the extension table, such as [ ] { } ~ \\ | ^ and the euro sign, count twice).
+Any other character makes the whole message UCS-2: 70 in one segment, 67 per
+segment when split (characters outside the Basic Multilingual Plane count twice).
+"""
+from __future__ import annotations
+
+from typing import Tuple
+
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = set("^{}\\[~]|€\f")
+
+
+def encoding(text: str) -> str:
+    """'GSM-7' when every character fits the GSM 03.38 alphabet, else 'UCS-2'."""
+    return "GSM-7" if all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text) else "UCS-2"
+
+
+def segments(text: str) -> Tuple[str, int]:
+    """(encoding, number of SMS segments) for a message body."""
+    if encoding(text) == "GSM-7":
+        units = sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
+        single, multi = 160, 153
+        name = "GSM-7"
+    else:
+        units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
+        single, multi = 70, 67
+        name = "UCS-2"
+    if units <= single:
+        return name, 1 if units else 0
+    return name, -(-units // multi)

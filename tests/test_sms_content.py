@@ -1,0 +1,65 @@
+"""Every answer has an SMS form that fits in 2 segments, and the counter is right."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from components.sms_segments import segments
+from components.twilio_sms import numbered
+
+# Longest values a run-time placeholder can take ("Wednesday, September 30, 2027").
+WORST = {"date_text": "x" * 30, "start_text": "x" * 30, "end_text": "x" * 30, "cycle_start_text": "x" * 30,
+         "check_text": "x" * 30, "placed_text": "x" * 30, "start_day": "10", "end_day": "10", "months": "12"}
+KEYWORD_REPLIES = {"utter_sms_stop", "utter_sms_start", "utter_sms_help"}
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("a" * 160, ("GSM-7", 1)),
+    ("a" * 161, ("GSM-7", 2)),
+    ("a" * 306, ("GSM-7", 2)),
+    ("a" * 307, ("GSM-7", 3)),
+    ("{" * 80, ("GSM-7", 1)),      # extension characters count twice
+    ("{" * 81, ("GSM-7", 2)),
+    ("é" * 160, ("GSM-7", 1)),     # é is in the GSM-7 alphabet
+    ("’" * 70, ("UCS-2", 1)),      # a curly quote forces UCS-2
+    ("’" * 71, ("UCS-2", 2)),
+    ("’" * 134, ("UCS-2", 2)),
+    ("’" * 135, ("UCS-2", 3)),
+    ("😀" * 35, ("UCS-2", 1)),     # outside the BMP: two units each
+    ("😀" * 36, ("UCS-2", 2)),
+])
+def test_segment_counter(text, expected):
+    assert segments(text) == expected
+
+
+def sms_forms(domain):
+    for name, variants in domain["responses"].items():
+        forms = [v for v in variants if v.get("channel") == "twilio"]
+        if name in KEYWORD_REPLIES:
+            forms = variants
+        yield name, forms
+
+
+def test_every_response_has_an_sms_form(domain):
+    missing = [name for name, forms in sms_forms(domain) if not forms]
+    assert not missing, missing
+
+
+def test_every_sms_form_fits_two_segments_with_its_choices(domain):
+    too_long = []
+    for name, forms in sms_forms(domain):
+        for form in forms:
+            body = numbered(re.sub(r"\{([a-z_]+)\}", lambda m: WORST.get(m.group(1), m.group(0)), form["text"]),
+                            form.get("buttons") or [])
+            encoding, count = segments(body)
+            if count > 2:
+                too_long.append(f"{name}: {encoding}, {count} segments, {len(body)} characters")
+    assert not too_long, too_long
+
+
+def test_sms_forms_are_plain_text(domain):
+    for name, forms in sms_forms(domain):
+        for form in forms:
+            assert not re.search(r"(^|\n)\s*[-*#]|<[a-z/]|\*\*|__|\[.+\]\(", form["text"]), name
+            assert "custom" not in form, name
