@@ -51,30 +51,36 @@ def _has_dates(tracker: Tracker) -> bool:
     return bool(flow.extract_dates(_text(tracker), _today(), load_settings()["date_order"]))
 
 
-class ActionTimingRoute(Action):
+class _RouteRun:
+    """Shared run() of the two question routes: start the form fresh, or answer generally."""
+
+    route = ""
+    fresh_slots: tuple = ()
+    general_answer = ""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if _wants_dates(tracker) or _has_dates(tracker):
+            return _slot_events({name: None for name in self.fresh_slots}) + [SlotSet("dates_route", self.route)]
+        dispatcher.utter_message(response=self.general_answer)
+        return [SlotSet("dates_route", "none")]
+
+
+class ActionTimingRoute(_RouteRun, Action):
     """A timing question: the general answer, or the personal window when dates are given."""
+
+    route, fresh_slots, general_answer = "timing", flow.TIMING_SLOTS, "utter_timing"
 
     def name(self) -> Text:
         return "action_timing_route"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if _wants_dates(tracker) or _has_dates(tracker):
-            return _slot_events({name: None for name in flow.TIMING_SLOTS}) + [SlotSet("dates_route", "timing")]
-        dispatcher.utter_message(response="utter_timing")
-        return [SlotSet("dates_route", "none")]
 
-
-class ActionDeviceRoute(Action):
+class ActionDeviceRoute(_RouteRun, Action):
     """A device question: the general answer, or the test date when a placement date is given."""
+
+    route, fresh_slots, general_answer = "device", flow.DEVICE_SLOTS, "utter_device_confirmation"
 
     def name(self) -> Text:
         return "action_device_route"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if _wants_dates(tracker) or _has_dates(tracker):
-            return _slot_events({name: None for name in flow.DEVICE_SLOTS}) + [SlotSet("dates_route", "device")]
-        dispatcher.utter_message(response="utter_device_confirmation")
-        return [SlotSet("dates_route", "none")]
 
 
 class ActionInformRoute(Action):

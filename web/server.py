@@ -68,6 +68,16 @@ class Handler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - no request lines (they hold dates)
         logging.debug(format, *args)
 
+    def send_body(self, body: bytes, content_type: str, extra_headers: dict = None) -> None:
+        """A 200 response with the given body."""
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (extra_headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
     def end_headers(self) -> None:
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Cache-Control", "no-cache")
@@ -80,31 +90,17 @@ class Handler(SimpleHTTPRequestHandler):
             if window is None:
                 self.send_error(HTTPStatus.BAD_REQUEST, "start and end must be ISO dates, at most a month apart")
                 return
-            body = window_calendar(*window, clinic_settings())
-            self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", "text/calendar; charset=utf-8")
-            self.send_header("Content-Disposition", 'attachment; filename="hsg-window.ics"')
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.send_body(window_calendar(*window, clinic_settings()), "text/calendar; charset=utf-8",
+                           {"Content-Disposition": 'attachment; filename="hsg-window.ics"'})
             return
         if url.path in ("/", "/index.html"):
             # the demo page, pointed at this run's Rasa server
             bot_url = os.environ.get("HSG_BOT_URL", "http://localhost:5005")
-            body = (STATIC / "index.html").read_text(encoding="utf-8").replace("__BOT_URL__", bot_url).encode()
-            self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            page = (STATIC / "index.html").read_text(encoding="utf-8").replace("__BOT_URL__", bot_url)
+            self.send_body(page.encode(), "text/html; charset=utf-8")
             return
         if url.path == "/health":
-            body = b'{"status": "ok"}'
-            self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.send_body(b'{"status": "ok"}', "application/json")
             return
         super().do_GET()
 
