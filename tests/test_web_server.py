@@ -8,12 +8,13 @@ import requests
 from icalendar import Calendar
 
 
-def test_ics_is_a_valid_all_day_event(bot):
+def test_ics_is_a_valid_all_day_event(bot, settings):
     response = requests.get(f"{bot.web_url}/calendar.ics", params={"start": "2026-12-30", "end": "2027-01-02"},
                             timeout=10)
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/calendar")
     event = Calendar.from_ical(response.content).walk("VEVENT")[0]
     assert event.decoded("dtstart") == date(2026, 12, 30) and event.decoded("dtend") == date(2027, 1, 3)
+    assert settings["clinic_phone"] in str(event.get("description"))
 
 
 @pytest.mark.parametrize("params", [

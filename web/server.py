@@ -39,10 +39,10 @@ def window_calendar(start: date, end: date, settings: dict) -> bytes:
     event.add("dtstamp", datetime.now(timezone.utc))
     event.add("dtstart", start)
     event.add("dtend", end + timedelta(days=1))  # all-day events end the day after
-    web = settings.get("web", {})
-    event.add("summary", web.get("calendar_title", "HSG exam window"))
-    event.add("description", web.get("calendar_note", "").format(**{k: v for k, v in settings.items()
-                                                                    if isinstance(v, str)}))
+    words = settings["web"]  # the event's title and note are clinic content, in clinic.yml
+    event.add("summary", words["calendar_title"])
+    event.add("description", words["calendar_note"].format(**{k: v for k, v in settings.items()
+                                                              if isinstance(v, str)}))
     calendar.add_component(event)
     return calendar.to_ical()
 
