@@ -91,7 +91,7 @@ The HSG assistant is running.
   Chat in a terminal instead:  make shell
   HTTP API (token in .env):    http://localhost:$RASA_PORT/status?token=...
   Action server health:        http://localhost:$ACTIONS_PORT/health
-Press Ctrl-C to stop both servers.
+Press Ctrl-C to stop all three servers.
 MSG
     echo ready > "$RUN_DIR/ready"
     wait -n "${pids[@]}" || true
