@@ -90,16 +90,14 @@ class ActionInformRoute(Action):
         return "action_inform_route"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        last = tracker.get_slot("last_date_slot")
-        if _has_dates(tracker) and last in ("period_start", "bleeding_end"):
-            return [SlotSet("dates_route", "timing")]
-        if _has_dates(tracker) and last == "device_placed":
-            return [SlotSet("dates_route", "device")]
-        if _has_dates(tracker):
-            dispatcher.utter_message(response="utter_which_dates")
-        else:
+        if not _has_dates(tracker):
             dispatcher.utter_message(response="utter_anything_else")
-        return [SlotSet("dates_route", "none")]
+            return [SlotSet("dates_route", "none")]
+        route = {"period_start": "timing", "bleeding_end": "timing",
+                 "device_placed": "device"}.get(tracker.get_slot("last_date_slot"))
+        if route is None:
+            dispatcher.utter_message(response="utter_which_dates")
+        return [SlotSet("dates_route", route or "none")]
 
 
 class _DateFormRun:
