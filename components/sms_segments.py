@@ -7,7 +7,7 @@ segment when split (characters outside the Basic Multilingual Plane count twice)
 """
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Any, Dict, List, Tuple
 
 GSM7_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -34,3 +34,11 @@ def segments(text: str) -> Tuple[str, int]:
     if units <= single:
         return name, 1 if units else 0
     return name, -(-units // multi)
+
+
+def numbered(text: str, buttons: List[Dict[str, Any]]) -> str:
+    """The SMS body: the text, then the buttons as numbered choices."""
+    if not buttons:
+        return text
+    choices = ", ".join(f"{number} for {button['title']}" for number, button in enumerate(buttons, start=1))
+    return f"{text}\nReply {choices}."

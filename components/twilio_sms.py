@@ -23,7 +23,10 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from actions.settings import load_settings, placeholders
+from components.sms_segments import numbered
 from components.sms_store import SmsStore, number_key
+from editor.store import ContentStore, open_store, to_variants
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,18 +45,21 @@ class SmsCollector(CollectingOutputChannel):
         return "twilio"
 
 
-def numbered(text: str, buttons: List[Dict[str, Any]]) -> str:
-    """The SMS body: the text, then the buttons as numbered choices."""
-    if not buttons:
-        return text
-    choices = ", ".join(f"{number} for {button['title']}" for number, button in enumerate(buttons, start=1))
-    return f"{text}\nReply {choices}."
+KEYWORD_REPLIES = ("utter_sms_stop", "utter_sms_start", "utter_sms_help")
 
 
-def keyword_texts(domain_path: Path) -> Dict[str, str]:
-    """The STOP/START/HELP replies, from the built domain (responses/sms_keywords.yml)."""
-    responses = yaml.safe_load(domain_path.read_text(encoding="utf-8"))["responses"]
-    return {name: responses[name][0]["text"] for name in ("utter_sms_stop", "utter_sms_start", "utter_sms_help")}
+def keyword_texts(store: ContentStore, domain_path: Path) -> Dict[str, str]:
+    """The STOP/START/HELP replies, live from the content store (content/answers/
+    sms_keywords/), so an editor's change applies to the next text; from the built
+    domain when the store cannot be read."""
+    try:
+        answers = store.answers()
+        values = placeholders(load_settings())
+        return {name: to_variants(answers[name], values)[0]["text"] for name in KEYWORD_REPLIES}
+    except Exception as error:  # a broken store must not silence STOP
+        logger.warning("Keyword replies from the built domain: the content store failed (%s)", type(error).__name__)
+        responses = yaml.safe_load(domain_path.read_text(encoding="utf-8"))["responses"]
+        return {name: responses[name][0]["text"] for name in KEYWORD_REPLIES}
 
 
 class TwilioSmsInput(InputChannel):
@@ -82,7 +88,10 @@ class TwilioSmsInput(InputChannel):
         self.hash_key = hash_key
         self.public_url = public_url
         self.store = SmsStore(ROOT / store_path if not os.path.isabs(store_path) else Path(store_path))
-        self.texts = keyword_texts(ROOT / "build" / "domain.yml")
+        self.content = open_store()
+
+    def texts(self) -> Dict[str, str]:
+        return keyword_texts(self.content, ROOT / "build" / "domain.yml")
 
     def signed(self, request: Request, params: Dict[str, str]) -> bool:
         """True when X-Twilio-Signature matches the URL and form, signed with our token."""
@@ -105,13 +114,13 @@ class TwilioSmsInput(InputChannel):
         if word in STOP_WORDS:
             already = self.store.is_opted_out(key)
             self.store.opt_out(key)
-            return [] if already else [self.texts["utter_sms_stop"]]  # confirm once
+            return [] if already else [self.texts()["utter_sms_stop"]]  # confirm once
         if word in HELP_WORDS:
-            return [self.texts["utter_sms_help"]]
+            return [self.texts()["utter_sms_help"]]
         if self.store.is_opted_out(key):
             if word in START_WORDS:
                 self.store.opt_in(key)
-                return [self.texts["utter_sms_start"]]
+                return [self.texts()["utter_sms_start"]]
             return []
         if not text.strip():
             return []

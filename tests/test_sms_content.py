@@ -6,7 +6,7 @@ import re
 import pytest
 
 from components.sms_segments import segments
-from components.twilio_sms import numbered
+from components.sms_segments import numbered
 
 # Longest values a run-time placeholder can take ("Wednesday, September 30, 2027").
 WORST = {"date_text": "x" * 30, "start_text": "x" * 30, "end_text": "x" * 30, "cycle_start_text": "x" * 30,

@@ -1,0 +1,280 @@
+"""The content store: every patient-facing answer, its history, and how Rasa sees it.
+
+No Rasa imports: the content service, the build and the checks all use this.
+
+An answer is one YAML file under content/answers/<group>/ with these fields:
+    response      the Rasa response name (utter_faq/pain, utter_greet, ...)
+    source        where its facts come from (content/checks.yml lists the sources)
+    reviewed_by   who last reviewed it (null until somebody has)
+    reviewed_on   when (YYYY-MM-DD)
+    web           {text, buttons, custom}: the web chat form
+    sms           {text, buttons}: the SMS form (channel "twilio")
+    sms_only      true for replies that only exist on SMS (STOP, START, HELP)
+
+`FileContentStore` keeps the files as the store of record (reviewable in git) and
+each answer's history as JSON lines in content/history/. `ContentStore` is the
+interface a database store would implement instead.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DIR = ROOT / "content"
+FIELDS = ("response", "source", "reviewed_by", "reviewed_on", "sms_only", "web", "sms")
+FORM_FIELDS = ("text", "buttons", "custom")
+SMS_CHANNEL = "twilio"
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+class StoreError(ValueError):
+    """A request the store cannot carry out (unknown answer, stale version, bad shape)."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """Long texts in double quotes on one line, so a changed answer is a one-line diff."""
+
+
+_Dumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", value, style='"' if len(value) > 60 or "'" in value or "\n" in value else None))
+
+
+def dump_answer(answer: Dict[str, Any]) -> str:
+    ordered = {key: answer[key] for key in FIELDS if key in answer}
+    return yaml.dump(ordered, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
+
+
+def normalise(answer: Dict[str, Any]) -> Dict[str, Any]:
+    """The answer with only known fields, empty buttons and custom parts dropped, and
+    text stripped; raises StoreError when its shape is wrong."""
+    if not isinstance(answer, dict):
+        raise StoreError("an answer must be a mapping")
+    clean: Dict[str, Any] = {}
+    for key in ("response", "source", "reviewed_by", "reviewed_on"):
+        value = answer.get(key)
+        if value is not None and not isinstance(value, str):
+            value = str(value)
+        clean[key] = value.strip() if isinstance(value, str) and value.strip() else None
+    if answer.get("sms_only"):
+        clean["sms_only"] = True
+    for form in ("web", "sms"):
+        part = answer.get(form)
+        if part is None:
+            continue
+        if not isinstance(part, dict):
+            raise StoreError(f"{form} must be a mapping with text and buttons")
+        out: Dict[str, Any] = {"text": str(part.get("text") or "").strip()}
+        buttons = part.get("buttons") or []
+        if not isinstance(buttons, list):
+            raise StoreError(f"{form} buttons must be a list")
+        out_buttons = []
+        for button in buttons:
+            if not isinstance(button, dict):
+                raise StoreError(f"{form}: each button needs a title and a payload")
+            title, payload = str(button.get("title") or "").strip(), str(button.get("payload") or "").strip()
+            if title or payload:
+                out_buttons.append({"title": title, "payload": payload})
+        if out_buttons:
+            out["buttons"] = out_buttons
+        if isinstance(part.get("custom"), dict) and part["custom"]:
+            out["custom"] = part["custom"]
+        clean[form] = out
+    return clean
+
+
+def fill(value: Any, values: Dict[str, str]) -> Any:
+    """Fills the {placeholders} found in `values` in every string of a structure."""
+    if isinstance(value, str):
+        return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), value)
+    if isinstance(value, list):
+        return [fill(item, values) for item in value]
+    if isinstance(value, dict):
+        return {key: fill(item, values) for key, item in value.items()}
+    return value
+
+
+def to_variants(answer: Dict[str, Any], values: Dict[str, str]) -> List[Dict[str, Any]]:
+    """The answer as Rasa response variants, with clinic settings filled in: the web
+    form as the default variant and the SMS form as the `channel: twilio` variant.
+    An SMS-only answer is a single default variant."""
+    def variant(form: Dict[str, Any]) -> Dict[str, Any]:
+        return fill({key: form[key] for key in FORM_FIELDS if form.get(key)}, values)
+
+    if answer.get("sms_only"):
+        return [variant(answer["sms"])]
+    variants = [variant(answer["web"])]
+    if answer.get("sms"):
+        variants.append(dict(variant(answer["sms"]), channel=SMS_CHANNEL))
+    return variants
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+class ContentStore:
+    """What the editor, the content service and the build need from a store."""
+
+    def answers(self) -> Dict[str, Dict[str, Any]]:
+        """Every answer by response name (a fresh copy the caller may change)."""
+        raise NotImplementedError
+
+    def version(self) -> str:
+        """Changes whenever any answer changes (for caches)."""
+        raise NotImplementedError
+
+    def save(self, name: str, answer: Dict[str, Any], editor: str, note: str = "",
+             base_version: Optional[int] = None) -> int:
+        raise NotImplementedError
+
+    def history(self, name: str) -> List[Dict[str, Any]]:
+        raise NotImplementedError
+
+
+class FileContentStore(ContentStore):
+    """Answers in content/answers/**/*.yml, history in content/history/**/*.jsonl.
+
+    Reads are cached and reloaded when any file changes, so an answer edited in
+    the files (or pulled from git) is live on the next message too."""
+
+    def __init__(self, root: Path = DEFAULT_DIR) -> None:
+        self.root = Path(root)
+        self.answers_dir = self.root / "answers"
+        self.history_dir = self.root / "history"
+        self._lock = threading.RLock()
+        self._stamp: Any = None
+        self._cache: Dict[str, Dict[str, Any]] = {}
+        self._paths: Dict[str, Path] = {}
+
+    # --- reading -------------------------------------------------------------
+    def _files(self) -> List[Path]:
+        return sorted(self.answers_dir.glob("*/*.yml"))
+
+    def _current_stamp(self) -> Any:
+        stamp = []
+        for path in self._files():
+            info = path.stat()
+            stamp.append((str(path), info.st_mtime_ns, info.st_size))
+        return tuple(stamp)
+
+    def _load(self) -> None:
+        stamp = self._current_stamp()
+        if stamp == self._stamp:
+            return
+        answers, paths = {}, {}
+        for path in self._files():
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            name = data.get("response")
+            if not name:
+                raise StoreError(f"{path.relative_to(self.root)}: no `response:` name")
+            if name in answers:
+                raise StoreError(f"{path.relative_to(self.root)}: {name} is also in {paths[name].relative_to(self.root)}")
+            answers[name] = normalise(data)
+            paths[name] = path
+        self._cache, self._paths, self._stamp = answers, paths, stamp
+
+    def answers(self) -> Dict[str, Dict[str, Any]]:
+        with self._lock:
+            self._load()
+            return json.loads(json.dumps(self._cache))
+
+    def version(self) -> str:
+        with self._lock:
+            self._load()
+            return hashlib.sha256(repr(self._stamp).encode()).hexdigest()[:16]
+
+    def path_of(self, name: str) -> Path:
+        with self._lock:
+            self._load()
+            if name not in self._paths:
+                raise StoreError(f"there is no answer called {name}")
+            return self._paths[name]
+
+    # --- history -------------------------------------------------------------
+    def _history_path(self, name: str) -> Path:
+        relative = self.path_of(name).relative_to(self.answers_dir)
+        return (self.history_dir / relative).with_suffix(".jsonl")
+
+    def _read_history(self, name: str) -> List[Dict[str, Any]]:
+        path = self._history_path(name)
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    def history(self, name: str) -> List[Dict[str, Any]]:
+        """Every saved version, oldest first. When the file was changed outside the
+        editor since the last save, its current text is listed as a version by
+        "the files" (not yet written to the history)."""
+        with self._lock:
+            entries = self._read_history(name)
+            current = self.answers()[name]
+            if not entries or entries[-1]["answer"] != current:
+                entries.append({"version": len(entries) + 1, "at": None, "by": "the files",
+                                "note": "as in the content files", "answer": current, "unsaved": True})
+            return entries
+
+    # --- writing -------------------------------------------------------------
+    def save(self, name: str, answer: Dict[str, Any], editor: str, note: str = "",
+             base_version: Optional[int] = None) -> int:
+        """Writes the answer file and appends to its history; returns the new version.
+        `base_version` is the version the editor started from: when somebody else
+        saved in between, the save is refused instead of silently overwriting."""
+        with self._lock:
+            path = self.path_of(name)
+            clean = normalise(dict(answer, response=name))
+            entries = self._read_history(name)
+            current = self.answers()[name]
+            history_path = self._history_path(name)
+            history_path.parent.mkdir(parents=True, exist_ok=True)
+            lines = []
+            if not entries or entries[-1]["answer"] != current:
+                # Keep the text that was live before this save as a version of its own.
+                entries.append({"version": len(entries) + 1, "at": now_iso(), "by": "the files",
+                                "note": "as in the content files", "answer": current})
+                lines.append(entries[-1])
+            latest = entries[-1]["version"]
+            if base_version is not None and base_version != latest:
+                raise StoreError(f"{name} was changed by {entries[-1]['by']} while you were editing "
+                                 f"(version {latest}); reload it and make your change again")
+            entry = {"version": latest + 1, "at": now_iso(), "by": editor, "note": note, "answer": clean}
+            lines.append(entry)
+            _atomic_write(path, dump_answer(clean))
+            with open(history_path, "a", encoding="utf-8") as handle:
+                for line in lines:
+                    handle.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
+            self._stamp = None
+            return entry["version"]
+
+    def version_of(self, name: str, version: int) -> Dict[str, Any]:
+        for entry in self.history(name):
+            if entry["version"] == version:
+                return entry["answer"]
+        raise StoreError(f"{name} has no version {version}")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".yml")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.chmod(temp, 0o644)
+    os.replace(temp, path)
+
+
+def open_store(location: Optional[str] = None) -> ContentStore:
+    """The store named by HSG_CONTENT_DIR (a folder), else content/ in the project."""
+    return FileContentStore(Path(location or os.environ.get("HSG_CONTENT_DIR") or DEFAULT_DIR))
+
+
+def rasa_responses(store: ContentStore, values: Dict[str, str]) -> Dict[str, List[Dict[str, Any]]]:
+    """Every answer as Rasa domain responses, clinic settings filled in."""
+    return {name: to_variants(answer, values) for name, answer in sorted(store.answers().items())}
