@@ -10,12 +10,13 @@ export RASA_TELEMETRY_ENABLED := false
 export PYTHONWARNINGS := ignore
 
 DATA_FILES  := $(shell find data -name '*.yml' 2>/dev/null)
-BUILD_INPUTS := domain.yml clinic.yml $(wildcard responses/*.yml) actions/nlp.py scripts/build.py
+ANSWER_FILES := $(shell find content/answers -name '*.yml' 2>/dev/null)
+BUILD_INPUTS := domain.yml clinic.yml $(ANSWER_FILES) actions/nlp.py editor/store.py scripts/build.py
 MODEL_INPUTS := config.yml $(DATA_FILES) $(wildcard components/*.py) build/.built
 
-.PHONY: help setup build train run shell test validate bench screenshots clean
+.PHONY: help setup build train run shell test validate check-content report editor-user bench screenshots clean
 help:            ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 setup: $(VENV)/.installed  ## create or refresh the virtual environment
 $(VENV)/.installed: requirements.txt scripts/setup.sh
@@ -33,7 +34,7 @@ $(MODEL): $(MODEL_INPUTS) | $(VENV)/.installed
 	@$(RASA) train --config config.yml --domain build/domain.yml --data data --out models --fixed-model-name hsg
 	@touch $@
 
-run: train               ## start the assistant (Rasa on :5005, actions on :5055)
+run: train               ## start the assistant (Rasa :5005, actions :5055, web chat :8080, editor :5056)
 	@bash scripts/run.sh
 
 shell: train             ## chat with the assistant in this terminal
@@ -42,8 +43,18 @@ shell: train             ## chat with the assistant in this terminal
 validate: build          ## check the training data and domain (no warnings allowed)
 	@$(PY) scripts/validate.py
 
+check-content: | $(VENV)/.installed  ## check every answer (reading grade, SMS length, sources...) and print a table
+	@$(PY) scripts/check_content.py
+
+report: | $(VENV)/.installed  ## list what patients asked that the bot could not answer
+	@$(PY) scripts/report.py
+
+editor-user: | $(VENV)/.installed  ## create an editor account or change its password: make editor-user NAME=jane.doe
+	@$(PY) scripts/editor_user.py "$(NAME)"
+
 test: train              ## run every test (installs Chromium for the browser tests if missing)
 	@bash scripts/setup_browser.sh
+	@$(PY) scripts/check_content.py > /dev/null || $(PY) scripts/check_content.py
 	@$(PY) scripts/validate.py
 	@bash scripts/test.sh
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import signal
 import subprocess
 import time
@@ -15,7 +17,7 @@ class RunningBot:
     """A started scripts/run.sh: its ports, token, log folder and process group."""
 
     def __init__(self, process: subprocess.Popen, rasa_port: int, actions_port: int, token: str, run_dir: Path,
-                 web_port: int = 8080):
+                 web_port: int = 8080, content_port: int = 5056, env: Optional[Dict[str, str]] = None):
         self.process = process
         self.rasa_port = rasa_port
         self.actions_port = actions_port
@@ -23,10 +25,13 @@ class RunningBot:
         self.run_dir = run_dir
         self.url = f"http://localhost:{rasa_port}"
         self.web_url = f"http://localhost:{web_port}"
+        self.content_port = content_port
+        self.content_url = f"http://localhost:{content_port}"
+        self.env = env or {}
 
     def server_pids(self) -> Dict[str, List[int]]:
         """PIDs of the Rasa and action servers (found by their command lines)."""
-        found: Dict[str, List[int]] = {"rasa": [], "actions": []}
+        found: Dict[str, List[int]] = {"rasa": [], "actions": [], "content": []}
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
                 continue
@@ -34,7 +39,9 @@ class RunningBot:
                 cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
             except OSError:
                 continue
-            if f"--port {self.actions_port}" in cmd and " run actions" in cmd:
+            if f"editor/service.py --port {self.content_port}" in cmd and "bash" not in cmd:
+                found["content"].append(int(entry.name))
+            elif f"--port {self.actions_port}" in cmd and " run actions" in cmd:
                 found["actions"].append(int(entry.name))
             elif f"--port {self.rasa_port}" in cmd and " run " in cmd and "bash" not in cmd:
                 found["rasa"].append(int(entry.name))
@@ -42,7 +49,7 @@ class RunningBot:
 
     def logs(self) -> str:
         return "".join((self.run_dir / name).read_text(errors="replace")[-3000:]
-                       for name in ("run.out", "rasa.log", "actions.log", "web.log") if (self.run_dir / name).exists())
+                       for name in ("run.out", "rasa.log", "actions.log", "web.log", "content.log") if (self.run_dir / name).exists())
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -54,16 +61,28 @@ class RunningBot:
 
 
 def start_bot(run_dir: Path, rasa_port: int, actions_port: int, token: str,
-              extra_env: Optional[Dict[str, str]] = None, timeout: float = 240, web_port: int = 8080) -> RunningBot:
-    """Starts both servers with scripts/run.sh and waits until they answer."""
+              extra_env: Optional[Dict[str, str]] = None, timeout: float = 240, web_port: int = 8080,
+              content_port: Optional[int] = None) -> RunningBot:
+    """Starts the servers with scripts/run.sh and waits until they answer.
+
+    Unless extra_env says otherwise, the bot gets its own copy of content/, its own
+    editor accounts, report and last-known-good copy inside run_dir, so tests and
+    benchmarks never change the project's files."""
     run_dir.mkdir(parents=True, exist_ok=True)
+    content_port = content_port or actions_port + 1
+    content_dir = run_dir / "content"
+    if not content_dir.exists():
+        shutil.copytree(ROOT / "content", content_dir)
     env = dict(os.environ, RASA_PORT=str(rasa_port), ACTIONS_PORT=str(actions_port), WEB_PORT=str(web_port),
-               HSG_RUN_DIR=str(run_dir),
-               HSG_API_TOKEN=token, **(extra_env or {}))
+               CONTENT_PORT=str(content_port), HSG_RUN_DIR=str(run_dir), HSG_API_TOKEN=token,
+               HSG_CONTENT_TOKEN=secrets.token_urlsafe(16), HSG_EDITOR_SECRET=secrets.token_urlsafe(16),
+               HSG_CONTENT_DIR=str(content_dir), HSG_EDITORS_FILE=str(run_dir / "editors.json"),
+               HSG_REPORT_DB=str(run_dir / "report.sqlite3"), HSG_CONTENT_LKG=str(run_dir / "content-lkg.json"))
+    env.update(extra_env or {})
     process = subprocess.Popen(["bash", str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env,
                                stdout=open(run_dir / "run.out", "w"), stderr=subprocess.STDOUT,
                                start_new_session=True)
-    bot = RunningBot(process, rasa_port, actions_port, token, run_dir, web_port)
+    bot = RunningBot(process, rasa_port, actions_port, token, run_dir, web_port, content_port, env)
     deadline = time.time() + timeout
     while not (run_dir / "ready").exists():
         if process.poll() is not None or time.time() > deadline:

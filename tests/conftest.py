@@ -19,6 +19,7 @@ SHARED = ROOT.parent / "shared"
 TEST_TOKEN = "test-token-not-secret"
 TWILIO_TOKEN = "test-twilio-auth-token"
 SMS_HASH_KEY = "test-sms-hash-key"
+EDITOR = ("test.editor", "test-editor-password")  # created in the test bot's own accounts file
 TODAY = date(2026, 11, 27)  # the frozen "today" of the running test bot
 
 
@@ -61,15 +62,19 @@ def make_tracker(domain):
 class Bot:
     """A running assistant: REST chat and the token-protected HTTP API."""
 
-    def __init__(self, url: str, token: str, run_dir: Path, web_url: str = "") -> None:
+    def __init__(self, url: str, token: str, run_dir: Path, web_url: str = "", running: Any = None) -> None:
         self.url = url
         self.web_url = web_url
         self.token = token
         self.run_dir = run_dir
+        self.running = running
+        self.content_url = running.content_url if running else ""
+        self.env = running.env if running else {}
 
     def logs(self) -> str:
         """Everything both servers have logged so far."""
-        return "".join((self.run_dir / name).read_text(errors="replace") for name in ("rasa.log", "actions.log"))
+        return "".join((self.run_dir / name).read_text(errors="replace")
+                       for name in ("rasa.log", "actions.log", "content.log") if (self.run_dir / name).exists())
 
     def send(self, sender: str, message: Any, **kwargs) -> requests.Response:
         return requests.post(f"{self.url}/webhooks/rest/webhook",
@@ -110,7 +115,10 @@ def bot(tmp_path_factory) -> Bot:
                                        "HSG_SMS_HASH_KEY": SMS_HASH_KEY, "HSG_SMS_DB": str(run_dir / "sms.sqlite3")})
     except RuntimeError as error:
         pytest.fail(str(error))
-    yield Bot(running.url, TEST_TOKEN, running.run_dir, running.web_url)
+    from editor.accounts import set_password
+
+    set_password(EDITOR[0], EDITOR[1], Path(running.env["HSG_EDITORS_FILE"]))
+    yield Bot(running.url, TEST_TOKEN, running.run_dir, running.web_url, running)
     running.stop()
 
 

@@ -1,0 +1,227 @@
+"""The checks an answer must pass before patients see it (no Rasa imports).
+
+The rules and their numbers live in content/checks.yml. Each problem names the
+answer, the form (web or SMS), what is wrong and how to fix it. The editor page
+refuses a save with problems, `make check-content` prints them, `make test` fails.
+"""
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+from urllib.parse import urlparse
+
+import textstat
+import yaml
+
+from components.sms_segments import numbered, segments
+from editor.store import DEFAULT_DIR, fill
+
+ANY_BRACES = re.compile(r"\{([^{}]*)\}")
+URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*:/+|\bwww\.)[^\s<>\"')\]]*", re.I)
+MARKDOWN_LINK = re.compile(r"\[[^\]]*\]\(([^)]*)\)")
+HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
+NOT_PLAIN_SMS = re.compile(r"(^|\n)\s*[-*#]\s|<[a-z/]|\*\*|__|\[.+\]\(", re.I)
+CARRIER_KEYWORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "help", "info", "start", "unstop", "yes"}
+
+
+@dataclass
+class Problem:
+    answer: str
+    form: str        # "web", "sms", or "answer" for the whole answer
+    check: str       # short name of the rule
+    message: str     # what is wrong
+    fix: str         # what to do about it
+
+    def __str__(self) -> str:
+        where = f"{self.answer} ({self.form})" if self.form != "answer" else self.answer
+        return f"{where}: {self.message}. Fix: {self.fix}"
+
+
+@lru_cache(maxsize=4)
+def load_rules(path: str = str(DEFAULT_DIR / "checks.yml")) -> Dict[str, Any]:
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+def plain_grade(text: str, rules: Dict[str, Any]) -> float:
+    """Flesch-Kincaid grade, with placeholders and the medical terms a patient needs
+    counted as one short word each."""
+    words = ANY_BRACES.sub("it", text)
+    for term in rules["medical_terms"]:
+        words = re.sub(rf"\b{re.escape(term)}\b", "test", words, flags=re.I)
+    return round(float(textstat.flesch_kincaid_grade(words)), 1) if words.strip() else 0.0
+
+
+def sms_body(form: Dict[str, Any], values: Dict[str, str], rules: Dict[str, Any]) -> str:
+    """The longest SMS this form can become: clinic settings and the longest dates
+    filled in, and the buttons added as numbered choices."""
+    worst = dict(values, **{k: str(v) for k, v in rules["worst_case_values"].items()})
+    return numbered(fill(form.get("text", ""), worst), fill(form.get("buttons") or [], worst))
+
+
+def strings_in(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings_in(item)
+
+
+def bad_link(url: str) -> Optional[str]:
+    url = url.rstrip(".,;:!?")
+    parsed = urlparse(url if "://" in url or not url.lower().startswith("www.") else "https://" + url)
+    if parsed.scheme.lower() not in ("http", "https"):
+        return f"link {url!r} does not start with https://"
+    if url.count("://") != 1 or not HOSTNAME.match(parsed.hostname or ""):
+        return f"link {url!r} has no valid web address after https://"
+    if " " in url:
+        return f"link {url!r} contains a space"
+    return None
+
+
+def check_answer(name: str, answer: Dict[str, Any], values: Dict[str, str],
+                 rules: Optional[Dict[str, Any]] = None) -> List[Problem]:
+    """Every problem with one answer. `values` are the clinic settings that fill
+    {placeholders} (actions.settings.placeholders)."""
+    rules = rules or load_rules()
+    problems: List[Problem] = []
+
+    def add(form: str, check: str, message: str, fix: str) -> None:
+        problems.append(Problem(name, form, check, message, fix))
+
+    source = (answer.get("source") or "").strip()
+    if not source:
+        add("answer", "source", "it does not name its source",
+            f"say where its facts come from, starting with one of: {', '.join(rules['sources'])}")
+    elif not any(source.startswith(known) for known in rules["sources"]):
+        add("answer", "source", f"its source {source!r} is not one of the known sources",
+            f"start the source with one of: {', '.join(rules['sources'])}")
+
+    forms = ["sms"] if answer.get("sms_only") else ["web", "sms"]
+    known = set(values) | set(rules["runtime_values"])
+    for form in forms:
+        part = answer.get(form) or {}
+        label = "web chat" if form == "web" else "SMS"
+        text = (part.get("text") or "").strip()
+        if not text:
+            add(form, "present", f"there is no {label} text", f"write the {label} form of this answer")
+            continue
+        # Payloads like /timing{"want_dates":"yes"} are intents for the bot, not words.
+        words = [string for string in strings_in(part) if not string.startswith("/")]
+        for token in ANY_BRACES.findall(" ".join(words)):
+            if token not in known:
+                add(form, "placeholder", f"the placeholder {{{token}}} is not a clinic setting",
+                    "use one of " + ", ".join(f"{{{key}}}" for key in sorted(values)) + ", or remove the braces")
+        leftover = ANY_BRACES.sub("", " ".join(words))
+        if "{" in leftover or "}" in leftover:
+            add(form, "placeholder", "it has a brace { or } that does not close a placeholder",
+                "write placeholders as {clinic_phone}, with both braces, or remove the stray brace")
+        filled = fill(part, values)
+        for string in strings_in(filled):
+            for url in URL.findall(string) + MARKDOWN_LINK.findall(string):
+                reason = bad_link(url)
+                if reason:
+                    add(form, "link", reason, "write the full address, like https://www.example.com/page")
+        for pattern in rules["promises"]:
+            found = re.search(rf"\b{pattern}", text, re.I)
+            if found:
+                add(form, "promise", f"it promises an outcome ({found.group(0)!r})",
+                    "describe what usually happens instead, like 'many people' or 'often', and leave "
+                    "promises to the doctor")
+        grade = plain_grade(text, rules)
+        if grade > rules["max_grade"]:
+            add(form, "grade", f"its reading grade is {grade}, above {rules['max_grade']}",
+                "use shorter sentences (about 15 words) and shorter, everyday words")
+        for button in part.get("buttons") or []:
+            if not button.get("title") or not button.get("payload"):
+                add(form, "buttons", "a button has no title or no message to send",
+                    "give every button a title and the question it sends")
+        if form == "web":
+            words = len(text.split())
+            if words > rules["max_words"]:
+                add(form, "length", f"it has {words} words, more than {rules['max_words']}",
+                    f"cut {words - rules['max_words']} words, or split it into two answers")
+        else:
+            body = sms_body(part, values, rules)
+            encoding, count = segments(body)
+            if count > rules["max_sms_segments"]:
+                limit = 153 * rules["max_sms_segments"] if encoding == "GSM-7" else 67 * rules["max_sms_segments"]
+                hint = (" A curly quote, dash or emoji makes the whole text UCS-2 (67 characters a segment);"
+                        " use straight quotes and plain hyphens." if encoding == "UCS-2" else "")
+                add(form, "sms_length",
+                    f"it needs {count} SMS segments ({len(body)} characters with the numbered choices and the "
+                    f"longest dates), more than {rules['max_sms_segments']}",
+                    f"shorten it to at most {limit} characters in all, for example by "
+                    f"{len(body) - limit} characters or one button less.{hint}")
+            if NOT_PLAIN_SMS.search(text) or part.get("custom"):
+                add(form, "sms_plain", "the SMS form has formatting (markdown, HTML or a picture)",
+                    "texts show plain words only: remove the formatting")
+            for button in part.get("buttons") or []:
+                if str(button.get("title", "")).strip().lower() in CARRIER_KEYWORDS:
+                    add(form, "buttons", f"the choice {button['title']!r} is a carrier keyword",
+                        "carriers act on STOP, HELP, START and the like themselves: use other words")
+    for word in (rules.get("required") or {}).get(name, []):
+        for form in forms:
+            text = ((answer.get(form) or {}).get("text") or "")
+            if word.lower() not in text.lower():
+                add(form, "required", f"it must say {word!r}",
+                    f"put {word!r} back: this answer is checked for it on purpose")
+    return problems
+
+
+def check_store(answers: Dict[str, Dict[str, Any]], values: Dict[str, str],
+                rules: Optional[Dict[str, Any]] = None) -> Tuple[List[Problem], List[Dict[str, Any]]]:
+    """Problems over all answers (each answer's, plus the median grade), and one
+    summary row per answer for the table in `make check-content` and the editor."""
+    rules = rules or load_rules()
+    problems: List[Problem] = []
+    rows = []
+    for name in sorted(answers):
+        answer = answers[name]
+        own = check_answer(name, answer, values, rules)
+        problems.extend(own)
+        web = (answer.get("web") or {}).get("text") or ""
+        sms = answer.get("sms") or {}
+        rows.append({
+            "answer": name,
+            "web_grade": plain_grade(web, rules) if web and not answer.get("sms_only") else None,
+            "sms_grade": plain_grade(sms.get("text", ""), rules) if sms.get("text") else None,
+            "sms_segments": segments(sms_body(sms, values, rules))[1] if sms.get("text") else None,
+            "source": answer.get("source"),
+            "reviewed": answer.get("reviewed_on"),
+            "status": "ok" if not own else "; ".join(sorted({p.check for p in own})),
+            "problems": [asdict(p) for p in own],
+        })
+    median = median_grade(answers, rules)
+    if median > rules["max_median_grade"]:
+        problems.append(Problem("all answers", "web", "median_grade",
+                                f"the median reading grade is {median}, above {rules['max_median_grade']}",
+                                "make the hardest answers plainer"))
+    return problems, rows
+
+
+def median_grade(answers: Dict[str, Dict[str, Any]], rules: Dict[str, Any]) -> float:
+    grades = [plain_grade(a["web"]["text"], rules) for a in answers.values()
+              if not a.get("sms_only") and (a.get("web") or {}).get("text")]
+    return round(statistics.median(grades), 1) if grades else 0.0
+
+
+def check_save(name: str, answer: Dict[str, Any], answers: Dict[str, Dict[str, Any]],
+               values: Dict[str, str], rules: Optional[Dict[str, Any]] = None) -> List[Problem]:
+    """What a save of `answer` as `name` would break: its own problems, and the
+    median grade of all answers with this one changed."""
+    rules = rules or load_rules()
+    problems = check_answer(name, answer, values, rules)
+    after = dict(answers, **{name: answer})
+    median = median_grade(after, rules)
+    if median > rules["max_median_grade"] and median > median_grade(answers, rules):
+        problems.append(Problem(name, "web", "median_grade",
+                                f"with this change the median reading grade of all answers is {median}, "
+                                f"above {rules['max_median_grade']}", "make this answer plainer"))
+    return problems

@@ -1,0 +1,404 @@
+"""The content service: Rasa's NLG endpoint, the editor page and the report.
+
+Started by scripts/run.sh (port 5056, CONTENT_PORT). Standard library HTTP server,
+no Rasa imports. Routes:
+
+    POST /nlg?token=T            Rasa's NLG endpoint: renders one response from the store
+    GET  /nlg/bundle?token=T     every answer, for the bot's last-known-good copy
+    GET  /health                 {"status": "ok"}
+    GET  /editor                 the editor page          (login needed)
+    GET  /editor/report          what patients asked that the bot could not answer (login)
+    GET/POST /editor/login, POST /editor/logout
+    /editor/api/...              JSON for the two pages   (login needed; writes need JSON)
+
+The NLG requests carry the conversation, so they need HSG_CONTENT_TOKEN; the
+editor needs an account (`make editor-user`). Nothing here logs message text.
+"""
+from __future__ import annotations
+
+import argparse
+import hmac
+import json
+import logging
+import os
+import re
+import sys
+import time
+from http import HTTPStatus
+from http.cookies import SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Dict, Optional
+from urllib.parse import parse_qs, quote, urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from actions.settings import load_settings, placeholders  # noqa: E402
+from editor import checks, render  # noqa: E402
+from editor.accounts import SESSION_HOURS, Sessions  # noqa: E402
+from editor.report import Report  # noqa: E402
+from editor.store import ContentStore, StoreError, fill, normalise, open_store, rasa_responses  # noqa: E402
+
+logger = logging.getLogger("hsg.content")
+STATIC = Path(__file__).resolve().parent / "static"
+COOKIE = "hsg_editor"
+MAX_BODY = 4 * 1024 * 1024   # NLG requests carry the whole tracker
+MAX_EDIT_BODY = 64 * 1024
+NAME = re.compile(r"^utter_[a-z0-9_]+(/[a-z0-9_]+)?$")
+STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+                ".html": "text/html; charset=utf-8"}
+
+
+class ContentService:
+    """Everything the handler needs: the store, the settings, the sessions, the report."""
+
+    def __init__(self, store: ContentStore, token: Optional[str], sessions: Sessions, report: Report) -> None:
+        self.store = store
+        self.token = token
+        self.sessions = sessions
+        self.report = report
+        self._responses_version: Optional[str] = None
+        self._responses: Dict[str, Any] = {}
+
+    @property
+    def values(self) -> Dict[str, str]:
+        return placeholders(load_settings())
+
+    def responses(self) -> Dict[str, Any]:
+        """Every answer as Rasa responses, rebuilt only when the store changed."""
+        version = self.store.version()
+        if version != self._responses_version:
+            self._responses = rasa_responses(self.store, self.values)
+            self._responses_version = version
+        return self._responses
+
+    def previews(self, answer: Dict[str, Any]) -> Dict[str, Any]:
+        values = self.values
+        rules = checks.load_rules()
+        out: Dict[str, Any] = {}
+        for form in ("web", "sms"):
+            part = answer.get(form) or {}
+            if not part.get("text"):
+                continue
+            filled = fill(part, values)
+            out[form] = {"text": filled["text"], "buttons": filled.get("buttons") or [],
+                         "grade": checks.plain_grade(part["text"], rules), "words": len(part["text"].split())}
+            if form == "sms":
+                body = checks.sms_body(part, values, rules)
+                encoding, count = checks.segments(body)
+                out[form].update(body=checks.numbered(filled["text"], filled.get("buttons") or []),
+                                 segments=count, encoding=encoding, characters=len(body))
+        return out
+
+
+def make_handler(service: ContentService):
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "hsg-content"
+        sys_version = ""
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - request lines hold tokens
+            logger.debug("%s %s", self.command, urlparse(self.path).path)
+
+        # --- plumbing -------------------------------------------------------
+        def send(self, status: int, body: bytes, content_type: str, headers: Optional[Dict[str, str]] = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("X-Frame-Options", "DENY")
+            self.send_header("Referrer-Policy", "same-origin")  # "no-referrer" makes Origin "null"
+            self.send_header("Content-Security-Policy",
+                             "default-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def json(self, status: int, data: Any, headers: Optional[Dict[str, str]] = None) -> None:
+            self.send(status, json.dumps(data, ensure_ascii=False).encode("utf-8"), "application/json", headers)
+
+        def error(self, status: int, message: str) -> None:
+            self.json(status, {"error": message})
+
+        def redirect(self, location: str, headers: Optional[Dict[str, str]] = None) -> None:
+            self.send(HTTPStatus.SEE_OTHER, b"", "text/plain", dict(headers or {}, Location=location))
+
+        def body(self, limit: int) -> Optional[bytes]:
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0 or length > limit:
+                self.error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE if length > limit else HTTPStatus.BAD_REQUEST,
+                           "request body too large" if length > limit else "bad Content-Length")
+                self.close_connection = True
+                return None
+            return self.rfile.read(length)
+
+        def json_body(self, limit: int = MAX_EDIT_BODY) -> Optional[Any]:
+            if not (self.headers.get("Content-Type") or "").startswith("application/json"):
+                self.error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send JSON (Content-Type: application/json)")
+                return None
+            raw = self.body(limit)
+            if raw is None:
+                return None
+            try:
+                return json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                self.error(HTTPStatus.BAD_REQUEST, "the body is not valid JSON")
+                return None
+
+        def query(self) -> Dict[str, str]:
+            return {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
+
+        def token_ok(self) -> bool:
+            given = self.query().get("token") or ""
+            if service.token and hmac.compare_digest(given.encode(), service.token.encode()):
+                return True
+            self.error(HTTPStatus.UNAUTHORIZED, "a valid token is needed")
+            return False
+
+        def editor(self) -> Optional[str]:
+            cookie = SimpleCookie()
+            try:
+                cookie.load(self.headers.get("Cookie") or "")
+            except Exception:  # a malformed cookie header is just no login
+                return None
+            morsel = cookie.get(COOKIE)
+            return service.sessions.editor(morsel.value if morsel else None)
+
+        def same_origin(self) -> bool:
+            """Writes must come from this page: browsers send Origin on POST."""
+            origin = self.headers.get("Origin")
+            if origin and urlparse(origin).netloc != self.headers.get("Host"):
+                self.error(HTTPStatus.FORBIDDEN, "requests from other sites are refused")
+                return False
+            return True
+
+        # --- routes -------------------------------------------------------------
+        def do_HEAD(self) -> None:  # noqa: N802
+            self.do_GET()
+
+        def do_GET(self) -> None:  # noqa: N802
+            path = urlparse(self.path).path
+            try:
+                if path == "/health":
+                    return self.json(HTTPStatus.OK, {"status": "ok"})
+                if path == "/nlg/bundle":
+                    if self.token_ok():
+                        self.json(HTTPStatus.OK, {"version": service.store.version(), "responses": service.responses()})
+                    return
+                if path in ("/", "/editor/"):
+                    return self.redirect("/editor")
+                if path == "/editor/login":
+                    return self.static("login.html")
+                if path.startswith("/editor/static/"):
+                    return self.static(path[len("/editor/static/"):])
+                if path in ("/editor", "/editor/report"):
+                    if not self.editor():
+                        return self.redirect("/editor/login?next=" + quote(path))
+                    return self.static("editor.html" if path == "/editor" else "report.html")
+                if path.startswith("/editor/api/"):
+                    return self.api_get(path[len("/editor/api/"):])
+                self.error(HTTPStatus.NOT_FOUND, "not found")
+            except Exception:
+                logger.exception("GET %s failed", path)
+                self.error(HTTPStatus.INTERNAL_SERVER_ERROR, "the content service had a problem; see its log")
+
+        def do_POST(self) -> None:  # noqa: N802
+            path = urlparse(self.path).path
+            try:
+                if path == "/nlg":
+                    return self.nlg()
+                if not self.same_origin():
+                    return
+                if path == "/editor/login":
+                    return self.login()
+                if path == "/editor/logout":
+                    return self.redirect("/editor/login", {"Set-Cookie": f"{COOKIE}=; Path=/editor; Max-Age=0; "
+                                                                         "HttpOnly; SameSite=Strict"})
+                if path.startswith("/editor/api/"):
+                    return self.api_post(path[len("/editor/api/"):])
+                self.error(HTTPStatus.NOT_FOUND, "not found")
+            except Exception:
+                logger.exception("POST %s failed", path)
+                self.error(HTTPStatus.INTERNAL_SERVER_ERROR, "the content service had a problem; see its log")
+
+        def do_PUT(self) -> None:  # noqa: N802
+            self.error(HTTPStatus.METHOD_NOT_ALLOWED, "use POST")
+
+        do_DELETE = do_PATCH = do_PUT
+
+        def static(self, name: str) -> None:
+            path = (STATIC / name).resolve()
+            if STATIC.resolve() not in path.parents or not path.is_file() or path.suffix not in STATIC_TYPES:
+                return self.error(HTTPStatus.NOT_FOUND, "not found")
+            self.send(HTTPStatus.OK, path.read_bytes(), STATIC_TYPES[path.suffix])
+
+        # --- NLG ------------------------------------------------------------------
+        def nlg(self) -> None:
+            if not self.token_ok():
+                return
+            raw = self.body(MAX_BODY)
+            if raw is None:
+                return
+            try:
+                request = json.loads(raw.decode("utf-8"))
+                name = request["response"]
+                tracker = request.get("tracker") or {}
+                channel = (request.get("channel") or {}).get("name")
+                if not isinstance(name, str) or not isinstance(tracker, dict):
+                    raise TypeError
+            except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+                return self.error(HTTPStatus.BAD_REQUEST, "not a Rasa NLG request")
+            arguments = request.get("arguments") if isinstance(request.get("arguments"), dict) else {}
+            message = render.render(service.responses(), name, channel, tracker.get("slots") or {}, arguments)
+            if message is None:
+                return self.error(HTTPStatus.NOT_FOUND, f"no response called {name}")
+            try:
+                service.report.record(name, tracker, channel)
+            except Exception:  # the report must never stop an answer
+                logger.exception("Could not record a report entry")
+            self.json(HTTPStatus.OK, message)
+
+        # --- login ----------------------------------------------------------------
+        def login(self) -> None:
+            raw = self.body(8192)
+            if raw is None:
+                return
+            form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
+            name, password = form.get("name", "").strip(), form.get("password", "")
+            target = form.get("next") or "/editor"
+            if not target.startswith("/editor") or "//" in target:
+                target = "/editor"
+            if service.sessions.blocked(name):
+                return self.redirect("/editor/login?error=wait")
+            if not name or not service.sessions.check_password(name, password):
+                logger.info("Failed editor login")
+                return self.redirect("/editor/login?error=bad&next=" + quote(target))
+            logger.info("Editor logged in")
+            cookie = (f"{COOKIE}={service.sessions.issue(name)}; Path=/editor; Max-Age={SESSION_HOURS * 3600}; "
+                      "HttpOnly; SameSite=Strict")
+            self.redirect(target, {"Set-Cookie": cookie})
+
+        # --- editor API -------------------------------------------------------
+        def api_get(self, route: str) -> None:
+            editor = self.editor()
+            if not editor:
+                return self.error(HTTPStatus.UNAUTHORIZED, "log in first")
+            if route == "me":
+                return self.json(HTTPStatus.OK, {"editor": editor})
+            if route == "answers":
+                problems, rows = checks.check_store(service.store.answers(), service.values)
+                general = [str(p) for p in problems if p.answer == "all answers"]
+                return self.json(HTTPStatus.OK, {"answers": rows, "general_problems": general,
+                                                 "median_grade": checks.median_grade(service.store.answers(),
+                                                                                     checks.load_rules())})
+            if route.startswith("answers/"):
+                name = route[len("answers/"):]
+                answers = service.store.answers()
+                if name not in answers:
+                    return self.error(HTTPStatus.NOT_FOUND, f"there is no answer called {name}")
+                answer = answers[name]
+                history = service.store.history(name)
+                return self.json(HTTPStatus.OK, {
+                    "name": name, "answer": answer, "version": history[-1]["version"], "history": history,
+                    "problems": [vars(p) for p in checks.check_answer(name, answer, service.values)],
+                    "previews": service.previews(answer), "placeholders": sorted(service.values),
+                    "sources": checks.load_rules()["sources"]})
+            if route == "report":
+                return self.json(HTTPStatus.OK, {"groups": service.report.groups(),
+                                                 "retention_days": service.report.retention_days})
+            self.error(HTTPStatus.NOT_FOUND, "not found")
+
+        def api_post(self, route: str) -> None:
+            editor = self.editor()
+            if not editor:
+                return self.error(HTTPStatus.UNAUTHORIZED, "log in first")
+            data = self.json_body()
+            if data is None:
+                return
+            if not isinstance(data, dict):
+                return self.error(HTTPStatus.BAD_REQUEST, "send a JSON object")
+            match = re.fullmatch(r"answers/(.+?)(/check|/rollback)?", route)
+            if not match or not NAME.match(match.group(1)):
+                return self.error(HTTPStatus.NOT_FOUND, "not found")
+            name, action = match.group(1), match.group(2) or "/save"
+            answers = service.store.answers()
+            if name not in answers:
+                return self.error(HTTPStatus.NOT_FOUND, f"there is no answer called {name}")
+            try:
+                if action == "/rollback":
+                    version = data.get("version")
+                    if not isinstance(version, int):
+                        return self.error(HTTPStatus.BAD_REQUEST, "say which version to go back to")
+                    answer = service.store.version_of(name, version)
+                    note = f"rolled back to version {version}"
+                else:
+                    answer = dict(data.get("answer") or {}, response=name)
+                    answer = normalise(answer)
+                    note = str(data.get("note") or "")[:200]
+                    if data.get("reviewed"):
+                        answer["reviewed_by"] = editor
+                        answer["reviewed_on"] = time.strftime("%Y-%m-%d")
+                    if answers[name].get("sms_only"):
+                        answer["sms_only"] = True
+                        answer.pop("web", None)
+            except StoreError as error:
+                return self.error(HTTPStatus.BAD_REQUEST, str(error))
+            problems = checks.check_save(name, answer, answers, service.values)
+            if action == "/check":
+                return self.json(HTTPStatus.OK, {"problems": [vars(p) for p in problems],
+                                                 "messages": [str(p) for p in problems],
+                                                 "previews": service.previews(answer)})
+            if problems:
+                logger.info("Save of %s refused: %s", name, ", ".join(sorted({p.check for p in problems})))
+                return self.json(HTTPStatus.UNPROCESSABLE_ENTITY, {
+                    "error": "not saved: fix the problems below first",
+                    "problems": [vars(p) for p in problems], "messages": [str(p) for p in problems]})
+            base = data.get("base_version") if action == "/save" else None
+            try:
+                version = service.store.save(name, answer, editor, note,
+                                             base_version=base if isinstance(base, int) else None)
+            except StoreError as error:
+                return self.error(HTTPStatus.CONFLICT, str(error))
+            logger.info("%s saved as version %d by an editor", name, version)
+            self.json(HTTPStatus.OK, {"saved": name, "version": version})
+
+    return Handler
+
+
+def build_service(store: Optional[ContentStore] = None) -> ContentService:
+    settings = load_settings()
+    report_settings = settings.get("report") or {}
+    return ContentService(store or open_store(), os.environ.get("HSG_CONTENT_TOKEN"), Sessions(),
+                          Report(retention_days=report_settings.get("retention_days", 30),
+                                 low_confidence=report_settings.get("low_confidence", 0.6)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("CONTENT_PORT", 5056)))
+    parser.add_argument("--host", default=os.environ.get("HSG_CONTENT_HOST", "127.0.0.1"))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    service = build_service()
+    if not service.token:
+        logger.warning("HSG_CONTENT_TOKEN is not set: the bot's NLG requests will be refused")
+    problems, _ = checks.check_store(service.store.answers(), service.values)
+    if problems:
+        logger.warning("%d content problem(s); run `make check-content`", len(problems))
+    server = ThreadingHTTPServer((args.host, args.port), make_handler(service))
+    server.daemon_threads = True
+    logger.info("Content service on http://%s:%d (editor at /editor)", args.host, args.port)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+// The report page: groups of messages the bot could not answer, most frequent first.
+(function () {
+  fetch("/editor/api/report", {credentials: "same-origin"}).then(function (r) {
+    if (r.status === 401) { location.href = "/editor/login?next=/editor/report"; return null; }
+    return r.json();
+  }).then(function (data) {
+    if (!data) return;
+    document.getElementById("about").textContent = "Messages from the last " + data.retention_days +
+      " days where the bot gave its fallback or out-of-scope answer, or was unsure. Older ones are deleted. " +
+      "Add the common ones as new questions (NLU examples) or new answers.";
+    var body = document.getElementById("groups");
+    if (!data.groups.length) {
+      var row = body.insertRow(); var cell = row.insertCell(); cell.colSpan = 6;
+      cell.textContent = "Nothing yet.";
+    }
+    data.groups.forEach(function (g) {
+      var row = body.insertRow();
+      [String(g.count), g.text, Object.keys(g.kinds).map(function (k) { return k + " (" + g.kinds[k] + ")"; }).join(", "),
+       g.closest_topic || "", g.channels.join(", "), new Date(g.last * 1000).toLocaleString()].forEach(function (value) {
+        row.insertCell().textContent = value;
+      });
+    });
+  });
+})();

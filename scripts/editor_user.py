@@ -1,0 +1,55 @@
+"""`make editor-user NAME=jane.doe`: create an editor account or change its password.
+
+Asks for the password twice (at least 10 characters). For scripts, the password
+can come from the environment variable HSG_EDITOR_PASSWORD instead. Accounts are
+kept in HSG_EDITORS_FILE (default var/editors.json, outside git) as scrypt hashes.
+`--remove NAME` deletes an account and ends its sessions.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from editor.accounts import accounts_file, load_accounts, set_password  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Create or change an editor account.")
+    parser.add_argument("name", nargs="?", default="")
+    parser.add_argument("--remove", action="store_true", help="delete the account")
+    args = parser.parse_args()
+    if not args.name:
+        print("Say whose account: make editor-user NAME=jane.doe", file=sys.stderr)
+        return 2
+    if args.remove:
+        accounts = load_accounts()
+        if accounts.pop(args.name, None) is None:
+            print(f"There is no editor called {args.name}.", file=sys.stderr)
+            return 1
+        accounts_file().write_text(json.dumps({"editors": accounts}, indent=2), encoding="utf-8")
+        print(f"Removed {args.name}.")
+        return 0
+    password = os.environ.get("HSG_EDITOR_PASSWORD")
+    if password is None:
+        password = getpass.getpass(f"New password for {args.name} (10 characters or more): ")
+        if password != getpass.getpass("The same password again: "):
+            print("The two passwords differ; nothing changed.", file=sys.stderr)
+            return 1
+    try:
+        set_password(args.name, password)
+    except ValueError as error:
+        print(f"Not saved: {error}.", file=sys.stderr)
+        return 1
+    print(f"Editor {args.name} can log in at http://localhost:5056/editor (accounts in {accounts_file()}).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

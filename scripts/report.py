@@ -1,0 +1,39 @@
+"""`make report`: what patients asked that the bot could not answer, grouped, with counts.
+
+Reads the report file on this server (HSG_REPORT_DB, default var/report.sqlite3);
+the same list is on the editor page behind the login. Messages older than the
+retention setting (clinic.yml report.retention_days) are deleted first.
+"""
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from actions.settings import load_settings  # noqa: E402
+from editor.report import Report, report_db  # noqa: E402
+
+
+def main() -> int:
+    settings = load_settings().get("report") or {}
+    if not report_db().exists():
+        print(f"No report yet ({report_db()} does not exist): nothing has been missed since `make run` started.")
+        return 0
+    report = Report(retention_days=settings.get("retention_days", 30),
+                    low_confidence=settings.get("low_confidence", 0.6))
+    groups = report.groups()
+    print(f"Messages the bot could not answer well, last {report.retention_days:g} days "
+          f"({sum(g['count'] for g in groups)} messages in {len(groups)} groups):\n")
+    print(f"{'times':>5}  {'last asked':<16}  {'what happened':<22}  {'closest topic':<28}  message")
+    for group in groups:
+        kinds = ", ".join(sorted(group["kinds"]))
+        last = datetime.fromtimestamp(group["last"]).strftime("%Y-%m-%d %H:%M")
+        print(f"{group['count']:>5}  {last:<16}  {kinds:<22}  {group['closest_topic'] or '-':<28}  {group['text']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""The content service in this process: Rasa's NLG protocol, the login wall, saves
+refused by the checks, rollback, and the report of unanswered messages."""
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from http.server import ThreadingHTTPServer
+
+import pytest
+import requests
+
+from conftest import ROOT
+from editor.accounts import Sessions, set_password
+from editor.report import Report
+from editor.service import ContentService, make_handler
+from editor.store import FileContentStore
+
+TOKEN = "content-test-token"
+EDITOR = ("nurse.kim", "a-long-password")
+
+
+@pytest.fixture()
+def service(tmp_path, monkeypatch):
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    monkeypatch.setenv("HSG_EDITORS_FILE", str(tmp_path / "editors.json"))
+    set_password(*EDITOR)
+    content = ContentService(FileContentStore(tmp_path / "content"), TOKEN, Sessions("secret"),
+                             Report(tmp_path / "report.sqlite3", retention_days=30, low_confidence=0.6))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(content))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    content.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield content
+    server.shutdown()
+    server.server_close()
+
+
+def nlg_request(response, channel="rest", slots=None, arguments=None, text="what is an hsg", intent="faq",
+                confidence=0.95, message_id="m1"):
+    return {"response": response, "arguments": arguments or {}, "channel": {"name": channel},
+            "tracker": {"sender_id": "patient-1", "slots": slots or {},
+                        "latest_message": {"text": text, "message_id": message_id,
+                                           "intent": {"name": intent, "confidence": confidence},
+                                           "intent_ranking": [{"name": intent, "confidence": confidence}]}}}
+
+
+def login(service, name=EDITOR[0], password=EDITOR[1]):
+    session = requests.Session()
+    response = session.post(service.url + "/editor/login", data={"name": name, "password": password},
+                            allow_redirects=False)
+    return session, response
+
+
+# --- NLG endpoint -----------------------------------------------------------------
+def test_nlg_renders_the_web_and_the_sms_form_with_the_clinic_filled_in(service, settings):
+    ask = lambda name, channel: requests.post(service.url + "/nlg", params={"token": TOKEN},  # noqa: E731
+                                              json=nlg_request(name, channel=channel)).json()
+    answer = service.store.answers()["utter_faq/what_is_hsg"]
+    assert ask("utter_faq/what_is_hsg", "rest")["text"] == answer["web"]["text"]
+    assert ask("utter_faq/what_is_hsg", "twilio")["text"] == answer["sms"]["text"] != answer["web"]["text"]
+    handoff = ask("utter_handoff", "rest")["text"]
+    assert settings["clinic_phone"] in handoff and settings["booking_url"] in handoff and "{" not in handoff
+
+
+def test_nlg_fills_slots_and_action_arguments(service):
+    reply = requests.post(service.url + "/nlg", params={"token": TOKEN},
+                          json=nlg_request("utter_readback_period_start",
+                                           arguments={"date_text": "Friday, November 20"})).json()
+    assert "Friday, November 20" in reply["text"] and "{date_text}" not in reply["text"]
+
+
+@pytest.mark.parametrize("params,body,status", [
+    ({}, nlg_request("utter_greet"), 401),
+    ({"token": "wrong"}, nlg_request("utter_greet"), 401),
+    ({"token": TOKEN}, b"{not json", 400),
+    ({"token": TOKEN}, {"no": "response"}, 400),
+    ({"token": TOKEN}, nlg_request("utter_no_such_thing"), 404),
+])
+def test_nlg_refuses_bad_requests(service, params, body, status):
+    kwargs = {"data": body} if isinstance(body, bytes) else {"json": body}
+    assert requests.post(service.url + "/nlg", params=params, **kwargs).status_code == status
+    assert requests.post(service.url + "/nlg", params={"token": TOKEN}, json=nlg_request("utter_greet")).ok
+
+
+def test_a_saved_change_is_the_next_nlg_answer(service):
+    session, _ = login(service)
+    answer = service.store.answers()["utter_faq/duration"]
+    answer["web"]["text"] = "The exam takes about 15 minutes. Plan for an hour at the clinic."
+    assert session.post(service.url + "/editor/api/answers/utter_faq/duration", json={"answer": answer}).ok
+    reply = requests.post(service.url + "/nlg", params={"token": TOKEN}, json=nlg_request("utter_faq/duration")).json()
+    assert reply["text"] == "The exam takes about 15 minutes. Plan for an hour at the clinic."
+    bundle = requests.get(service.url + "/nlg/bundle", params={"token": TOKEN}).json()
+    assert bundle["responses"]["utter_faq/duration"][0]["text"] == reply["text"]
+    assert requests.get(service.url + "/nlg/bundle").status_code == 401
+
+
+def test_rendering_matches_rasas_own_templated_generator(service, settings):
+    """editor/render.py must send what Rasa itself would send from the same responses."""
+    from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+
+    responses = service.responses()
+    rasa_nlg = TemplatedNaturalLanguageGenerator(responses)
+    slots = {"period_start": "2026-11-20", "cycle_length": None}
+    arguments = {"date_text": "Friday, November 20", "start_text": "Monday, November 23", "end_text": "Friday, Nov 27",
+                 "start_day": 4, "end_day": 8, "start_iso": "2026-11-23", "end_iso": "2026-11-27"}
+    from editor.render import render
+    for name in responses:
+        for channel in ("rest", "twilio", "socketio"):
+            ours = render(responses, name, channel, slots, arguments)
+            theirs = rasa_nlg.generate_from_slots(name, slots, channel, **arguments)
+            assert ours == theirs, (name, channel)
+
+
+# --- login wall ---------------------------------------------------------------------
+@pytest.mark.parametrize("method,path", [
+    ("get", "/editor"), ("get", "/editor/report"), ("get", "/editor/api/answers"), ("get", "/editor/api/report"),
+    ("get", "/editor/api/answers/utter_greet"), ("post", "/editor/api/answers/utter_greet"),
+    ("post", "/editor/api/answers/utter_greet/rollback"),
+])
+def test_the_editor_and_the_report_refuse_requests_without_a_login(service, method, path):
+    response = getattr(requests, method)(service.url + path, json={}, allow_redirects=False)
+    assert response.status_code in (303, 401)
+    if response.status_code == 303:
+        assert response.headers["Location"].startswith("/editor/login")
+    assert "utter_greet" not in response.text and "text" not in response.text
+
+
+def test_a_wrong_password_a_tampered_cookie_and_an_unknown_editor_get_no_session(service):
+    session, response = login(service, password="not-the-password")
+    assert "error=bad" in response.headers["Location"] and session.get(service.url + "/editor/api/me").status_code == 401
+    _, response = login(service, name="nobody")
+    assert "error=bad" in response.headers["Location"]
+    session, response = login(service)
+    assert response.headers["Location"] == "/editor" and session.get(service.url + "/editor/api/me").json() == \
+        {"editor": EDITOR[0]}
+    cookie = session.cookies.get("hsg_editor")
+    forged = requests.Session()
+    forged.cookies.set("hsg_editor", cookie.replace(EDITOR[0], "admin", 1))
+    assert forged.get(service.url + "/editor/api/me").status_code == 401
+
+
+def test_repeated_wrong_passwords_pause_logins_for_that_name(service):
+    for _ in range(5):
+        login(service, password="wrong-password")
+    _, response = login(service)  # even the right password waits now
+    assert "error=wait" in response.headers["Location"]
+
+
+def test_writes_from_another_site_or_without_json_are_refused(service):
+    session, _ = login(service)
+    answer = service.store.answers()["utter_greet"]
+    url = service.url + "/editor/api/answers/utter_greet"
+    assert session.post(url, json={"answer": answer}, headers={"Origin": "https://evil.example"}).status_code == 403
+    assert session.post(url, data="answer=x").status_code == 415
+    assert session.post(url, data=b"{broken", headers={"Content-Type": "application/json"}).status_code == 400
+    assert session.post(url, json=["not", "an", "object"]).status_code == 400
+    assert session.post(service.url + "/editor/api/answers/utter_nothing", json={"answer": answer}).status_code == 404
+    assert session.post(url, json={"answer": answer}).ok
+
+
+# --- saves refused by the checks, history and rollback --------------------------------
+@pytest.mark.parametrize("change,words", [
+    (lambda a: a["web"].update(text="Notwithstanding considerable interindividual variability, procedural "
+                                    "discomfort predominantly manifests as transient uterine contractility."),
+     "reading grade"),
+    (lambda a: a["sms"].update(text="Cramps fade. " * 26), "SMS segments"),
+    (lambda a: a.update(source=""), "does not name its source"),
+    (lambda a: a["web"].update(text="Call {clinic_fone} today."), "{clinic_fone}"),
+    (lambda a: a["web"].update(text="An HSG is guaranteed to help you get pregnant."), "promises an outcome"),
+])
+def test_a_save_that_fails_a_check_is_refused_with_the_reason(service, change, words):
+    session, _ = login(service)
+    answer = service.store.answers()["utter_faq/pain"]
+    before = service.store.path_of("utter_faq/pain").read_text()
+    change(answer)
+    response = session.post(service.url + "/editor/api/answers/utter_faq/pain", json={"answer": answer})
+    assert response.status_code == 422
+    assert any(words in message for message in response.json()["messages"]), response.json()["messages"]
+    assert service.store.path_of("utter_faq/pain").read_text() == before  # nothing was written
+    check = session.post(service.url + "/editor/api/answers/utter_faq/pain/check", json={"answer": answer}).json()
+    assert any(words in message for message in check["messages"])
+
+
+def test_history_and_one_click_rollback_through_the_api(service):
+    session, _ = login(service)
+    url = service.url + "/editor/api/answers/utter_faq/duration"
+    original = session.get(url).json()
+    assert original["version"] == 1 and original["previews"]["sms"]["segments"] <= 2
+    answer = dict(original["answer"])
+    answer["web"] = dict(answer["web"], text="It takes about 15 minutes.")
+    saved = session.post(url, json={"answer": answer, "note": "shorter", "reviewed": True, "base_version": 1}).json()
+    assert saved["version"] == 2
+    now = session.get(url).json()
+    assert now["answer"]["reviewed_by"] == EDITOR[0] and now["answer"]["reviewed_on"] == time.strftime("%Y-%m-%d")
+    assert [(h["version"], h["by"], h["note"]) for h in now["history"]][-1] == (2, EDITOR[0], "shorter")
+    stale = session.post(url, json={"answer": answer, "base_version": 1})
+    assert stale.status_code == 409 and "changed by" in stale.json()["error"]
+    back = session.post(url + "/rollback", json={"version": 1}).json()
+    assert back["version"] == 3
+    assert session.get(url).json()["answer"] == original["answer"]
+    assert session.post(url + "/rollback", json={"version": "one"}).status_code == 400
+
+
+# --- report of unanswered messages ------------------------------------------------------------
+def test_the_report_groups_fallbacks_and_unsure_answers_and_forgets_old_ones(service):
+    post = lambda **kw: requests.post(service.url + "/nlg", params={"token": TOKEN},  # noqa: E731
+                                      json=nlg_request(**kw)).raise_for_status()
+    post(response="utter_fallback", text="Can my husband come in?", intent="nlu_fallback", confidence=0.45,
+         message_id="a")
+    post(response="utter_fallback", text="can my husband come in", intent="nlu_fallback", confidence=0.45,
+         message_id="b")
+    post(response="utter_fallback", text="can my husband come in", intent="nlu_fallback", confidence=0.45,
+         message_id="b")  # the same message again (a second reply to it): counted once
+    post(response="utter_faq/pain", text="is it sore", intent="faq", confidence=0.5, message_id="c")
+    post(response="utter_out_of_scope", text="what is the weather", intent="out_of_scope", confidence=0.9,
+         message_id="d")
+    post(response="utter_faq/pain", text="does it hurt", intent="faq", confidence=0.97, message_id="e")
+    post(response="utter_greet", text="/greet", intent="greet", confidence=1.0, message_id="f")
+    session, _ = login(service)
+    groups = session.get(service.url + "/editor/api/report").json()["groups"]
+    assert [(g["count"], g["kinds"]) for g in groups][0] == (2, {"not understood": 2})
+    texts = {g["text"] for g in groups}
+    assert "is it sore" in texts and "what is the weather" in texts
+    assert "does it hurt" not in texts and "/greet" not in texts
+    assert "patient-1" not in str(groups)  # no sender ids
+    # Retention: a month and a day later, everything is gone.
+    assert service.report.groups(now=time.time() + 31 * 86400) == []
+    assert service.report.groups() == []
