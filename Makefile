@@ -14,7 +14,7 @@ ANSWER_FILES := $(shell find content/answers -name '*.yml' 2>/dev/null)
 BUILD_INPUTS := domain.yml clinic.yml $(ANSWER_FILES) actions/nlp.py editor/store.py scripts/build.py
 MODEL_INPUTS := config.yml $(DATA_FILES) $(wildcard components/*.py) build/.built
 
-.PHONY: help setup build train run shell test validate check-content report editor-user bench screenshots clean
+.PHONY: help setup build train run run-prod services-stop shell test validate check-content report editor-user purge load bench screenshots clean
 help:            ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -37,6 +37,12 @@ $(MODEL): $(MODEL_INPUTS) | $(VENV)/.installed
 run: train               ## start the assistant (Rasa :5005, actions :5055, web chat :8080, editor :5056)
 	@bash scripts/run.sh
 
+run-prod: train          ## production profile: 2 Rasa servers behind nginx, PostgreSQL, Redis (see README)
+	@bash scripts/run.sh --prod
+
+services-stop:           ## stop the local PostgreSQL and Redis that run-prod started
+	@bash scripts/services.sh stop
+
 shell: train             ## chat with the assistant in this terminal
 	@bash scripts/run.sh --shell
 
@@ -51,6 +57,9 @@ report: | $(VENV)/.installed  ## list what patients asked that the bot could not
 
 editor-user: | $(VENV)/.installed  ## create an editor account or change its password: make editor-user NAME=jane.doe
 	@$(PY) scripts/editor_user.py "$(NAME)"
+
+purge: | $(VENV)/.installed  ## delete conversations older than the retention setting (PROFILE=prod for PostgreSQL)
+	@$(PY) scripts/purge.py $(if $(filter prod,$(PROFILE)),--prod)
 
 test: train              ## run every test (installs Chromium for the browser tests if missing)
 	@bash scripts/setup_browser.sh

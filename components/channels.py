@@ -16,7 +16,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from components import action_fallback
+
 logger = logging.getLogger(__name__)
+action_fallback.install()  # every Rasa server of this project loads this module
 
 MAX_SENDER_CHARS = 128
 

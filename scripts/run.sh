@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Starts the action server, the content service (answers and the editor page), the
-# web chat demo and the Rasa server, prints how to chat, and stops them all on
-# Ctrl-C. `--shell` chats in this terminal instead of serving HTTP.
-# Ports and paths can be changed for tests: RASA_PORT, ACTIONS_PORT, WEB_PORT,
-# CONTENT_PORT, HSG_RUN_DIR.
+# Starts the assistant: the action server, the content service (answers and the
+# editor page), the web chat demo and Rasa; prints how to chat; stops them all on
+# Ctrl-C. The action server and the content service are started again if they stop.
+#
+#   scripts/run.sh           embedded default: one Rasa server, conversations in SQLite
+#   scripts/run.sh --prod    production profile: HSG_INSTANCES Rasa servers (default 2)
+#                            behind nginx on RASA_PORT, conversations in PostgreSQL,
+#                            locks in Redis (HSG_PG_*, HSG_REDIS_*; when HSG_PG_HOST is
+#                            unset, scripts/services.sh starts local ones)
+#   scripts/run.sh --shell   chat in this terminal instead of serving HTTP
+#
+# Ports and paths can be changed (tests do): RASA_PORT, ACTIONS_PORT, WEB_PORT,
+# CONTENT_PORT, HSG_RUN_DIR, HSG_MODEL, HSG_TRACKER_DB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MODE=${1:-}
 RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 WEB_PORT=${WEB_PORT:-8080}
@@ -13,116 +22,149 @@ CONTENT_PORT=${CONTENT_PORT:-5056}
 # Pages allowed to talk to the bot from a browser (CORS): the demo page, plus the
 # clinic's own site(s) from HSG_ALLOWED_ORIGINS (space-separated origins).
 ALLOWED_ORIGINS="http://localhost:${WEB_PORT} ${HSG_ALLOWED_ORIGINS:-}"
-RUN_DIR=${HSG_RUN_DIR:-run}
+RUN_DIR=$(realpath -m "${HSG_RUN_DIR:-run}")
 MODEL=${HSG_MODEL:-models/hsg.tar.gz}
-mkdir -p "$RUN_DIR"; rm -f "$RUN_DIR/ready"
+TRACKER_DB=$(realpath -m "${HSG_TRACKER_DB:-var/tracker.sqlite3}")
+mkdir -p "$RUN_DIR" "$(dirname "$TRACKER_DB")"; rm -f "$RUN_DIR/ready"
 export TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONUNBUFFERED=1 RASA_TELEMETRY_ENABLED=false PYTHONWARNINGS=ignore
 
-# The HTTP API token: from the environment, else from .env (created once, random).
-if [ -z "${HSG_API_TOKEN:-}" ]; then
-  if [ ! -f .env ] || ! grep -q '^HSG_API_TOKEN=' .env; then
-    echo "HSG_API_TOKEN=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))')" >> .env
-    chmod 600 .env
-    echo "==> Created .env with a new random HSG_API_TOKEN"
-  fi
-  HSG_API_TOKEN=$(grep '^HSG_API_TOKEN=' .env | tail -n 1 | cut -d= -f2-)
+# A missing or damaged model is a clear message, not a stack trace from Rasa.
+if ! .venv/bin/python scripts/check_model.py "$MODEL"; then
+  exit 1
 fi
 
-# The key that turns SMS phone numbers into conversation ids (never the number itself).
-if [ -z "${HSG_SMS_HASH_KEY:-}" ]; then
-  if ! grep -q '^HSG_SMS_HASH_KEY=' .env 2>/dev/null; then
-    echo "HSG_SMS_HASH_KEY=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')" >> .env
-    chmod 600 .env
-  fi
-  export HSG_SMS_HASH_KEY=$(grep '^HSG_SMS_HASH_KEY=' .env | tail -n 1 | cut -d= -f2-)
-fi
-# The content service's token (the bot's answer requests carry the conversation) and
-# the key that signs editor logins: from the environment, else from .env.
-for name in HSG_CONTENT_TOKEN HSG_EDITOR_SECRET; do
+# Secrets: from the environment, else from .env (each created once, random).
+#   HSG_API_TOKEN      the Rasa HTTP API token
+#   HSG_SMS_HASH_KEY   turns SMS phone numbers into conversation ids
+#   HSG_CONTENT_TOKEN  the bot's answer requests to the content service (they carry the conversation)
+#   HSG_EDITOR_SECRET  signs editor logins
+for name in HSG_API_TOKEN HSG_SMS_HASH_KEY HSG_CONTENT_TOKEN HSG_EDITOR_SECRET; do
   if [ -z "${!name:-}" ]; then
     if ! grep -q "^$name=" .env 2>/dev/null; then
       echo "$name=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')" >> .env
       chmod 600 .env
+      echo "==> Added a new random $name to .env"
     fi
     export "$name=$(grep "^$name=" .env | tail -n 1 | cut -d= -f2-)"
   fi
 done
-export HSG_CONTENT_TOKEN HSG_EDITOR_SECRET
+export HSG_API_TOKEN HSG_SMS_HASH_KEY HSG_CONTENT_TOKEN HSG_EDITOR_SECRET
 [ -z "${TWILIO_AUTH_TOKEN:-}" ] && [ -f .env ] && grep -q '^TWILIO_AUTH_TOKEN=' .env \
   && export TWILIO_AUTH_TOKEN=$(grep '^TWILIO_AUTH_TOKEN=' .env | tail -n 1 | cut -d= -f2-)
 
-# The endpoints file with this run's action server and content service ports.
-sed -e "s|localhost:5055|localhost:${ACTIONS_PORT}|" -e "s|localhost:5056|localhost:${CONTENT_PORT}|" \
-  endpoints.yml > "$RUN_DIR/endpoints.yml"
+# This run's endpoints file: its ports, and where conversations are kept.
+INSTANCES=1
+if [ "$MODE" = "--prod" ]; then
+  INSTANCES=${HSG_INSTANCES:-2}
+  if [ -z "${HSG_PG_HOST:-}" ]; then
+    bash scripts/services.sh start
+    set -a; eval "$(bash scripts/services.sh env)"; set +a
+  fi
+  export HSG_REDIS_PASSWORD=${HSG_REDIS_PASSWORD:-}
+  bash scripts/services.sh nginx-check
+  # Fill the ${HSG_...} settings in (the file holds the database password: owner only).
+  (umask 077; sed -e "s|localhost:5055|localhost:${ACTIONS_PORT}|" -e "s|localhost:5056|localhost:${CONTENT_PORT}|" \
+    endpoints.prod.yml | .venv/bin/python scripts/fill_settings.py > "$RUN_DIR/endpoints.yml")
+else
+  sed -e "s|localhost:5055|localhost:${ACTIONS_PORT}|" -e "s|localhost:5056|localhost:${CONTENT_PORT}|" \
+    -e "s|\"var/tracker.sqlite3\"|\"${TRACKER_DB}\"|" endpoints.yml > "$RUN_DIR/endpoints.yml"
+fi
 
-pids=()
+pids=()        # servers whose stopping stops the assistant (Rasa, web, nginx)
+helpers=()     # servers that are started again when they stop (actions, content)
 stop() {
   trap - INT TERM EXIT
   echo; echo "==> Stopping"
-  for pid in "${pids[@]}" ${content_pid:-}; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}" "${helpers[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
 trap stop INT TERM EXIT
 
-echo "==> Starting the action server on port $ACTIONS_PORT (log: $RUN_DIR/actions.log)"
-.venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT" > "$RUN_DIR/actions.log" 2>&1 &
-pids+=($!)
-
-# The content service is restarted when it stops; meanwhile the bot answers from
-# its last-known-good copy, so its stopping does not stop the others.
-content_service() {
+# Runs a server and starts it again 2 s after it stops, logging each restart.
+keep_running() {
+  local name=$1 log=$2; shift 2
   local child=""
   trap '[ -n "$child" ] && kill "$child" 2>/dev/null; exit 0' TERM INT
   while true; do
-    .venv/bin/python editor/service.py --port "$CONTENT_PORT" >> "$RUN_DIR/content.log" 2>&1 &
+    "$@" >> "$log" 2>&1 &
     child=$!
     wait "$child" || true
-    echo "$(date -u +%FT%TZ) the content service stopped; starting it again in 2 s" >> "$RUN_DIR/content.log"
+    echo "$(date -u +%FT%TZ) the $name stopped; starting it again in 2 s" >> "$log"
     sleep 2
   done
 }
+
+echo "==> Starting the action server on port $ACTIONS_PORT (log: $RUN_DIR/actions.log)"
+: > "$RUN_DIR/actions.log"
+keep_running "action server" "$RUN_DIR/actions.log" \
+  .venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT" &
+helpers+=($!)
+
 echo "==> Starting the content service and editor on port $CONTENT_PORT (log: $RUN_DIR/content.log)"
 : > "$RUN_DIR/content.log"
-content_service &
-content_pid=$!
+keep_running "content service" "$RUN_DIR/content.log" \
+  .venv/bin/python editor/service.py --port "$CONTENT_PORT" &
+helpers+=($!)
 
-if [ "${1:-}" = "--shell" ]; then
-  :
-else
-  echo "==> Starting the web chat demo on port $WEB_PORT (log: $RUN_DIR/web.log)"
-  HSG_BOT_URL="http://localhost:$RASA_PORT" .venv/bin/python web/server.py --port "$WEB_PORT" > "$RUN_DIR/web.log" 2>&1 &
-  pids+=($!)
-fi
-if [ "${1:-}" = "--shell" ]; then
+if [ "$MODE" = "--shell" ]; then
   .venv/bin/rasa shell -m "$MODEL" --endpoints "$RUN_DIR/endpoints.yml" --port "$RASA_PORT"
   exit 0
 fi
 
-echo "==> Starting Rasa on port $RASA_PORT (log: $RUN_DIR/rasa.log)"
-.venv/bin/rasa run -m "$MODEL" --port "$RASA_PORT" --enable-api --auth-token "$HSG_API_TOKEN" \
-  --credentials credentials.yml --endpoints "$RUN_DIR/endpoints.yml" --cors $ALLOWED_ORIGINS \
-  > "$RUN_DIR/rasa.log" 2>&1 &
+echo "==> Starting the web chat demo on port $WEB_PORT (log: $RUN_DIR/web.log)"
+HSG_BOT_URL="http://localhost:$RASA_PORT" .venv/bin/python web/server.py --port "$WEB_PORT" > "$RUN_DIR/web.log" 2>&1 &
 pids+=($!)
+
+rasa_ports=()
+if [ "$INSTANCES" -gt 1 ] || [ "$MODE" = "--prod" ]; then
+  for i in $(seq 1 "$INSTANCES"); do rasa_ports+=($((RASA_PORT + 10 + i))); done
+else
+  rasa_ports=("$RASA_PORT")
+fi
+for i in "${!rasa_ports[@]}"; do
+  port=${rasa_ports[$i]}
+  log="$RUN_DIR/rasa.log"; [ ${#rasa_ports[@]} -gt 1 ] && log="$RUN_DIR/rasa-$((i + 1)).log"
+  echo "==> Starting Rasa on port $port (log: $log)"
+  .venv/bin/rasa run -m "$MODEL" --port "$port" --enable-api --auth-token "$HSG_API_TOKEN" \
+    --credentials credentials.yml --endpoints "$RUN_DIR/endpoints.yml" --cors $ALLOWED_ORIGINS \
+    > "$log" 2>&1 &
+  pids+=($!)
+done
+if [ "$MODE" = "--prod" ]; then
+  echo "==> Starting nginx on port $RASA_PORT in front of ports ${rasa_ports[*]} (log: $RUN_DIR/nginx.log)"
+  bash scripts/services.sh nginx-conf "$RUN_DIR" "$RASA_PORT" "${rasa_ports[@]}"
+  nginx -c "$RUN_DIR/nginx.conf" -p "$RUN_DIR" -g "daemon off;" > "$RUN_DIR/nginx.log" 2>&1 &
+  pids+=($!)
+fi
 
 EDITOR_HINT="    Editor accounts: make editor-user NAME=jane.doe"
 .venv/bin/python -c 'import sys; sys.path.insert(0, "."); from editor.accounts import load_accounts; sys.exit(0 if load_accounts() else 1)' \
   || EDITOR_HINT="    No editor account yet. Create one with: make editor-user NAME=jane.doe"
 
-for _ in $(seq 1 180); do
+ready() {
+  curl -sf "http://localhost:$ACTIONS_PORT/health" >/dev/null || return 1
+  curl -sf "http://localhost:$WEB_PORT/health" >/dev/null || return 1
+  curl -sf "http://localhost:$CONTENT_PORT/health" >/dev/null || return 1
+  for port in "${rasa_ports[@]}"; do
+    curl -sf "http://localhost:$port/status?token=$HSG_API_TOKEN" | grep -q '"model_file"' || return 1
+    # reading a conversation proves the tracker store answers
+    curl -sf "http://localhost:$port/conversations/ready-check/tracker?token=$HSG_API_TOKEN" >/dev/null || return 1
+  done
+  curl -sf "http://localhost:$RASA_PORT/" >/dev/null
+}
+
+for _ in $(seq 1 240); do
   for pid in "${pids[@]}"; do
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "A server stopped while starting. Last lines of its log:" >&2
-      tail -n 20 "$RUN_DIR/rasa.log" "$RUN_DIR/actions.log" "$RUN_DIR/content.log" >&2
+      tail -n 20 "$RUN_DIR"/rasa*.log "$RUN_DIR/actions.log" "$RUN_DIR/content.log" >&2
       exit 1
     fi
   done
-  if curl -sf "http://localhost:$ACTIONS_PORT/health" >/dev/null && curl -sf "http://localhost:$RASA_PORT/" >/dev/null \
-     && curl -sf "http://localhost:$WEB_PORT/health" >/dev/null \
-     && curl -sf "http://localhost:$CONTENT_PORT/health" >/dev/null \
-     && curl -sf "http://localhost:$RASA_PORT/status?token=$HSG_API_TOKEN" | grep -q '"model_file"'; then
+  if ready; then
     cat <<MSG
 
-The HSG assistant is running.
+The HSG assistant is running$([ "$MODE" = "--prod" ] && echo " (production profile: $INSTANCES Rasa servers, PostgreSQL, Redis)").
   Web chat (demo clinic page): http://localhost:$WEB_PORT/
   Chat over REST:
     curl -s -X POST http://localhost:$RASA_PORT/webhooks/rest/webhook \\
@@ -132,7 +174,7 @@ The HSG assistant is running.
   Action server health:        http://localhost:$ACTIONS_PORT/health
   Answers editor (login):      http://localhost:$CONTENT_PORT/editor
 $EDITOR_HINT
-Press Ctrl-C to stop all four servers.
+Press Ctrl-C to stop all the servers.
 MSG
     echo ready > "$RUN_DIR/ready"
     wait -n "${pids[@]}" || true
@@ -141,5 +183,5 @@ MSG
   fi
   sleep 1
 done
-echo "The servers did not start within 3 minutes; see $RUN_DIR/*.log" >&2
+echo "The servers did not start within 4 minutes; see $RUN_DIR/*.log" >&2
 exit 1

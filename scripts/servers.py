@@ -62,7 +62,7 @@ class RunningBot:
 
 def start_bot(run_dir: Path, rasa_port: int, actions_port: int, token: str,
               extra_env: Optional[Dict[str, str]] = None, timeout: float = 240, web_port: int = 8080,
-              content_port: Optional[int] = None) -> RunningBot:
+              content_port: Optional[int] = None, args: Optional[List[str]] = None) -> RunningBot:
     """Starts the servers with scripts/run.sh and waits until they answer.
 
     Unless extra_env says otherwise, the bot gets its own copy of content/, its own
@@ -79,7 +79,7 @@ def start_bot(run_dir: Path, rasa_port: int, actions_port: int, token: str,
                HSG_CONTENT_DIR=str(content_dir), HSG_EDITORS_FILE=str(run_dir / "editors.json"),
                HSG_REPORT_DB=str(run_dir / "report.sqlite3"), HSG_CONTENT_LKG=str(run_dir / "content-lkg.json"))
     env.update(extra_env or {})
-    process = subprocess.Popen(["bash", str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env,
+    process = subprocess.Popen(["bash", str(ROOT / "scripts" / "run.sh")] + list(args or []), cwd=ROOT, env=env,
                                stdout=open(run_dir / "run.out", "w"), stderr=subprocess.STDOUT,
                                start_new_session=True)
     bot = RunningBot(process, rasa_port, actions_port, token, run_dir, web_port, content_port, env)

@@ -1,0 +1,80 @@
+"""A polite answer when the action server cannot be reached.
+
+Rasa's default, when a custom action fails to connect, is to log an error and send
+the patient nothing. Here, when the action server is down or unreachable, the bot
+sends `utter_actions_unavailable` ("I can't work that out right now, please call"),
+leaves any date form it was in, and says it once per message. Everything that needs
+no action server (every FAQ answer, the urgent answer, small talk) keeps working.
+
+`install()` wraps Rasa's RemoteAction.run (custom actions) and LoopAction.run (the
+forms, whose validation is a custom action). It is called by components/channels.py,
+which every Rasa server of this project loads.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, List
+
+import aiohttp
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, create_bot_utterance
+from rasa.core.actions.loops import LoopAction
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
+from rasa.shared.core.events import ActiveLoop, BotUttered, Event, FollowupAction, SlotSet, UserUttered
+from rasa.shared.exceptions import RasaException
+
+logger = logging.getLogger(__name__)
+UNAVAILABLE = "utter_actions_unavailable"
+UNREACHABLE = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+
+
+def unreachable(error: BaseException) -> bool:
+    """True when a custom action failed because the action server did not answer."""
+    cause = error.__cause__ or error.__context__
+    return isinstance(cause, UNREACHABLE) or "Couldn't connect" in str(error)
+
+
+async def polite_events(nlg: Any, tracker: Any, output_channel: Any) -> List[Event]:
+    events: List[Event] = []
+    already = False
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, BotUttered) and (event.metadata or {}).get("utter_action") == UNAVAILABLE:
+            already = True
+    if not already:
+        message = await nlg.generate(UNAVAILABLE, tracker, output_channel.name())
+        if message:
+            message["utter_action"] = UNAVAILABLE
+            events.append(create_bot_utterance(message))
+    if tracker.active_loop_name:
+        events += [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
+    # Wait for the patient's next message (without this, the policies, seeing no rule
+    # for this turn, would add the fallback answer).
+    return events + [FollowupAction(ACTION_LISTEN_NAME)]
+
+
+def _wrap(cls: type, validation_raises: bool) -> None:
+    original = cls.run
+    if getattr(original, "hsg_polite", False):
+        return
+
+    async def run(self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Event]:
+        try:
+            return await original(self, output_channel, nlg, tracker, domain)
+        except ActionExecutionRejection:
+            raise
+        except RasaException as error:
+            if not unreachable(error) or (validation_raises and self.name().startswith("validate_")):
+                raise  # a form's validation: the form itself answers politely
+            logger.warning("The action server did not answer for %s; the patient is asked to call the clinic",
+                           self.name())
+            return await polite_events(nlg, tracker, output_channel)
+
+    run.hsg_polite = True  # type: ignore[attr-defined]
+    cls.run = run
+
+
+def install() -> None:
+    _wrap(RemoteAction, validation_raises=True)
+    _wrap(LoopAction, validation_raises=False)

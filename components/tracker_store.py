@@ -1,0 +1,29 @@
+"""Rasa's SQL tracker store, hardened for restarts of the database.
+
+Rasa's SQLTrackerStore keeps pooled connections without checking them; after a
+PostgreSQL restart the first use of each stale connection fails, and that patient
+gets an error. This subclass checks a connection before each use (SQLAlchemy's
+pool_pre_ping), so the next message after the database is back just works. It
+stores exactly what Rasa's own store does, in the same `events` table.
+
+endpoints.yml (SQLite, the default) and endpoints.prod.yml (PostgreSQL) use it as
+`type: components.tracker_store.ResilientSQLTrackerStore`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+
+
+class ResilientSQLTrackerStore(SQLTrackerStore):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as connection:  # readers do not block the writer
+                connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)

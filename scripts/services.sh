@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# PostgreSQL (conversations) and Redis (conversation locks) for the production
+# profile, on loopback, for trying it on one machine and for the tests. Installs
+# Debian's packages when missing. A real deployment points HSG_PG_* and HSG_REDIS_*
+# at its own servers and never needs this script.
+#
+#   scripts/services.sh start    install if missing, start both, create the database
+#   scripts/services.sh stop     stop both
+#   scripts/services.sh env      print the settings the production profile reads
+#   scripts/services.sh nginx-check              install nginx if missing
+#   scripts/services.sh nginx-conf DIR PORT P..  write DIR/nginx.conf: PORT in front of ports P..
+#
+# Settings: HSG_SERVICES_DIR (default var/services), HSG_PG_PORT (5433),
+# HSG_REDIS_PORT (6380), HSG_PG_PASSWORD (random, kept in .env).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DIR=$(realpath -m "${HSG_SERVICES_DIR:-var/services}")
+PG_PORT=${HSG_PG_PORT:-5433}
+REDIS_PORT=${HSG_REDIS_PORT:-6380}
+PG_DB=${HSG_PG_DB:-hsg}
+PG_USER=${HSG_PG_USER:-hsg}
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+install_packages() {
+  local missing=()
+  [ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/postgres" ] || missing+=(postgresql)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "==> Installing ${missing[*]} from Debian's packages"
+  local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >/dev/null
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# PostgreSQL refuses to run as root: as root, its files belong to the postgres user.
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+password() {
+  if [ -z "${HSG_PG_PASSWORD:-}" ]; then
+    if ! grep -q '^HSG_PG_PASSWORD=' .env 2>/dev/null; then
+      echo "HSG_PG_PASSWORD=$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')" >> .env
+      chmod 600 .env
+    fi
+    HSG_PG_PASSWORD=$(grep '^HSG_PG_PASSWORD=' .env | tail -n 1 | cut -d= -f2-)
+  fi
+  echo "$HSG_PG_PASSWORD"
+}
+
+start_postgres() {
+  local bin data="$DIR/postgres" pw
+  bin=$(pg_bin); pw=$(password)
+  mkdir -p "$DIR"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    mkdir -p "$data"; [ "$(id -u)" = 0 ] && chown postgres: "$data" "$DIR"
+    as_pg "$bin/initdb" -D "$data" -U postgres --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+  fi
+  if ! as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start \
+      -o "-p $PG_PORT -k $data -c listen_addresses=127.0.0.1" >/dev/null
+  fi
+  as_pg "$bin/psql" -h "$data" -p "$PG_PORT" -U postgres -qtA -v ON_ERROR_STOP=1 postgres >/dev/null <<SQL
+SELECT 'CREATE ROLE $PG_USER LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$PG_USER') \gexec
+ALTER ROLE $PG_USER PASSWORD '$pw';
+SELECT 'CREATE DATABASE $PG_DB OWNER $PG_USER' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$PG_DB') \gexec
+SQL
+  echo "==> PostgreSQL on 127.0.0.1:$PG_PORT (database $PG_DB, data in $data)"
+}
+
+start_redis() {
+  mkdir -p "$DIR/redis"
+  if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --dir "$DIR/redis" \
+      --pidfile "$DIR/redis/redis.pid" --logfile "$DIR/redis/redis.log" --save "" --appendonly no >/dev/null
+    for _ in $(seq 1 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  fi
+  echo "==> Redis on 127.0.0.1:$REDIS_PORT"
+}
+
+case "${1:-start}" in
+  start)
+    install_packages
+    start_postgres
+    start_redis
+    ;;
+  stop)
+    [ -f "$DIR/postgres/PG_VERSION" ] && as_pg "$(pg_bin)/pg_ctl" -D "$DIR/postgres" -m fast stop >/dev/null 2>&1 || true
+    redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+    echo "==> Stopped PostgreSQL and Redis"
+    ;;
+  env)
+    cat <<ENV
+HSG_PG_HOST=127.0.0.1
+HSG_PG_PORT=$PG_PORT
+HSG_PG_DB=$PG_DB
+HSG_PG_USER=$PG_USER
+HSG_PG_PASSWORD=$(password)
+HSG_REDIS_HOST=127.0.0.1
+HSG_REDIS_PORT=$REDIS_PORT
+ENV
+    ;;
+  nginx-check)
+    command -v nginx >/dev/null && exit 0
+    echo "==> Installing nginx from Debian's packages (the load balancer of the production profile)"
+    sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nginx-light >/dev/null 2>&1 \
+      || { $sudo apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nginx-light >/dev/null; }
+    ;;
+  nginx-conf)
+    # Round robin over the Rasa servers; any of them can take any message, because
+    # conversations live in PostgreSQL and the Redis lock store serialises each one.
+    run_dir=$2; port=$3; shift 3
+    mkdir -p "$run_dir/nginx-tmp"; chmod 0777 "$run_dir/nginx-tmp"
+    {
+      echo "worker_processes 1;"
+      echo "pid $run_dir/nginx.pid;"
+      echo "error_log $run_dir/nginx-error.log warn;"
+      echo "events { worker_connections 1024; }"
+      echo "http {"
+      echo "  access_log off;  # request lines can hold the API token"
+      for kind in client_body proxy fastcgi uwsgi scgi; do echo "  ${kind}_temp_path $run_dir/nginx-tmp/$kind;"; done
+      echo "  upstream rasa {"
+      for upstream in "$@"; do echo "    server 127.0.0.1:$upstream max_fails=1 fail_timeout=5s;"; done
+      echo "    keepalive 32;"
+      echo "  }"
+      echo "  server {"
+      echo "    listen $port;"
+      echo "    client_max_body_size 64k;"
+      echo "    location / {"
+      echo "      proxy_pass http://rasa;"
+      echo "      proxy_http_version 1.1;"
+      echo "      proxy_set_header Connection \"\";"
+      echo "      proxy_set_header Host \$http_host;"
+      echo "      proxy_set_header X-Forwarded-Proto \$scheme;"
+      echo "      proxy_read_timeout 120s;"
+      echo "      proxy_next_upstream error timeout http_502 http_503;"
+      echo "    }"
+      echo "  }"
+      echo "}"
+    } > "$run_dir/nginx.conf"
+    ;;
+  *) echo "usage: $0 start|stop|env|nginx-check|nginx-conf" >&2; exit 2 ;;
+esac

@@ -1,0 +1,187 @@
+"""The production profile on real servers: two Rasa instances share conversations in
+PostgreSQL with a Redis lock store (scripts/services.sh installs both from Debian's
+packages and starts them on loopback, on their own ports and folder)."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from conftest import ROOT, TODAY
+from scripts.purge import purge
+
+LB_PORT, ACTIONS_PORT, CONTENT_PORT, WEB_PORT = 5705, 5755, 5756, 8705
+INSTANCES = [LB_PORT + 11, LB_PORT + 12]
+PG_PORT, REDIS_PORT = 5533, 6480
+
+
+@pytest.fixture(scope="module")
+def services():
+    # Not under pytest's private tmp folder: the postgres user must be able to reach it.
+    folder = Path(tempfile.mkdtemp(prefix="hsg-test-services-"))
+    folder.chmod(0o755)
+    env = dict(os.environ, HSG_SERVICES_DIR=str(folder), HSG_PG_PORT=str(PG_PORT), HSG_REDIS_PORT=str(REDIS_PORT),
+               HSG_PG_PASSWORD="test-pg-" + uuid.uuid4().hex[:8])
+    command = ["bash", str(ROOT / "scripts" / "services.sh")]
+    subprocess.run(command + ["start"], env=env, cwd=ROOT, check=True, timeout=600)
+    settings = dict(line.split("=", 1) for line in subprocess.run(
+        command + ["env"], env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout.splitlines())
+    yield {"env": env, "settings": settings, "folder": folder}
+    subprocess.run(command + ["stop"], env=env, cwd=ROOT, timeout=120)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def prod(services, tmp_path_factory):
+    from scripts.servers import start_bot
+
+    bot = start_bot(tmp_path_factory.mktemp("prod"), LB_PORT, ACTIONS_PORT, "prod-" + uuid.uuid4().hex,
+                    web_port=WEB_PORT, content_port=CONTENT_PORT, args=["--prod"], timeout=400,
+                    extra_env=dict(services["settings"], HSG_TODAY=TODAY.isoformat(), HSG_SMS_HASH_KEY="prod-test"))
+    yield bot
+    bot.stop()
+
+
+@pytest.fixture(scope="module")
+def db(services):
+    s = services["settings"]
+    engine = sa.create_engine(sa.engine.URL.create("postgresql", s["HSG_PG_USER"], s["HSG_PG_PASSWORD"],
+                                                   s["HSG_PG_HOST"], int(s["HSG_PG_PORT"]), s["HSG_PG_DB"]),
+                           pool_pre_ping=True)
+    yield engine
+    engine.dispose()
+
+
+def say(port, sender, message):
+    response = requests.post(f"http://localhost:{port}/webhooks/rest/webhook",
+                             json={"sender": sender, "message": message}, timeout=60)
+    assert response.status_code == 200, response.text
+    return [m.get("text", "") for m in response.json()]
+
+
+def events(db, sender):
+    with db.connect() as connection:
+        return connection.execute(sa.text("SELECT id, type_name, timestamp, data FROM events WHERE sender_id = :s "
+                                          "ORDER BY id"), {"s": sender}).fetchall()
+
+
+def assert_once_and_in_order(rows, user_messages):
+    user_rows = [row for row in rows if row.type_name == "user"]
+    assert len(user_rows) == user_messages, [row.type_name for row in rows]
+    stamps = [row.timestamp for row in rows]
+    assert stamps == sorted(stamps)
+    assert len({(row.type_name, row.timestamp, row.data) for row in rows}) == len(rows)  # no event twice
+
+
+def rasa_pids():
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cmd = open(f"/proc/{entry}/cmdline", "rb").read().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if any(f"--port {port} " in cmd for port in INSTANCES) and " run " in cmd and "bash" not in cmd:
+                found.append(int(entry))
+    return sorted(found)
+
+
+def test_one_conversation_alternating_between_two_instances(prod, db):
+    sender = "alt-" + uuid.uuid4().hex[:8]
+    steps = [("my period started Nov 20, when can I have the HSG?", "Friday, November 20"),
+             ("it stopped on the 24th", "Friday, November 27"),
+             ("does it hurt?", "discomfort"),
+             ("thanks", "")]
+    for number, (message, expected) in enumerate(steps):
+        replies = say(INSTANCES[number % 2], sender, message)
+        assert any(expected in text for text in replies), (message, replies)
+    rows = events(db, sender)
+    assert_once_and_in_order(rows, len(steps))
+    tracker = requests.get(f"http://localhost:{INSTANCES[1]}/conversations/{sender}/tracker",
+                           params={"token": prod.token}, timeout=30).json()
+    assert tracker["slots"]["hsg_window_start"] == "2026-11-27" and tracker["slots"]["bleeding_end"] == "2026-11-24"
+
+
+def test_twenty_concurrent_conversations_lose_no_message(prod, db):
+    messages = ["what is an hsg", "does it hurt?", "how long does it take?", "what should I expect afterwards?"]
+
+    def conversation(number):
+        sender = f"load-{number}-{uuid.uuid4().hex[:6]}"
+        for turn, message in enumerate(messages):
+            port = INSTANCES[(number + turn) % 2] if number % 2 else LB_PORT  # direct, or through nginx
+            assert say(port, sender, message), message
+        return sender
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        senders = list(pool.map(conversation, range(20)))
+    for sender in senders:
+        assert_once_and_in_order(events(db, sender), len(messages))
+
+
+def test_restarting_postgresql_and_redis_during_traffic_needs_no_restart_of_rasa(prod, services):
+    pids = rasa_pids()
+    assert len(pids) == 2
+    results, stop = [], threading.Event()
+
+    def traffic():
+        while not stop.is_set():
+            try:
+                response = requests.post(f"http://localhost:{LB_PORT}/webhooks/rest/webhook",
+                                         json={"sender": "traffic-" + uuid.uuid4().hex[:6], "message": "does it hurt?"},
+                                         timeout=30)
+                results.append(response.status_code)
+            except requests.RequestException:
+                results.append(0)
+            time.sleep(0.1)
+
+    worker = threading.Thread(target=traffic)
+    worker.start()
+    try:
+        time.sleep(1)
+        pg_bin = sorted(str(p) for p in Path("/usr/lib/postgresql").glob("*/bin"))[-1]
+        data = str(services["folder"] / "postgres")
+        as_pg = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+        subprocess.run(as_pg + [f"{pg_bin}/pg_ctl", "-D", data, "-l", f"{data}/server.log", "-m", "fast", "-w", "restart",
+                                "-o", f"-p {PG_PORT} -k {data} -c listen_addresses=127.0.0.1"],
+                       check=True, capture_output=True, timeout=120)
+        subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "shutdown", "nosave"], capture_output=True, timeout=30)
+        subprocess.run(["bash", str(ROOT / "scripts" / "services.sh"), "start"], env=services["env"], cwd=ROOT,
+                       check=True, capture_output=True, timeout=120)
+        time.sleep(2)
+    finally:
+        stop.set()
+        worker.join()
+    assert results, "no traffic was sent"
+    # After both are back, every message on both instances is answered, with the same Rasa processes.
+    for number in range(10):
+        sender = "after-" + uuid.uuid4().hex[:6]
+        assert any("discomfort" in text for text in say(INSTANCES[number % 2], sender, "does it hurt?"))
+    assert rasa_pids() == pids
+
+
+def test_purge_on_postgresql_deletes_old_conversations_only(prod, db, services):
+    now = time.time()
+    with db.begin() as connection:
+        for sender, stamp in (("old-pg", now - 40 * 86400), ("recent-pg", now - 86400)):
+            connection.execute(sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) "
+                                       "VALUES (:s, 'user', :t, '{}')"), {"s": sender, "t": stamp})
+    conversations, _ = purge(db.url, 30, now)
+    assert conversations >= 1
+    with db.connect() as connection:
+        left = {row[0] for row in connection.execute(sa.text("SELECT DISTINCT sender_id FROM events"))}
+    assert "old-pg" not in left and "recent-pg" in left
+    assert any(sender.startswith("alt-") for sender in left)  # today's conversations are kept
+    result = subprocess.run([str(ROOT / ".venv/bin/python"), "scripts/purge.py", "--prod"], cwd=ROOT,
+                            env=dict(os.environ, **services["settings"]), capture_output=True, text=True)
+    assert result.returncode == 0 and "Deleted 0 conversation(s)" in result.stdout, result.stdout + result.stderr
+    assert services["settings"]["HSG_PG_PASSWORD"] not in result.stdout
