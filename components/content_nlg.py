@@ -29,15 +29,24 @@ from pathlib import Path
 from typing import Any, Dict, Optional, Text
 
 import aiohttp
-from rasa.core.nlg.callback import CallbackNaturalLanguageGenerator, nlg_request_format
+from rasa.core.nlg.callback import CallbackNaturalLanguageGenerator
 from rasa.core.nlg.generator import NaturalLanguageGenerator
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.utils.endpoints import EndpointConfig
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def request_body(utter_action: Text, tracker: DialogueStateTracker, output_channel: Text,
+                 arguments: Dict[Text, Any]) -> Dict[Text, Any]:
+    """Rasa's NLG request, with the tracker's state (slots, latest message) but not
+    its whole event history, which is all Rasa's own client sends: the content service
+    needs none of it, and with it every reply's request grew with the conversation."""
+    return {"response": utter_action, "id": arguments.pop("response_id", None), "arguments": arguments,
+            "tracker": tracker.current_state(EventVerbosity.NONE), "channel": {"name": output_channel}}
 
 
 class ContentNLG(NaturalLanguageGenerator):
@@ -65,14 +74,15 @@ class ContentNLG(NaturalLanguageGenerator):
         self.synced_at = 0.0
         self.syncing: Optional[asyncio.Task] = None
         self.down_since: Optional[float] = None
+        self.session: Optional[aiohttp.ClientSession] = None
+        self.session_loop: Optional[asyncio.AbstractEventLoop] = None
 
     async def generate(self, utter_action: Text, tracker: DialogueStateTracker, output_channel: Text,
                        **kwargs: Any) -> Optional[Dict[Text, Any]]:
         kwargs.pop("domain_responses", None)
-        body = nlg_request_format(utter_action, tracker, output_channel, **kwargs)
+        body = request_body(utter_action, tracker, output_channel, kwargs)
         try:
-            message = await self.endpoint.request(method="post", json=body,
-                                                  timeout=aiohttp.ClientTimeout(total=self.timeout))
+            message = await self._post(body)
             if not isinstance(message, dict) or not CallbackNaturalLanguageGenerator.validate_response(message):
                 raise ValueError("the content service sent a message Rasa cannot use")
         except Exception as error:  # any failure of the service: answer from the copy
@@ -85,6 +95,28 @@ class ContentNLG(NaturalLanguageGenerator):
             self.synced_at = time.monotonic()
             self.syncing = asyncio.ensure_future(self.sync())
         return message
+
+    async def _post(self, body: Dict[Text, Any]) -> Any:
+        """One NLG request on a kept-open connection (Rasa's own client opens a new
+        session for every reply)."""
+        loop = asyncio.get_running_loop()
+        if self.session is None or self.session.closed or self.session_loop is not loop:
+            self.session_loop = loop
+            self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout),
+                                                 headers=self.endpoint.headers)
+        params = dict(self.endpoint.params or {})
+        if self.endpoint.token:
+            params[self.endpoint.token_name] = self.endpoint.token
+        for attempt in (1, 2):
+            try:
+                async with self.session.post(self.endpoint.url, json=body, params=params) as response:
+                    if response.status >= 400:
+                        raise aiohttp.ClientResponseError(response.request_info, response.history,
+                                                          status=response.status)
+                    return await response.json()
+            except aiohttp.ServerDisconnectedError:
+                if attempt == 2:  # a kept-open connection the service closed: one new try
+                    raise
 
     def _fault(self, error: Exception) -> None:
         reason = f"{type(error).__name__} {getattr(error, 'status', '')}".strip()

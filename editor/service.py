@@ -96,13 +96,21 @@ def make_handler(service: ContentService):
     class Handler(BaseHTTPRequestHandler):
         server_version = "hsg-content"
         sys_version = ""
+        protocol_version = "HTTP/1.1"  # keep-alive: the bot reuses its connection for every reply
+        # Headers and body go out as two writes; with Nagle's algorithm the second waits
+        # for the client's delayed ACK, about 40 ms per reply. Send at once instead.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - request lines hold tokens
             logger.debug("%s %s", self.command, urlparse(self.path).path)
 
         # --- plumbing -------------------------------------------------------
         def send(self, status: int, body: bytes, content_type: str, headers: Optional[Dict[str, str]] = None) -> None:
+            if not getattr(self, "body_read", False) and (self.headers.get("Content-Length") or "0") != "0":
+                self.close_connection = True  # an unread body would corrupt the next request on this connection
             self.send_response(status)
+            if self.close_connection:
+                self.send_header("Connection", "close")
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
@@ -131,6 +139,7 @@ def make_handler(service: ContentService):
                 length = int(self.headers.get("Content-Length") or 0)
             except ValueError:
                 length = -1
+            self.body_read = True
             if length < 0 or length > limit:
                 self.error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE if length > limit else HTTPStatus.BAD_REQUEST,
                            "request body too large" if length > limit else "bad Content-Length")
@@ -183,6 +192,7 @@ def make_handler(service: ContentService):
             self.do_GET()
 
         def do_GET(self) -> None:  # noqa: N802
+            self.body_read = False
             path = urlparse(self.path).path
             try:
                 if path == "/health":
@@ -209,6 +219,7 @@ def make_handler(service: ContentService):
                 self.error(HTTPStatus.INTERNAL_SERVER_ERROR, "the content service had a problem; see its log")
 
         def do_POST(self) -> None:  # noqa: N802
+            self.body_read = False
             path = urlparse(self.path).path
             try:
                 if path == "/nlg":
@@ -228,6 +239,7 @@ def make_handler(service: ContentService):
                 self.error(HTTPStatus.INTERNAL_SERVER_ERROR, "the content service had a problem; see its log")
 
         def do_PUT(self) -> None:  # noqa: N802
+            self.body_read = False
             self.error(HTTPStatus.METHOD_NOT_ALLOWED, "use POST")
 
         do_DELETE = do_PATCH = do_PUT
