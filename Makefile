@@ -67,6 +67,13 @@ test: train              ## run every test (installs Chromium for the browser te
 	@$(PY) scripts/validate.py
 	@bash scripts/test.sh
 
+load: train .venv-load/.installed  ## load test with locust: embedded, production and rasa init's bot (LOAD_USERS=50 LOAD_SECONDS=120)
+	@$(PY) scripts/load.py
+
+.venv-load/.installed: requirements-load.txt | $(VENV)/.installed
+	@echo "==> Installing locust into .venv-load (its own environment)"
+	@$(PY) -m venv .venv-load && .venv-load/bin/pip install -q -r requirements-load.txt && touch $@
+
 bench: train             ## print NLU accuracy, training time, size, memory and latency
 	@$(PY) scripts/bench.py
 

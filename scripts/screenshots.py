@@ -1,4 +1,4 @@
-"""`make screenshots`: pictures of the web chat for the README (docs/screenshots/).
+"""`make screenshots`: pictures of the web chat and the editor page for the README (docs/screenshots/).
 
 Starts the assistant with a frozen today, has a short conversation in headless
 Chromium (Debian's package, driven by Playwright) and saves phone- and desktop-sized
@@ -32,6 +32,27 @@ def converse(page, messages):
     page.wait_for_timeout(300)
 
 
+def editor_screenshot(browser, bot) -> None:
+    """The editor page with an answer open and a check failing, for the editor's guide."""
+    from editor.accounts import set_password
+
+    set_password("nurse.kim", "screenshot-password", Path(bot.env["HSG_EDITORS_FILE"]))
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(bot.content_url + "/editor")
+    page.get_by_label("Name").fill("nurse.kim")
+    page.get_by_label("Password").fill("screenshot-password")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="utter_faq/duration", exact=True).click()
+    page.get_by_role("heading", name="utter_faq/duration").wait_for()
+    text = page.locator("#web-text")
+    text.fill("It is guaranteed to be quick. " + text.input_value())
+    page.locator("#problems li").first.wait_for()
+    path = OUT / "editor.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"wrote {path.relative_to(ROOT)}")
+    page.close()
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
@@ -57,6 +78,7 @@ def main() -> None:
                         page.screenshot(path=str(path))
                         print(f"wrote {path.relative_to(ROOT)}")
                         page.close()
+                editor_screenshot(browser, bot)
                 browser.close()
         finally:
             bot.stop()
