@@ -49,8 +49,14 @@ def load_rules(path: str = str(DEFAULT_DIR / "checks.yml")) -> Dict[str, Any]:
 def plain_grade(text: str, rules: Dict[str, Any]) -> float:
     """Flesch-Kincaid grade, with placeholders and the medical terms a patient needs
     counted as one short word each."""
+    return _grade(text, tuple(rules["medical_terms"]))
+
+
+@lru_cache(maxsize=4096)
+def _grade(text: str, medical_terms: Tuple[str, ...]) -> float:
+    # Cached: the editor grades every answer for the list, the median and each keystroke's check.
     words = ANY_BRACES.sub("it", text)
-    for term in rules["medical_terms"]:
+    for term in medical_terms:
         words = re.sub(rf"\b{re.escape(term)}\b", "test", words, flags=re.I)
     return round(float(textstat.flesch_kincaid_grade(words)), 1) if words.strip() else 0.0
 
