@@ -194,11 +194,14 @@ def check_store(answers: Dict[str, Dict[str, Any]], values: Dict[str, str],
         problems.extend(own)
         web = (answer.get("web") or {}).get("text") or ""
         sms = answer.get("sms") or {}
+        shown = web or sms.get("text") or ""
         rows.append({
             "answer": name,
             "web_grade": plain_grade(web, rules) if web and not answer.get("sms_only") else None,
             "sms_grade": plain_grade(sms.get("text", ""), rules) if sms.get("text") else None,
             "sms_segments": segments(sms_body(sms, values, rules))[1] if sms.get("text") else None,
+            "preview": shown if len(shown) <= 80 else shown[:80] + "...",
+            "words": f"{web} {sms.get('text') or ''}",  # what the editor's search looks in
             "source": answer.get("source"),
             "reviewed": answer.get("reviewed_on"),
             "status": "ok" if not own else "; ".join(sorted({p.check for p in own})),

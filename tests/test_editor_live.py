@@ -141,3 +141,10 @@ def test_the_bot_keeps_answering_while_the_content_service_hangs(bot):
             os.kill(pid, signal.SIGCONT)
     assert "did not answer" in bot.logs() and "answering from" in bot.logs()
     assert rest_text(bot) == expected
+
+
+def test_an_answer_can_be_found_by_its_words(editor_page):
+    page = editor_page
+    page.get_by_label("Find an answer").fill("pinch or some pressure")
+    assert page.get_by_role("button", name="utter_faq/pain", exact=True).is_visible()
+    assert not page.get_by_role("button", name="utter_faq/duration", exact=True).is_visible()

@@ -33,6 +33,7 @@
         (res.data.general_problems.length ? " (" + res.data.general_problems.join("; ") + ")" : "");
       res.data.answers.forEach(function (row) {
         var item = el("li");
+        item.dataset.words = (row.answer + " " + row.words).toLowerCase();
         var button = el("button", row.answer, "answer-link");
         button.type = "button";
         button.dataset.name = row.answer;
@@ -42,7 +43,8 @@
         var facts = el("span", "grade " + (row.web_grade !== null ? row.web_grade : row.sms_grade) +
                        (row.sms_segments ? " · SMS " + row.sms_segments + " seg" : "") +
                        (row.reviewed ? " · reviewed " + row.reviewed : " · not reviewed"), "hint");
-        item.appendChild(button); item.appendChild(badge); item.appendChild(facts);
+        var preview = el("span", row.preview, "preview-line");  // so editors can find an answer by its words
+        item.appendChild(button); item.appendChild(badge); item.appendChild(preview); item.appendChild(facts);
         if (current && current.name === row.answer) button.setAttribute("aria-current", "true");
         list.appendChild(item);
       });
@@ -54,7 +56,7 @@
   function filter() {
     var words = $("filter").value.toLowerCase();
     Array.prototype.forEach.call($("answers").children, function (item) {
-      item.hidden = words && item.textContent.toLowerCase().indexOf(words) === -1;
+      item.hidden = words && item.dataset.words.indexOf(words) === -1;
     });
   }
 
