@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_FILE = Path(os.environ.get("HSG_CLINIC_SETTINGS", ROOT / "clinic.yml"))
 
 # Settings whose values may appear in patient-facing text as {placeholder}.
-TEXT_PLACEHOLDERS = ("clinic_name", "clinic_phone", "booking_url", "emergency_number")
+TEXT_PLACEHOLDERS = ("clinic_name", "clinic_phone", "booking_url", "emergency_number", "after_hours_phone",
+                     "billing_phone", "results_days", "pregnancy_test_rule")
 
 
 @lru_cache(maxsize=1)

@@ -6,6 +6,7 @@ refuses a save with problems, `make check-content` prints them, `make test` fail
 """
 from __future__ import annotations
 
+import difflib
 import re
 import statistics
 from dataclasses import asdict, dataclass
@@ -18,7 +19,7 @@ import textstat
 import yaml
 
 from components.sms_segments import numbered, segments
-from editor.store import DEFAULT_DIR, fill
+from editor.store import DEFAULT_DIR, ROOT, fill
 
 ANY_BRACES = re.compile(r"\{([^{}]*)\}")
 URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*:/+|\bwww\.)[^\s<>\"')\]]*", re.I)
@@ -46,16 +47,32 @@ def load_rules(path: str = str(DEFAULT_DIR / "checks.yml")) -> Dict[str, Any]:
     return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
 
 
-def plain_grade(text: str, rules: Dict[str, Any]) -> float:
-    """Flesch-Kincaid grade, with placeholders and the medical terms a patient needs
-    counted as one short word each."""
-    return _grade(text, tuple(rules["medical_terms"]))
+def clinic_values() -> Dict[str, str]:
+    """The clinic settings that fill {placeholders} (clinic.yml), for callers that pass none."""
+    from actions.settings import load_settings, placeholders
+
+    return placeholders(load_settings())
+
+
+def worst_case(values: Dict[str, str], rules: Dict[str, Any]) -> Dict[str, str]:
+    """The clinic settings plus the longest value each run-time placeholder ({date_text},
+    {start_text}, ...) can take: the text as long and as hard as a patient can see it."""
+    return dict(values, **{key: str(value) for key, value in rules["worst_case_values"].items()})
+
+
+def plain_grade(text: str, rules: Dict[str, Any], values: Optional[Dict[str, str]] = None) -> float:
+    """Flesch-Kincaid grade of what a patient reads: the clinic's settings (`values`, by
+    default clinic.yml's) and the longest run-time values filled in. The medical terms a
+    patient needs, and web addresses, count as one short word each."""
+    filled = fill(text, worst_case(clinic_values() if values is None else values, rules))
+    return _grade(filled, tuple(rules["medical_terms"]))
 
 
 @lru_cache(maxsize=4096)
 def _grade(text: str, medical_terms: Tuple[str, ...]) -> float:
     # Cached: the editor grades every answer for the list, the median and each keystroke's check.
-    words = ANY_BRACES.sub("it", text)
+    words = ANY_BRACES.sub("it", text)  # only unknown placeholders are left; the placeholder check names them
+    words = URL.sub("link", words)  # a web address is tapped, not read syllable by syllable
     for term in medical_terms:
         words = re.sub(rf"\b{re.escape(term)}\b", "test", words, flags=re.I)
     return round(float(textstat.flesch_kincaid_grade(words)), 1) if words.strip() else 0.0
@@ -64,7 +81,7 @@ def _grade(text: str, medical_terms: Tuple[str, ...]) -> float:
 def sms_body(form: Dict[str, Any], values: Dict[str, str], rules: Dict[str, Any]) -> str:
     """The longest SMS this form can become: clinic settings and the longest dates
     filled in, and the buttons added as numbered choices."""
-    worst = dict(values, **{k: str(v) for k, v in rules["worst_case_values"].items()})
+    worst = worst_case(values, rules)
     return numbered(fill(form.get("text", ""), worst), fill(form.get("buttons") or [], worst))
 
 
@@ -91,6 +108,61 @@ def bad_link(url: str) -> Optional[str]:
     return None
 
 
+def fact_sections(path: Path) -> List[str]:
+    """The `## ` section titles of the fact sheet, read again whenever the file changes."""
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return []
+    return list(_sections(str(path), stamp))
+
+
+@lru_cache(maxsize=8)
+def _sections(path: str, stamp: int) -> Tuple[str, ...]:
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return tuple(line[3:].strip() for line in lines if line.startswith("## ") and line[3:].strip())
+
+
+def _same_title(title: str) -> str:
+    return " ".join(title.split()).casefold()
+
+
+def source_problems(source: str, rules: Dict[str, Any]) -> List[Tuple[str, str]]:
+    """What is wrong with an answer's `source`, as (message, fix) pairs. A source is one or
+    more parts separated by "; ", each "<known source>: <what>", for example
+    "docs/facts.md: Warning signs; clinic.yml: clinic phone". A part naming the fact sheet
+    must name one of its `## ` sections."""
+    known = list(rules["sources"])
+    example = "docs/facts.md: Warning signs; clinic.yml: clinic phone"
+    if not source:
+        return [("it does not name its source",
+                 f"say where its facts come from, as '<source>: <section or setting>' with a source of: "
+                 f"{', '.join(known)} (for example '{example}')")]
+    problems: List[Tuple[str, str]] = []
+    sheet = rules.get("fact_sheet")
+    for part in (piece.strip() for piece in source.split(";")):
+        if not part:
+            continue
+        name, _, what = part.partition(":")
+        name, what = name.strip(), what.strip()
+        if name not in known:
+            problems.append((f"its source {part!r} is not one of the known sources",
+                             f"start each part of the source (parts separated by '; ') with one of: "
+                             f"{', '.join(known)}, a colon, and the section or setting "
+                             f"(for example '{example}')"))
+        elif not what:
+            problems.append((f"its source {part!r} names {name} but not what in it",
+                             f"add a colon and the {'section title' if name == sheet else 'setting'} after {name}"))
+        elif name == sheet:
+            titles = fact_sections(ROOT / sheet)
+            if _same_title(what) not in {_same_title(title) for title in titles}:
+                close = difflib.get_close_matches(what, titles, n=1, cutoff=0.5)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                problems.append((f"its source names the section {what!r}, which {sheet} does not have",
+                                 f"{hint}name a '## ' section of {sheet}: {', '.join(titles) or 'none found'}"))
+    return problems
+
+
 def check_answer(name: str, answer: Dict[str, Any], values: Dict[str, str],
                  rules: Optional[Dict[str, Any]] = None) -> List[Problem]:
     """Every problem with one answer. `values` are the clinic settings that fill
@@ -101,13 +173,8 @@ def check_answer(name: str, answer: Dict[str, Any], values: Dict[str, str],
     def add(form: str, check: str, message: str, fix: str) -> None:
         problems.append(Problem(name, form, check, message, fix))
 
-    source = (answer.get("source") or "").strip()
-    if not source:
-        add("answer", "source", "it does not name its source",
-            f"say where its facts come from, starting with one of: {', '.join(rules['sources'])}")
-    elif not any(source.startswith(known) for known in rules["sources"]):
-        add("answer", "source", f"its source {source!r} is not one of the known sources",
-            f"start the source with one of: {', '.join(rules['sources'])}")
+    for message, fix in source_problems((answer.get("source") or "").strip(), rules):
+        add("answer", "source", message, fix)
 
     forms = ["sms"] if answer.get("sms_only") else ["web", "sms"]
     known = set(values) | set(rules["runtime_values"])
@@ -140,10 +207,12 @@ def check_answer(name: str, answer: Dict[str, Any], values: Dict[str, str],
                 add(form, "promise", f"it promises an outcome ({found.group(0)!r})",
                     "describe what usually happens instead, like 'many people' or 'often', and leave "
                     "promises to the doctor")
-        grade = plain_grade(text, rules)
+        grade = plain_grade(text, rules, values)
         if grade > rules["max_grade"]:
-            add(form, "grade", f"its reading grade is {grade}, above {rules['max_grade']}",
-                "use shorter sentences (about 15 words) and shorter, everyday words")
+            add(form, "grade", f"its reading grade is {grade}, above {rules['max_grade']} "
+                "(graded with the clinic's details and the longest dates filled in)",
+                "use shorter sentences (about 15 words) and shorter, everyday words; put each long date "
+                "in a sentence of its own")
         for button in part.get("buttons") or []:
             if not button.get("title") or not button.get("payload"):
                 add(form, "buttons", "a button has no title or no message to send",
@@ -197,8 +266,8 @@ def check_store(answers: Dict[str, Dict[str, Any]], values: Dict[str, str],
         shown = web or sms.get("text") or ""
         rows.append({
             "answer": name,
-            "web_grade": plain_grade(web, rules) if web and not answer.get("sms_only") else None,
-            "sms_grade": plain_grade(sms.get("text", ""), rules) if sms.get("text") else None,
+            "web_grade": plain_grade(web, rules, values) if web and not answer.get("sms_only") else None,
+            "sms_grade": plain_grade(sms.get("text", ""), rules, values) if sms.get("text") else None,
             "sms_segments": segments(sms_body(sms, values, rules))[1] if sms.get("text") else None,
             "preview": shown if len(shown) <= 80 else shown[:80] + "...",
             "words": f"{web} {sms.get('text') or ''}",  # what the editor's search looks in
@@ -207,7 +276,7 @@ def check_store(answers: Dict[str, Dict[str, Any]], values: Dict[str, str],
             "status": "ok" if not own else "; ".join(sorted({p.check for p in own})),
             "problems": [asdict(p) for p in own],
         })
-    median = median_grade(answers, rules)
+    median = median_grade(answers, rules, values)
     if median > rules["max_median_grade"]:
         problems.append(Problem("all answers", "web", "median_grade",
                                 f"the median reading grade is {median}, above {rules['max_median_grade']}",
@@ -215,8 +284,10 @@ def check_store(answers: Dict[str, Dict[str, Any]], values: Dict[str, str],
     return problems, rows
 
 
-def median_grade(answers: Dict[str, Dict[str, Any]], rules: Dict[str, Any]) -> float:
-    grades = [plain_grade(a["web"]["text"], rules) for a in answers.values()
+def median_grade(answers: Dict[str, Dict[str, Any]], rules: Dict[str, Any],
+                 values: Optional[Dict[str, str]] = None) -> float:
+    values = clinic_values() if values is None else values
+    grades = [plain_grade(a["web"]["text"], rules, values) for a in answers.values()
               if not a.get("sms_only") and (a.get("web") or {}).get("text")]
     return round(statistics.median(grades), 1) if grades else 0.0
 
@@ -228,8 +299,8 @@ def check_save(name: str, answer: Dict[str, Any], answers: Dict[str, Dict[str, A
     rules = rules or load_rules()
     problems = check_answer(name, answer, values, rules)
     after = dict(answers, **{name: answer})
-    median = median_grade(after, rules)
-    if median > rules["max_median_grade"] and median > median_grade(answers, rules):
+    median = median_grade(after, rules, values)
+    if median > rules["max_median_grade"] and median > median_grade(answers, rules, values):
         problems.append(Problem(name, "web", "median_grade",
                                 f"with this change the median reading grade of all answers is {median}, "
                                 f"above {rules['max_median_grade']}", "make this answer plainer"))

@@ -7,7 +7,7 @@ import re
 from actions.settings import placeholders
 from conftest import ROOT
 from editor.checks import check_store
-from editor.store import open_store, rasa_responses
+from editor.store import fill, open_store, rasa_responses
 
 
 def test_every_answer_passes_every_check(settings):
@@ -32,6 +32,82 @@ def test_urgent_answer_gives_911_and_the_clinic_phone_and_never_reassures(domain
     for _, text in (item for item in all_texts(domain) if item[0] == "utter_urgent"):
         assert settings["emergency_number"] in text and settings["clinic_phone"] in text
         assert not re.search(r"\b(normal|fine|nothing|don't worry|common)\b", text, re.I)
+
+
+def filled_forms(settings, *names):
+    """(name, form, filled text, buttons) of the given answers (all when none), from the store."""
+    values = placeholders(settings)
+    for name, answer in sorted(open_store().answers().items()):
+        if names and name not in names:
+            continue
+        for form in ("web", "sms"):
+            part = answer.get(form)
+            if part and part.get("text"):
+                yield name, form, fill(part["text"], values), part.get("buttons") or []
+
+
+def test_symptom_answers_give_a_route_to_care_at_any_hour(settings):
+    """911, the clinic, its any-hour nurse line, and what to do if nobody answers: never
+    only the scheduling line."""
+    for name, form, text, _ in filled_forms(settings, "utter_urgent", "utter_faq/warning_signs"):
+        for value in (settings["emergency_number"], settings["clinic_phone"], settings["after_hours_phone"]):
+            assert value in text, (name, form, value)
+        assert "urgent care" in text.lower(), (name, form)
+
+
+def test_aftercare_says_when_to_call_in_its_text(settings):
+    for name, form, text, _ in filled_forms(settings, "utter_faq/aftercare"):
+        assert settings["after_hours_phone"] in text and "fever" in text.lower(), form
+
+
+def test_answers_use_the_clinic_settings_for_its_own_rules(settings):
+    for name, form, text, _ in filled_forms(settings, "utter_faq/results"):
+        assert settings["results_days"] in text, form
+    for name, form, text, _ in filled_forms(settings, "utter_faq/pregnancy_test"):
+        assert settings["pregnancy_test_rule"] in text, form
+    months = str(settings["device_check_months"])
+    for name, form, text, _ in filled_forms(settings, "utter_device_confirmation"):
+        assert f"{months} months" in text, form
+    raw = open_store().answers()["utter_device_confirmation"]
+    assert "{device_check_months}" in raw["web"]["text"] and "{device_check_months}" in raw["sms"]["text"]
+
+
+def test_no_button_that_cancels_is_called_stop_and_no_text_asks_to_tap_a_missing_button(settings):
+    """Under "When did the bleeding stop?", a "Stop" button reads as "it stopped"."""
+    for name, form, text, buttons in filled_forms(settings):
+        titles = {button["title"] for button in buttons}
+        assert "Stop" not in titles, (name, form)
+        for tapped in re.findall(r"\btap ([A-Z][\w ]*?)(?: to\b|[.,!?]|$)", text):
+            assert tapped in titles, (name, form, tapped)
+    for name in ("utter_ask_bleeding_end", "utter_ask_period_start", "utter_ask_device_placed", "utter_no_date_found"):
+        answer = open_store().answers()[name]
+        for form in ("web", "sms"):
+            assert {"title": "Never mind", "payload": "/deny"} in answer[form]["buttons"], (name, form)
+
+
+def test_cervix_is_explained_where_an_answer_first_uses_it(settings):
+    for name, form, text, _ in filled_forms(settings):
+        first = re.search(r"\bcervix\b(.{0,20})", text, re.I)
+        if first:
+            assert re.match(r"\s*[(,]\s*the opening", first.group(1)), (name, form, text)
+
+
+def test_the_fact_sheet_has_the_sections_answers_cite():
+    """docs/facts.md: the project's own fact sheet (nothing reads ../shared)."""
+    sheet = (ROOT / "docs" / "facts.md").read_text(encoding="utf-8")
+    titles = {line[3:].strip() for line in sheet.splitlines() if line.startswith("## ")}
+    for title in ("The clinic's policy", "Sex and trying to conceive after the exam", "Cost and insurance",
+                  "A support person", "Activities after the exam", "Breastfeeding", "Pain relief and anxiety",
+                  "Antibiotics", "Other tests", "A late period", "Symptoms after hours"):
+        assert title in titles, title
+    policy = sheet.split("## The clinic's policy", 1)[1].split("\n## ", 1)[0]
+    assert "https://www.invisionsallyjobe.com/services/hysterosalpingogram-hsg" in policy
+    assert "../shared" not in sheet and "hsg-facts.md" not in sheet
+
+
+def test_no_answer_is_marked_reviewed_without_a_reviewer():
+    for name, answer in open_store().answers().items():
+        assert bool(answer.get("reviewed_by")) == bool(answer.get("reviewed_on")), name
 
 
 def test_greeting_says_it_is_automated_and_not_medical_advice(domain):
