@@ -51,15 +51,22 @@ def _has_dates(tracker: Tracker) -> bool:
     return bool(flow.extract_dates(_text(tracker), _today(), load_settings()["date_order"]))
 
 
+def _asks_personal(tracker: Tracker) -> bool:
+    """"Work out my best days", or no periods for months: the date questions start at once."""
+    flags = flow.detect_flags(_text(tracker))
+    return flags["wants_dates"] or flags["no_periods"]
+
+
 class _RouteRun:
     """Shared run() of the two question routes: start the form fresh, or answer generally."""
 
     route = ""
     fresh_slots: tuple = ()
     general_answer = ""
+    personal_words_start = False
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if _wants_dates(tracker) or _has_dates(tracker):
+        if _wants_dates(tracker) or _has_dates(tracker) or (self.personal_words_start and _asks_personal(tracker)):
             return _slot_events({name: None for name in self.fresh_slots}) + [SlotSet("dates_route", self.route)]
         dispatcher.utter_message(response=self.general_answer)
         return [SlotSet("dates_route", "none")]
@@ -69,6 +76,7 @@ class ActionTimingRoute(_RouteRun, Action):
     """A timing question: the general answer, or the personal window when dates are given."""
 
     route, fresh_slots, general_answer = "timing", flow.TIMING_SLOTS, "utter_timing"
+    personal_words_start = True
 
     def name(self) -> Text:
         return "action_timing_route"

@@ -116,6 +116,9 @@ class DateFlags(TypedDict):
     no_periods: bool
     correction: bool
     cycle_length: Optional[int]
+    yes: bool
+    no: bool
+    wants_dates: bool
 
 
 def normalise(text: str) -> str:
@@ -455,6 +458,19 @@ RE_NO_PERIODS = re.compile(
     r"|\bamenorrh?o?ea\b"
     r"|\bstopped\s+(?:getting|having)\s+(?:my\s+)?periods?\b"
     r"|\bperiods\s+(?:have|had)\s+stopped\b"
+    r"|\bno\s+(?:period|af|cycle)s?\s+(?:for|in|since)\b"
+    r"|\b(?:haven'?t|have\s+not|hasn'?t|has\s+not)\s+(?:had|gotten|got|come|came)\b[^.?!]{0,25}"
+    r"\b(?:months?|years?|ages|a\s+long\s+time|since\s+(?:i\s+had|having|giving\s+birth|the\s+baby))\b"
+    r"|\b(?:months?|years?)\s+(?:without|with\s+no)\s+(?:a\s+)?periods?\b"
+    r"|\bperiods?\s+(?:has|have|hasn'?t|haven'?t)\s+(?:not\s+)?(?:come\s+back|returned)\b"
+)
+# A short answer to a yes/no question ("has a new period started since then?").
+RE_YES = re.compile(r"^\s*(?:yes|yeah|yeh|yep|yup|ya|yea|y|yess+|it\s+has|it\s+did|i\s+have|i\s+did|sure|correct)\b")
+RE_NO = re.compile(r"^\s*(?:no|nope|nah|naw|n|not\s+yet|it\s+has\s*n'?o?t|it\s+hasn'?t|hasn'?t|i\s+haven'?t|none|nothing)\b")
+# The patient asks for their own dates ("work out my best days"), not the general rule.
+RE_WANTS_DATES = re.compile(
+    r"\b(?:work|figure|sort)\s+out\s+(?:my|the|our)\b|\bcalculate\b|\bcount\s+(?:my|the)\s+days\b"
+    r"|\bmy\s+(?:best\s+|own\s+|exact\s+|personal\s+)?(?:days|dates|window)\b"
 )
 RE_CORRECTION = re.compile(
     r"^\s*(?:no|nope|nah)\s*[,.!\-]+\s*\S"
@@ -492,4 +508,7 @@ def detect_flags(text: str) -> DateFlags:
         no_periods=bool(RE_NO_PERIODS.search(s)),
         correction=bool(RE_CORRECTION.search(s)),
         cycle_length=_cycle_length(s),
+        yes=bool(RE_YES.search(s)),
+        no=bool(RE_NO.search(s)),
+        wants_dates=bool(RE_WANTS_DATES.search(s)),
     )

@@ -11,10 +11,14 @@ from datetime import date
 from typing import Any, Dict, List, Optional
 
 from actions.dates import detect_flags, extract_dates
-from actions.window import WindowPolicy, compute_window, device_check_date
+from actions.window import WindowPolicy, compute_window, device_check_date, period_overdue
 
-TIMING_SLOTS = ("period_start", "bleeding_end", "bleeding_end_unknown", "still_bleeding",
-                "period_expected", "no_periods", "cycle_length", "hsg_window_start", "hsg_window_end")
+TIMING_SLOTS = ("period_start", "bleeding_end", "bleeding_end_unknown", "still_bleeding", "bleeding_end_expected",
+                "period_expected", "no_periods", "period_since", "period_too_old", "cycle_length",
+                "hsg_window_start", "hsg_window_end")
+# What a patient said about an earlier cycle that no longer applies once a new period date is given.
+CYCLE_SLOTS = ("bleeding_end", "bleeding_end_unknown", "still_bleeding", "bleeding_end_expected", "no_periods",
+               "period_since", "period_too_old")
 DEVICE_SLOTS = ("device_placed", "device_check_date")
 # Intents with which a patient is answering the form's question; with these, a
 # message without a usable date gets a helpful re-ask instead of being treated as
@@ -64,14 +68,28 @@ def parse_iso(value: Any) -> Optional[date]:
         return None
 
 
+def _cycle_length(slots: Dict[str, Any]) -> Optional[int]:
+    length = slots.get("cycle_length")
+    return int(length) if length else None
+
+
 def timing_required(slots: Dict[str, Any], policy: WindowPolicy, today: date) -> List[str]:
-    """The slots the timing form still needs, given what is known so far."""
+    """The slots the timing form still needs, given what is known so far.
+
+    Once the last period began a cycle length ago or more, the next one is due: the
+    form asks whether a period has come since (`period_since`) before anything else,
+    and a "no" or "not sure" ends it with no dates (the period may be late).
+    """
     if slots.get("no_periods"):
         return []
     required = ["period_start"]
     start = parse_iso(slots.get("period_start"))
-    long_ago = start is not None and (today - start).days > policy.max_days_since_period
-    if not (slots.get("period_expected") or slots.get("bleeding_end_unknown") or long_ago):
+    if start is not None and not slots.get("period_expected"):
+        if (today - start).days > policy.max_days_since_period:
+            return required
+        if period_overdue(start, today, policy, _cycle_length(slots)):
+            return required + ["period_since"]
+    if not (slots.get("period_expected") or slots.get("bleeding_end_unknown")):
         required.append("bleeding_end")
     return required
 
@@ -97,7 +115,11 @@ def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
 
     if flags.get("cycle_length"):
         turn.slots["cycle_length"] = float(flags["cycle_length"])
-    if flags.get("no_periods"):
+    if requested == "period_since" and not any(m.role in ("period_start", "expected_period") for m in mentions):
+        return _period_since_turn(turn, current, intent, flags, policy, today)
+    confirms_long_ago = (requested == "period_start" and current.get("period_too_old") and not mentions
+                         and (intent == "affirm" or flags.get("yes")))
+    if flags.get("no_periods") or confirms_long_ago:
         turn.slots["no_periods"] = True
         turn.handled = True
 
@@ -107,8 +129,20 @@ def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
             continue
         slot = "bleeding_end" if role == "bleeding_end" else "period_start"
         turn.handled = True
+        if slot == "bleeding_end" and mention.problem == "too_far" and mention.value is not None:
+            # "I expect it to stop Dec 4": a forecast stop date, not a typo.
+            if _expected_stop(turn, current, mention.value, today):
+                current.update(turn.slots)
+            continue
+        if slot == "period_start" and mention.problem == "too_old" and current.get("period_too_old"):
+            # A second period date over a year ago: believe it (no periods for a long
+            # time) and give the pregnancy-test answer rather than asking again.
+            turn.slots.update(period_start=None, no_periods=True)
+            continue
         if mention.problem:
             turn.slots[slot] = None
+            if slot == "period_start" and mention.problem == "too_old":
+                turn.slots["period_too_old"] = True
             turn.say.append(Say(PROBLEM_RESPONSES[mention.problem], {"date_text": mention.text}))
             continue
         value = mention.value
@@ -118,7 +152,7 @@ def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
             turn.slots["period_expected"] = role == "expected_period"
             if is_new and not any(m.role == "bleeding_end" for m in mentions):
                 # A different cycle: what was said about the old one no longer applies.
-                turn.slots.update(bleeding_end=None, bleeding_end_unknown=None, still_bleeding=None, no_periods=None)
+                turn.slots.update({name: None for name in CYCLE_SLOTS})
             if role == "expected_period":
                 turn.slots["bleeding_end_unknown"] = True
             turn.say.append(Say("utter_readback_expected_period" if role == "expected_period"
@@ -133,12 +167,13 @@ def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
                 turn.slots["bleeding_end"] = None
                 turn.say.append(Say("utter_date_problem_future", {"date_text": mention.text}))
                 continue
-            turn.slots.update(bleeding_end=value.isoformat(), bleeding_end_unknown=None, still_bleeding=None)
+            turn.slots.update(bleeding_end=value.isoformat(), bleeding_end_unknown=None, still_bleeding=None,
+                              bleeding_end_expected=None)
             turn.say.append(Say("utter_readback_bleeding_end", {"date_text": long_date(value, today)}))
         turn.slots["last_date_slot"] = slot
         current.update(turn.slots)
 
-    gave_end = "bleeding_end" in turn.slots and turn.slots["bleeding_end"] is not None
+    gave_end = turn.slots.get("bleeding_end") is not None
     if not gave_end and flags.get("still_bleeding"):
         turn.slots.update(bleeding_end=None, bleeding_end_unknown=True, still_bleeding=True)
         turn.say.append(Say("utter_readback_still_bleeding"))
@@ -152,6 +187,38 @@ def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
         turn.say.append(Say("utter_need_rough_date" if flags.get("unsure") else "utter_no_date_found"))
         turn.handled = True
 
+    current.update(turn.slots)
+    turn.requested_slot = _next_missing(timing_required(current, policy, today), current)
+    return turn
+
+
+def _expected_stop(turn: Turn, current: Dict[str, Any], value: date, today: date) -> bool:
+    """Takes a future bleeding stop date as a forecast; False when it is before the period."""
+    start = parse_iso(turn.slots.get("period_start", current.get("period_start")))
+    if start is not None and value < start:
+        turn.slots["bleeding_end"] = None
+        turn.say.append(Say("utter_date_problem_end_before_start", {"date_text": long_date(value, today)}))
+        return False
+    turn.slots.update(bleeding_end=value.isoformat(), bleeding_end_expected=True, bleeding_end_unknown=None,
+                      still_bleeding=True, last_date_slot="bleeding_end")
+    turn.say.append(Say("utter_readback_bleeding_expected", {"date_text": long_date(value, today)}))
+    turn.handled = True
+    return True
+
+
+def _period_since_turn(turn: Turn, current: Dict[str, Any], intent: Optional[str], flags: Dict[str, Any],
+                       policy: WindowPolicy, today: date) -> Turn:
+    """The answer to "has a new period started since then?" (no new date in the message)."""
+    if intent == "affirm" or flags.get("yes"):
+        # Yes: forget the old cycle and ask for the new period's first day.
+        turn.slots.update({name: None for name in CYCLE_SLOTS}, period_start=None)
+        turn.handled = True
+    elif intent == "deny" or flags.get("no") or flags.get("unsure") or flags.get("no_periods"):
+        turn.slots["period_since"] = False
+        turn.handled = True
+    elif intent in ANSWERING_INTENTS:
+        turn.slots["period_since"] = None  # not an answer: the form asks the question again
+        turn.handled = True
     current.update(turn.slots)
     turn.requested_slot = _next_missing(timing_required(current, policy, today), current)
     return turn
@@ -198,10 +265,10 @@ def timing_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any]) 
         return turn
     start = parse_iso(slots.get("period_start"))
     end = parse_iso(slots.get("bleeding_end"))
-    length = slots.get("cycle_length")
-    result = compute_window(start, end, today, policy, cycle_length=int(length) if length else None,
+    result = compute_window(start, end, today, policy, cycle_length=_cycle_length(slots),
                             expected=bool(slots.get("period_expected")),
-                            still_bleeding=bool(slots.get("still_bleeding")))
+                            still_bleeding=bool(slots.get("still_bleeding")),
+                            end_expected=bool(slots.get("bleeding_end_expected")))
     if result.status in ("ok", "next_cycle_estimate"):
         turn.slots.update(hsg_window_start=result.start.isoformat(), hsg_window_end=result.end.isoformat())
         values = {"start_text": long_date(result.start, today), "end_text": long_date(result.end, today),
@@ -224,6 +291,7 @@ def timing_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any]) 
         return turn
     turn.slots.update(hsg_window_start=None, hsg_window_end=None)
     turn.say.append(Say({"bleeding_past_window": "utter_window_bleeding_too_long",
+                         "period_late": "utter_window_period_late",
                          "pregnancy_test": "utter_window_pregnancy_test"}.get(result.status,
                                                                               "utter_date_problem_end_before_start"),
                         {"date_text": long_date(end, today) if end else ""}))

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.relativedelta import relativedelta
 
-Status = Literal["ok", "next_cycle_estimate", "bleeding_past_window", "pregnancy_test", "invalid"]
+Status = Literal["ok", "next_cycle_estimate", "bleeding_past_window", "pregnancy_test", "period_late", "invalid"]
 
 OK: Final = "ok"
 NEXT_CYCLE_ESTIMATE: Final = "next_cycle_estimate"
 BLEEDING_PAST_WINDOW: Final = "bleeding_past_window"
 PREGNANCY_TEST: Final = "pregnancy_test"
+PERIOD_LATE: Final = "period_late"
 INVALID: Final = "invalid"
 
 
@@ -97,11 +98,14 @@ def _window(
 
 
 def _next_cycle(period_start: date, today: date, policy: WindowPolicy, cycle_length: int) -> WindowResult:
-    """Estimated window of the first later cycle whose window has not passed."""
+    """Estimated window of the next cycle; only called while that next period is not yet due."""
     cycle_start = period_start + timedelta(days=cycle_length)
-    while day_date(cycle_start, policy.last_cycle_day) < today:
-        cycle_start += timedelta(days=cycle_length)
     return _window(cycle_start, policy.default_start_day, today, policy, NEXT_CYCLE_ESTIMATE, True)
+
+
+def period_overdue(period_start: date, today: date, policy: WindowPolicy, cycle_length: Optional[int] = None) -> bool:
+    """True once the next period is due (a cycle length has passed): it may be late, so no dates."""
+    return (today - period_start).days >= (cycle_length or policy.default_cycle_length)
 
 
 def compute_window(
@@ -114,8 +118,15 @@ def compute_window(
     *,
     still_bleeding: bool = False,
     no_periods: bool = False,
+    end_expected: bool = False,
 ) -> WindowResult:
-    """Apply the clinic rule: after bleeding stops, by the last cycle day, never in the past."""
+    """Apply the clinic rule: after bleeding stops, by the last cycle day, never in the past.
+
+    Safety rules (not settings): once the next period is due and no later period was
+    given, the period may be late, so no dates (PERIOD_LATE); bleeding that lasts, or is
+    expected (end_expected: the stop date is a forecast) to last, past the last cycle day
+    gets no window this cycle (BLEEDING_PAST_WINDOW).
+    """
     if no_periods or period_start is None:
         return WindowResult(PREGNANCY_TEST)
     if cycle_length is not None and cycle_length <= policy.last_cycle_day:
@@ -123,11 +134,13 @@ def compute_window(
     if not expected and period_start > today:
         return WindowResult(INVALID)
     if bleeding_end is not None and (
-        bleeding_end < period_start or (bleeding_end > today and not expected)
+        bleeding_end < period_start or (bleeding_end > today and not (expected or end_expected))
     ):
         return WindowResult(INVALID)
     if (today - period_start).days > policy.max_days_since_period:
         return WindowResult(PREGNANCY_TEST)
+    if not expected and period_overdue(period_start, today, policy, cycle_length):
+        return WindowResult(PERIOD_LATE, cycle_start=period_start)
 
     last_day = policy.last_cycle_day
     today_day = cycle_day(period_start, today)

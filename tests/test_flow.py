@@ -144,3 +144,126 @@ def test_expected_period_window_is_worded_as_a_plan(settings):
                               TODAY, settings)
     assert names(turn) == ["utter_window_expected", "utter_window_reminders"]
     assert (turn.slots["hsg_window_start"], turn.slots["hsg_window_end"]) == ("2026-12-16", "2026-12-19")
+
+
+# ---- safety rules of the window (issue 11), today frozen at Friday, November 27, 2026
+
+def run_form(settings, messages, slots=None):
+    """Feeds messages to the timing form the way the validator does; returns the slots and all turns."""
+    slots = dict(slots or {})
+    requested, turns = slots.get("requested_slot"), []
+    for text, intent in messages:
+        turn = flow.timing_turn(text, intent, slots, requested, TODAY, settings)
+        slots.update(turn.slots)
+        requested = slots["requested_slot"] = turn.requested_slot
+        turns.append(turn)
+    return slots, requested, turns
+
+
+@pytest.mark.parametrize("days_ago", [31, 36])
+def test_a_late_period_is_asked_about_and_a_no_gives_no_dates(settings, days_ago):
+    start = date.fromordinal(TODAY.toordinal() - days_ago)
+    slots, requested, _ = run_form(settings, [(f"my last period started {start:%B} {start.day}", "timing")])
+    assert slots["period_start"] == start.isoformat()
+    assert requested == "period_since"          # "has a new period started since then?"
+    slots, requested, _ = run_form(settings, [("no", "deny")], slots)
+    assert slots["period_since"] is False and requested is None
+    result = flow.timing_result(slots, TODAY, settings)
+    assert names(result) == ["utter_window_period_late"]
+    assert result.slots == {"hsg_window_start": None, "hsg_window_end": None}
+
+
+@pytest.mark.parametrize("answer,intent", [("not sure", "inform"), ("/deny", "deny"), ("nope not yet", "inform"),
+                                           ("no i havent had one since", "inform")])
+def test_not_sure_or_no_about_a_later_period_gives_no_dates(settings, answer, intent):
+    slots, _, _ = run_form(settings, [("my period started october 20", "timing"), (answer, intent)])
+    assert names(flow.timing_result(slots, TODAY, settings)) == ["utter_window_period_late"]
+
+
+def test_a_later_period_given_after_yes_gets_its_window(settings):
+    slots, requested, turns = run_form(settings, [("my period started october 20", "timing"), ("yes", "affirm")])
+    assert slots["period_start"] is None and requested == "period_start"
+    slots, requested, turns = run_form(settings, [("it started nov 20", "inform"), ("it stopped the 24th", "inform")],
+                                       slots)
+    assert requested is None
+    result = flow.timing_result(slots, TODAY, settings)
+    assert names(result)[0] == "utter_window"
+    assert (result.slots["hsg_window_start"], result.slots["hsg_window_end"]) == ("2026-11-27", "2026-11-29")
+
+
+def test_yes_with_the_new_date_in_one_message(settings):
+    slots, requested, _ = run_form(settings, [("my period started october 20", "timing"),
+                                              ("yes it came on nov 20", "affirm")])
+    assert slots["period_start"] == "2026-11-20" and requested == "bleeding_end"
+
+
+def test_an_unclear_answer_to_the_late_question_asks_it_again(settings):
+    slots, requested, turns = run_form(settings, [("my period started october 20", "timing"),
+                                                  ("hmm what do you mean", "inform")])
+    assert requested == "period_since" and turns[-1].handled
+
+
+def test_a_period_not_yet_due_still_gets_the_next_cycle_estimate(settings):
+    # 20 days ago: this cycle's window has passed, the next period is not yet due
+    slots, requested, _ = run_form(settings, [("period started nov 7", "timing"), ("stopped nov 11", "inform")])
+    assert requested is None
+    assert names(flow.timing_result(slots, TODAY, settings))[0] == "utter_window_estimate"
+
+
+def test_bleeding_expected_to_stop_on_day_11_gets_no_window(settings):
+    text = "My period started Nov 24 but I'm still bleeding and expect it to stop Dec 4"
+    slots, requested, turns = run_form(settings, [(text, "timing")])
+    assert names(turns[0]) == ["utter_readback_period_start", "utter_readback_bleeding_expected"]
+    assert slots["bleeding_end"] == "2026-12-04" and slots["bleeding_end_expected"] is True
+    assert requested is None
+    result = flow.timing_result(slots, TODAY, settings)
+    assert names(result) == ["utter_window_bleeding_too_long"]
+    assert result.slots == {"hsg_window_start": None, "hsg_window_end": None}
+
+
+def test_an_expected_stop_date_inside_the_window_counts_from_the_day_after(settings):
+    slots, requested, _ = run_form(settings, [("period started nov 25", "timing"),
+                                              ("should stop around the 29th", "inform")])
+    assert slots["bleeding_end"] == "2026-11-29" and requested is None
+    result = flow.timing_result(slots, TODAY, settings)
+    assert (result.slots["hsg_window_start"], result.slots["hsg_window_end"]) == ("2026-11-30", "2026-12-04")
+
+
+def test_still_bleeding_on_day_11_gets_no_window(settings):
+    slots, requested, _ = run_form(settings, [("my period started nov 17", "timing"), ("still bleeding", "inform")])
+    assert requested is None
+    assert names(flow.timing_result(slots, TODAY, settings)) == ["utter_window_bleeding_too_long"]
+
+
+def test_a_long_ago_period_gets_the_no_periods_answer_after_one_retry(settings):
+    slots, requested, turns = run_form(settings, [("my last period was march 3 2025", "timing")])
+    assert names(turns[0]) == ["utter_date_problem_too_old"] and requested == "period_start"
+    slots, requested, turns = run_form(settings, [("yes really, it was march 3 2025", "inform")], slots)
+    assert requested is None and slots["no_periods"] is True
+    assert names(flow.timing_result(slots, TODAY, settings)) == ["utter_window_pregnancy_test"]
+
+
+def test_a_yes_to_a_long_ago_period_is_believed(settings):
+    slots, requested, _ = run_form(settings, [("last period was 2/1/2025", "timing"), ("yes thats right", "affirm")])
+    assert requested is None and slots["no_periods"] is True
+
+
+@pytest.mark.parametrize("text", [
+    "I haven't had a period in months, I'm breastfeeding",
+    "no period for 5 months because of pcos",
+    "my periods havent come back since the baby",
+])
+def test_no_period_for_months_goes_straight_to_the_pregnancy_test_answer(settings, text):
+    slots, requested, _ = run_form(settings, [(text, "timing")])
+    assert requested is None and slots["no_periods"] is True
+    assert names(flow.timing_result(slots, TODAY, settings)) == ["utter_window_pregnancy_test"]
+
+
+@pytest.mark.parametrize("text,wants", [
+    ("work out my best days", True),
+    ("can you figure out my dates for the hsg", True),
+    ("calculate my window please", True),
+    ("when in my cycle is the hsg done?", False),
+])
+def test_asking_for_my_own_days_is_recognised(text, wants):
+    assert flow.detect_flags(text)["wants_dates"] is wants

@@ -76,12 +76,10 @@ def test_window_this_cycle(
         (D(2026, 11, 3), None, D(2026, 11, 20), 32, WindowResult("next_cycle_estimate", D(2026, 12, 11), D(2026, 12, 14), 7, 10, D(2026, 12, 5), True)),
         # known stop date does not carry over to the estimated cycle (day 7 used)
         (D(2026, 11, 3), D(2026, 11, 5), D(2026, 11, 20), None, WindowResult("next_cycle_estimate", D(2026, 12, 7), D(2026, 12, 10), 7, 10, D(2026, 12, 1), True)),
-        # today inside the estimated next-cycle window: it starts today (day 8)
-        (D(2026, 10, 1), None, D(2026, 11, 5), None, WindowResult("next_cycle_estimate", D(2026, 11, 5), D(2026, 11, 7), 8, 10, D(2026, 10, 29), True)),
-        # next cycle's window passed too: the one after (Nov 26 -> Dec 2..5)
-        (D(2026, 10, 1), None, D(2026, 11, 10), None, WindowResult("next_cycle_estimate", D(2026, 12, 2), D(2026, 12, 5), 7, 10, D(2026, 11, 26), True)),
-        # exactly max_days_since_period (42) is still estimated, not a pregnancy test
-        (D(2026, 10, 9), None, D(2026, 11, 20), None, WindowResult("next_cycle_estimate", D(2026, 12, 10), D(2026, 12, 13), 7, 10, D(2026, 12, 4), True)),
+        # day 27 (26 days ago): the next period is due tomorrow, its window is still ahead
+        (D(2026, 11, 3), None, D(2026, 11, 29), None, WindowResult("next_cycle_estimate", D(2026, 12, 7), D(2026, 12, 10), 7, 10, D(2026, 12, 1), True)),
+        # a stated 35-day cycle: 30 days ago is not yet due, so still an estimate
+        (D(2026, 10, 21), None, D(2026, 11, 20), 35, WindowResult("next_cycle_estimate", D(2026, 12, 1), D(2026, 12, 4), 7, 10, D(2026, 11, 25), True)),
         # December period, passed window, next cycle in January (year boundary)
         (D(2026, 12, 10), None, D(2026, 12, 30), None, WindowResult("next_cycle_estimate", D(2027, 1, 13), D(2027, 1, 16), 7, 10, D(2027, 1, 7), True)),
         # next cycle across Feb 29 in a leap year (Feb 5 + 28 days = Mar 4)
@@ -91,7 +89,7 @@ def test_window_this_cycle(
 def test_window_next_cycle(
     period_start: date, bleeding_end: Optional[date], today: date, cycle_length: Optional[int], expected: WindowResult
 ) -> None:
-    """A passed window gives an estimate for the next cycle whose window is still ahead."""
+    """A passed window gives an estimate for the next cycle, while that period is not yet due."""
     assert compute_window(period_start, bleeding_end, today, POLICY, cycle_length) == expected
 
 
@@ -136,6 +134,24 @@ def test_window_expected_period(expected_date: date, today: date, expected: Wind
         (D(2026, 9, 1), None, D(2026, 11, 20), {"still_bleeding": True}, "pregnancy_test"),
         # expected date passed long ago
         (D(2026, 9, 1), None, D(2026, 11, 20), {"expected": True}, "pregnancy_test"),
+        # late-period rule: the next period is due today (28 days, default cycle) and no later one was given
+        (D(2026, 10, 23), None, D(2026, 11, 20), {}, "period_late"),
+        # last period 31 days ago, no later period: it may be late, no dates
+        (D(2026, 10, 20), None, D(2026, 11, 20), {}, "period_late"),
+        # 36 days ago (the old rule offered dates starting today)
+        (D(2026, 10, 15), None, D(2026, 11, 20), {}, "period_late"),
+        # 40 days ago (the old rule skipped the missed period and gave dates a cycle later)
+        (D(2026, 10, 11), None, D(2026, 11, 20), {}, "period_late"),
+        # exactly max_days_since_period (42): late, not yet the long-ago answer
+        (D(2026, 10, 9), None, D(2026, 11, 20), {}, "period_late"),
+        # a stated 30-day cycle, 31 days ago: due, so late
+        (D(2026, 10, 20), None, D(2026, 11, 20), {"cycle_length": 30}, "period_late"),
+        # still bleeding says nothing about a missed period
+        (D(2026, 10, 15), None, D(2026, 11, 20), {"still_bleeding": True}, "period_late"),
+        # bleeding expected to stop on day 11 (a forecast): no window this cycle
+        (D(2026, 11, 17), D(2026, 11, 27), D(2026, 11, 20), {"end_expected": True}, "bleeding_past_window"),
+        # bleeding expected to stop on day 10
+        (D(2026, 11, 17), D(2026, 11, 26), D(2026, 11, 20), {"end_expected": True}, "bleeding_past_window"),
         # bleeding ended before it started
         (D(2026, 11, 3), D(2026, 11, 1), D(2026, 11, 20), {}, "invalid"),
         # period start in the future (not an expected date)
@@ -168,8 +184,20 @@ def test_window_uses_policy_numbers() -> None:
     )
     # day 14 has passed day 12 -> next cycle Dec 1 with the 30-day default
     assert compute_window(D(2026, 11, 1), None, D(2026, 11, 14), policy).start == D(2026, 12, 6)
-    # 45 days ago is allowed with max_days_since_period=50
-    assert compute_window(D(2026, 10, 1), None, D(2026, 11, 15), policy).status == "next_cycle_estimate"
+    # 29 days ago is before the 30-day cycle's next period: an estimate
+    assert compute_window(D(2026, 10, 17), None, D(2026, 11, 15), policy).status == "next_cycle_estimate"
+    # 45 days ago: past the 30-day cycle (late), within max_days_since_period=50
+    assert compute_window(D(2026, 10, 1), None, D(2026, 11, 15), policy).status == "period_late"
+    # 51 days ago: over max_days_since_period=50
+    assert compute_window(D(2026, 9, 25), None, D(2026, 11, 15), policy).status == "pregnancy_test"
+
+
+def test_window_expected_stop_inside_the_window() -> None:
+    """Bleeding expected to stop on day 5 (a forecast): the window starts the day after."""
+    result = compute_window(D(2026, 11, 17), D(2026, 11, 21), D(2026, 11, 19), POLICY, end_expected=True)
+    assert (result.status, result.start, result.end, result.start_day) == ("ok", D(2026, 11, 22), D(2026, 11, 26), 6)
+    # the same date given as a past stop date would be refused: it is in the future
+    assert compute_window(D(2026, 11, 17), D(2026, 11, 21), D(2026, 11, 19), POLICY).status == "invalid"
 
 
 def test_cycle_day() -> None:
