@@ -1,15 +1,21 @@
 """Makes sure a described symptom always reaches the urgent answer.
 
-Runs last in the NLU pipeline. When the message matches the red-flag patterns in
-safety/red_flags.yml and the model chose another intent, the intent becomes
+Runs last in the NLU pipeline. When the message describes a red-flag symptom
+(safety/red_flags.yml) and the model chose another intent, the intent becomes
 `report_symptoms`. It only ever adds urgent answers; it never removes one.
+
+The message is judged clause by clause: "I have a fever of 102, what if it's an
+infection?" is urgent by its first clause, whatever the question after it. The
+words (patterns, thresholds, spellings) are data in safety/red_flags.yml; this
+module only applies them. It never logs the text of a message.
 """
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Pattern, Text
 
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -23,26 +29,222 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 logger = logging.getLogger(__name__)
 URGENT_INTENT = "report_symptoms"
 
+# How a clause is tied to the one before it in the same sentence (clause.link).
+FIRST = "first"          # starts a sentence: nothing carries over
+NEW = "new"              # "but ...", "should I ...": nothing carries over
+CONTINUED = "continued"  # ", and then ...": same subject, same "what if", same time
+PATIENT = "patient"      # "... i have ...": a new statement, same time ("years ago, I ...")
+_LINK_RANK = {NEW: 3, CONTINUED: 2, PATIENT: 1}
+
+# Who a red flag is about (people in red_flags.yml).
+SELF, CARER, OTHERS = "patient", "carer", "others"
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A piece of a normalized message."""
+
+    text: str
+    start: int       # offset in the normalized message
+    link: str        # FIRST, NEW, CONTINUED or PATIENT
+    question: bool
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """What a clause passes on to the next clause of its sentence."""
+
+    urgent: bool
+    hypothetical: bool
+    past: bool            # old history or a habit
+    who: Optional[str]
+
+
+@dataclass(frozen=True)
+class _Flag:
+    name: str
+    patterns: List[Pattern]
+    unless: List[Pattern]
+    needs: Optional[Pattern]
+
+    def applies(self, text: str) -> bool:
+        """False when the clause has an `unless` word or lacks a `needs` word."""
+        if any(rx.search(text) for rx in self.unless):
+            return False
+        return self.needs is None or bool(self.needs.search(text))
+
+
+def _compile(pattern: str) -> Pattern:
+    return re.compile(pattern)
+
 
 class RedFlags:
-    """The compiled patterns of a red-flags file (no Rasa types, tested directly)."""
+    """The red flags of a patterns file, judged clause by clause (no Rasa types)."""
 
     def __init__(self, path: Path) -> None:
         spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        self.personal_now = re.compile(spec["personal_now"])
-        self.current = [re.compile(p) for p in spec["current_symptoms"]]
-        self.after_exam = [re.compile(p) for p in spec["after_exam"]]
-        self.question = re.compile(spec["question_start"])
-        self.hypothetical = re.compile(spec["hypothetical"])
+        variants = {variant.lower(): correct for correct, words in spec["spelling"].items()
+                    for variant in words}
+        self._spelling = variants
+        alternatives = "|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True))
+        self._spelling_rx = re.compile(rf"(?<![\w'])({alternatives})(?![\w'])")
+        clauses = spec["clauses"]
+        self._sentence_end = _compile(clauses["sentence_end"])
+        self._new = [_compile(p) for p in clauses["new"]]
+        self._continued = _compile(clauses["continued"])
+        self._patient_starts = _compile(clauses["patient_starts"])
+        self._tied = set(clauses["patient_starts_tied_to"].lower().split())
+        self._fillers = _compile(clauses["fillers"])
+        self._question = _compile(spec["question_start"])
+        self._question_mark_words = _compile(spec["question_mark_words"])
+        self._during_the_exam = _compile(spec["during_the_exam"])
+        self._personal = _compile(spec["personal"])
+        self._negation = _compile(spec["negation"])
+        self._not_a_negation = _compile(spec["not_a_negation"])
+        self._hypothetical = _compile(spec["hypothetical"])
+        self._reported = _compile(spec["reported"])
+        self._as_a_topic = _compile(spec["as_a_topic"])
+        self._history = _compile(spec["history"])
+        self._habit = _compile(spec["habit"])
+        people = spec["people"]
+        self._people = _compile("|".join(f"(?P<{group}>{people[key]})" for group, key in (
+            ("carer", "carer"), ("others", "others"), ("pronoun", "pronouns"), ("patient", "patient"))))
+        self._named = _compile(f"(?P<carer>{people['carer']})|(?P<others>{people['others']})")
+        self._flags = [_Flag(flag["name"], [_compile(p) for p in flag["patterns"]],
+                             [_compile(p) for p in flag.get("unless") or []],
+                             _compile(flag["needs"]) if flag.get("needs") else None)
+                       for flag in spec["red_flags"]]
 
+    # ------------------------------------------------------------ public
     def is_urgent(self, text: Text) -> bool:
-        """True when the message describes a worrying symptom the patient has."""
-        text = " ".join(text.lower().replace("’", "'").split())
-        question = bool(self.question.search(text) or text.endswith("?"))
-        now = bool(self.personal_now.search(text)) and not self.hypothetical.search(text)
-        if not (now or not question):
+        """True when the message describes a worrying symptom the patient has or had."""
+        message = self.normalize(text)
+        previous: Optional[_Judged] = None
+        for clause in self.clauses(message):
+            judged = self._judge(message, clause, None if clause.link in (FIRST, NEW) else previous)
+            if judged.urgent:
+                return True
+            previous = judged
+        return False
+
+    def split(self, text: Text) -> List[str]:
+        """The clause texts of a message (normalized), for tests and debugging."""
+        return [clause.text for clause in self.clauses(self.normalize(text))]
+
+    def normalize(self, text: Text) -> str:
+        """Lower case, straight apostrophes dropped, misspellings and SMS words rewritten."""
+        text = re.sub("[\u2019\u2018`\u00b4]", "'", (text or "").lower())
+        text = self._spelling_rx.sub(lambda m: self._spelling[m.group(0)], text)
+        text = text.replace("'", "")
+        return re.sub(r"[ \t\r\f\v]+", " ", text).strip()
+
+    def clauses(self, message: str) -> List[Clause]:
+        """Cuts a normalized message into sentences, then into clauses."""
+        result: List[Clause] = []
+        position = 0
+        for end in list(self._sentence_end.finditer(message)) + [None]:
+            stop = end.start() if end else len(message)
+            result.extend(self._sentence_clauses(message[position:stop], position,
+                                                 bool(end and "?" in end.group(0))))
+            position = end.end() if end else stop
+        return result
+
+    # ------------------------------------------------------------ splitting
+    def _sentence_clauses(self, sentence: str, offset: int, asked: bool) -> List[Clause]:
+        cuts: Dict[int, str] = {}
+
+        def cut(position: int, link: str) -> None:
+            while position < len(sentence) and sentence[position].isspace():
+                position += 1
+            if 0 < position < len(sentence) and _LINK_RANK[link] > _LINK_RANK.get(cuts.get(position), 0):
+                cuts[position] = link
+
+        for rx in self._new:
+            for match in rx.finditer(sentence):
+                cut(match.start(), NEW)
+        for match in self._continued.finditer(sentence):
+            cut(match.start(), CONTINUED)
+        for match in self._patient_starts.finditer(sentence):
+            word = re.search(r"(\w+)\W*$", sentence[:match.start()])
+            if word and word.group(1) not in self._tied:
+                cut(match.start(), PATIENT)
+        bounds = [(0, FIRST)] + sorted(cuts.items())
+        pieces = []
+        for index, (start, link) in enumerate(bounds):
+            stop = bounds[index + 1][0] if index + 1 < len(bounds) else len(sentence)
+            text = sentence[start:stop].strip(" ,")
+            if text.strip():
+                pieces.append((text, offset + start, link))
+        clauses = []
+        for index, (text, start, link) in enumerate(pieces):
+            bare = self._fillers.sub("", text, count=1)
+            marked = asked and index == len(pieces) - 1 and bool(self._question_mark_words.search(text))
+            question = bool(self._question.match(bare) or marked or self._during_the_exam.search(text))
+            clauses.append(Clause(text, start, FIRST if index == 0 else link, question))
+        return clauses
+
+    # ------------------------------------------------------------ judging
+    def _judge(self, message: str, clause: Clause, previous: Optional[_Judged]) -> _Judged:
+        """Whether one clause is urgent, and what it passes on to the next one."""
+        text = clause.text
+        carried = previous if clause.link == CONTINUED else None
+        past = bool(self._history.search(text) or self._habit.search(text)) or bool(previous and previous.past)
+        personal = bool(self._personal.search(text))
+        urgent = False
+        if not past:
+            urgent = any(self._flag_counts(message, clause, match, carried, personal)
+                         for flag in self._flags if flag.applies(text)
+                         for rx in flag.patterns for match in rx.finditer(text))
+        own = self._who(message, clause.start, text)
+        return _Judged(
+            urgent=urgent,
+            hypothetical=bool(self._hypothetical.search(text) or self._reported.search(text))
+            or bool(carried and carried.hypothetical and own is None),
+            past=past,
+            who=own or (carried.who if carried else None),
+        )
+
+    def _flag_counts(self, message: str, clause: Clause, match: "re.Match", carried: Optional[_Judged],
+                     personal: bool) -> bool:
+        """Whether one red-flag match in a clause is about the patient, now."""
+        before, after = clause.text[:match.start()], clause.text[match.end():]
+        if self._negated(clause.text, before) or self._as_a_topic.match(after):
             return False
-        return any(p.search(text) for p in self.current + self.after_exam)
+        if self._hypothetical.search(before) or self._reported.search(before):
+            return False
+        who = self._who(message, clause.start, before)
+        if who is None and carried is not None:
+            if carried.hypothetical:
+                return False
+            who = carried.who
+        if who == OTHERS:
+            return False
+        return personal or not clause.question
+
+    def _negated(self, text: str, before: str) -> bool:
+        """A negation just before the red flag ("no fever"), not a hedge ("no idea why")."""
+        negation = self._negation.search(before)
+        return bool(negation) and not self._not_a_negation.match(text[negation.start():])
+
+    def _who(self, message: str, clause_start: int, text: str) -> Optional[str]:
+        """The last person named in `text` (SELF, CARER, OTHERS), or None."""
+        last = None
+        for last in self._people.finditer(text):
+            pass
+        if last is None:
+            return None
+        if last.lastgroup == "carer":
+            return CARER
+        if last.lastgroup == "others":
+            return OTHERS
+        if last.lastgroup == "patient":
+            return SELF
+        named = None
+        for named in self._named.finditer(message[:clause_start + last.start()]):
+            pass
+        if named is None:
+            return CARER        # "she fainted" with no one named: someone writing for the patient
+        return CARER if named.lastgroup == "carer" else OTHERS
 
 
 @DefaultV1Recipe.register(

@@ -1,9 +1,24 @@
-"""The red-flag safety net (components/safety_net.py, safety/red_flags.yml)."""
+"""The red-flag safety net (components/safety_net.py, safety/red_flags.yml).
+
+Besides the examples below, the net is measured on the safety set
+tests/nlu/red_flags.yml (never used for training): every urgent message must be
+caught, and at most 5% of the look-alikes may be (the bot-level target is 10%; the
+NLU model adds some false alarms of its own).
+"""
 from __future__ import annotations
 
-import pytest
+import logging
+import re
+from typing import Dict, List
 
-from conftest import ROOT
+import pytest
+import yaml
+
+from conftest import ROOT, load_nlu_examples
+
+SAFETY_SET = ROOT / "tests" / "nlu" / "red_flags.yml"
+MIN_MESSAGES = 70
+MAX_FALSE_ALARMS = 0.05
 
 
 @pytest.fixture(scope="module")
@@ -13,6 +28,19 @@ def flags():
     return RedFlags(ROOT / "safety" / "red_flags.yml")
 
 
+@pytest.fixture(scope="module")
+def safety_set() -> Dict[str, List[str]]:
+    content = yaml.safe_load(SAFETY_SET.read_text(encoding="utf-8"))
+    return {kind: [item["text"] for item in content[kind]] for kind in ("urgent", "not_urgent")}
+
+
+def _norm(text: str) -> str:
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)           # [Nov 3](date) -> Nov 3
+    text = re.sub(r"\[([^\]]+)\]\{[^}]*\}", r"\1", text)           # [Nov 3]{"entity": ...}
+    return re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()
+
+
+# ---------------------------------------------------------------- examples
 @pytest.mark.parametrize("text", [
     "still bleeding 5 days after the hsg and it hasnt slowed down",   # looks like a form answer
     "bleeding hasn't stopped since my hsg on monday",
@@ -26,6 +54,20 @@ def flags():
     "there's a really bad smell down there",
     "cramps since the test and they keep getting worse",
     "I have a fever, is that normal?",                               # a symptom, then a question
+    # issue 11: a question after (or before) the symptom, past tense, SMS style
+    "I have a fever of 102, what if it's an infection?",
+    "I fainted. Should I go to the ER?",
+    "I passed out",
+    "I blacked out",
+    "passed out after the test",
+    "im bleeding thru a pad every hour",
+    "fever 102 since yesterday",
+    "face is swelling up",
+    "cant breathe",
+    "should I go to the ER i have a fever",
+    "no idea why but I fainted",                                     # a hedge, not a negation
+    "I've never felt this faint",
+    "my wife fainted after her hsg",                                 # someone writing for the patient
 ])
 def test_described_symptoms_are_urgent(flags, text):
     assert flags.is_urgent(text)
@@ -42,6 +84,101 @@ def test_described_symptoms_are_urgent(flags, text):
     "my test came back a faint positive",
     "I got hives from CT contrast once",        # allergy history, not a symptom now
     "does the hsg hurt",
+    # issue 11: general questions, other people, old history, negations, form answers
+    "is a fever common after it?",
+    "what if I get a fever",
+    "should I call 911 if I faint",
+    "my sister fainted at her exam years ago",
+    "a woman on a forum said she had a fever after hers",
+    "my period is heavy",
+    "it stopped on the 3rd",
+    "no fever, just mild cramps, is that ok?",
+    "is spotting normal after hsg?",
+    "I don't have a fever",
+    "",
 ])
 def test_questions_and_form_answers_are_left_to_the_model(flags, text):
     assert not flags.is_urgent(text)
+
+
+# ---------------------------------------------------------------- clauses
+@pytest.mark.parametrize("text, clauses", [
+    ("I have a fever of 102, what if it's an infection?", ["i have a fever of 102", "what if its an infection"]),
+    ("I fainted. Should I go to the ER?", ["i fainted", "should i go to the er"]),
+    ("i fainted should i go to the er", ["i fainted", "should i go to the er"]),
+    ("should I go to the ER i have a fever", ["should i go to the er", "i have a fever"]),
+    ("My temp is 101.5; help", ["my temp is 101.5", "help"]),                   # no cut inside 101.5
+    ("no fever, just mild cramps, is that ok?", ["no fever, just mild cramps", "is that ok"]),
+    ("it was fine but now im soaking thru pads", ["it was fine", "but now im soaking through pads"]),
+    ("what if i have a fever", ["what if i have a fever"]),                      # "if i have" stays together
+    ("is it normal that i have a fever", ["is it normal that i have a fever"]),
+    ("what if I get a fever, and then start vomiting", ["what if i get a fever", "and then start vomiting"]),
+])
+def test_the_splitter_cuts_messages_into_clauses(flags, text, clauses):
+    assert flags.split(text) == clauses
+
+
+def test_a_continued_clause_keeps_its_what_if(flags):
+    assert not flags.is_urgent("what if I get a fever, and then start vomiting")
+    assert flags.is_urgent("I got a fever, and then started vomiting")
+
+
+def test_misspellings_and_text_words_are_rewritten(flags):
+    assert flags.normalize("Im bleding thru a pad rn, feaver 2day") == \
+        "im bleeding through a pad right now, fever today"
+
+
+# ---------------------------------------------------------------- the safety set
+def test_the_safety_set_is_big_and_never_trained_on(safety_set):
+    assert len(safety_set["urgent"]) >= MIN_MESSAGES
+    assert len(safety_set["not_urgent"]) >= MIN_MESSAGES
+    texts = safety_set["urgent"] + safety_set["not_urgent"]
+    assert len({_norm(text) for text in texts}) == len(texts), "a message appears twice"
+    trained = {_norm(line) for path in (ROOT / "data" / "nlu").glob("*.yml")
+               for lines in load_nlu_examples(path).values() for line in lines}
+    overlap = [text for text in texts if _norm(text) in trained]
+    assert not overlap, f"in data/nlu too: {overlap}"
+
+
+def test_every_urgent_message_of_the_safety_set_is_caught(flags, safety_set):
+    missed = [text for text in safety_set["urgent"] if not flags.is_urgent(text)]
+    assert not missed, f"missed {len(missed)}/{len(safety_set['urgent'])}: {missed}"
+
+
+def test_look_alikes_of_the_safety_set_rarely_raise_an_alarm(flags, safety_set):
+    alarms = [text for text in safety_set["not_urgent"] if flags.is_urgent(text)]
+    assert len(alarms) <= MAX_FALSE_ALARMS * len(safety_set["not_urgent"]), \
+        f"false alarms {len(alarms)}/{len(safety_set['not_urgent'])}: {alarms}"
+
+
+# ---------------------------------------------------------------- the Rasa component
+def _message(text: str, intent: str):
+    from rasa.shared.nlu.training_data.message import Message
+
+    return Message(data={"text": text, "intent": {"name": intent, "confidence": 0.9},
+                         "intent_ranking": [{"name": intent, "confidence": 0.9}]})
+
+
+@pytest.fixture(scope="module")
+def safety_net():
+    from components.safety_net import SymptomSafetyNet
+
+    return SymptomSafetyNet({"patterns_file": str(ROOT / "safety" / "red_flags.yml")})
+
+
+def test_the_component_adds_the_urgent_intent_and_logs_no_text(safety_net, caplog):
+    text = "I fainted. Should I go to the ER?"
+    with caplog.at_level(logging.DEBUG, logger="components.safety_net"):
+        [message] = safety_net.process([_message(text, "faq")])
+    assert message.get("intent")["name"] == "report_symptoms"
+    assert message.get("intent_ranking")[0]["name"] == "report_symptoms"
+    assert "fainted" not in caplog.text.lower()
+
+
+def test_the_component_never_removes_the_urgent_intent(safety_net):
+    [kept] = safety_net.process([_message("is a fever common after it?", "report_symptoms")])
+    [left] = safety_net.process([_message("is a fever common after it?", "faq")])
+    [button] = safety_net.process([_message("/inform", "inform")])
+    assert kept.get("intent")["name"] == "report_symptoms"
+    assert left.get("intent")["name"] == "faq"
+    assert button.get("intent")["name"] == "inform"
