@@ -24,6 +24,9 @@ DEVICE_SLOTS = ("device_placed", "device_check_date")
 # message without a usable date gets a helpful re-ask instead of being treated as
 # an interruption (which Rasa hands to the interruption rules).
 ANSWERING_INTENTS = {"inform", "affirm", "nlu_fallback", "timing", "device_confirmation"}
+# A message with these intents is never read for dates: "I fainted yesterday" is a
+# symptom to act on now, not the day the bleeding stopped.
+NOT_FOR_THE_FORM = {"report_symptoms"}
 # Which response explains each kind of unusable date (see actions/dates.py).
 PROBLEM_RESPONSES = {
     "impossible": "utter_date_problem_impossible",
@@ -32,6 +35,8 @@ PROBLEM_RESPONSES = {
     "too_far": "utter_date_problem_too_far",
     "future": "utter_date_problem_future",
 }
+# Asked by Rasa's form whenever the validator requests `period_since`.
+LATE_PERIOD_QUESTION = "utter_ask_period_since"
 # The first year Essure or Adiana could have been placed (Essure was approved in 2002).
 FIRST_DEVICE_YEAR = 2002
 
@@ -103,6 +108,8 @@ def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
     """Reads dates and bleeding answers from one message of the timing conversation."""
     policy = WindowPolicy.from_settings(settings)
     turn = Turn()
+    if intent in NOT_FOR_THE_FORM:
+        return turn  # not handled: Rasa's rules answer it (the urgent answer stops the form)
     current = dict(slots)
     flags = detect_flags(text)
     # A date with no word around it belongs to the question being asked, or, in a
@@ -228,6 +235,8 @@ def device_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
                 today: date, settings: Dict[str, Any]) -> Turn:
     """Reads the placement date from one message of the device conversation."""
     turn = Turn()
+    if intent in NOT_FOR_THE_FORM:
+        return turn
     for mention in extract_dates(text, today, settings["date_order"], default_role="device_placed"):
         if mention.role in ("bleeding_end", "expected_period"):
             continue

@@ -267,3 +267,11 @@ def test_no_period_for_months_goes_straight_to_the_pregnancy_test_answer(setting
 ])
 def test_asking_for_my_own_days_is_recognised(text, wants):
     assert flow.detect_flags(text)["wants_dates"] is wants
+
+
+def test_a_symptom_inside_the_form_is_never_read_as_a_date(settings):
+    slots = {"period_start": "2026-11-20", "last_date_slot": "period_start"}
+    for turn_function in (flow.timing_turn, flow.device_turn):
+        turn = turn_function("I fainted in the car after my hsg yesterday", "report_symptoms", slots,
+                             "bleeding_end", TODAY, settings)
+        assert not turn.handled and turn.slots == {} and turn.say == []
