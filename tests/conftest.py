@@ -15,7 +15,6 @@ import requests
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 TEST_TOKEN = "test-token-not-secret"
 TWILIO_TOKEN = "test-twilio-auth-token"
 SMS_HASH_KEY = "test-sms-hash-key"

@@ -1,25 +1,39 @@
-"""Every topic key in the product brief is trained, tested, and answered."""
+"""Every topic key in the project's list (docs/topics.md) is trained, tested, and answered."""
 from __future__ import annotations
 
 import re
+from typing import Dict
 
 import pytest
 
-from conftest import ROOT, SHARED, load_nlu_examples
+from conftest import ROOT, load_nlu_examples
 
-PLAIN_KEYS = {"timing", "device_confirmation", "report_symptoms", "human_handoff", "out_of_scope",
-              "bot_challenge", "greet", "goodbye", "thankyou"}
+TOPICS = ROOT / "docs" / "topics.md"
+MIN_TRAINING_PER_KEY = 25
 MIN_HELDOUT_PER_KEY = 5
 
 
-def product_topic_keys():
-    """Topic keys from the table in ../shared/docs/product.md."""
-    text = (SHARED / "docs" / "product.md").read_text()
-    section = text.split("### Topic keys", 1)[1].split("###", 1)[0]
-    keys = set()
-    for cell in re.findall(r"^\|\s*([a-z_, ]+?)\s*\|", section, re.M):
-        keys.update(k.strip() for k in cell.split(",") if k.strip() and k.strip() != "key")
+def topic_keys() -> Dict[str, str]:
+    """{key: intent} from the first column of the "Topic keys" tables in docs/topics.md.
+
+    A key in the table of the retrieval intent is trained as `faq/<key>`; a key in
+    the table of plain intents is the intent name itself."""
+    keys: Dict[str, str] = {}
+    for section in re.split(r"^## ", TOPICS.read_text(encoding="utf-8"), flags=re.M)[1:]:
+        heading, _, body = section.partition("\n")
+        if not heading.startswith("Topic keys"):
+            continue
+        retrieval = "faq/<key>" in heading
+        for key in re.findall(r"^\|\s*([^|]*?)\s*\|", body, re.M):
+            if key in ("key", "") or set(key) <= set("-: "):
+                continue  # the header row and the separator row
+            assert re.fullmatch(r"[a-z_]+", key), f"not a topic key in docs/topics.md: {key!r}"
+            assert key not in keys, f"topic key listed twice in docs/topics.md: {key}"
+            keys[key] = f"faq/{key}" if retrieval else key
     return keys
+
+
+KEYS = topic_keys()
 
 
 def training_examples():
@@ -30,29 +44,35 @@ def training_examples():
     return examples
 
 
-def as_intent(key):
-    return key if key in PLAIN_KEYS else f"faq/{key}"
+def test_topics_md_lists_the_keys_we_expect():
+    assert len(KEYS) == 35, sorted(KEYS)
+    plain = {key for key, intent in KEYS.items() if intent == key}
+    assert plain == {"timing", "device_confirmation", "report_symptoms", "human_handoff", "out_of_scope",
+                     "bot_challenge", "greet", "goodbye", "thankyou"}
+    assert {"what_is_hsg", "pain_relief", "support_person", "activities_after", "after_sex_conceive",
+            "antibiotics", "breastfeeding", "alternatives", "cost_insurance"} <= set(KEYS)
 
 
-def test_product_brief_lists_the_keys_we_expect():
-    keys = product_topic_keys()
-    assert len(keys) == 27 and {"what_is_hsg", "report_symptoms", "greet", "thankyou"} <= keys
+def test_every_trained_faq_key_is_listed():
+    trained = {intent for intent in training_examples() if intent.startswith("faq/")}
+    assert trained == {intent for intent in KEYS.values() if intent.startswith("faq/")}
 
 
-@pytest.mark.parametrize("key", sorted(product_topic_keys()))
+@pytest.mark.parametrize("key", sorted(KEYS))
 def test_key_is_trained(key):
-    assert len(training_examples().get(as_intent(key), [])) >= 25
+    assert len(training_examples().get(KEYS[key], [])) >= MIN_TRAINING_PER_KEY
 
 
-@pytest.mark.parametrize("key", sorted(product_topic_keys()))
+@pytest.mark.parametrize("key", sorted(KEYS))
 def test_key_is_in_the_heldout_set(key):
     heldout = load_nlu_examples(ROOT / "tests" / "nlu" / "heldout.yml")
-    assert len(heldout.get(as_intent(key), [])) >= MIN_HELDOUT_PER_KEY
+    assert len(heldout.get(KEYS[key], [])) >= MIN_HELDOUT_PER_KEY
 
 
-@pytest.mark.parametrize("key", sorted(k for k in product_topic_keys() if k not in PLAIN_KEYS))
+@pytest.mark.parametrize("key", sorted(k for k, intent in KEYS.items() if intent.startswith("faq/")))
 def test_faq_key_has_an_answer(domain, key):
     assert f"utter_faq/{key}" in domain["responses"]
+    assert (ROOT / "content" / "answers" / "faq" / f"{key}.yml").exists()
 
 
 def test_heldout_never_overlaps_training():
