@@ -12,7 +12,7 @@ export PYTHONWARNINGS := ignore
 DATA_FILES  := $(shell find data -name '*.yml' 2>/dev/null)
 ANSWER_FILES := $(shell find content/answers -name '*.yml' 2>/dev/null)
 BUILD_INPUTS := domain.yml clinic.yml $(ANSWER_FILES) actions/nlp.py editor/store.py scripts/build.py
-MODEL_INPUTS := config.yml $(DATA_FILES) $(wildcard components/*.py) build/.built
+MODEL_INPUTS := config.yml $(DATA_FILES) $(wildcard components/*.py components/*.yml) build/.built
 
 .PHONY: help setup build train run run-prod services-stop shell test validate check-content report editor-user purge load bench screenshots clean
 help:            ## list the commands
@@ -30,7 +30,7 @@ build/.built: $(BUILD_INPUTS) | $(VENV)/.installed
 
 train: $(MODEL)          ## train the model if data, config or domain changed
 $(MODEL): $(MODEL_INPUTS) | $(VENV)/.installed
-	@echo "==> Training (data, config or domain changed; about 3 minutes)"
+	@echo "==> Training (data, config or domain changed; about a minute)"
 	@$(RASA) train --config config.yml --domain build/domain.yml --data data --out models --fixed-model-name hsg
 	@touch $@
 

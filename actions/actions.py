@@ -13,10 +13,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import flow
-from actions.settings import load_settings
+from actions.settings import load_settings, topic_labels
 from actions.window import today_in
 
 logger = logging.getLogger(__name__)
+FAQ_RESPONSE = "utter_faq/{key}"  # the answer to topic key `key` (content/answers/faq/<key>.yml)
 
 
 def _today() -> date:
@@ -162,3 +163,31 @@ class ActionDeviceCheck(Action):
         turn = flow.device_result(dict(tracker.slots), _today(), load_settings())
         _send(dispatcher, turn)
         return _slot_events(turn.slots)
+
+
+class ActionAnswerTopics(Action):
+    """Two questions in one message: both answers in the order asked. Unsure between two
+    topics: "do you mean A or B?", a button for each (components/topic_classifier.py)."""
+
+    def name(self) -> Text:
+        return "action_answer_topics"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        topics = [e.get("value") for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "topic"]
+        mode = tracker.get_slot("faq_mode")
+        if len(topics) < 2:
+            # a slot left over from an earlier message (say the fallback answered that
+            # one): answer this message's one question
+            selected = ((tracker.latest_message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+            key = (selected.get("intent_response_key") or "").partition("/")[2]
+            dispatcher.utter_message(response=FAQ_RESPONSE.format(key=key) if key else "utter_fallback")
+        elif mode == "two":
+            for key in topics[:2]:
+                dispatcher.utter_message(response=FAQ_RESPONSE.format(key=key))
+        else:
+            labels = topic_labels()
+            a, b = (labels.get(key) or {"label": key, "button": key} for key in topics[:2])
+            dispatcher.utter_message(response="utter_clarify_topic", topic_a=a["label"], topic_b=b["label"],
+                                     topic_a_button=a["button"], topic_b_button=b["button"],
+                                     topic_a_key=topics[0], topic_b_key=topics[1])
+        return [SlotSet("faq_mode", None)]  # the next question is one question again

@@ -35,3 +35,10 @@ def placeholders(settings: Dict[str, Any]) -> Dict[str, str]:
     values.update({key: str(value) for key, value in settings["window"].items()})
     values["device_check_months"] = str(settings.get("device_check_months", 3))
     return values
+
+
+def topic_labels(path: Path = ROOT / "content" / "topic_labels.yml") -> Dict[str, Dict[str, str]]:
+    """{topic key: {label, button}}: how "do you mean A or B?" names each topic. Read on
+    every use (a small file), so an editor's change is live on the next message."""
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}

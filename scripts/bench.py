@@ -1,8 +1,10 @@
 """`make bench`: prints the assistant's figures (a benchmark, not a test).
 
-NLU accuracy on the held-out set, training time, model size, resident memory of
-both servers, REST reply latency (p50/p95) with one conversation and with 20
-concurrent conversations, and the date turn next to an FAQ turn.
+Understanding on both held-out sets (the shipped model at the running bot next to
+the plain TF-IDF baseline, see scripts/nlu_eval.py), the red-flag safety set (recall
+and false alarms at the bot), training time, model size, resident memory of both
+servers, REST reply latency (p50/p95) with one conversation and with 20 concurrent
+conversations, and the date turn next to an FAQ turn.
 """
 from __future__ import annotations
 
@@ -21,9 +23,10 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import load_nlu_examples, topic_key  # noqa: E402
+import yaml  # noqa: E402
+
+from scripts import nlu_eval  # noqa: E402
 from scripts.servers import start_bot  # noqa: E402
 
 FAQ_QUESTIONS = ["what is an hsg", "does it hurt", "how long does it take", "what is the balloon for",
@@ -76,9 +79,33 @@ def concurrent(url: str, think: float):
     return values, len(values) / elapsed
 
 
+def bot_predict(url: str, token: str):
+    """The running bot's reading of a message, for nlu_eval.score."""
+    def predict(text: str) -> nlu_eval.Outcome:
+        parsed = requests.post(f"{url}/model/parse", params={"token": token}, json={"text": text}, timeout=30).json()
+        return nlu_eval.outcome_of_parse(parsed)
+    return predict
+
+
+def red_flag_figures(webhook: str, url: str, token: str) -> str:
+    """Recall and false alarms of the urgent answer at the running bot (tests/nlu/red_flags.yml)."""
+    flags = yaml.safe_load((ROOT / "tests/nlu/red_flags.yml").read_text(encoding="utf-8"))
+
+    def urgent(text: str) -> bool:
+        sender = f"flag-{uuid.uuid4()}"
+        requests.post(webhook, json={"sender": sender, "message": text}, timeout=60)
+        events = requests.get(f"{url}/conversations/{sender}/tracker", params={"token": token}, timeout=30).json()
+        return any((e.get("metadata") or {}).get("utter_action") == "utter_urgent" for e in events["events"])
+
+    caught = sum(urgent(item["text"]) for item in flags["urgent"])
+    alarms = sum(urgent(item["text"]) for item in flags["not_urgent"])
+    return (f"recall {caught}/{len(flags['urgent'])} ({caught / len(flags['urgent']):.0%}), false alarms "
+            f"{alarms}/{len(flags['not_urgent'])} ({alarms / len(flags['not_urgent']):.1%})")
+
+
 def train_from_scratch() -> float:
     """Seconds for a full `rasa train --force` of the same inputs into a scratch folder."""
-    print("Training from scratch to time it (about 4 minutes)...", flush=True)
+    print("Training from scratch to time it (about a minute)...", flush=True)
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
         subprocess.run([str(ROOT / ".venv/bin/rasa"), "train", "--force", "--config", "config.yml",
@@ -94,15 +121,16 @@ def main() -> None:
         bot = start_bot(Path(tmp), 5205, 5255, token, web_port=8205)
         try:
             webhook = f"{bot.url}/webhooks/rest/webhook"
-            # NLU accuracy on the held-out set
-            cases = [(text, key.split("/", 1)[-1]) for key, texts in
-                     load_nlu_examples(ROOT / "tests/nlu/heldout.yml").items() for text in texts]
-            correct = 0
-            for text, key in cases:
-                parsed = requests.post(f"{bot.url}/model/parse", params={"token": token}, json={"text": text},
-                                       timeout=30).json()
-                got = topic_key(parsed)
-                correct += got == key or (key == "out_of_scope" and got == "nlu_fallback")
+            # understanding: the shipped model (at the bot) and the plain baseline, on both sets
+            threshold = nlu_eval.fallback_threshold()
+            shipped, baseline = bot_predict(bot.url, token), nlu_eval.baseline(nlu_eval.training_data())
+            understanding = []
+            for name, path in nlu_eval.SETS.items():
+                cases = nlu_eval.load_cases(path)
+                understanding.append(f"{name} ({len(cases)} messages):")
+                understanding.append("  " + nlu_eval.report("shipped model", nlu_eval.score(cases, shipped, threshold)))
+                understanding.append("  " + nlu_eval.report("baseline", nlu_eval.score(cases, baseline, threshold)))
+            red_flags = red_flag_figures(webhook, bot.url, token)
             # warm up, then one conversation at a time (4 patients, one after another)
             conversation(webhook, 5)
             single = [value for _ in range(4) for value in conversation(webhook, MESSAGES_PER_CONVERSATION)]
@@ -121,7 +149,10 @@ def main() -> None:
     train = f"{train_from_scratch():.0f} s (from scratch, no cache)"
     model_mb = (ROOT / "models" / "hsg.tar.gz").stat().st_size / 2**20
     print()
-    print(f"NLU accuracy (held-out)    {correct / len(cases):.1%} ({correct}/{len(cases)})")
+    print("understanding (top guess; what the patient got at the fallback threshold "
+          f"{nlu_eval.fallback_threshold()}; baseline: TF-IDF + LogisticRegression on the whole message)")
+    print("\n".join(understanding))
+    print(f"red flags (urgent answer)  {red_flags}")
     print(f"training time              {train}")
     print(f"model size                 {model_mb:.1f} MB")
     print(f"memory (RSS)               rasa {rasa_mb:.0f} MB, actions {actions_mb:.0f} MB")

@@ -42,11 +42,15 @@ def form_questions() -> set:
 
 
 def retrieval_intents() -> set:
-    """The retrieval intents named by ResponseSelectors in config.yml."""
+    """The retrieval intents of config.yml: named by ResponseSelectors, or `faq` for the
+    TopicClassifier, which answers faq/<key> itself."""
     import yaml
 
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
-    return {c["retrieval_intent"] for c in config["pipeline"] if c.get("name") == "ResponseSelector"}
+    intents = {c["retrieval_intent"] for c in config["pipeline"] if c.get("name") == "ResponseSelector"}
+    if any(c.get("name", "").endswith("TopicClassifier") for c in config["pipeline"]):
+        intents.add("faq")
+    return intents
 
 
 def main() -> int:

@@ -71,3 +71,51 @@ async def test_inform_route_continues_the_last_date_conversation(dispatcher, mak
     tracker = make_tracker("Nov 2", "inform")
     assert await actions.ActionInformRoute().run(dispatcher, tracker, domain) == [SlotSet("dates_route", "none")]
     assert sent(dispatcher) == ["utter_which_dates"]
+
+
+def test_two_questions_are_answered_in_order_and_the_mode_reset(make_tracker, dispatcher, domain):
+    import asyncio
+
+    from actions.actions import ActionAnswerTopics
+
+    entities = [{"entity": "faq_mode", "value": "two"}, {"entity": "topic", "value": "contrast"},
+                {"entity": "topic", "value": "pain"}]
+    tracker = make_tracker("is the dye safe? also will it hurt", "faq", {"faq_mode": "two"}, entities)
+    events = asyncio.run(ActionAnswerTopics().run(dispatcher, tracker, domain))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_faq/contrast", "utter_faq/pain"]
+    assert events == [{"event": "slot", "timestamp": None, "name": "faq_mode", "value": None}]
+
+
+def test_unsure_asks_with_the_topic_names_from_content(make_tracker, dispatcher, domain):
+    import asyncio
+
+    from actions.actions import ActionAnswerTopics
+    from actions.settings import topic_labels
+
+    entities = [{"entity": "topic", "value": "catheter"}, {"entity": "topic", "value": "contrast"}]
+    tracker = make_tracker("questions about the tube and dye", "faq", {"faq_mode": "choose"}, entities)
+    asyncio.run(ActionAnswerTopics().run(dispatcher, tracker, domain))
+    (message,) = dispatcher.messages
+    labels = topic_labels()
+    assert message["response"] == "utter_clarify_topic"
+    assert (message["topic_a"], message["topic_b_button"]) == (labels["catheter"]["label"], labels["contrast"]["button"])
+    assert (message["topic_a_key"], message["topic_b_key"]) == ("catheter", "contrast")
+
+
+def test_a_left_over_mode_answers_the_one_question(make_tracker, dispatcher, domain):
+    import asyncio
+
+    from actions.actions import ActionAnswerTopics
+
+    tracker = make_tracker("does it hurt", "faq", {"faq_mode": "two"})
+    tracker.latest_message["response_selector"] = {"faq": {"response": {"intent_response_key": "faq/pain"}}}
+    asyncio.run(ActionAnswerTopics().run(dispatcher, tracker, domain))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_faq/pain"]
+
+
+def test_every_faq_topic_has_a_name_for_do_you_mean(domain):
+    from actions.settings import topic_labels
+
+    labels = topic_labels()
+    keys = {name.split("/", 1)[1] for name in domain["responses"] if name.startswith("utter_faq/")}
+    assert keys <= set(labels) and all(v["label"] and v["button"] for v in labels.values())

@@ -93,7 +93,7 @@ def test_cervix_is_explained_where_an_answer_first_uses_it(settings):
 
 
 def test_the_fact_sheet_has_the_sections_answers_cite():
-    """docs/facts.md: the project's own fact sheet (nothing reads ../shared)."""
+    """docs/facts.md: the project's own fact sheet (nothing reads a folder beside the project)."""
     sheet = (ROOT / "docs" / "facts.md").read_text(encoding="utf-8")
     titles = {line[3:].strip() for line in sheet.splitlines() if line.startswith("## ")}
     for title in ("The clinic's policy", "Sex and trying to conceive after the exam", "Cost and insurance",
@@ -102,7 +102,7 @@ def test_the_fact_sheet_has_the_sections_answers_cite():
         assert title in titles, title
     policy = sheet.split("## The clinic's policy", 1)[1].split("\n## ", 1)[0]
     assert "https://www.invisionsallyjobe.com/services/hysterosalpingogram-hsg" in policy
-    assert "../shared" not in sheet and "hsg-facts.md" not in sheet
+    assert "shared/docs" not in sheet and "hsg-facts.md" not in sheet
 
 
 def test_no_answer_is_marked_reviewed_without_a_reviewer():
@@ -135,7 +135,11 @@ def responses_named_in_code():
 
 
 def test_every_response_the_code_sends_exists(domain):
-    missing = responses_named_in_code() - set(domain["responses"])
+    names = responses_named_in_code()
+    # a name template ("utter_faq/{key}") needs responses of that shape
+    templates = {name for name in names if "{" in name}
+    assert all(any(r.startswith(t.split("{")[0]) for r in domain["responses"]) for t in templates)
+    missing = names - templates - set(domain["responses"])
     assert not missing, missing
 
 

@@ -1,0 +1,189 @@
+"""Rasa's side of the topic model (components/topic_model.py): one NLU component that
+picks the intent and, for exam questions, the answer (`faq/<key>`), in the format of
+Rasa's ResponseSelector, so `utter_faq`, `POST /model/parse` and the rules work as
+they do with Rasa's own classifiers.
+
+It also tells the dialogue how to answer, as the entity `faq_mode` (slot `faq_mode`):
+- none: one question, Rasa's `utter_faq` answers it;
+- `two`: two questions in one message; the `topic` entities hold both answers'
+  keys in the order asked, and `action_answer_topics` sends both;
+- `choose`: unsure between two topics (`topic` entities); `action_answer_topics`
+  asks "do you mean A or B?" with a button for each, whose payload `/faq/<key>`
+  this component reads back as that topic for sure.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import pickle
+import re
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    INTENT_RESPONSE_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components.topic_model import TopicModel
+
+logger = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent.parent
+RETRIEVAL_INTENT = "faq"
+PAYLOAD = re.compile(r"^/faq/(\w+)$")
+EXTRACTOR = "TopicClassifier"
+RANKING_LENGTH = 10
+
+
+def _read_yaml(path: Text) -> Any:
+    full = Path(path) if Path(path).is_absolute() else ROOT / path
+    return yaml.safe_load(full.read_text(encoding="utf-8"))
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class TopicClassifier(GraphComponent, IntentClassifier):
+    """Intent and FAQ answer from the clause-by-clause topic model."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """Files the model learns from besides the NLU data, and its thresholds."""
+        return {
+            "story_file": "components/context_sentences.yml",
+            "words_file": "components/patient_words.yml",
+            "C": 10.0,
+            "story_copies": 3,
+            "second_threshold": 0.55,
+            "unsure_below": 0.55,
+            "unsure_margin": 0.25,
+            "unsure_pair_min": 0.55,
+            "whole_weight": 1.0,
+        }
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """Retrain when the story sentences or the patient words change."""
+        config = {**cls.get_default_config(), **(config or {})}
+        digest = hashlib.sha256()
+        for key in ("story_file", "words_file"):
+            path = Path(config[key]) if Path(config[key]).is_absolute() else ROOT / config[key]
+            digest.update(path.read_bytes() if path.exists() else b"")
+        return digest.hexdigest()
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 model: Optional[TopicModel] = None) -> None:
+        self.config = config
+        self.model_storage = model_storage
+        self.resource = resource
+        self.model = model
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "TopicClassifier":
+        """A new, untrained component."""
+        return cls(config, model_storage, resource)
+
+    def _new_model(self) -> TopicModel:
+        c = self.config
+        return TopicModel(c=float(c["C"]), story_copies=int(c["story_copies"]),
+                          second_threshold=float(c["second_threshold"]), unsure_below=float(c["unsure_below"]),
+                          unsure_margin=float(c["unsure_margin"]), unsure_pair_min=float(c["unsure_pair_min"]),
+                          whole_weight=float(c["whole_weight"]), synonyms=_read_yaml(c["words_file"]) or {})
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Learns every intent and faq/<key> from the NLU examples (plus story sentences)."""
+        texts, labels = [], []
+        for example in training_data.intent_examples:
+            label = example.get(INTENT_RESPONSE_KEY) or example.get(INTENT)
+            if example.get(TEXT) and label:
+                texts.append(example.get(TEXT))
+                labels.append(label)
+        story = (_read_yaml(self.config["story_file"]) or {}).get("sentences") or []
+        self.model = self._new_model().fit(texts, labels, story)
+        with self.model_storage.write_to(self.resource) as directory:
+            (directory / "topic_model.pkl").write_bytes(pickle.dumps(self.model))
+        return self.resource
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "TopicClassifier":
+        """The trained component from the model archive."""
+        try:
+            with model_storage.read_from(resource) as directory:
+                model = pickle.loads((directory / "topic_model.pkl").read_bytes())
+        except (ValueError, FileNotFoundError):
+            logger.warning("TopicClassifier has no trained model; it will classify nothing")
+            model = None
+        return cls(config, model_storage, resource, model)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Sets intent, intent ranking, the FAQ answer and how to answer."""
+        for message in messages:
+            if self.model is None:
+                continue
+            text = message.get(TEXT) or ""
+            chosen = PAYLOAD.match(text.strip())
+            if chosen and f"{RETRIEVAL_INTENT}/{chosen.group(1)}" in self.model.labels_:
+                self._set(message, [(f"{RETRIEVAL_INTENT}/{chosen.group(1)}", 1.0)], "one", [])
+                continue
+            reading = self.model.read(text)
+            if reading.both:
+                first = (reading.both[0], reading.both_confidence)
+                self._set(message, [first] + [r for r in reading.ranking if r[0] != reading.both[0]], "two",
+                          list(reading.both))
+            elif reading.unsure_between:
+                self._set(message, reading.ranking, "choose", list(reading.unsure_between))
+            else:
+                self._set(message, reading.ranking, "one", [])
+        return messages
+
+    @staticmethod
+    def _set(message: Message, ranking: List[Any], mode: Text, topics: List[Text]) -> None:
+        label, confidence = ranking[0]
+        if mode == "choose":
+            # the chance that it is one of the two: the fallback judges that, not the top guess
+            scores = dict(ranking)
+            confidence = scores[topics[0]] + scores[topics[1]]
+        intents: Dict[Text, float] = {}
+        for name, score in ranking:
+            intent = name.split("/", 1)[0]
+            intents[intent] = max(intents.get(intent, 0.0), float(score))
+        top_intent = label.split("/", 1)[0]
+        intents[top_intent] = max(intents[top_intent], float(confidence))
+        intent_ranking = [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: score}
+                          for name, score in sorted(intents.items(), key=lambda item: -item[1])][:RANKING_LENGTH]
+        message.set(INTENT, {INTENT_NAME_KEY: top_intent, PREDICTED_CONFIDENCE_KEY: float(confidence)},
+                    add_to_output=True)
+        message.set(INTENT_RANKING_KEY, intent_ranking, add_to_output=True)
+        if top_intent != RETRIEVAL_INTENT:
+            return
+        faq_ranking = [{INTENT_RESPONSE_KEY: name, PREDICTED_CONFIDENCE_KEY: float(score)}
+                       for name, score in ranking if name.startswith(RETRIEVAL_INTENT + "/")][:RANKING_LENGTH]
+        selected = {
+            "response": {"responses": [], PREDICTED_CONFIDENCE_KEY: float(confidence), INTENT_RESPONSE_KEY: label,
+                         "utter_action": f"utter_{label}"},
+            "ranking": faq_ranking,
+        }
+        selectors = message.get("response_selector") or {}
+        selectors["all_retrieval_intents"] = [RETRIEVAL_INTENT]
+        selectors[RETRIEVAL_INTENT] = selected
+        message.set("response_selector", selectors, add_to_output=True)
+        entities = [e for e in message.get(ENTITIES) or [] if e.get("extractor") != EXTRACTOR]
+        if mode != "one":  # one answer is Rasa's plain `utter_faq`; action_answer_topics resets the slot
+            entities.append({"entity": "faq_mode", "value": mode, "start": 0, "end": 0, "extractor": EXTRACTOR})
+        for topic in topics:
+            entities.append({"entity": "topic", "value": topic.split("/", 1)[1], "start": 0, "end": 0,
+                             "extractor": EXTRACTOR})
+        message.set(ENTITIES, entities, add_to_output=True)

@@ -1,0 +1,198 @@
+"""Which topic a patient's message asks about, read the way a person would read it
+(no Rasa imports; components/topic_classifier.py puts it into Rasa's pipeline).
+
+Patients write stories: "hi, sorry for the long message, we've been trying for two
+years and my doctor ordered an HSG... does it hurt?". A classifier that reads the
+whole message at once lets the story pull it to the wrong topic. This model:
+
+1. scores the whole message and each of its sentences or clauses with one linear
+   classifier (TF-IDF of words and character n-grams, logistic regression);
+2. prefers the clauses that ask something (a "?" or a question word) over the ones
+   that tell the story, and among those the one it is surest of;
+3. finds a second question when two asking clauses are each sure of a different
+   answerable topic (in the order asked);
+4. says it is unsure between two topics when the best two are close, so the
+   assistant can ask "do you mean A or B?" instead of guessing.
+
+docs/model-choice.md has the comparison behind these choices and their numbers.
+"""
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+from scipy.sparse import hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+# Where a message splits into clauses: sentence ends, line breaks, and the words
+# patients use to start another question ("also", "and another thing", "btw").
+CLAUSE_BREAK = re.compile(
+    r"(?<=[.!?])\s+|[\n\r]+|\?+|(?<=\w)\s*[;:]\s+"
+    r"|\s+(?=(?:also|and also|plus|oh and|btw|by the way|another question|one more thing|second question|"
+    r"and (?:what|when|how|why|is|are|can|could|do|does|will|would|should|did)\b|"
+    r"but (?:what|when|how|why|is|are|can|could|do|does|will|would|should|did)\b)\b)",
+    re.IGNORECASE,
+)
+QUESTION_START = re.compile(
+    r"^\W*(?:and |but |so |also |plus |oh and |btw |ok |okay |hi |hey |um+ |well )*"
+    r"(?:what|whats|what's|wat|when|whens|how|hows|how's|why|where|who|which|is|isn't|isnt|are|aren't|can|cant|can't|"
+    r"could|do|does|doesnt|don't|dont|did|will|wont|won't|would|should|shall|may|might|am|have|has|any|anyone|"
+    r"wondering|i wonder|i was wondering|tell me|explain|need to know|want to know|wanna know|curious)\b",
+    re.IGNORECASE,
+)
+WORD = re.compile(r"[a-z0-9']+")
+
+
+def clauses(text: str) -> List[str]:
+    """The message's sentences and clauses, each with at least two words."""
+    parts = [p.strip(" ,.-") for p in CLAUSE_BREAK.split(text or "") if p and p.strip(" ,.-")]
+    return [p for p in parts if len(WORD.findall(p.lower())) >= 2]
+
+
+def asks(clause: str, original: str) -> bool:
+    """True when a clause is shaped like a question (it ended in "?" or starts like one)."""
+    if QUESTION_START.search(clause):
+        return True
+    position = original.find(clause)
+    rest = original[position + len(clause):position + len(clause) + 3] if position >= 0 else ""
+    return rest.lstrip().startswith("?")
+
+
+@dataclass
+class Reading:
+    """What the model made of one message."""
+
+    label: str                      # the topic it answers: an intent or faq/<key>
+    confidence: float
+    ranking: List[Tuple[str, float]]
+    # two questions in one message: both topics, in the order asked, and how sure
+    both: Optional[Tuple[str, str]] = None
+    both_confidence: float = 0.0
+    unsure_between: Optional[Tuple[str, str]] = None  # "do you mean A or B?"
+    clause_labels: List[Tuple[str, str, float]] = field(default_factory=list)
+
+
+@dataclass
+class TopicModel:
+    """A linear classifier over words and character n-grams, read clause by clause."""
+
+    c: float = 10.0
+    # A second question needs its own clause this sure of an answerable topic (the
+    # fallback threshold: each answer is given only as surely as a single one).
+    second_threshold: float = 0.55
+    # "Do you mean A or B?" when the best guess is below `unsure_below` and the
+    # runner-up is within `unsure_margin` of it, both answerable topics.
+    unsure_below: float = 0.55
+    unsure_margin: float = 0.25
+    # ...and only when the two together are this likely (else: the fallback).
+    unsure_pair_min: float = 0.55
+    # Weight of the whole-message reading against the best asking clause (1: the
+    # whole message decides the main topic; clauses find a second question).
+    whole_weight: float = 1.0
+    answerable_prefix: str = "faq/"
+    # Each training question is also seen this many times with a story sentence
+    # before or after it (0: off), so the story's words weigh on no topic.
+    story_copies: int = 3
+    # Labels that are never given a story (short replies and small talk).
+    no_story_labels: Tuple[str, ...] = ("greet", "goodbye", "thankyou", "affirm", "deny", "inform")
+    seed: int = 42
+    # {canonical word: [patterns]}: patients' words for the same thing (patient_words.yml)
+    synonyms: Dict[str, List[str]] = field(default_factory=dict)
+    labels_: List[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._synonyms = [(word, re.compile(r"\b(?:" + "|".join(patterns) + r")\b", re.IGNORECASE))
+                          for word, patterns in self.synonyms.items()]
+        self.words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, lowercase=True,
+                                     token_pattern=r"(?u)\b\w+\b")
+        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, lowercase=True)
+        self.classifier = LogisticRegression(C=self.c, max_iter=3000)
+
+    # ---------------------------------------------------------------- training
+    def fit(self, texts: Sequence[str], labels: Sequence[str], story: Sequence[str] = ()) -> "TopicModel":
+        texts, labels = list(texts), list(labels)
+        if story and self.story_copies:
+            rng = random.Random(self.seed)
+            extra = [(self._with_story(text, rng.choice(story), rng), label)
+                     for _ in range(self.story_copies) for text, label in zip(texts, labels)
+                     if label not in self.no_story_labels]
+            texts += [t for t, _ in extra]
+            labels += [l for _, l in extra]
+
+        features = self._features(texts, fit=True)
+        self.classifier.fit(features, list(labels))
+        self.labels_ = list(self.classifier.classes_)
+        return self
+
+    @staticmethod
+    def _with_story(text: str, sentence: str, rng: random.Random) -> str:
+        if rng.random() < 0.6:
+            return f"{sentence}{rng.choice(['. ', ', ', '! ', ' '])}{text}"
+        return f"{text}{rng.choice(['. ', ' ', '? '])}{sentence}"
+
+    def expand(self, text: str) -> str:
+        """The text plus the canonical word of every patient word it uses."""
+        extra = [word for word, pattern in self._synonyms if pattern.search(text)]
+        return f"{text} {' '.join(extra)}" if extra else text
+
+    def _features(self, texts: Sequence[str], fit: bool = False):
+        texts = [self.expand(t) for t in texts]
+        if fit:
+            return hstack([self.words.fit_transform(texts), self.chars.fit_transform(texts)]).tocsr()
+        return hstack([self.words.transform(texts), self.chars.transform(texts)]).tocsr()
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """Each text's probability of every label."""
+        return self.classifier.predict_proba(self._features(texts))
+
+    # ---------------------------------------------------------------- reading
+    def read(self, text: str) -> Reading:
+        parts = clauses(text)
+        rows = self.probabilities([text] + parts)
+        whole, per_clause = rows[0], rows[1:]
+        asking = [i for i, part in enumerate(parts) if asks(part, text)]
+        candidates = asking or list(range(len(parts)))
+        combined = whole
+        if len(parts) > 1 and candidates:
+            best = max(candidates, key=lambda i: per_clause[i].max())
+            combined = self.whole_weight * whole + (1 - self.whole_weight) * per_clause[best]
+        order = np.argsort(-combined)
+        ranking = [(self.labels_[i], float(combined[i])) for i in order]
+        label, confidence = ranking[0]
+        clause_labels = [(part, self.labels_[int(np.argmax(p))], float(p.max())) for part, p in zip(parts, per_clause)]
+        reading = Reading(label, confidence, ranking, clause_labels=clause_labels)
+        asking_labels = [clause_labels[i] for i in asking]
+        reading.both = self._two_questions(label, asking_labels)
+        if reading.both:
+            # each question is answered as surely as its own clause was read
+            reading.both_confidence = min(max(p for _, topic, p in asking_labels if topic == t) for t in reading.both)
+        else:
+            reading.unsure_between = self._unsure(ranking)
+        return reading
+
+    def _answerable(self, label: str) -> bool:
+        return label.startswith(self.answerable_prefix)
+
+    def _two_questions(self, label: str, asking: List[Tuple[str, str, float]]) -> Optional[Tuple[str, str]]:
+        """Two asking clauses, each sure of a different answerable topic, one of them the
+        message's best guess: both topics, in the order asked."""
+        if len(asking) < 2 or not self._answerable(label):
+            return None
+        topics: List[str] = []
+        for _, topic, p in asking:
+            if p >= self.second_threshold and self._answerable(topic) and topic not in topics:
+                topics.append(topic)
+        if len(topics) < 2 or label not in topics[:2]:
+            return None
+        return topics[0], topics[1]
+
+    def _unsure(self, ranking: List[Tuple[str, float]]) -> Optional[Tuple[str, str]]:
+        (top, p1), (runner, p2) = ranking[0], ranking[1]
+        if p1 < self.unsure_below and p1 - p2 <= self.unsure_margin and p1 + p2 >= self.unsure_pair_min \
+                and self._answerable(top) and self._answerable(runner):
+            return top, runner
+        return None
