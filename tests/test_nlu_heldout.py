@@ -14,10 +14,10 @@ import yaml
 from conftest import ROOT, load_nlu_examples, topic_key
 
 # The top guess (what /model/parse ranks first). Issue 12 asks for 95% and 90%; the
-# shipped model measures 94.5% and 88.7% (docs/model-choice.md), so these floors
-# guard what it reaches, not the goal.
-MIN_HELDOUT_ACCURACY = 0.93
-MIN_PATIENT_ACCURACY = 0.87
+# shipped model measures 94.9% and 90.9% (docs/model-choice.md): the held-out floor
+# guards what it reaches, one message short of the goal.
+MIN_HELDOUT_ACCURACY = 0.94
+MIN_PATIENT_ACCURACY = 0.90
 MAX_CONFIDENT_WRONG = 0.03
 FALLBACK_THRESHOLD = next(item["threshold"] for item in yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
                           if item["name"] == "FallbackClassifier")
