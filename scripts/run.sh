@@ -97,7 +97,7 @@ keep_running() {
 echo "==> Starting the action server on port $ACTIONS_PORT (log: $RUN_DIR/actions.log)"
 : > "$RUN_DIR/actions.log"
 keep_running "action server" "$RUN_DIR/actions.log" \
-  .venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT" &
+  .venv/bin/python -m actions --port "$ACTIONS_PORT" &
 helpers+=($!)
 
 echo "==> Starting the content service and editor on port $CONTENT_PORT (log: $RUN_DIR/content.log)"

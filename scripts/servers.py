@@ -41,7 +41,7 @@ class RunningBot:
                 continue
             if f"editor/service.py --port {self.content_port}" in cmd and "bash" not in cmd:
                 found["content"].append(int(entry.name))
-            elif f"--port {self.actions_port}" in cmd and " run actions" in cmd:
+            elif f"--port {self.actions_port}" in cmd and " -m actions" in cmd and "bash" not in cmd:
                 found["actions"].append(int(entry.name))
             elif f"--port {self.rasa_port}" in cmd and " run " in cmd and "bash" not in cmd:
                 found["rasa"].append(int(entry.name))

@@ -1,0 +1,19 @@
+"""The action server: `python -m actions --port 5055` (what `make run` starts).
+
+Rasa SDK's own server, without the weight of TensorFlow, PyTorch and JAX: the
+actions need only rasa_sdk, spaCy (a pipeline built from code) and dateparser, but
+spaCy's thinc imports TensorFlow whenever it is installed, and Rasa installs it.
+Marking those modules as absent before anything imports them keeps the server
+at about 120 MB instead of about 500 MB (README, Performance).
+"""
+import sys
+
+for heavy in ("tensorflow", "torch", "jax"):
+    sys.modules.setdefault(heavy, None)  # type: ignore[assignment]
+
+from rasa_sdk.__main__ import main  # noqa: E402
+
+if __name__ == "__main__":
+    if "--actions" not in sys.argv:
+        sys.argv += ["--actions", "actions"]
+    main()
