@@ -38,7 +38,12 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components import rasa_patches
 from components.topic_model import TopicModel
+
+# Every process that loads the model (rasa run, make shell, rasa test) loads this
+# component, so the Rasa fixes apply wherever Rasa answers patients.
+rasa_patches.apply()
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
