@@ -1,37 +1,98 @@
-"""Editor accounts and login sessions (no Rasa imports).
+"""Editor accounts, login sessions and login throttling (no Rasa imports).
 
 Accounts live in a JSON file outside git (HSG_EDITORS_FILE, default
 var/editors.json), created with `make editor-user NAME=...`. Passwords are kept
 only as scrypt hashes. There is no default account: with no file, nobody can log in.
+Names are 1 to 64 of the characters A-Z a-z 0-9 . _ - (a cookie-safe set).
 
-A session is a signed cookie (HMAC-SHA256 with HSG_EDITOR_SECRET) holding the
-editor's name and an expiry; it is HttpOnly and SameSite=Strict.
+Sessions are kept on the server, in a small SQLite file beside the accounts file
+(`<accounts file stem>-sessions.sqlite3`, e.g. var/editors-sessions.sqlite3). A login
+creates a random session id (secrets.token_urlsafe); the cookie carries only that id
+and an HMAC over it (HSG_EDITOR_SECRET), and the file keeps only a SHA-256 of the id.
+A session ends after SESSION_HOURS, at logout (its row is deleted, so a copied cookie
+stops working), when the editor's password changes or the account is removed (all
+their rows are deleted; a session also names the password hash it was made with, so
+an account file changed by hand ends them too). Expired rows are purged at each login.
+
+Failed logins are throttled per client address and per name (or, for a browser that
+has logged in as that name before, per that browser's device cookie, so that someone
+guessing a name cannot keep its real editor out), all in one critical section and in
+LRU-capped tables. After the free failures, each further attempt must wait a growing
+delay (HSG_EDITOR_LOGIN_DELAY seconds, default 1, doubling up to MAX_DELAY): never a
+lock-out. Hashing is capped at HASH_SLOTS at once, and passwords longer than
+MAX_PASSWORD characters are refused without being hashed.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+import math
 import os
+import re
 import secrets
+import sqlite3
+import tempfile
 import threading
 import time
+from collections import OrderedDict
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSION_HOURS = 12
+DEVICE_DAYS = 180                  # how long a browser is remembered for throttling
 MIN_PASSWORD = 10
-FAILURES_ALLOWED = 5          # failed logins per name in FAILURE_WINDOW before a pause
-FAILURE_WINDOW = 300          # seconds
+MAX_PASSWORD = 256                 # longer passwords are refused before hashing
+NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
+HASH_SLOTS = threading.BoundedSemaphore(2)   # scrypt needs 16 MiB each: at most 2 at once
+HASH_WAIT = 10.0                   # seconds a login waits for a free slot before "busy"
+FREE_FAILURES_PER_NAME = 3         # failures per name (or device) before the delay starts
+FREE_FAILURES_PER_ADDRESS = 10     # per client address (several nurses may share one)
+MAX_DELAY = 60.0                   # seconds: the growing delay stops growing here
+FORGET_AFTER = 15 * 60             # seconds without a failure after which a count is forgotten
+THROTTLE_ENTRIES = 10_000          # per table (addresses, names, devices): LRU-capped
+
+
+class Busy(RuntimeError):
+    """Every hashing slot stayed taken for HASH_WAIT seconds."""
 
 
 def accounts_file() -> Path:
     return Path(os.environ.get("HSG_EDITORS_FILE") or ROOT / "var" / "editors.json")
 
 
-def _hash(password: str, salt: bytes) -> str:
+def sessions_file(accounts: Optional[Path] = None) -> Path:
+    """The session table beside the accounts file, in the same state folder."""
+    accounts = accounts or accounts_file()
+    return accounts.with_name(accounts.stem + "-sessions.sqlite3")
+
+
+def valid_name(name: str) -> bool:
+    return isinstance(name, str) and NAME_PATTERN.fullmatch(name) is not None
+
+
+def _scrypt(password: str, salt: bytes) -> str:
     return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=2 ** 14, r=8, p=1, dklen=32).hex()
+
+
+def _hash(password: str, salt: bytes) -> str:
+    """scrypt, at most HASH_SLOTS at a time in this process; Busy if no slot frees up."""
+    if len(password) > MAX_PASSWORD:
+        raise ValueError(f"a password has at most {MAX_PASSWORD} characters")
+    if not HASH_SLOTS.acquire(timeout=HASH_WAIT):
+        raise Busy("every hashing slot is taken")
+    try:
+        return _scrypt(password, salt)
+    finally:
+        HASH_SLOTS.release()
+
+
+def _fingerprint(account: Dict[str, str]) -> str:
+    """Names the password hash a session was made with, without revealing it."""
+    return hashlib.sha256(f"{account.get('salt')}|{account.get('scrypt')}".encode()).hexdigest()[:32]
 
 
 def load_accounts(path: Optional[Path] = None) -> Dict[str, Dict[str, str]]:
@@ -41,64 +102,302 @@ def load_accounts(path: Optional[Path] = None) -> Dict[str, Dict[str, str]]:
     return json.loads(path.read_text(encoding="utf-8")).get("editors", {})
 
 
+def _write_accounts(accounts: Dict[str, Dict[str, str]], path: Path) -> None:
+    """Atomically: a temporary file in the same folder (mode 600), then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(json.dumps({"editors": accounts}, indent=2))
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, 0o600)
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
 def set_password(name: str, password: str, path: Optional[Path] = None) -> None:
-    """Creates the account or changes its password."""
+    """Creates the account or changes its password; a change ends all its sessions."""
     name = name.strip()
-    if not name or len(name) > 60 or any(ch in name for ch in "|\n\r\t"):
-        raise ValueError("an editor name is 1 to 60 characters, without | or line breaks")
+    if not valid_name(name):
+        raise ValueError("an editor name is 1 to 64 letters, digits, dots, dashes or underscores")
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise ValueError(f"a password has at most {MAX_PASSWORD} characters")
+    path = path or accounts_file()
+    salt = secrets.token_bytes(16)
+    hashed = _hash(password, salt)
+    accounts = load_accounts(path)
+    accounts[name] = {"salt": salt.hex(), "scrypt": hashed}
+    _write_accounts(accounts, path)
+    end_sessions(name, path)
+
+
+def remove_account(name: str, path: Optional[Path] = None) -> bool:
+    """Deletes the account and ends its sessions; False if there was none."""
     path = path or accounts_file()
     accounts = load_accounts(path)
-    salt = secrets.token_bytes(16)
-    accounts[name] = {"salt": salt.hex(), "scrypt": _hash(password, salt)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_suffix(".tmp")
-    temp.write_text(json.dumps({"editors": accounts}, indent=2), encoding="utf-8")
-    os.chmod(temp, 0o600)
-    os.replace(temp, path)
+    if accounts.pop(name, None) is None:
+        return False
+    _write_accounts(accounts, path)
+    end_sessions(name, path)
+    return True
+
+
+# --- the session table -------------------------------------------------------------
+def _connect(path: Path, create: bool) -> Optional[sqlite3.Connection]:
+    """The session database, or None when it does not exist and create is False."""
+    if not path.exists():
+        if not create:
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    connection = sqlite3.connect(str(path), timeout=10, isolation_level=None)  # autocommit
+    connection.execute("CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, editor TEXT NOT NULL, "
+                       "account TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL)")
+    connection.execute("CREATE INDEX IF NOT EXISTS sessions_by_editor ON sessions (editor)")
+    return connection
+
+
+def _id_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
+
+
+def end_sessions(name: str, accounts: Optional[Path] = None) -> int:
+    """Deletes every session of this editor; returns how many there were."""
+    connection = _connect(sessions_file(accounts), create=False)
+    if connection is None:
+        return 0
+    with closing(connection):
+        return connection.execute("DELETE FROM sessions WHERE editor = ?", (name,)).rowcount
+
+
+# --- throttling ------------------------------------------------------------------------
+class Throttle:
+    """Failed-login counts per key ("address:...", "name:...", "device:..."), checked and
+    reserved in one critical section, so that parallel guesses cannot all slip past the
+    check. Each table is an LRU capped at `size` entries."""
+
+    def __init__(self, base_delay: Optional[float] = None, max_delay: float = MAX_DELAY,
+                 size: int = THROTTLE_ENTRIES) -> None:
+        if base_delay is None:
+            base_delay = float(os.environ.get("HSG_EDITOR_LOGIN_DELAY") or 1.0)
+        self.base_delay = max(0.0, base_delay)
+        self.max_delay = max_delay
+        self.size = size
+        self.lock = threading.Lock()
+        # kind -> key -> {"failures", "inflight", "last", "next"}
+        self.tables: Dict[str, "OrderedDict[str, Dict[str, float]]"] = {}
+
+    def delay(self, failures: int, free: int) -> float:
+        """The wait before the next attempt after `failures` failures: 0 while free,
+        then base, 2 x base, 4 x base, ... up to max_delay."""
+        if failures < free:
+            return 0.0
+        return min(self.max_delay, self.base_delay * 2 ** min(failures - free, 30))
+
+    def _entry(self, key: str, now: float, create: bool) -> Optional[Dict[str, float]]:
+        kind = key.split(":", 1)[0]
+        table = self.tables.setdefault(kind, OrderedDict())
+        entry = table.get(key)
+        if entry is not None and not entry["inflight"] and now - entry["last"] > FORGET_AFTER \
+                and now >= entry["next"]:
+            del table[key]
+            entry = None
+        if entry is None:
+            if not create:
+                return None
+            entry = table[key] = {"failures": 0, "inflight": 0, "last": now, "next": 0.0}
+            while len(table) > self.size:
+                table.popitem(last=False)
+        table.move_to_end(key)
+        return entry
+
+    def reserve(self, keys: List[Tuple[str, int]], now: Optional[float] = None) -> float:
+        """0 and the attempt is counted as under way for every key; or the seconds to
+        wait before trying again (nothing counted)."""
+        now = time.time() if now is None else now
+        with self.lock:
+            wait = 0.0
+            for key, free in keys:
+                entry = self._entry(key, now, create=False)
+                if entry is None:
+                    continue
+                wait = max(wait, entry["next"] - now)
+                pending = entry["failures"] + entry["inflight"]
+                if entry["inflight"] and pending >= free:  # the budget is taken by attempts under way
+                    wait = max(wait, self.delay(pending, free), 0.001)
+            if wait > 0:
+                return wait
+            for key, _ in keys:
+                self._entry(key, now, create=True)["inflight"] += 1
+            return 0.0
+
+    def finish(self, keys: List[Tuple[str, int]], outcome: str, now: Optional[float] = None) -> None:
+        """outcome "ok" forgets the keys' failures, "bad" counts one and sets the delay,
+        "undo" only ends the reservation (the attempt was not judged)."""
+        now = time.time() if now is None else now
+        with self.lock:
+            for key, free in keys:
+                entry = self._entry(key, now, create=outcome == "bad")
+                if entry is None:
+                    continue
+                entry["inflight"] = max(0, entry["inflight"] - 1)
+                if outcome == "ok":
+                    if not entry["inflight"]:
+                        self.tables[key.split(":", 1)[0]].pop(key, None)
+                    else:
+                        entry.update(failures=0, next=0.0)
+                elif outcome == "bad":
+                    entry["failures"] += 1
+                    entry["last"] = now
+                    entry["next"] = max(entry["next"], now + self.delay(int(entry["failures"]), free))
+
+    def __len__(self) -> int:
+        return sum(len(table) for table in self.tables.values())
+
+
+@dataclass
+class Login:
+    outcome: str                  # "ok", "bad", "wait" (throttled) or "busy" (no hashing slot)
+    cookie: str = ""              # the session cookie's value, when ok
+    device: str = ""              # the device cookie's value, when ok
+    retry_after: float = 0.0      # seconds, for "wait" and "busy"
 
 
 class Sessions:
-    def __init__(self, secret: Optional[str] = None) -> None:
+    def __init__(self, secret: Optional[str] = None, accounts: Optional[Path] = None,
+                 throttle: Optional[Throttle] = None) -> None:
         self.secret = (secret or os.environ.get("HSG_EDITOR_SECRET") or secrets.token_urlsafe(32)).encode()
-        self.failures: Dict[str, list] = {}
-        self.lock = threading.Lock()
+        self.accounts = accounts        # None: HSG_EDITORS_FILE (or var/editors.json) at each use
+        self.throttle = throttle or Throttle()
 
-    def blocked(self, name: str) -> bool:
-        now = time.time()
-        with self.lock:
-            recent = [t for t in self.failures.get(name, []) if now - t < FAILURE_WINDOW]
-            self.failures[name] = recent
-            return len(recent) >= FAILURES_ALLOWED
-
-    def check_password(self, name: str, password: str) -> bool:
-        account = load_accounts().get(name)
-        if account is None:
-            _hash(password, b"no-such-editor-0")  # same work either way
-            ok = False
-        else:
-            ok = hmac.compare_digest(_hash(password, bytes.fromhex(account["salt"])), account["scrypt"])
-        if not ok:
-            with self.lock:
-                self.failures.setdefault(name, []).append(time.time())
-        return ok
+    def _accounts_path(self) -> Path:
+        return self.accounts or accounts_file()
 
     def _sign(self, payload: str) -> str:
         return hmac.new(self.secret, payload.encode("utf-8"), hashlib.sha256).hexdigest()
 
+    # --- passwords ---------------------------------------------------------------
+    def check_password(self, name: str, password: str) -> bool:
+        """True for the right password. Bad names and over-long passwords are refused
+        without hashing; an unknown name costs one hash, like a known one."""
+        if not valid_name(name) or not password or len(password) > MAX_PASSWORD:
+            return False
+        account = load_accounts(self._accounts_path()).get(name)
+        if account is None:
+            _hash(password, b"no-such-editor-0")  # same work either way
+            return False
+        return hmac.compare_digest(_hash(password, bytes.fromhex(account["salt"])), account["scrypt"])
+
+    def login(self, name: str, password: str, address: str, device_cookie: Optional[str] = None) -> Login:
+        """One login attempt from a client address, throttled per address and per name
+        (per device instead of per name for a browser this editor logged in from)."""
+        name = name.strip()
+        keys = [("address:" + (address or "unknown")[:64], FREE_FAILURES_PER_ADDRESS)]
+        if valid_name(name):
+            device = self._device(device_cookie)
+            if device and device[0] == name:
+                keys.append(("device:" + device[1], FREE_FAILURES_PER_NAME))
+            else:
+                keys.append(("name:" + name, FREE_FAILURES_PER_NAME))
+        wait = self.throttle.reserve(keys)
+        if wait > 0:
+            return Login("wait", retry_after=wait)
+        try:
+            ok = self.check_password(name, password)
+        except Busy:
+            self.throttle.finish(keys, "undo")
+            return Login("busy", retry_after=2.0)
+        except BaseException:
+            self.throttle.finish(keys, "undo")
+            raise
+        self.throttle.finish(keys, "ok" if ok else "bad")
+        if not ok:
+            return Login("bad")
+        return Login("ok", cookie=self.issue(name), device=self.device_cookie(name))
+
+    # --- device cookies (throttling only, never a login) ------------------------------
+    def device_cookie(self, name: str) -> str:
+        nonce = secrets.token_urlsafe(16)
+        expiry = int(time.time()) + DEVICE_DAYS * 86400
+        payload = f"{name}.{expiry}.{nonce}"
+        return f"{payload}.{self._sign('device|' + payload)}"
+
+    def _device(self, value: Optional[str]) -> Optional[Tuple[str, str]]:
+        """(name, nonce) of a valid device cookie, else None."""
+        if not value or value.count(".") < 3:
+            return None
+        payload, signature = value.rsplit(".", 1)
+        if not hmac.compare_digest(self._sign("device|" + payload), signature):
+            return None
+        name, expiry, nonce = payload.rsplit(".", 2)
+        if not expiry.isdigit() or int(expiry) < time.time():
+            return None
+        return name, nonce
+
+    # --- sessions ----------------------------------------------------------------------
     def issue(self, name: str) -> str:
-        payload = f"{name}|{int(time.time()) + SESSION_HOURS * 3600}"
-        return f"{payload}|{self._sign(payload)}"
+        """A new server-side session for this editor; returns the cookie's value."""
+        account = load_accounts(self._accounts_path()).get(name)
+        if account is None:
+            raise ValueError("no such editor")
+        session_id = secrets.token_urlsafe(32)
+        now = time.time()
+        with closing(_connect(sessions_file(self._accounts_path()), create=True)) as connection:
+            connection.execute("DELETE FROM sessions WHERE expires < ?", (now,))
+            connection.execute("INSERT INTO sessions (id, editor, account, created, expires) VALUES (?, ?, ?, ?, ?)",
+                               (_id_hash(session_id), name, _fingerprint(account), now, now + SESSION_HOURS * 3600))
+        return f"{session_id}.{self._sign('session|' + session_id)}"
+
+    def _session_id(self, cookie_value: Optional[str]) -> Optional[str]:
+        if not cookie_value or cookie_value.count(".") != 1:
+            return None
+        session_id, signature = cookie_value.split(".")
+        if not re.fullmatch(r"[A-Za-z0-9_-]{20,100}", session_id):
+            return None
+        if not hmac.compare_digest(self._sign("session|" + session_id), signature):
+            return None
+        return session_id
 
     def editor(self, cookie_value: Optional[str]) -> Optional[str]:
-        """The editor's name for a valid, unexpired session cookie, else None. An
-        account removed from the file ends its sessions."""
-        if not cookie_value or cookie_value.count("|") != 2:
+        """The editor's name for a live session, else None. A session ends when it
+        expires, at logout, and when its editor's password changes or the account goes."""
+        session_id = self._session_id(cookie_value)
+        if session_id is None:
             return None
-        name, expiry, signature = cookie_value.split("|")
-        if not hmac.compare_digest(self._sign(f"{name}|{expiry}"), signature):
+        connection = _connect(sessions_file(self._accounts_path()), create=False)
+        if connection is None:
             return None
-        if not expiry.isdigit() or int(expiry) < time.time() or name not in load_accounts():
-            return None
-        return name
+        with closing(connection):
+            row = connection.execute("SELECT editor, account, expires FROM sessions WHERE id = ?",
+                                     (_id_hash(session_id),)).fetchone()
+            if row is None:
+                return None
+            name, fingerprint, expires = row
+            account = load_accounts(self._accounts_path()).get(name)
+            if expires < time.time() or account is None or not hmac.compare_digest(_fingerprint(account),
+                                                                                     fingerprint):
+                connection.execute("DELETE FROM sessions WHERE id = ?", (_id_hash(session_id),))
+                return None
+            return name
+
+    def end(self, cookie_value: Optional[str]) -> bool:
+        """Logout: deletes this session on the server. True if there was one."""
+        session_id = self._session_id(cookie_value)
+        if session_id is None:
+            return False
+        connection = _connect(sessions_file(self._accounts_path()), create=False)
+        if connection is None:
+            return False
+        with closing(connection):
+            return connection.execute("DELETE FROM sessions WHERE id = ?", (_id_hash(session_id),)).rowcount > 0
+
+
+def retry_seconds(wait: float) -> int:
+    """A Retry-After value: whole seconds, at least 1."""
+    return max(1, math.ceil(wait))

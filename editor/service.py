@@ -12,12 +12,21 @@ no Rasa imports. Routes:
     /editor/api/...              JSON for the two pages   (login needed; writes need JSON)
 
 The NLG requests carry the conversation, so they need HSG_CONTENT_TOKEN; the
-editor needs an account (`make editor-user`). Nothing here logs message text.
+editor needs an account (`make editor-user`). Nothing here logs message text,
+passwords or cookies.
+
+Editor cookies are HttpOnly and SameSite=Strict, and Secure when the editor is served
+over HTTPS: always with HSG_EDITOR_SECURE_COOKIES=1, else when a trusted proxy
+(HSG_EDITOR_TRUSTED_PROXIES, comma-separated addresses, default 127.0.0.1 and ::1)
+says X-Forwarded-Proto: https. From a trusted proxy, the client address used to
+throttle logins is the last one in X-Forwarded-For. Sessions and throttling:
+editor/accounts.py. A throttled login gets 429 with Retry-After.
 """
 from __future__ import annotations
 
 import argparse
 import hmac
+import html
 import json
 import logging
 import os
@@ -28,7 +37,7 @@ from http import HTTPStatus
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Union
 from urllib.parse import parse_qs, quote, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,13 +45,14 @@ sys.path.insert(0, str(ROOT))
 
 from actions.settings import load_settings, placeholders  # noqa: E402
 from editor import checks, render  # noqa: E402
-from editor.accounts import SESSION_HOURS, Sessions  # noqa: E402
+from editor.accounts import DEVICE_DAYS, SESSION_HOURS, Sessions, retry_seconds  # noqa: E402
 from editor.report import Report  # noqa: E402
 from editor.store import ContentStore, StoreError, fill, normalise, open_store, rasa_responses  # noqa: E402
 
 logger = logging.getLogger("hsg.content")
 STATIC = Path(__file__).resolve().parent / "static"
 COOKIE = "hsg_editor"
+DEVICE_COOKIE = "hsg_editor_device"  # only lets this browser skip the per-name login delay
 MAX_BODY = 4 * 1024 * 1024   # NLG requests carry the whole tracker
 MAX_EDIT_BODY = 64 * 1024
 NAME = re.compile(r"^utter_[a-z0-9_]+(/[a-z0-9_]+)?$")
@@ -105,7 +115,8 @@ def make_handler(service: ContentService):
             logger.debug("%s %s", self.command, urlparse(self.path).path)
 
         # --- plumbing -------------------------------------------------------
-        def send(self, status: int, body: bytes, content_type: str, headers: Optional[Dict[str, str]] = None) -> None:
+        def send(self, status: int, body: bytes, content_type: str,
+                 headers: Optional[Dict[str, Union[str, List[str]]]] = None) -> None:
             if not getattr(self, "body_read", False) and (self.headers.get("Content-Length") or "0") != "0":
                 self.close_connection = True  # an unread body would corrupt the next request on this connection
             self.send_response(status)
@@ -120,7 +131,8 @@ def make_handler(service: ContentService):
             self.send_header("Content-Security-Policy",
                              "default-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
             for key, value in (headers or {}).items():
-                self.send_header(key, value)
+                for one in (value if isinstance(value, list) else [value]):
+                    self.send_header(key, one)
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
@@ -131,7 +143,7 @@ def make_handler(service: ContentService):
         def error(self, status: int, message: str) -> None:
             self.json(status, {"error": message})
 
-        def redirect(self, location: str, headers: Optional[Dict[str, str]] = None) -> None:
+        def redirect(self, location: str, headers: Optional[Dict[str, Union[str, List[str]]]] = None) -> None:
             self.send(HTTPStatus.SEE_OTHER, b"", "text/plain", dict(headers or {}, Location=location))
 
         def body(self, limit: int) -> Optional[bytes]:
@@ -170,14 +182,40 @@ def make_handler(service: ContentService):
             self.error(HTTPStatus.UNAUTHORIZED, "a valid token is needed")
             return False
 
-        def editor(self) -> Optional[str]:
-            cookie = SimpleCookie()
+        def cookie(self, name: str) -> Optional[str]:
+            jar = SimpleCookie()
             try:
-                cookie.load(self.headers.get("Cookie") or "")
-            except Exception:  # a malformed cookie header is just no login
+                jar.load(self.headers.get("Cookie") or "")
+            except Exception:  # a malformed cookie header is just no cookie
                 return None
-            morsel = cookie.get(COOKIE)
-            return service.sessions.editor(morsel.value if morsel else None)
+            morsel = jar.get(name)
+            return morsel.value if morsel else None
+
+        def editor(self) -> Optional[str]:
+            return service.sessions.editor(self.cookie(COOKIE))
+
+        def from_trusted_proxy(self) -> bool:
+            trusted = os.environ.get("HSG_EDITOR_TRUSTED_PROXIES", "127.0.0.1,::1")
+            return self.client_address[0] in {a.strip() for a in trusted.split(",") if a.strip()}
+
+        def client_ip(self) -> str:
+            """The client's address: the peer, or what a trusted proxy forwarded."""
+            if self.from_trusted_proxy():
+                forwarded = (self.headers.get("X-Forwarded-For") or "").split(",")[-1].strip()
+                if forwarded:
+                    return forwarded[:64]
+            return self.client_address[0]
+
+        def over_https(self) -> bool:
+            if os.environ.get("HSG_EDITOR_SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes"):
+                return True
+            proto = (self.headers.get("X-Forwarded-Proto") or "").split(",")[0].strip().lower()
+            return proto == "https" and self.from_trusted_proxy()
+
+        def set_cookie(self, name: str, value: str, path: str, max_age: int) -> str:
+            """A Set-Cookie value: HttpOnly, SameSite=Strict, and Secure over HTTPS."""
+            return (f"{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict"
+                    + ("; Secure" if self.over_https() else ""))
 
         def same_origin(self) -> bool:
             """Writes must come from this page: browsers send Origin on POST."""
@@ -229,8 +267,9 @@ def make_handler(service: ContentService):
                 if path == "/editor/login":
                     return self.login()
                 if path == "/editor/logout":
-                    return self.redirect("/editor/login", {"Set-Cookie": f"{COOKIE}=; Path=/editor; Max-Age=0; "
-                                                                         "HttpOnly; SameSite=Strict"})
+                    if service.sessions.end(self.cookie(COOKIE)):
+                        logger.info("Editor logged out")
+                    return self.redirect("/editor/login", {"Set-Cookie": self.set_cookie(COOKIE, "", "/editor", 0)})
                 if path.startswith("/editor/api/"):
                     return self.api_post(path[len("/editor/api/"):])
                 self.error(HTTPStatus.NOT_FOUND, "not found")
@@ -286,15 +325,33 @@ def make_handler(service: ContentService):
             target = form.get("next") or "/editor"
             if not target.startswith("/editor") or "//" in target:
                 target = "/editor"
-            if service.sessions.blocked(name):
-                return self.redirect("/editor/login?error=wait")
-            if not name or not service.sessions.check_password(name, password):
+            result = service.sessions.login(name, password, self.client_ip(), self.cookie(DEVICE_COOKIE))
+            if result.outcome in ("wait", "busy"):
+                seconds = retry_seconds(result.retry_after)
+                logger.info("Editor login %s; retry after %d s", "throttled" if result.outcome == "wait" else
+                            "refused while every hashing slot was busy", seconds)
+                message = (f"Too many tries. Wait {seconds} second{'s' if seconds != 1 else ''}, then try again."
+                           if result.outcome == "wait" else
+                           f"The server is busy. Try again in {seconds} seconds.")
+                return self.login_page(HTTPStatus.TOO_MANY_REQUESTS if result.outcome == "wait"
+                                       else HTTPStatus.SERVICE_UNAVAILABLE, message, target,
+                                       {"Retry-After": str(seconds)})
+            if result.outcome != "ok":
                 logger.info("Failed editor login")
                 return self.redirect("/editor/login?error=bad&next=" + quote(target))
             logger.info("Editor logged in")
-            cookie = (f"{COOKIE}={service.sessions.issue(name)}; Path=/editor; Max-Age={SESSION_HOURS * 3600}; "
-                      "HttpOnly; SameSite=Strict")
-            self.redirect(target, {"Set-Cookie": cookie})
+            self.redirect(target, {"Set-Cookie": [
+                self.set_cookie(COOKIE, result.cookie, "/editor", SESSION_HOURS * 3600),
+                self.set_cookie(DEVICE_COOKIE, result.device, "/editor/login", DEVICE_DAYS * 86400)]})
+
+        def login_page(self, status: int, message: str, target: str, headers: Dict[str, str]) -> None:
+            """The login page with a message in its error box (a throttled form post)."""
+            page = (STATIC / "login.html").read_text(encoding="utf-8")
+            box = '<p id="login-error" class="problem" role="alert" hidden></p>'
+            page = page.replace(box, f'<p id="login-error" class="problem" role="alert">{html.escape(message)}</p>')
+            page = page.replace('name="next" id="next" value="/editor"',
+                                f'name="next" id="next" value="{html.escape(target, quote=True)}"')
+            self.send(status, page.encode("utf-8"), STATIC_TYPES[".html"], headers)
 
         # --- editor API -------------------------------------------------------
         def api_get(self, route: str) -> None:
@@ -345,8 +402,11 @@ def make_handler(service: ContentService):
             try:
                 if action == "/rollback":
                     version = data.get("version")
-                    if not isinstance(version, int):
+                    if not isinstance(version, int) or isinstance(version, bool):
                         return self.error(HTTPStatus.BAD_REQUEST, "say which version to go back to")
+                    if not isinstance(data.get("base_version"), int) or isinstance(data.get("base_version"), bool):
+                        return self.error(HTTPStatus.BAD_REQUEST, "say which version you are looking at "
+                                                                  "(base_version); reload the page")
                     answer = service.store.version_of(name, version)
                     note = f"rolled back to version {version}"
                 else:
@@ -371,10 +431,11 @@ def make_handler(service: ContentService):
                 return self.json(HTTPStatus.UNPROCESSABLE_ENTITY, {
                     "error": "not saved: fix the problems below first",
                     "problems": [vars(p) for p in problems], "messages": [str(p) for p in problems]})
-            base = data.get("base_version") if action == "/save" else None
+            base = data.get("base_version")  # a save or a rollback over someone else's change is refused
+            if not isinstance(base, int) or isinstance(base, bool):
+                base = None
             try:
-                version = service.store.save(name, answer, editor, note,
-                                             base_version=base if isinstance(base, int) else None)
+                version = service.store.save(name, answer, editor, note, base_version=base)
             except StoreError as error:
                 return self.error(HTTPStatus.CONFLICT, str(error))
             logger.info("%s saved as version %d by an editor", name, version)

@@ -1,15 +1,16 @@
 """`make editor-user NAME=jane.doe`: create an editor account or change its password.
 
-Asks for the password twice (at least 10 characters). For scripts, the password
+Asks for the password twice (10 to 256 characters). For scripts, the password
 can come from the environment variable HSG_EDITOR_PASSWORD instead. Accounts are
-kept in HSG_EDITORS_FILE (default var/editors.json, outside git) as scrypt hashes.
-`--remove NAME` deletes an account and ends its sessions.
+kept in HSG_EDITORS_FILE (default var/editors.json, outside git) as scrypt hashes;
+names are letters, digits, dots, dashes and underscores. A password change ends
+that editor's open sessions. `--remove NAME` deletes an account and ends its sessions.
+Both write the accounts file atomically.
 """
 from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import os
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from editor.accounts import accounts_file, load_accounts, set_password  # noqa: E402
+from editor.accounts import accounts_file, load_accounts, remove_account, set_password  # noqa: E402
 
 
 def main() -> int:
@@ -29,25 +30,25 @@ def main() -> int:
         print("Say whose account: make editor-user NAME=jane.doe", file=sys.stderr)
         return 2
     if args.remove:
-        accounts = load_accounts()
-        if accounts.pop(args.name, None) is None:
+        if not remove_account(args.name):
             print(f"There is no editor called {args.name}.", file=sys.stderr)
             return 1
-        accounts_file().write_text(json.dumps({"editors": accounts}, indent=2), encoding="utf-8")
-        print(f"Removed {args.name}.")
+        print(f"Removed {args.name}; their open sessions are ended.")
         return 0
     password = os.environ.get("HSG_EDITOR_PASSWORD")
     if password is None:
-        password = getpass.getpass(f"New password for {args.name} (10 characters or more): ")
+        password = getpass.getpass(f"New password for {args.name} (10 to 256 characters): ")
         if password != getpass.getpass("The same password again: "):
             print("The two passwords differ; nothing changed.", file=sys.stderr)
             return 1
+    existed = args.name.strip() in load_accounts()
     try:
         set_password(args.name, password)
     except ValueError as error:
         print(f"Not saved: {error}.", file=sys.stderr)
         return 1
-    print(f"Editor {args.name} can log in at http://localhost:5056/editor (accounts in {accounts_file()}).")
+    print(f"Editor {args.name} can log in at http://localhost:5056/editor (accounts in {accounts_file()})."
+          + (" Their open sessions are ended: they log in again with the new password." if existed else ""))
     return 0
 
 

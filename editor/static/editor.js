@@ -181,13 +181,16 @@
   }
 
   function rollback(version) {
-    api("POST", "answers/" + current.name + "/rollback", {version: version}).then(function (res) {
+    // base_version: the version on screen; if someone saved since, the rollback is refused (409).
+    api("POST", "answers/" + current.name + "/rollback",
+        {version: version, base_version: current.version}).then(function (res) {
       if (res.status === 200) {
         loadList().then(function () { return openAnswer(current.name); }).then(function () {
           $("status").textContent = "Rolled back: version " + version + " is live again (now version " + res.data.version + ").";
         });
       } else {
-        showProblems(res.data.messages || [res.data.error]);
+        $("status").textContent = res.data.error || "Not rolled back.";
+        showProblems(res.data.messages || []);
       }
     });
   }

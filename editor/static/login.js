@@ -3,7 +3,7 @@
   var params = new URLSearchParams(location.search);
   var messages = {
     bad: "That name and password do not match an editor account.",
-    wait: "Too many tries. Wait 5 minutes, then try again."
+    wait: "Too many tries. Wait a little, then try again."
   };
   var error = params.get("error");
   if (messages[error]) {
