@@ -1,7 +1,9 @@
 """A polite answer when the action server cannot be reached.
 
 Rasa's default, when a custom action fails to connect, is to log an error and send
-the patient nothing. Here, when the action server is down or unreachable, the bot
+the patient nothing; when the action server hangs (stopped, deadlocked, swapping), Rasa
+waits up to 300 s. Here, when the action server is down, unreachable or has not
+answered within `HSG_ACTION_TIMEOUT` seconds (default 3), the bot
 sends `utter_actions_unavailable` ("I can't work that out right now, please call"),
 leaves any date form it was in, and says it once per message. Everything that needs
 no action server (every FAQ answer, the urgent answer, small talk) keeps working.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Any, List
 
 import aiohttp
@@ -25,7 +28,19 @@ from rasa.shared.exceptions import RasaException
 
 logger = logging.getLogger(__name__)
 UNAVAILABLE = "utter_actions_unavailable"
-UNREACHABLE = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+UNREACHABLE = (aiohttp.ClientError, asyncio.TimeoutError)
+
+
+def action_timeout() -> float:
+    """Seconds to wait for one custom action before answering politely."""
+    try:
+        return max(0.5, float(os.environ.get("HSG_ACTION_TIMEOUT", "3")))
+    except ValueError:
+        return 3.0
+
+
+class ActionServerTimeout(RasaException):
+    """The action server took longer than action_timeout() (for example, it hangs)."""
 
 
 def unreachable(error: BaseException) -> bool:
@@ -59,9 +74,17 @@ def _wrap(cls: type, validation_raises: bool) -> None:
     if getattr(original, "hsg_polite", False):
         return
 
+    async def call(self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Event]:
+        if cls is not RemoteAction:
+            return await original(self, output_channel, nlg, tracker, domain)
+        try:
+            return await asyncio.wait_for(original(self, output_channel, nlg, tracker, domain), action_timeout())
+        except asyncio.TimeoutError as error:
+            raise ActionServerTimeout(f"The action server did not answer {self.name()} in time") from error
+
     async def run(self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Event]:
         try:
-            return await original(self, output_channel, nlg, tracker, domain)
+            return await call(self, output_channel, nlg, tracker, domain)
         except ActionExecutionRejection:
             raise
         except RasaException as error:
