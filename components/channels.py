@@ -3,7 +3,15 @@
 Rasa's stock RestInput passes whatever arrives in `message` to the NLU pipeline
 and logs the message text when something fails. This channel keeps the same URL
 (/webhooks/rest/webhook) and reply format, but checks the request first and
-never logs message text.
+never logs message text:
+- the body is at most 64 KB (SANIC_REQUEST_MAX_SIZE, set by scripts/run.sh: 413 above);
+- `sender` is 1-128 characters and may not start with `sms-` (SMS conversations);
+- `message` is a non-empty string of at most `max_chars` characters (413 above);
+- `metadata` must be an object if sent, and is dropped: nothing in the bot reads it, and
+  it would be stored with every message.
+While the conversation database cannot be reached, the patient gets
+`utter_store_unavailable` ("please try again in a minute, or call") and nothing is
+stored, so the next message after the outage goes on where the conversation was.
 """
 from __future__ import annotations
 
@@ -17,11 +25,26 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from components import action_fallback
+from components.rasa_patches import ConversationStoreUnavailable
 
 logger = logging.getLogger(__name__)
 action_fallback.install()  # every Rasa server of this project loads this module
 
 MAX_SENDER_CHARS = 128
+RESERVED_SENDER_PREFIX = "sms-"  # components/sms_store.number_key
+STORE_UNAVAILABLE = "utter_store_unavailable"
+
+
+async def store_unavailable_messages(request: Request, sender: str, channel: str) -> list:
+    """The 'please try again in a minute, or call' answer, rendered without the
+    conversation (which cannot be read), as Rasa's collecting channel would send it."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    agent = request.app.ctx.agent
+    message = await agent.nlg.generate(STORE_UNAVAILABLE, DialogueStateTracker(sender, agent.domain.slots), channel)
+    if not message:
+        return []
+    return [{"recipient_id": sender, **{k: v for k, v in message.items() if v and k in ("text", "buttons")}}]
 
 
 def check_payload(payload: Any, max_chars: int) -> Optional[tuple]:
@@ -31,6 +54,8 @@ def check_payload(payload: Any, max_chars: int) -> Optional[tuple]:
     sender = payload.get("sender")
     if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
         return 400, "sender_must_be_a_non_empty_string"
+    if sender.strip().lower().startswith(RESERVED_SENDER_PREFIX):
+        return 400, "sender_is_reserved_for_sms"
     message = payload.get("message")
     if not isinstance(message, str):
         return 400, "message_must_be_a_string"
@@ -87,9 +112,10 @@ class SafeRestInput(RestInput):
                         collector,
                         payload["sender"].strip(),
                         input_channel=self.name(),
-                        metadata=payload.get("metadata"),
                     )
                 )
+            except ConversationStoreUnavailable:
+                return response.json(await store_unavailable_messages(request, payload["sender"].strip(), "rest"))
             except Exception as error:  # log the kind of failure, never the text
                 logger.error("REST message failed: %s", type(error).__name__)
                 return response.json({"error": "temporarily_unavailable"}, status=503)

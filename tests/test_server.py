@@ -68,6 +68,10 @@ def test_bad_input_gets_a_reply_or_4xx_and_the_next_message_works(bot, domain, m
     sender = f"bad-{uuid.uuid4()}"
     response = bot.send(sender, message)
     assert response.status_code < 500
+    if isinstance(message, str) and not message.strip():
+        assert response.status_code == 400 and response.json()["error"] == "message_is_empty"
+    if isinstance(message, str) and len(message) > 2000:
+        assert response.status_code == 413 and response.json()["error"] == "message_too_long"
     if response.status_code == 200:
         assert isinstance(response.json(), list)
     else:
@@ -81,6 +85,30 @@ def test_malformed_bodies_get_400(bot, body):
     response = requests.post(f"{bot.url}/webhooks/rest/webhook", data=body,
                              headers={"Content-Type": "application/json"}, timeout=30)
     assert response.status_code == 400
+
+
+def test_a_body_over_64_kb_gets_413_before_it_is_read(bot):
+    body = b'{"sender": "big", "message": "hi", "metadata": {"x": "' + b"a" * 70000 + b'"}}'
+    response = requests.post(f"{bot.url}/webhooks/rest/webhook", data=body,
+                             headers={"Content-Type": "application/json"}, timeout=30)
+    assert response.status_code == 413
+    assert bot.texts(f"after-big-{uuid.uuid4()}", "what is an hsg")  # the next message works
+
+
+def test_web_senders_cannot_use_the_sms_conversation_ids(bot):
+    response = bot.send("sms-" + "0" * 40, "what is an hsg")
+    assert response.status_code == 400 and response.json()["error"] == "sender_is_reserved_for_sms"
+
+
+def test_metadata_is_not_stored_with_the_conversation(bot):
+    sender = f"meta-{uuid.uuid4()}"
+    response = requests.post(f"{bot.url}/webhooks/rest/webhook", timeout=30,
+                             json={"sender": sender, "message": "what is an hsg", "metadata": {"note": "x" * 1500}})
+    assert response.status_code == 200 and response.json()
+    events = requests.get(f"{bot.url}/conversations/{sender}/tracker", params={"token": bot.token},
+                          timeout=30).json()["events"]
+    user = [e for e in events if e["event"] == "user"]
+    assert user and all("note" not in (e.get("metadata") or {}) for e in user)
 
 
 def test_html_is_not_echoed_back_as_markup(bot):
