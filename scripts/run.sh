@@ -41,8 +41,7 @@ fi
 for name in HSG_API_TOKEN HSG_SMS_HASH_KEY HSG_CONTENT_TOKEN HSG_EDITOR_SECRET; do
   if [ -z "${!name:-}" ]; then
     if ! grep -q "^$name=" .env 2>/dev/null; then
-      echo "$name=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')" >> .env
-      chmod 600 .env
+      (umask 077; echo "$name=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')" >> .env)
       echo "==> Added a new random $name to .env"
     fi
     export "$name=$(grep "^$name=" .env | tail -n 1 | cut -d= -f2-)"
@@ -52,22 +51,28 @@ export HSG_API_TOKEN HSG_SMS_HASH_KEY HSG_CONTENT_TOKEN HSG_EDITOR_SECRET
 [ -z "${TWILIO_AUTH_TOKEN:-}" ] && [ -f .env ] && grep -q '^TWILIO_AUTH_TOKEN=' .env \
   && export TWILIO_AUTH_TOKEN=$(grep '^TWILIO_AUTH_TOKEN=' .env | tail -n 1 | cut -d= -f2-)
 
-# This run's endpoints file: its ports, and where conversations are kept.
+# Settings Rasa fills into endpoints.yml / endpoints.prod.yml (${...}) when it reads them.
+export ACTIONS_PORT CONTENT_PORT HSG_TRACKER_DB="$TRACKER_DB"
+# Request bodies to Rasa above 64 KB get a 413 from Sanic before any parsing, in every
+# profile (Rasa's Sanic reads SANIC_* settings; only Rasa's, not the action server's:
+# Rasa sends it whole conversations).
+RASA_MAX_BODY=${HSG_MAX_BODY_BYTES:-65536}
+ENDPOINTS=endpoints.yml
 INSTANCES=1
 if [ "$MODE" = "--prod" ]; then
   INSTANCES=${HSG_INSTANCES:-2}
+  ENDPOINTS=endpoints.prod.yml
   if [ -z "${HSG_PG_HOST:-}" ]; then
     bash scripts/services.sh start
     set -a; eval "$(bash scripts/services.sh env)"; set +a
   fi
   export HSG_REDIS_PASSWORD=${HSG_REDIS_PASSWORD:-}
+  missing=$(for name in HSG_PG_HOST HSG_PG_PORT HSG_PG_DB HSG_PG_USER HSG_PG_PASSWORD HSG_REDIS_HOST HSG_REDIS_PORT; do
+    [ -n "${!name:-}" ] || echo -n "$name "; done)
+  if [ -n "$missing" ]; then
+    echo "The production profile needs these settings: $missing" >&2; exit 1
+  fi
   bash scripts/services.sh nginx-check
-  # Fill the ${HSG_...} settings in (the file holds the database password: owner only).
-  (umask 077; sed -e "s|localhost:5055|localhost:${ACTIONS_PORT}|" -e "s|localhost:5056|localhost:${CONTENT_PORT}|" \
-    endpoints.prod.yml | .venv/bin/python scripts/fill_settings.py > "$RUN_DIR/endpoints.yml")
-else
-  sed -e "s|localhost:5055|localhost:${ACTIONS_PORT}|" -e "s|localhost:5056|localhost:${CONTENT_PORT}|" \
-    -e "s|\"var/tracker.sqlite3\"|\"${TRACKER_DB}\"|" endpoints.yml > "$RUN_DIR/endpoints.yml"
 fi
 
 pids=()        # servers whose stopping stops the assistant (Rasa, web, nginx)
@@ -80,19 +85,8 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-# Runs a server and starts it again 2 s after it stops, logging each restart.
-keep_running() {
-  local name=$1 log=$2; shift 2
-  local child=""
-  trap '[ -n "$child" ] && kill "$child" 2>/dev/null; exit 0' TERM INT
-  while true; do
-    "$@" >> "$log" 2>&1 &
-    child=$!
-    wait "$child" || true
-    echo "$(date -u +%FT%TZ) the $name stopped; starting it again in 2 s" >> "$log"
-    sleep 2
-  done
-}
+# keep_running NAME LOG COMMAND...: restarts a helper with a growing delay.
+source scripts/supervise.sh
 
 echo "==> Starting the action server on port $ACTIONS_PORT (log: $RUN_DIR/actions.log)"
 : > "$RUN_DIR/actions.log"
@@ -107,7 +101,7 @@ keep_running "content service" "$RUN_DIR/content.log" \
 helpers+=($!)
 
 if [ "$MODE" = "--shell" ]; then
-  .venv/bin/rasa shell -m "$MODEL" --endpoints "$RUN_DIR/endpoints.yml" --port "$RASA_PORT"
+  .venv/bin/rasa shell -m "$MODEL" --endpoints "$ENDPOINTS" --port "$RASA_PORT"
   exit 0
 fi
 
@@ -125,8 +119,8 @@ for i in "${!rasa_ports[@]}"; do
   port=${rasa_ports[$i]}
   log="$RUN_DIR/rasa.log"; [ ${#rasa_ports[@]} -gt 1 ] && log="$RUN_DIR/rasa-$((i + 1)).log"
   echo "==> Starting Rasa on port $port (log: $log)"
-  .venv/bin/rasa run -m "$MODEL" --port "$port" --enable-api --auth-token "$HSG_API_TOKEN" \
-    --credentials credentials.yml --endpoints "$RUN_DIR/endpoints.yml" --cors $ALLOWED_ORIGINS \
+  SANIC_REQUEST_MAX_SIZE=$RASA_MAX_BODY .venv/bin/rasa run -m "$MODEL" --port "$port" --enable-api --auth-token "$HSG_API_TOKEN" \
+    --credentials credentials.yml --endpoints "$ENDPOINTS" --cors $ALLOWED_ORIGINS \
     > "$log" 2>&1 &
   pids+=($!)
 done

@@ -66,7 +66,7 @@ def start_bot(run_dir: Path, rasa_port: int, actions_port: int, token: str,
     """Starts the servers with scripts/run.sh and waits until they answer.
 
     Unless extra_env says otherwise, the bot gets its own copy of content/, its own
-    editor accounts, report and last-known-good copy inside run_dir, so tests and
+    editor accounts, report, conversations and last-known-good copy inside run_dir, so tests and
     benchmarks never change the project's files."""
     run_dir.mkdir(parents=True, exist_ok=True)
     content_port = content_port or actions_port + 1
@@ -77,7 +77,8 @@ def start_bot(run_dir: Path, rasa_port: int, actions_port: int, token: str,
                CONTENT_PORT=str(content_port), HSG_RUN_DIR=str(run_dir), HSG_API_TOKEN=token,
                HSG_CONTENT_TOKEN=secrets.token_urlsafe(16), HSG_EDITOR_SECRET=secrets.token_urlsafe(16),
                HSG_CONTENT_DIR=str(content_dir), HSG_EDITORS_FILE=str(run_dir / "editors.json"),
-               HSG_REPORT_DB=str(run_dir / "report.sqlite3"), HSG_CONTENT_LKG=str(run_dir / "content-lkg.json"))
+               HSG_REPORT_DB=str(run_dir / "report.sqlite3"), HSG_CONTENT_LKG=str(run_dir / "content-lkg.json"),
+               HSG_TRACKER_DB=str(run_dir / "tracker.sqlite3"), HSG_SMS_DB=str(run_dir / "sms.sqlite3"))
     env.update(extra_env or {})
     process = subprocess.Popen(["bash", str(ROOT / "scripts" / "run.sh")] + list(args or []), cwd=ROOT, env=env,
                                stdout=open(run_dir / "run.out", "w"), stderr=subprocess.STDOUT,

@@ -8,7 +8,7 @@ echo "==> pytest"
 .venv/bin/python -m pytest -q "$@"
 echo "==> Test stories (rasa test core --e2e --fail-on-prediction-errors)"
 rm -rf results
-.venv/bin/rasa test core --model models/hsg.tar.gz --stories tests/stories --endpoints endpoints.yml \
+.venv/bin/rasa test core --model models/hsg.tar.gz --stories tests/stories \
   --e2e --fail-on-prediction-errors --out results --no-plot > results.log 2>&1 || {
     grep -A30 "Exception" results.log | head -60 || true
     echo "Test stories failed (full log: results.log)"; exit 1; }
