@@ -23,6 +23,9 @@ def test_ics_is_a_valid_all_day_event(bot, settings):
     {"start": "2026-12-10", "end": "2026-12-01"},      # ends before it starts
     {"start": "2026-01-01", "end": "2026-12-31"},      # not an exam window
     {"start": "<script>", "end": "x"},
+    {"start": "9999-12-30", "end": "9999-12-31"},      # the day after would overflow
+    {"start": "2031-01-01", "end": "2031-01-05"},      # years away from today
+    {"start": "0001-01-01", "end": "0001-01-02"},
 ])
 def test_bad_calendar_requests_get_400(bot, params):
     assert requests.get(f"{bot.web_url}/calendar.ics", params=params, timeout=10).status_code == 400

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STATIC = Path(__file__).resolve().parent / "static"
 mimetypes.add_type("image/svg+xml", ".svg")
 MAX_WINDOW_DAYS = 31
+MAX_YEARS_AWAY = 2
 
 
 def clinic_settings() -> dict:
@@ -56,6 +57,9 @@ def parse_window(query: dict):
         return None
     if end < start or (end - start).days > MAX_WINDOW_DAYS:
         return None
+    today = date.fromisoformat(os.environ["HSG_TODAY"]) if os.environ.get("HSG_TODAY") else date.today()
+    if not today - timedelta(days=MAX_YEARS_AWAY * 366) <= start <= today + timedelta(days=MAX_YEARS_AWAY * 366):
+        return None  # no patient's window is years away (and 9999-12-31 would overflow)
     return start, end
 
 

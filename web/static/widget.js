@@ -27,7 +27,8 @@
     try { var v = JSON.parse(localStorage.getItem(key)); return v === null ? fallback : v; }
     catch (e) { return fallback; }
   }
-  function save() { try { localStorage.setItem(HISTORY_KEY, JSON.stringify(history)); } catch (e) { /* full or blocked */ } }
+  var MAX_HISTORY = 200;  // messages kept in this browser (older ones are dropped)
+  function save() { if (history.length > MAX_HISTORY) history = history.slice(-MAX_HISTORY); try { localStorage.setItem(HISTORY_KEY, JSON.stringify(history)); } catch (e) { /* full or blocked */ } }
   function sessionId() {
     var id = localStorage.getItem(SESSION_KEY);
     if (!id) {
@@ -154,8 +155,11 @@
     if (shown !== null) add({ from: "user", text: shown || message });
     pending = message;
     error.hidden = true; typing.hidden = false; send.disabled = true;
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, 30000) : null;
     fetch(settings.botUrl + "/webhooks/rest/webhook", {
       method: "POST", headers: { "Content-Type": "application/json" },
+      signal: controller ? controller.signal : undefined,
       body: JSON.stringify({ sender: sessionId(), message: message })
     }).then(function (response) {
       if (!response.ok) throw new Error("HTTP " + response.status);
@@ -170,7 +174,7 @@
       merged.forEach(add);
     }).catch(function () {
       error.hidden = false; retry.focus();
-    }).then(function () { typing.hidden = true; send.disabled = false; });
+    }).then(function () { clearTimeout(timer); typing.hidden = true; send.disabled = false; });
   }
   form.addEventListener("submit", function (event) {
     event.preventDefault();
