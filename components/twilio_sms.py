@@ -7,13 +7,35 @@ and refuses unsigned or wrongly signed ones with 403 before the bot sees them.
 Replies go back as TwiML in the webhook's own response (no outbound API call).
 Phone numbers are never logged or stored in clear: the conversation key is a keyed
 hash of the number.
+
+The signature covers the URL Twilio called. Behind a TLS proxy or tunnel that is not
+the URL this server sees, so the URL checked is, in this order:
+- TWILIO_WEBHOOK_URL (or `webhook_url` in credentials.yml) when set;
+- else, for a request that comes from a trusted proxy (HSG_TRUSTED_PROXIES: addresses
+  or networks, comma-separated), the scheme and host the proxy forwarded
+  (X-Forwarded-Proto / X-Forwarded-Host / X-Forwarded-Port, or RFC 7239 Forwarded);
+- else the scheme of this connection and its Host header.
+Unset, HSG_TRUSTED_PROXIES is the loopback addresses in the production profile (its
+nginx, on this machine, is the proxy; the profile is recognised by HSG_PG_HOST) and
+nothing in the embedded profile; set it empty to trust no proxy.
+A refused request logs one WARNING naming the URL checked (never the number, the
+signature or the form), at most once an hour per URL and WARN_LIMIT an hour in all.
+
+A MessageSid is recorded as answered only after its reply is made; when answering
+fails, the webhook answers 500 and the message is left to Twilio's retry.
 """
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import logging
 import os
+import re
+import threading
+import time
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Text, Union
+from urllib.parse import urlunsplit
 
 import yaml
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -24,8 +46,10 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from actions.settings import load_settings, placeholders
+from components.channels import store_unavailable_messages
+from components.rasa_patches import ConversationStoreUnavailable
 from components.sms_segments import numbered
-from components.sms_store import SmsStore, number_key
+from components.sms_store import SmsStore, number_key, store_path
 from editor.store import ContentStore, open_store, to_variants
 
 logger = logging.getLogger(__name__)
@@ -35,6 +59,95 @@ STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT
 START_WORDS = {"START", "UNSTOP", "YES"}  # YES counts only for a number that opted out
 HELP_WORDS = {"HELP", "INFO"}
 MAX_CHARS = 1600  # Twilio's own limit for one inbound message
+LOOPBACK_PROXIES = "127.0.0.1,::1"  # the production profile's nginx
+WARN_EVERY = 3600.0  # seconds between two warnings about the same URL
+WARN_LIMIT = 20      # warnings about refused signatures per WARN_EVERY, all URLs together
+HOST_PATTERN = re.compile(r"^(?:[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+
+Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+
+
+def trusted_networks(setting: Union[str, Sequence[str], None]) -> List[Network]:
+    """The proxies whose forwarded headers count: addresses or networks, comma- or
+    space-separated (a list from credentials.yml works too)."""
+    entries = setting.replace(",", " ").split() if isinstance(setting, str) else [str(e) for e in setting or []]
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+        except ValueError:
+            logger.warning("HSG_TRUSTED_PROXIES: %r is not an IP address or network; ignored", entry[:60])
+    return networks
+
+
+def default_trusted_proxies(credentials: Dict[Text, Any]) -> Union[str, Sequence[str]]:
+    """HSG_TRUSTED_PROXIES, else credentials.yml's `trusted_proxies`, else loopback in
+    the production profile (HSG_PG_HOST is set: nginx on this machine is in front)
+    and nothing in the embedded one."""
+    if "HSG_TRUSTED_PROXIES" in os.environ:
+        return os.environ["HSG_TRUSTED_PROXIES"]
+    if credentials.get("trusted_proxies") is not None:
+        return credentials["trusted_proxies"]
+    return LOOPBACK_PROXIES if os.environ.get("HSG_PG_HOST") else ""
+
+
+def is_trusted(peer: str, networks: Sequence[Network]) -> bool:
+    try:
+        address = ipaddress.ip_address(peer.strip("[]"))
+    except ValueError:  # a UNIX socket or nothing
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return any(address in network for network in networks)
+
+
+def _first(value: Optional[str]) -> str:
+    """The first (client-side) value of a header a chain of proxies may have appended to."""
+    return (value or "").split(",")[0].strip()
+
+
+def _forwarded(value: Optional[str]) -> Dict[str, str]:
+    """proto, host (and for) of the first element of an RFC 7239 Forwarded header."""
+    pairs = {}
+    for part in _first(value).split(";"):
+        name, _, item = part.partition("=")
+        if item:
+            pairs[name.strip().lower()] = item.strip().strip('"')
+    return pairs
+
+
+def _with_port(host: str, port: str, scheme: str) -> str:
+    """host with its port replaced by `port` (left out when it is the scheme's default)."""
+    if not port.isdigit():
+        return host
+    name = host[:host.index("]") + 1] if host.startswith("[") and "]" in host else host.split(":", 1)[0]
+    default = {"http": "80", "https": "443"}.get(scheme)
+    return name if port == default else f"{name}:{port}"
+
+
+def forwarded_url(peer: str, scheme: str, host: str, path: str, query: str,
+                  headers: Mapping[str, str], networks: Sequence[Network]) -> str:
+    """The URL the client called: scheme and host as seen here, replaced by what a
+    trusted proxy forwarded (X-Forwarded-Proto/-Host/-Port first, then Forwarded).
+    `headers` must look names up case-insensitively (Sanic's do)."""
+    if is_trusted(peer, networks):
+        forwarded = _forwarded(headers.get("forwarded"))
+        proto = (_first(headers.get("x-forwarded-proto")) or forwarded.get("proto", "")).lower()
+        if proto in ("http", "https"):
+            scheme = proto
+        proxied_host = _first(headers.get("x-forwarded-host")) or forwarded.get("host", "")
+        if proxied_host and HOST_PATTERN.match(proxied_host):
+            host = proxied_host
+        port = _first(headers.get("x-forwarded-port"))
+        if port:
+            host = _with_port(host, port, scheme)
+    return urlunsplit((scheme, host, path, query, ""))
+
+
+def shown(url: str) -> str:
+    """A URL as logged: without its query (it could carry anything), kept short."""
+    base, mark, _ = url.partition("?")
+    return "".join(ch if ch.isprintable() else "?" for ch in base[:300]) + ("?..." if mark else "")
 
 
 class SmsCollector(CollectingOutputChannel):
@@ -76,10 +189,12 @@ class TwilioSmsInput(InputChannel):
             auth_token=os.environ.get("TWILIO_AUTH_TOKEN") or credentials.get("auth_token") or "",
             hash_key=os.environ.get("HSG_SMS_HASH_KEY") or credentials.get("hash_key") or "",
             public_url=os.environ.get("TWILIO_WEBHOOK_URL") or credentials.get("webhook_url") or "",
-            store_path=os.environ.get("HSG_SMS_DB") or credentials.get("store", "var/sms.sqlite3"),
+            store_path=str(store_path(credentials.get("store"))),
+            trusted_proxies=default_trusted_proxies(credentials),
         )
 
-    def __init__(self, auth_token: str, hash_key: str, public_url: str, store_path: str) -> None:
+    def __init__(self, auth_token: str, hash_key: str, public_url: str, store_path: str,
+                 trusted_proxies: Union[str, Sequence[str], None] = "") -> None:
         if not auth_token:
             logger.warning("TWILIO_AUTH_TOKEN is not set: the SMS webhook refuses every request")
         if not hash_key:
@@ -87,18 +202,63 @@ class TwilioSmsInput(InputChannel):
         self.validator = RequestValidator(auth_token) if auth_token else None
         self.hash_key = hash_key
         self.public_url = public_url
+        self.trusted = trusted_networks(trusted_proxies)
+        if self.trusted and not public_url:
+            logger.info("SMS webhook: forwarded scheme and host are honoured from %s",
+                        ", ".join(str(network) for network in self.trusted))
         self.store = SmsStore(ROOT / store_path if not os.path.isabs(store_path) else Path(store_path))
         self.content = open_store()
+        self._warned: Dict[str, float] = {}   # URL -> when a refusal naming it was last logged
+        self._warnings: List[float] = []      # when the recent warnings were logged
+        self._warn_lock = threading.Lock()
 
     def texts(self) -> Dict[str, str]:
         return keyword_texts(self.content, ROOT / "build" / "domain.yml")
 
-    def signed(self, request: Request, params: Dict[str, str]) -> bool:
+    def checked_url(self, request: Request) -> str:
+        """The URL the signature is checked against (see the module's docstring)."""
+        if self.public_url:
+            return self.public_url
+        transport = request.transport
+        scheme = "https" if transport is not None and transport.get_extra_info("sslcontext") else "http"
+        return forwarded_url(request.ip, scheme, request.headers.get("host", ""), request.path,
+                             request.query_string, request.headers, self.trusted)
+
+    def signed(self, request: Request, params: Dict[str, str], url: str) -> bool:
         """True when X-Twilio-Signature matches the URL and form, signed with our token."""
         signature = request.headers.get("X-Twilio-Signature", "")
         if not (self.validator and signature):
             return False
-        return self.validator.validate(self.public_url or request.url, params, signature)
+        return self.validator.validate(url, params, signature)
+
+    def log_refusal(self, request: Request, url: str) -> None:
+        """One WARNING naming the URL checked, at most once per WARN_EVERY for each URL
+        and WARN_LIMIT per WARN_EVERY in all; DEBUG otherwise (no flood of log lines)."""
+        now = time.monotonic()
+        with self._warn_lock:
+            self._warnings = [at for at in self._warnings if now - at < WARN_EVERY]
+            self._warned = {seen: at for seen, at in self._warned.items() if now - at < WARN_EVERY}
+            warn = url not in self._warned and len(self._warnings) < WARN_LIMIT
+            if warn:
+                self._warned[url] = now
+                self._warnings.append(now)
+        if not warn:
+            logger.debug("SMS webhook: refused a request without a valid Twilio signature for %s", shown(url))
+            return
+        if not self.validator:
+            reason = "TWILIO_AUTH_TOKEN is not set"
+        elif not request.headers.get("X-Twilio-Signature"):
+            reason = "it has no X-Twilio-Signature"
+        else:
+            reason = "its X-Twilio-Signature does not match"
+        hint = ""
+        if not self.public_url and not is_trusted(request.ip, self.trusted) and any(
+                request.headers.get(name) for name in ("x-forwarded-proto", "x-forwarded-host", "forwarded")):
+            hint = f"; forwarded headers from {request.ip[:45]} were ignored (not in HSG_TRUSTED_PROXIES)"
+        logger.warning("SMS webhook: refused a request (403): %s; URL checked: %s%s. If Twilio calls another "
+                       "URL (a TLS proxy or tunnel in front), set TWILIO_WEBHOOK_URL to it, or HSG_TRUSTED_PROXIES "
+                       "to the proxy's address. More refusals for this URL within the hour are logged at DEBUG only.",
+                       reason, shown(url), hint)
 
     @staticmethod
     def twiml(bodies: List[str]) -> HTTPResponse:
@@ -146,19 +306,27 @@ class TwilioSmsInput(InputChannel):
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             params = {name: values[0] for name, values in (request.form or {}).items()}
-            if not self.signed(request, params):
-                logger.info("SMS webhook: refused a request without a valid Twilio signature")
+            url = self.checked_url(request)
+            if not self.signed(request, params, url):
+                self.log_refusal(request, url)
                 return response.text("Forbidden", status=403)
             sid, number = params.get("MessageSid", ""), params.get("From", "")
             if not sid or not number:
                 return response.text("MessageSid and From are required", status=400)
-            if not self.store.first_delivery(sid):
-                return self.twiml([])  # a Twilio retry of a message already answered
+            if self.store.claim(sid) != "claimed":
+                return self.twiml([])  # answered already, or being answered by another delivery of it
             try:
                 bodies = await self.handle(number_key(self.hash_key, number), params.get("Body", ""), on_new_message)
+            except ConversationStoreUnavailable:  # "please send it again in a minute, or call"
+                bodies = [m["text"] for m in await store_unavailable_messages(request, "sms", self.name())]
+            except asyncio.CancelledError:  # Twilio hung up: its retry is to be answered
+                self.store.release(sid)
+                raise
             except Exception as error:  # the kind of failure only: never the number or text
-                logger.error("SMS message failed: %s", type(error).__name__)
-                bodies = []
+                self.store.release(sid)
+                logger.error("SMS message failed (%s); not answered, left to Twilio's retry", type(error).__name__)
+                return response.text("Not answered, try again", status=500)
+            self.store.answered(sid)
             return self.twiml(bodies)
 
         return webhook

@@ -4,7 +4,10 @@ A conversation goes when its newest event is older than `retention.conversation_
 in clinic.yml (default 30), so a conversation still going on is never cut in half.
 The store is the embedded SQLite file (HSG_TRACKER_DB, default var/tracker.sqlite3),
 or with `--prod` the PostgreSQL database of the production profile (HSG_PG_*).
-Prints how many conversations and events it deleted, never their contents.
+The SMS channel's store (HSG_SMS_DB, default var/sms.sqlite3, in both profiles) loses
+its answered MessageSids and saved numbered choices older than the same number of
+days; opt-outs are kept.
+Prints how many conversations, events and SMS rows it deleted, never their contents.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from actions.settings import load_settings  # noqa: E402
+from components.sms_store import SmsStore, store_path as sms_store_path  # noqa: E402
 
 
 def local_services_env() -> None:
@@ -68,6 +72,30 @@ def purge(url: sa.engine.URL, days: float, now: float = None) -> tuple:
         engine.dispose()
 
 
+def sms_path() -> Path:
+    """The SMS channel's store, as the channel finds it (HSG_SMS_DB, credentials.yml, default)."""
+    import yaml
+
+    try:
+        credentials = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8")) or {}
+        configured = (credentials.get("components.twilio_sms.TwilioSmsInput") or {}).get("store")
+    except (OSError, yaml.YAMLError, AttributeError):
+        configured = None
+    return sms_store_path(configured)
+
+
+def purge_sms(path: Path, days: float, now: float = None) -> dict:
+    """{"answered": n, "choices": n, ...} deleted from the SMS store: answered MessageSids
+    and saved numbered choices older than `days` (nothing when the file does not exist)."""
+    if not Path(path).exists():
+        return {"answered": 0, "choices": 0, "pending": 0}
+    store = SmsStore(Path(path))
+    try:
+        return store.purge((now or time.time()) - days * 86400)
+    finally:
+        store.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Delete conversations older than the retention setting.")
     parser.add_argument("--prod", action="store_true", help="purge the production profile's PostgreSQL store")
@@ -78,10 +106,15 @@ def main() -> int:
     url = store_url(args.prod)
     if url.get_backend_name() == "sqlite" and not Path(url.database).exists():
         print(f"No conversations stored yet ({url.database} does not exist).")
-        return 0
-    conversations, events = purge(url, days)
-    print(f"Deleted {conversations} conversation(s) ({events} events) older than {days:g} days "
-          f"from {url.render_as_string(hide_password=True)}.")
+    else:
+        conversations, events = purge(url, days)
+        print(f"Deleted {conversations} conversation(s) ({events} events) older than {days:g} days "
+              f"from {url.render_as_string(hide_password=True)}.")
+    path = sms_path()
+    if path.exists():
+        sms = purge_sms(path, days)
+        print(f"Deleted {sms['answered']} answered SMS id(s) and {sms['choices']} saved SMS choice list(s) "
+              f"older than {days:g} days from {path}.")
     return 0
 
 
