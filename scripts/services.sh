@@ -40,8 +40,7 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 password() {
   if [ -z "${HSG_PG_PASSWORD:-}" ]; then
     if ! grep -q '^HSG_PG_PASSWORD=' .env 2>/dev/null; then
-      echo "HSG_PG_PASSWORD=$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')" >> .env
-      chmod 600 .env
+      (umask 077; echo "HSG_PG_PASSWORD=$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')" >> .env)
     fi
     HSG_PG_PASSWORD=$(grep '^HSG_PG_PASSWORD=' .env | tail -n 1 | cut -d= -f2-)
   fi
@@ -60,10 +59,15 @@ start_postgres() {
     as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start \
       -o "-p $PG_PORT -k $data -c listen_addresses=127.0.0.1" >/dev/null
   fi
-  as_pg "$bin/psql" -h "$data" -p "$PG_PORT" -U postgres -qtA -v ON_ERROR_STOP=1 postgres >/dev/null <<SQL
-SELECT 'CREATE ROLE $PG_USER LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$PG_USER') \gexec
-ALTER ROLE $PG_USER PASSWORD '$pw';
-SELECT 'CREATE DATABASE $PG_DB OWNER $PG_USER' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$PG_DB') \gexec
+  # Names and the password reach psql as variables (quoted by psql: :'x' a literal,
+  # format %I an identifier); the password comes from the environment, never from
+  # the command line.
+  HSG_PG_NEW_PASSWORD="$pw" as_pg "$bin/psql" -h "$data" -p "$PG_PORT" -U postgres -qtA -v ON_ERROR_STOP=1 \
+    -v user="$PG_USER" -v db="$PG_DB" postgres >/dev/null <<'SQL'
+\getenv pw HSG_PG_NEW_PASSWORD
+SELECT format('CREATE ROLE %I LOGIN', :'user') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'user') \gexec
+SELECT format('ALTER ROLE %I PASSWORD %L', :'user', :'pw') \gexec
+SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user') WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \gexec
 SQL
   echo "==> PostgreSQL on 127.0.0.1:$PG_PORT (database $PG_DB, data in $data)"
 }
@@ -95,7 +99,7 @@ HSG_PG_HOST=127.0.0.1
 HSG_PG_PORT=$PG_PORT
 HSG_PG_DB=$PG_DB
 HSG_PG_USER=$PG_USER
-HSG_PG_PASSWORD=$(password)
+HSG_PG_PASSWORD=$(printf "%q" "$(password)")
 HSG_REDIS_HOST=127.0.0.1
 HSG_REDIS_PORT=$REDIS_PORT
 ENV
@@ -120,6 +124,10 @@ ENV
       echo "http {"
       echo "  access_log off;  # request lines can hold the API token"
       for kind in client_body proxy fastcgi uwsgi scgi; do echo "  ${kind}_temp_path $run_dir/nginx-tmp/$kind;"; done
+      # The scheme and host the client called, for the SMS webhook's signature check:
+      # what a TLS proxy or tunnel in front already forwarded, else this request's own.
+      echo "  map \$http_x_forwarded_proto \$forwarded_proto { default \$http_x_forwarded_proto; \"\" \$scheme; }"
+      echo "  map \$http_x_forwarded_host \$forwarded_host { default \$http_x_forwarded_host; \"\" \$http_host; }"
       echo "  upstream rasa {"
       for upstream in "$@"; do echo "    server 127.0.0.1:$upstream max_fails=1 fail_timeout=5s;"; done
       echo "    keepalive 32;"
@@ -132,7 +140,8 @@ ENV
       echo "      proxy_http_version 1.1;"
       echo "      proxy_set_header Connection \"\";"
       echo "      proxy_set_header Host \$http_host;"
-      echo "      proxy_set_header X-Forwarded-Proto \$scheme;"
+      echo "      proxy_set_header X-Forwarded-Proto \$forwarded_proto;"
+      echo "      proxy_set_header X-Forwarded-Host \$forwarded_host;"
       echo "      proxy_read_timeout 120s;"
       echo "      proxy_next_upstream error timeout http_502 http_503;"
       echo "    }"

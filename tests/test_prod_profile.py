@@ -1,6 +1,7 @@
 """The production profile on real servers: two Rasa instances share conversations in
 PostgreSQL with a Redis lock store (scripts/services.sh installs both from Debian's
-packages and starts them on loopback, on their own ports and folder)."""
+packages and starts them on loopback, on their own ports and folder), behind nginx,
+which also takes the SMS webhook as a TLS proxy in front would forward it."""
 from __future__ import annotations
 
 import os
@@ -16,6 +17,8 @@ from pathlib import Path
 import pytest
 import requests
 import sqlalchemy as sa
+import yaml
+from twilio.request_validator import RequestValidator
 
 from conftest import ROOT, TODAY
 from scripts.purge import purge
@@ -23,6 +26,7 @@ from scripts.purge import purge
 LB_PORT, ACTIONS_PORT, CONTENT_PORT, WEB_PORT = 5705, 5755, 5756, 8705
 INSTANCES = [LB_PORT + 11, LB_PORT + 12]
 PG_PORT, REDIS_PORT = 5533, 6480
+TWILIO_TOKEN = "prod-test-twilio-auth-token"
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +49,11 @@ def services():
 def prod(services, tmp_path_factory):
     from scripts.servers import start_bot
 
-    bot = start_bot(tmp_path_factory.mktemp("prod"), LB_PORT, ACTIONS_PORT, "prod-" + uuid.uuid4().hex,
+    run_dir = tmp_path_factory.mktemp("prod")
+    bot = start_bot(run_dir, LB_PORT, ACTIONS_PORT, "prod-" + uuid.uuid4().hex,
                     web_port=WEB_PORT, content_port=CONTENT_PORT, args=["--prod"], timeout=400,
-                    extra_env=dict(services["settings"], HSG_TODAY=TODAY.isoformat(), HSG_SMS_HASH_KEY="prod-test"))
+                    extra_env=dict(services["settings"], HSG_TODAY=TODAY.isoformat(), HSG_SMS_HASH_KEY="prod-test",
+                                   TWILIO_AUTH_TOKEN=TWILIO_TOKEN, HSG_SMS_DB=str(run_dir / "sms.sqlite3")))
     yield bot
     bot.stop()
 
@@ -128,7 +134,65 @@ def test_twenty_concurrent_conversations_lose_no_message(prod, db):
         assert_once_and_in_order(events(db, sender), len(messages))
 
 
+def pg_ctl(services, *args):
+    pg_bin = sorted(str(p) for p in Path("/usr/lib/postgresql").glob("*/bin"))[-1]
+    data = str(services["folder"] / "postgres")
+    as_pg = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+    subprocess.run(as_pg + [f"{pg_bin}/pg_ctl", "-D", data, "-l", f"{data}/server.log", "-m", "fast", "-w", *args,
+                            "-o", f"-p {PG_PORT} -k {data} -c listen_addresses=127.0.0.1"],
+                   check=True, capture_output=True, timeout=120)
+
+
+def store_unavailable_text():
+    from actions.settings import load_settings
+
+    settings = load_settings()
+    text = yaml.safe_load((ROOT / "content/answers/conversation/store_unavailable.yml").read_text())["web"]["text"]
+    for key in ("clinic_name", "clinic_phone", "emergency_number"):
+        text = text.replace("{" + key + "}", str(settings[key]))
+    return text
+
+
+def test_postgresql_down_then_restarted_mid_form_loses_nothing(prod, services, db):
+    """A patient halfway through the date questions. While PostgreSQL is stopped, their
+    next message gets "please send it again in a minute, or call" on both Rasa servers
+    (not an answer on a blank conversation). After PostgreSQL is started again, with no
+    other traffic in between, the same message carries the date questions on, and every
+    event is stored once and in order. Fails without the FailSafeTrackerStore patch in
+    components/rasa_patches.py (the outage reply becomes a form answer on an empty
+    conversation) and without pool_pre_ping in components/tracker_store.py (the first
+    message after the restart meets a dead pooled connection and gets the outage reply);
+    both checked by removing them."""
+    sender = "pgdown-" + uuid.uuid4().hex[:8]
+    period = "my period started Nov 20, when can I have the HSG?"
+    assert "bleeding stop" in say(INSTANCES[0], sender, period)[-1]
+    before = events(db, sender)
+    db.dispose()
+    pids = rasa_pids()
+    pg_ctl(services, "stop")
+    try:
+        for port in INSTANCES:
+            assert say(port, sender, "it stopped on the 24th") == [store_unavailable_text()]
+    finally:
+        pg_ctl(services, "start")
+    replies = say(INSTANCES[1], sender, "it stopped on the 24th")
+    assert any("Friday, November 27" in text for text in replies), replies
+    rows = events(db, sender)
+    assert [tuple(row) for row in rows[:len(before)]] == [tuple(row) for row in before]
+    assert_once_and_in_order(rows, 2)
+    # A restart with no traffic in between: each server's pooled connections are now dead,
+    # and the next message must still be answered (connections are checked before use).
+    pg_ctl(services, "restart")
+    for port in INSTANCES:
+        assert any("discomfort" in text for text in say(port, sender, "does it hurt?"))
+    assert_once_and_in_order(events(db, sender), 4)
+    assert rasa_pids() == pids  # the same Rasa processes: no restart was needed
+
+
 def test_restarting_postgresql_and_redis_during_traffic_needs_no_restart_of_rasa(prod, services):
+    """Traffic runs while PostgreSQL restarts and Redis is replaced; once both are back,
+    every request is answered (200) by the same Rasa processes, with no restart of Rasa.
+    (While they are down, a request gets the "please try again" answer or a 503.)"""
     pids = rasa_pids()
     assert len(pids) == 2
     results, stop = [], threading.Event()
@@ -142,31 +206,68 @@ def test_restarting_postgresql_and_redis_during_traffic_needs_no_restart_of_rasa
                 results.append(response.status_code)
             except requests.RequestException:
                 results.append(0)
-            time.sleep(0.1)
 
     worker = threading.Thread(target=traffic)
     worker.start()
     try:
-        time.sleep(1)
-        pg_bin = sorted(str(p) for p in Path("/usr/lib/postgresql").glob("*/bin"))[-1]
-        data = str(services["folder"] / "postgres")
-        as_pg = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
-        subprocess.run(as_pg + [f"{pg_bin}/pg_ctl", "-D", data, "-l", f"{data}/server.log", "-m", "fast", "-w", "restart",
-                                "-o", f"-p {PG_PORT} -k {data} -c listen_addresses=127.0.0.1"],
-                       check=True, capture_output=True, timeout=120)
+        while len(results) < 3:  # traffic is flowing before the restart
+            time.sleep(0.05)
+        pg_ctl(services, "restart")
         subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "shutdown", "nosave"], capture_output=True, timeout=30)
         subprocess.run(["bash", str(ROOT / "scripts" / "services.sh"), "start"], env=services["env"], cwd=ROOT,
                        check=True, capture_output=True, timeout=120)
-        time.sleep(2)
+        settled = len(results) + 1  # skip a request that may have started while they were down
+        while len(results) < settled + 5:  # and after both are back
+            time.sleep(0.05)
     finally:
         stop.set()
         worker.join()
-    assert results, "no traffic was sent"
-    # After both are back, every message on both instances is answered, with the same Rasa processes.
+    assert results[settled:] and all(code == 200 for code in results[settled:]), results
     for number in range(10):
         sender = "after-" + uuid.uuid4().hex[:6]
         assert any("discomfort" in text for text in say(INSTANCES[number % 2], sender, "does it hurt?"))
     assert rasa_pids() == pids
+
+
+def rasa_logs(prod):
+    return "".join((prod.run_dir / name).read_text(errors="replace")
+                   for name in ("rasa-1.log", "rasa-2.log") if (prod.run_dir / name).exists())
+
+
+def test_sms_behind_a_tls_proxy_through_nginx(prod):
+    """Twilio calls https://sms.clinic.example/...; a TLS proxy passes the request on to
+    the profile's nginx with X-Forwarded-Proto: https and the public Host. The signature
+    is checked against that public URL (nginx, on loopback, is trusted by default in this
+    profile), so a good one gets 200 with TwiML; a bad one gets 403 and one WARNING in
+    the Rasa logs naming that URL, and no phone number is logged."""
+    public = "https://sms.clinic.example/webhooks/twilio/webhook"
+    number = "+17205550166"
+
+    def post(token, signed_url=public, headers=(("Host", "sms.clinic.example"), ("X-Forwarded-Proto", "https"))):
+        form = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32, "From": number,
+                "To": "+13035550142", "Body": "what is an hsg", "NumSegments": "1"}
+        signature = RequestValidator(token).compute_signature(signed_url, form)
+        return requests.post(f"http://localhost:{LB_PORT}/webhooks/twilio/webhook", data=form,
+                             headers=dict(headers, **{"X-Twilio-Signature": signature}), timeout=60)
+
+    good = post(TWILIO_TOKEN)
+    assert good.status_code == 200 and good.headers["Content-Type"].startswith("text/xml"), good.text
+    assert "<Message>" in good.text
+    # Twilio calling nginx itself (no proxy in front): the URL keeps nginx's port.
+    direct = post(TWILIO_TOKEN, f"http://localhost:{LB_PORT}/webhooks/twilio/webhook", ())
+    assert direct.status_code == 200 and "<Message>" in direct.text, direct.text
+    assert "SMS webhook: refused" not in rasa_logs(prod)
+
+    bad = post("someone-elses-token")
+    assert bad.status_code == 403 and "<Message>" not in bad.text
+    for _ in range(20):  # the line is written before the 403 is sent; allow for the file's buffering
+        warnings = [line for line in rasa_logs(prod).splitlines() if "WARNING" in line and "SMS webhook: refused" in line]
+        if warnings:
+            break
+        time.sleep(0.25)
+    assert len(warnings) == 1 and public in warnings[0], warnings
+    logs = rasa_logs(prod)
+    assert number not in logs and number[2:] not in logs
 
 
 def test_purge_on_postgresql_deletes_old_conversations_only(prod, db, services):
@@ -182,6 +283,8 @@ def test_purge_on_postgresql_deletes_old_conversations_only(prod, db, services):
     assert "old-pg" not in left and "recent-pg" in left
     assert any(sender.startswith("alt-") for sender in left)  # today's conversations are kept
     result = subprocess.run([str(ROOT / ".venv/bin/python"), "scripts/purge.py", "--prod"], cwd=ROOT,
-                            env=dict(os.environ, **services["settings"]), capture_output=True, text=True)
+                            env=dict(os.environ, **services["settings"], HSG_SMS_DB=prod.env["HSG_SMS_DB"]),
+                            capture_output=True, text=True)
     assert result.returncode == 0 and "Deleted 0 conversation(s)" in result.stdout, result.stdout + result.stderr
+    assert "Deleted 0 answered SMS id(s)" in result.stdout, result.stdout  # the SMS store, same rule
     assert services["settings"]["HSG_PG_PASSWORD"] not in result.stdout
