@@ -217,6 +217,7 @@ def test_purge_deletes_old_conversations_and_keeps_recent_ones_on_sqlite(tmp_pat
                             ("recent", now - 1 * day)])
     assert purge(url, 30, now) == (1, 2)
     assert senders(url) == ["ongoing", "recent"]
+    monkeypatch.setenv("HSG_SMS_DB", str(tmp_path / "sms.sqlite3"))  # never the project's own
     result = subprocess.run([str(ROOT / ".venv/bin/python"), "scripts/purge.py", "--days", "1.5"], cwd=ROOT,
                             capture_output=True, text=True, env=dict(os.environ))
     assert result.returncode == 0 and "Deleted 1 conversation(s)" in result.stdout, result.stdout + result.stderr

@@ -7,6 +7,7 @@ from conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
 GENERATED = {".venv/", ".venv-load/", "build/", "models/", "run/", "var/", ".env", "build/domain.yml", "var/sms.sqlite3",
+             "var/editors-sessions.sqlite3",
              "var/tracker.sqlite3", "var/services/", "var/tracker-backup.sqlite3", "run/purge.log",
              "var/editors.json", "var/report.sqlite3", "var/content-lkg.json"}
 
