@@ -288,3 +288,14 @@ def test_purge_on_postgresql_deletes_old_conversations_only(prod, db, services):
     assert result.returncode == 0 and "Deleted 0 conversation(s)" in result.stdout, result.stdout + result.stderr
     assert "Deleted 0 answered SMS id(s)" in result.stdout, result.stdout  # the SMS store, same rule
     assert services["settings"]["HSG_PG_PASSWORD"] not in result.stdout
+
+
+def test_bodies_over_64_kb_get_413_through_nginx_and_at_each_rasa_server(prod):
+    """The production profile's limit, on the REST channel and the SMS webhook: nginx
+    (client_max_body_size) in front, and each Rasa server's own 64 KB limit behind it."""
+    big = {"sender": "big", "message": "hi", "metadata": {"x": "a" * 70000}}
+    for port in [LB_PORT] + INSTANCES:
+        assert requests.post(f"http://localhost:{port}/webhooks/rest/webhook", json=big, timeout=30).status_code == 413
+        assert requests.post(f"http://localhost:{port}/webhooks/twilio/webhook", data={"Body": "a" * 70000},
+                             timeout=30).status_code == 413
+    assert say(LB_PORT, "after-big-" + uuid.uuid4().hex[:6], "does it hurt?")

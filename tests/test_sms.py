@@ -93,6 +93,13 @@ def test_numbered_reply_picks_the_button(bot, domain):
     assert picked and picked[0] != first[0]
 
 
+def test_a_body_over_64_kb_gets_413_and_the_next_text_is_answered(bot):
+    phone = Phone(bot)
+    response = phone.post("x" * 70000)  # signed, but too big to be read at all
+    assert response.status_code == 413
+    assert phone.text("what is an hsg")
+
+
 def test_a_duplicate_message_sid_is_answered_once(bot):
     phone = Phone(bot)
     sid = "SM" + uuid.uuid4().hex
