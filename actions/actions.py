@@ -18,6 +18,9 @@ from actions.window import today_in
 
 logger = logging.getLogger(__name__)
 FAQ_RESPONSE = "utter_faq/{key}"  # the answer to topic key `key` (content/answers/faq/<key>.yml)
+if os.environ.get("HSG_TODAY"):  # a test setting: in production every window would be wrong
+    logger.warning("HSG_TODAY is set: every date is worked out as if today were %s (tests only)",
+                   os.environ["HSG_TODAY"])
 
 
 def _today() -> date:
