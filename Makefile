@@ -11,8 +11,8 @@ export PYTHONWARNINGS := ignore
 
 DATA_FILES  := $(shell find data -name '*.yml' 2>/dev/null)
 ANSWER_FILES := $(shell find content/answers -name '*.yml' 2>/dev/null)
-BUILD_INPUTS := domain.yml clinic.yml $(ANSWER_FILES) actions/nlp.py editor/store.py scripts/build.py
-MODEL_INPUTS := config.yml $(DATA_FILES) $(wildcard components/*.py components/*.yml) build/.built
+BUILD_INPUTS := domain.yml clinic.yml $(ANSWER_FILES) editor/store.py scripts/build.py
+MODEL_INPUTS := config.yml $(DATA_FILES) $(wildcard components/*.py components/*.yml common/*.py) build/.built
 
 .PHONY: help setup build train run run-prod services-stop shell test validate check-content report editor-user purge load bench screenshots clean
 help:            ## list the commands
@@ -22,9 +22,9 @@ setup: $(VENV)/.installed  ## create or refresh the virtual environment
 $(VENV)/.installed: requirements.txt scripts/setup.sh
 	@bash scripts/setup.sh
 
-build: build/.built      ## render the domain (answers + clinic settings) and the spaCy pipeline
+build: build/.built      ## render the domain (answers + clinic settings)
 build/.built: $(BUILD_INPUTS) | $(VENV)/.installed
-	@echo "==> Building domain and spaCy pipeline"
+	@echo "==> Building the domain"
 	@$(PY) scripts/build.py
 	@touch $@
 

@@ -11,7 +11,7 @@ import dateparser
 from dateutil.relativedelta import FR, MO, SA, SU, TH, TU, WE, relativedelta, weekday
 from spacy.tokens import Span
 
-from actions.nlp import get_nlp
+from common.nlp import get_nlp
 
 Expect = Literal["past", "future"]
 DateOrder = Literal["MDY", "DMY"]

@@ -1,4 +1,4 @@
-"""Tests for actions/nlp.py and actions/dates.py (today is always passed in)."""
+"""Tests for common/nlp.py and actions/dates.py (today is always passed in)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 import spacy
 
 from actions.dates import DateMention, ParsedDate, detect_flags, extract_dates, parse_date
-from actions.nlp import build_nlp, get_nlp, save_model
+from common.nlp import build_nlp, get_nlp, pipeline_fingerprint
 
 ROOT = Path(__file__).resolve().parents[1]
 D = date
@@ -397,12 +397,33 @@ def test_get_nlp_is_cached() -> None:
     assert build_nlp() is not get_nlp()
 
 
-def test_save_model_round_trip(tmp_path: Path) -> None:
-    """A saved model loads with spacy.load, as Rasa's SpacyNLP does, entity ruler included."""
-    path = save_model(tmp_path / "hsg_spacy")
-    nlp = spacy.load(path, disable=["parser"])
-    assert "entity_ruler" in nlp.pipe_names
-    doc = nlp("i had essure placed on nov 3rd and my period started 3 days ago")
+def test_the_fingerprint_follows_the_rules(monkeypatch) -> None:
+    """A changed rule changes the pipeline's fingerprint (so Rasa retrains what depends on
+    it); building again with the same rules does not."""
+    from common import nlp
+
+    before = pipeline_fingerprint()
+    nlp.pipeline_fingerprint.cache_clear()
+    assert nlp.pipeline_fingerprint() == before
+    original = nlp._entity_patterns
+    monkeypatch.setattr(nlp, "_entity_patterns", lambda: original() + [{"label": "DATE", "pattern": "payday"}])
+    nlp.pipeline_fingerprint.cache_clear()
+    try:
+        assert nlp.pipeline_fingerprint() != before
+    finally:
+        monkeypatch.setattr(nlp, "_entity_patterns", original)
+        nlp.pipeline_fingerprint.cache_clear()
+
+
+def test_rasas_spacy_component_gets_the_pipeline_from_code() -> None:
+    """components/spacy_nlp.py: the model Rasa's tokenizer and extractor get is the rules
+    pipeline, named with the rules' fingerprint, and nothing is read from a folder."""
+    from components.spacy_nlp import SpacyNLP
+
+    model = SpacyNLP.load_model("ignored")
+    assert model.model_name.endswith(pipeline_fingerprint())
+    assert SpacyNLP.fingerprint_addon({}) == pipeline_fingerprint()
+    doc = model.model("i had essure placed on nov 3rd and my period started 3 days ago")
     assert [(e.text, e.label_) for e in doc.ents] == [
         ("essure", "DEVICE"), ("nov 3rd", "DATE"), ("3 days ago", "DATE")
     ]
@@ -410,7 +431,7 @@ def test_save_model_round_trip(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- no Rasa
 
-MODULES = ["actions/nlp.py", "actions/dates.py", "actions/window.py"]
+MODULES = ["common/nlp.py", "actions/dates.py", "actions/window.py"]
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -429,7 +450,7 @@ def test_no_rasa_import_statements(module: str) -> None:
 def test_no_rasa_in_sys_modules() -> None:
     """Importing the date logic loads neither rasa nor rasa_sdk (checked in a fresh interpreter)."""
     code = (
-        "import sys, actions.nlp, actions.dates, actions.window;"
+        "import sys, common.nlp, actions.dates, actions.window;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rasa', 'rasa_sdk')))"
     )
     out = subprocess.run(

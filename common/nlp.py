@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from functools import lru_cache
-from pathlib import Path
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, List
 
 import spacy
 from spacy.language import Language
@@ -125,14 +126,11 @@ def get_nlp() -> Language:
     return build_nlp()
 
 
-def save_model(path: Union[str, Path]) -> Path:
-    """Write the pipeline to disk so that spacy.load(path) and Rasa's SpacyNLP can load it."""
-    target = Path(path)
-    build_nlp().to_disk(target)
-    return target
-
-
-if __name__ == "__main__":  # pragma: no cover
-    import sys
-
-    print(save_model(sys.argv[1] if len(sys.argv) > 1 else "models/spacy_hsg"))
+@lru_cache(maxsize=1)
+def pipeline_fingerprint() -> str:
+    """A hash of everything the pipeline does (its patterns, labels and spaCy's version):
+    it changes whenever a rule changes, so Rasa's training cache retrains what depends
+    on the pipeline (components/spacy_nlp.py)."""
+    content = json.dumps({"patterns": _entity_patterns(), "spacy": spacy.__version__, "version": MODEL_VERSION},
+                         sort_keys=True)
+    return hashlib.sha256(content.encode()).hexdigest()[:16]
