@@ -13,6 +13,24 @@ from typing import Dict, List, Optional
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def free_ports(count: int) -> List[int]:
+    """Ports nothing listens on right now (the OS picks them), so test runs and
+    benchmarks started side by side do not collide."""
+    import socket
+
+    sockets, ports = [], []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+            ports.append(sock.getsockname()[1])
+    finally:
+        for sock in sockets:
+            sock.close()
+    return ports
+
+
 class RunningBot:
     """A started scripts/run.sh: its ports, token, log folder and process group."""
 
@@ -62,25 +80,36 @@ class RunningBot:
 
 def start_bot(run_dir: Path, rasa_port: int, actions_port: int, token: str,
               extra_env: Optional[Dict[str, str]] = None, timeout: float = 240, web_port: int = 8080,
-              content_port: Optional[int] = None, args: Optional[List[str]] = None) -> RunningBot:
-    """Starts the servers with scripts/run.sh and waits until they answer.
+              content_port: Optional[int] = None, args: Optional[List[str]] = None,
+              root: Optional[Path] = None, isolate: bool = True) -> RunningBot:
+    """Starts the servers with scripts/run.sh (of the checkout `root`, default this one)
+    and waits until they answer.
 
     Unless extra_env says otherwise, the bot gets its own copy of content/, its own
-    editor accounts, report, conversations and last-known-good copy inside run_dir, so tests and
-    benchmarks never change the project's files."""
+    editor accounts, report, conversations, last-known-good copy and (production
+    profile) state folder inside run_dir, so tests and benchmarks never change the
+    project's files. With isolate=False it gets none of these, nor any HSG_* setting of
+    this process: only the ports, the API token, HSG_RUN_DIR and extra_env, so run.sh's
+    own defaults are what runs (the two-host test)."""
+    root = Path(root or ROOT)
     run_dir.mkdir(parents=True, exist_ok=True)
     content_port = content_port or actions_port + 1
-    content_dir = run_dir / "content"
-    if not content_dir.exists():
-        shutil.copytree(ROOT / "content", content_dir)
     env = dict(os.environ, RASA_PORT=str(rasa_port), ACTIONS_PORT=str(actions_port), WEB_PORT=str(web_port),
-               CONTENT_PORT=str(content_port), HSG_RUN_DIR=str(run_dir), HSG_API_TOKEN=token,
-               HSG_CONTENT_TOKEN=secrets.token_urlsafe(16), HSG_EDITOR_SECRET=secrets.token_urlsafe(16),
-               HSG_CONTENT_DIR=str(content_dir), HSG_EDITORS_FILE=str(run_dir / "editors.json"),
-               HSG_REPORT_DB=str(run_dir / "report.sqlite3"), HSG_CONTENT_LKG=str(run_dir / "content-lkg.json"),
-               HSG_TRACKER_DB=str(run_dir / "tracker.sqlite3"), HSG_SMS_DB=str(run_dir / "sms.sqlite3"))
+               CONTENT_PORT=str(content_port), HSG_RUN_DIR=str(run_dir), HSG_API_TOKEN=token)
+    if isolate:
+        content_dir = run_dir / "content"
+        if not content_dir.exists():
+            shutil.copytree(ROOT / "content", content_dir)
+        env.update(HSG_CONTENT_TOKEN=secrets.token_urlsafe(16), HSG_EDITOR_SECRET=secrets.token_urlsafe(16),
+                   HSG_CONTENT_DIR=str(content_dir), HSG_EDITORS_FILE=str(run_dir / "editors.json"),
+                   HSG_REPORT_DB=str(run_dir / "report.sqlite3"), HSG_CONTENT_LKG=str(run_dir / "content-lkg.json"),
+                   HSG_TRACKER_DB=str(run_dir / "tracker.sqlite3"), HSG_SMS_DB=str(run_dir / "sms.sqlite3"),
+                   HSG_STATE_DIR=str(run_dir / "state"))
+    else:
+        env = {name: value for name, value in env.items()
+               if not name.startswith("HSG_") or name in ("HSG_RUN_DIR", "HSG_API_TOKEN")}
     env.update(extra_env or {})
-    process = subprocess.Popen(["bash", str(ROOT / "scripts" / "run.sh")] + list(args or []), cwd=ROOT, env=env,
+    process = subprocess.Popen(["bash", str(root / "scripts" / "run.sh")] + list(args or []), cwd=root, env=env,
                                stdout=open(run_dir / "run.out", "w"), stderr=subprocess.STDOUT,
                                start_new_session=True)
     bot = RunningBot(process, rasa_port, actions_port, token, run_dir, web_port, content_port, env)

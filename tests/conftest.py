@@ -103,13 +103,14 @@ class Bot:
 @pytest.fixture(scope="session")
 def bot(tmp_path_factory) -> Bot:
     """Starts the trained assistant and its action server once for the session."""
-    from scripts.servers import start_bot
+    from scripts.servers import free_ports, start_bot
 
     if not (ROOT / "models" / "hsg.tar.gz").exists():
         pytest.fail("No trained model: run the tests with `make test`, which trains first.")
     try:
         run_dir = tmp_path_factory.mktemp("bot")
-        running = start_bot(run_dir, 5105, 5155, TEST_TOKEN, web_port=8105,
+        rasa_port, actions_port, web_port, content_port = free_ports(4)
+        running = start_bot(run_dir, rasa_port, actions_port, TEST_TOKEN, web_port=web_port, content_port=content_port,
                             extra_env={"HSG_TODAY": TODAY.isoformat(), "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
                                        "HSG_SMS_HASH_KEY": SMS_HASH_KEY, "HSG_SMS_DB": str(run_dir / "sms.sqlite3")})
     except RuntimeError as error:

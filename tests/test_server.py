@@ -135,7 +135,7 @@ def test_http_api_works_with_the_token(bot):
 
 
 def test_action_server_health(bot):
-    response = requests.get("http://localhost:5155/health", timeout=10)
+    response = requests.get(f"http://localhost:{bot.running.actions_port}/health", timeout=10)
     assert response.status_code == 200
 
 
