@@ -473,8 +473,10 @@ RE_WANTS_DATES = re.compile(
     r"|\bmy\s+(?:best\s+|own\s+|exact\s+|personal\s+)?(?:days|dates|window)\b"
 )
 RE_CORRECTION = re.compile(
-    r"^\s*(?:no|nope|nah)\s*[,.!\-]+\s*\S"
-    r"|^\s*(?:no|nope)\s+(?:it|it's|its|i|that|that's|wait|the|my|sorry|actually|not)\b"
+    r"^\s*(?:no|nope|nah)(?:[\s,.!\-]+(?:no|nope|nah))*\s*[,.!\-]+\s*\S"
+    r"|^\s*(?:no|nope)(?:\s+no)*\s+(?:it|it's|its|i|that|that's|wait|the|my|sorry|actually|not)\b"
+    r"|^\s*not\s+(?:on\s+)?(?:the\s+)?(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[\w/.-]*(?:\s+\w+)?"
+    r"\s*(?:[,;:\-]+|\s+but)\s*\S"
     r"|\bactually\b|\bi\s+meant?\b|\bsorry\b|\bwrong\b|\bmistake\b|\btypo\b|\bcorrection\b"
     r"|\bi\s+mis(?:typed|spoke|read)\b"
 )

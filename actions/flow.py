@@ -6,6 +6,8 @@ the Rasa actions in actions.py stay thin and this logic is tested directly.
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Dict, List, Optional
@@ -103,6 +105,12 @@ def _next_missing(required: List[str], slots: Dict[str, Any]) -> Optional[str]:
     return next((name for name in required if slots.get(name) is None), None)
 
 
+def _negated_date(text: str, date_text: str) -> bool:
+    """True when the date is the one being corrected away: "not the 20th", "not on Nov 20"."""
+    return re.search(r"\bnot\s+(?:on\s+)?(?:the\s+)?" + re.escape(date_text.removeprefix("the ")), text,
+                     re.IGNORECASE) is not None
+
+
 def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], requested: Optional[str],
                 today: date, settings: Dict[str, Any]) -> Turn:
     """Reads dates and bleeding answers from one message of the timing conversation."""
@@ -119,6 +127,8 @@ def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
         default_role = current["last_date_slot"]
     mentions = extract_dates(text, today, settings["date_order"], default_role=default_role,
                              known_period_start=parse_iso(current.get("period_start")))
+    if flags.get("correction"):  # "not the 20th, the 19th": the date after "not" is the wrong one
+        mentions = [m for m in mentions if not _negated_date(text, m.text)] or mentions
 
     if flags.get("cycle_length"):
         turn.slots["cycle_length"] = float(flags["cycle_length"])

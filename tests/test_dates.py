@@ -300,6 +300,9 @@ def test_extract_dates_dmy() -> None:
         ("I meant the 4th", "correction"),
         ("sorry, the 4th", "correction"),
         ("that's wrong, it was Nov 4", "correction"),
+        ("no no no, the 19th", "correction"),
+        ("not the 20th, the 19th", "correction"),
+        ("not nov 20 but nov 19", "correction"),
     ],
 )
 def test_detect_flags_true(text: str, flag: str) -> None:

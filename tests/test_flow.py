@@ -40,6 +40,25 @@ def test_a_correction_replaces_the_date_read_back_last(settings):
     assert "period_start" not in turn.slots
 
 
+@pytest.mark.parametrize("text", ["no no no, the 19th", "not the 20th, the 19th", "not nov 20 but nov 19"])
+def test_a_correction_while_the_next_question_is_asked_corrects_the_date_read_back(settings, text):
+    """The form has read back the period start and asks when the bleeding stopped; the
+    patient corrects the start: that date changes (read back once, the wrong date not
+    repeated) and the bleeding question is asked again."""
+    slots = {"period_start": "2026-11-20", "last_date_slot": "period_start"}
+    turn = flow.timing_turn(text, "inform", slots, "bleeding_end", TODAY, settings)
+    assert turn.slots["period_start"] == "2026-11-19" and "bleeding_end" not in {
+        k for k, v in turn.slots.items() if v}
+    assert names(turn) == ["utter_readback_period_start"] and turn.requested_slot == "bleeding_end"
+
+
+@pytest.mark.parametrize("text", ["not sure", "not yet, still bleeding", "no no", "not really"])
+def test_not_and_no_without_a_date_are_no_correction(text):
+    from actions.dates import detect_flags
+
+    assert not detect_flags(text)["correction"]
+
+
 def test_a_new_period_start_forgets_the_old_bleeding_end(settings):
     slots = {"period_start": "2026-10-20", "bleeding_end": "2026-10-24", "last_date_slot": "bleeding_end"}
     turn = flow.timing_turn("my period started Nov 20", "timing", slots, None, TODAY, settings)

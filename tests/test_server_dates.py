@@ -84,3 +84,24 @@ def test_symptom_inside_the_form_gets_the_urgent_answer(bot, settings):
     replies = " ".join(bot.texts(sender, "I have a high fever and really bad pain since my HSG"))
     assert settings["emergency_number"] in replies and settings["clinic_phone"] in replies
     assert bot.tracker(sender)["active_loop"] in ({}, None) or not bot.tracker(sender)["active_loop"].get("name")
+
+
+@pytest.mark.parametrize("correction", ["no, it was the 19th", "no no no, the 19th", "not the 20th, the 19th",
+                                        "wrong, it was the 19th"])
+def test_a_correction_inside_the_form_corrects_the_date_and_never_stops_the_form(bot, correction):
+    """"no, ... the 19th" is a corrected date (components/date_correction.py), whatever
+    the model makes of the "no": the form reads it and asks its next question."""
+    sender = new_sender()
+    bot.texts(sender, "My period started Nov 20, when can I have the HSG?")
+    replies = " ".join(bot.texts(sender, correction))
+    tracker = bot.tracker(sender)
+    assert tracker["active_loop"]["name"] == "timing_form", replies
+    assert tracker["slots"]["period_start"] == "2026-11-19" and "Thursday, November 19" in replies
+    assert tracker["slots"]["requested_slot"] == "bleeding_end"
+
+
+def test_a_plain_no_inside_the_form_still_stops_it(bot):
+    sender = new_sender()
+    bot.texts(sender, "My period started Nov 20, when can I have the HSG?")
+    bot.texts(sender, "no")
+    assert not (bot.tracker(sender)["active_loop"] or {}).get("name")

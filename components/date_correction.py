@@ -1,0 +1,49 @@
+"""A "no" that carries a date is a correction, not a refusal.
+
+"no no no, the 19th" read as `deny` would end the date questions (the rule "patient
+stops the form"), and "not the 20th, the 19th" is too unlike any training example to
+pass the fallback threshold. When the entity ruler found a DATE in a message whose
+intent is `deny` or `nlu_fallback`, this component makes it `inform` (a date given),
+so inside a form the form reads the corrected date, and outside one the date route
+answers it. It never touches any other intent, so the urgent answer (the safety net
+runs after it) and every topic are unchanged.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+CORRECTABLE = {"deny", "nlu_fallback"}
+DATE_GIVEN = "inform"
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class DateCorrection(GraphComponent):
+    """deny / nlu_fallback + a DATE entity -> inform."""
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "DateCorrection":
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            if intent.get(INTENT_NAME_KEY) not in CORRECTABLE:
+                continue
+            if not any(entity.get("entity") == "DATE" for entity in message.get(ENTITIES) or []):
+                continue
+            corrected = {INTENT_NAME_KEY: DATE_GIVEN, PREDICTED_CONFIDENCE_KEY: 1.0}
+            message.data[INTENT] = corrected
+            message.data["intent_ranking"] = [corrected] + (message.get("intent_ranking") or [])
+        return messages
