@@ -7,7 +7,7 @@ import os
 from datetime import date
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -112,33 +112,47 @@ class ActionInformRoute(Action):
         return [SlotSet("dates_route", route or "none")]
 
 
-class _DateFormRun:
-    """Shared run() of both form validators: one pass over the message for every slot."""
+class _DateFormValidation:
+    """A custom validation action for a form (Rasa calls `validate_<form name>` on every
+    message while the form is active), written as a plain Action on purpose.
 
-    turn_function = staticmethod(flow.timing_turn)
+    rasa_sdk's FormValidationAction validates slot by slot (`extract_<slot>`,
+    `validate_<slot>`); a patient's message often carries two dates, a correction of the
+    date read back last, and "still bleeding" at once, which only one pass over the
+    whole message reads right. So one pass (actions/flow.py) returns every slot it
+    filled, what to say, and the next slot to ask for (`requested_slot`; None ends the
+    form). A message with nothing for the form returns no events: Rasa rejects the form's
+    turn and the interruption rules answer it. (A mixin, not an Action: rasa_sdk
+    registers every Action subclass it finds.)
+    """
+
+    @staticmethod
+    def turn(text: Text, intent: Optional[Text], slots: Dict[Text, Any], requested: Optional[Text],
+             today: date, settings: Dict[Text, Any]) -> flow.Turn:
+        raise NotImplementedError
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        turn = self.turn_function(_text(tracker), _intent(tracker), dict(tracker.slots),
-                                  tracker.get_slot("requested_slot"), _today(), load_settings())
+        turn = self.turn(_text(tracker), _intent(tracker), dict(tracker.slots),
+                         tracker.get_slot("requested_slot"), _today(), load_settings())
         if not turn.handled:
-            return []  # nothing for this form: Rasa rejects it and the interruption rules answer
+            return []
         _send(dispatcher, turn)
         return _slot_events(turn.slots) + [SlotSet("requested_slot", turn.requested_slot)]
 
 
-class ValidateTimingForm(_DateFormRun, FormValidationAction):
+class ValidateTimingForm(_DateFormValidation, Action):
     """Reads period and bleeding dates for the timing form."""
 
-    turn_function = staticmethod(flow.timing_turn)
+    turn = staticmethod(flow.timing_turn)
 
     def name(self) -> Text:
         return "validate_timing_form"
 
 
-class ValidateDeviceForm(_DateFormRun, FormValidationAction):
+class ValidateDeviceForm(_DateFormValidation, Action):
     """Reads the placement date for the device form."""
 
-    turn_function = staticmethod(flow.device_turn)
+    turn = staticmethod(flow.device_turn)
 
     def name(self) -> Text:
         return "validate_device_form"
