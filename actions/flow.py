@@ -45,7 +45,7 @@ FIRST_DEVICE_YEAR = 2002
 
 @dataclass
 class Say:
-    """One response to send: its name in responses/*.yml and the values it shows."""
+    """One response to send: its name (an answer file in content/answers/) and the values it shows."""
 
     response: str
     values: Dict[str, Any] = field(default_factory=dict)

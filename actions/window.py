@@ -117,7 +117,6 @@ def compute_window(
     expected: bool = False,
     *,
     still_bleeding: bool = False,
-    no_periods: bool = False,
     end_expected: bool = False,
 ) -> WindowResult:
     """Apply the clinic rule: after bleeding stops, by the last cycle day, never in the past.
@@ -127,7 +126,7 @@ def compute_window(
     expected (end_expected: the stop date is a forecast) to last, past the last cycle day
     gets no window this cycle (BLEEDING_PAST_WINDOW).
     """
-    if no_periods or period_start is None:
+    if period_start is None:  # (no periods at all is answered before: actions/flow.py)
         return WindowResult(PREGNANCY_TEST)
     if cycle_length is not None and cycle_length <= policy.last_cycle_day:
         raise ValueError(f"cycle_length must be longer than {policy.last_cycle_day} days")

@@ -122,8 +122,6 @@ def test_window_expected_period(expected_date: date, today: date, expected: Wind
         (D(2026, 11, 3), None, D(2026, 11, 14), {"still_bleeding": True}, "bleeding_past_window"),
         # still bleeding on day 10 (the exam must follow the stop, so no day is left)
         (D(2026, 11, 3), None, D(2026, 11, 12), {"still_bleeding": True}, "bleeding_past_window"),
-        # patient says no periods
-        (D(2026, 11, 3), None, D(2026, 11, 20), {"no_periods": True}, "pregnancy_test"),
         # no known last period
         (None, None, D(2026, 11, 20), {}, "pregnancy_test"),
         # last period 43 days ago
