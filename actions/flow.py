@@ -120,15 +120,7 @@ def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
         return turn  # not handled: Rasa's rules answer it (the urgent answer stops the form)
     current = dict(slots)
     flags = detect_flags(text)
-    # A date with no word around it belongs to the question being asked, or, in a
-    # correction ("no, it was the 12th"), to the date read back last.
-    default_role = requested if requested in ("period_start", "bleeding_end") else "period_start"
-    if flags.get("correction") and current.get("last_date_slot") in ("period_start", "bleeding_end"):
-        default_role = current["last_date_slot"]
-    mentions = extract_dates(text, today, settings["date_order"], default_role=default_role,
-                             known_period_start=parse_iso(current.get("period_start")))
-    if flags.get("correction"):  # "not the 20th, the 19th": the date after "not" is the wrong one
-        mentions = [m for m in mentions if not _negated_date(text, m.text)] or mentions
+    mentions = _timing_mentions(text, flags, current, requested, today, settings)
 
     if flags.get("cycle_length"):
         turn.slots["cycle_length"] = float(flags["cycle_length"])
@@ -139,63 +131,104 @@ def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
     if flags.get("no_periods") or confirms_long_ago:
         turn.slots["no_periods"] = True
         turn.handled = True
-
     for mention in mentions:
-        role = mention.role
-        if role == "device_placed":
-            continue
-        slot = "bleeding_end" if role == "bleeding_end" else "period_start"
-        turn.handled = True
-        if slot == "bleeding_end" and mention.problem == "too_far" and mention.value is not None:
-            # "I expect it to stop Dec 4": a forecast stop date, not a typo.
-            if _expected_stop(turn, current, mention.value, today):
-                current.update(turn.slots)
-            continue
-        if slot == "period_start" and mention.problem == "too_old" and current.get("period_too_old"):
-            # A second period date over a year ago: believe it (no periods for a long
-            # time) and give the pregnancy-test answer rather than asking again.
-            turn.slots.update(period_start=None, no_periods=True)
-            continue
-        if mention.problem:
-            turn.slots[slot] = None
-            if slot == "period_start" and mention.problem == "too_old":
-                turn.slots["period_too_old"] = True
-            turn.say.append(Say(PROBLEM_RESPONSES[mention.problem], {"date_text": mention.text}))
-            continue
-        value = mention.value
-        if slot == "period_start":
-            is_new = value.isoformat() != current.get("period_start")
-            turn.slots["period_start"] = value.isoformat()
-            turn.slots["period_expected"] = role == "expected_period"
-            if is_new and not any(m.role == "bleeding_end" for m in mentions):
-                # A different cycle: what was said about the old one no longer applies.
-                turn.slots.update({name: None for name in CYCLE_SLOTS})
-            if role == "expected_period":
-                turn.slots["bleeding_end_unknown"] = True
-            turn.say.append(Say("utter_readback_expected_period" if role == "expected_period"
-                                else "utter_readback_period_start", {"date_text": long_date(value, today)}))
-        else:
-            start = parse_iso(turn.slots.get("period_start", current.get("period_start")))
-            if start and value < start:
-                turn.slots["bleeding_end"] = None
-                turn.say.append(Say("utter_date_problem_end_before_start", {"date_text": long_date(value, today)}))
-                continue
-            if value > today:
-                turn.slots["bleeding_end"] = None
-                turn.say.append(Say("utter_date_problem_future", {"date_text": mention.text}))
-                continue
-            turn.slots.update(bleeding_end=value.isoformat(), bleeding_end_unknown=None, still_bleeding=None,
-                              bleeding_end_expected=None)
-            turn.say.append(Say("utter_readback_bleeding_end", {"date_text": long_date(value, today)}))
-        turn.slots["last_date_slot"] = slot
-        current.update(turn.slots)
+        _apply_mention(turn, current, mention, mentions, today)
+    _apply_bleeding_words(turn, flags, intent, requested)
+    current.update(turn.slots)
+    turn.requested_slot = _next_missing(timing_required(current, policy, today), current)
+    return turn
 
-    gave_end = turn.slots.get("bleeding_end") is not None
-    if not gave_end and flags.get("still_bleeding"):
+
+def _timing_mentions(text: str, flags: Dict[str, Any], current: Dict[str, Any], requested: Optional[str],
+                     today: date, settings: Dict[str, Any]) -> List[Any]:
+    """The dates in the message, each with its role. A date with no word around it
+    belongs to the question being asked or, in a correction ("no, it was the 12th"), to
+    the date read back last; in "not the 20th, the 19th" the date after "not" is dropped."""
+    default_role = requested if requested in ("period_start", "bleeding_end") else "period_start"
+    if flags.get("correction") and current.get("last_date_slot") in ("period_start", "bleeding_end"):
+        default_role = current["last_date_slot"]
+    mentions = extract_dates(text, today, settings["date_order"], default_role=default_role,
+                             known_period_start=parse_iso(current.get("period_start")))
+    if flags.get("correction"):
+        mentions = [m for m in mentions if not _negated_date(text, m.text)] or mentions
+    return mentions
+
+
+def _apply_mention(turn: Turn, current: Dict[str, Any], mention: Any, mentions: List[Any], today: date) -> None:
+    """One date: a period start (or expected period) or a bleeding stop, read back, or
+    refused with its reason. `current` follows every slot set so far."""
+    role = mention.role
+    if role == "device_placed":
+        return
+    slot = "bleeding_end" if role == "bleeding_end" else "period_start"
+    turn.handled = True
+    if slot == "bleeding_end" and mention.problem == "too_far" and mention.value is not None:
+        # "I expect it to stop Dec 4": a forecast stop date, not a typo.
+        if _expected_stop(turn, current, mention.value, today):
+            current.update(turn.slots)
+        return
+    if slot == "period_start" and mention.problem == "too_old" and current.get("period_too_old"):
+        # A second period date over a year ago: believe it (no periods for a long
+        # time) and give the pregnancy-test answer rather than asking again.
+        turn.slots.update(period_start=None, no_periods=True)
+        return
+    if mention.problem:
+        turn.slots[slot] = None
+        if slot == "period_start" and mention.problem == "too_old":
+            turn.slots["period_too_old"] = True
+        turn.say.append(Say(PROBLEM_RESPONSES[mention.problem], {"date_text": mention.text}))
+        return
+    if slot == "period_start":
+        _apply_period_start(turn, current, mention, mentions, today)
+    elif not _apply_bleeding_end(turn, current, mention, today):
+        return
+    turn.slots["last_date_slot"] = slot
+    current.update(turn.slots)
+
+
+def _apply_period_start(turn: Turn, current: Dict[str, Any], mention: Any, mentions: List[Any],
+                        today: date) -> None:
+    value, role = mention.value, mention.role
+    is_new = value.isoformat() != current.get("period_start")
+    turn.slots["period_start"] = value.isoformat()
+    turn.slots["period_expected"] = role == "expected_period"
+    if is_new and not any(m.role == "bleeding_end" for m in mentions):
+        # A different cycle: what was said about the old one no longer applies.
+        turn.slots.update({name: None for name in CYCLE_SLOTS})
+    if role == "expected_period":
+        turn.slots["bleeding_end_unknown"] = True
+    turn.say.append(Say("utter_readback_expected_period" if role == "expected_period"
+                        else "utter_readback_period_start", {"date_text": long_date(value, today)}))
+
+
+def _apply_bleeding_end(turn: Turn, current: Dict[str, Any], mention: Any, today: date) -> bool:
+    """Takes a bleeding stop date; False (and why) when it is before the period or ahead."""
+    value = mention.value
+    start = parse_iso(turn.slots.get("period_start", current.get("period_start")))
+    if start and value < start:
+        turn.slots["bleeding_end"] = None
+        turn.say.append(Say("utter_date_problem_end_before_start", {"date_text": long_date(value, today)}))
+        return False
+    if value > today:
+        turn.slots["bleeding_end"] = None
+        turn.say.append(Say("utter_date_problem_future", {"date_text": mention.text}))
+        return False
+    turn.slots.update(bleeding_end=value.isoformat(), bleeding_end_unknown=None, still_bleeding=None,
+                      bleeding_end_expected=None)
+    turn.say.append(Say("utter_readback_bleeding_end", {"date_text": long_date(value, today)}))
+    return True
+
+
+def _apply_bleeding_words(turn: Turn, flags: Dict[str, Any], intent: Optional[str], requested: Optional[str]) -> None:
+    """"still bleeding", "not sure" without a stop date, or a helpful re-ask when an
+    answer to the question held no date at all."""
+    if turn.slots.get("bleeding_end") is not None:
+        return
+    if flags.get("still_bleeding"):
         turn.slots.update(bleeding_end=None, bleeding_end_unknown=True, still_bleeding=True)
         turn.say.append(Say("utter_readback_still_bleeding"))
         turn.handled = True
-    elif not gave_end and flags.get("unsure") and requested == "bleeding_end":
+    elif flags.get("unsure") and requested == "bleeding_end":
         turn.slots.update(bleeding_end=None, bleeding_end_unknown=True)
         turn.say.append(Say("utter_readback_end_unknown"))
         turn.handled = True
@@ -203,10 +236,6 @@ def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
         turn.slots[requested] = None
         turn.say.append(Say("utter_need_rough_date" if flags.get("unsure") else "utter_no_date_found"))
         turn.handled = True
-
-    current.update(turn.slots)
-    turn.requested_slot = _next_missing(timing_required(current, policy, today), current)
-    return turn
 
 
 def _expected_stop(turn: Turn, current: Dict[str, Any], value: date, today: date) -> bool:
