@@ -1,35 +1,51 @@
-"""Rasa's NLG endpoint with a safety copy: answers come live from the content service
-(editor/service.py, `nlg:` in endpoints.yml), so an editor's saved change is what
-the next message shows, with no retraining and no restart.
+"""Rasa's NLG endpoint, rendered in the bot: every reply comes from an in-memory copy
+of the answers in the content service (editor/service.py, `nlg:` in endpoints.yml),
+filled in by Rasa's own TemplatedNaturalLanguageGenerator (channel variants, slots,
+action arguments such as {date_text}). No reply waits on the network.
 
-When the content service does not answer (down, slow, or refusing), the bot still
-answers: from the last-known-good copy of all answers, which this class fetches
-from the service every `sync_seconds` and keeps in a file, or, before the first
-copy exists, from the answers built into the model. The fault is logged once per
-outage (never with message text), and again when the service is back.
+An editor's saved change still needs no retraining and no restart: a background
+task in the bot (started on the first reply, in Rasa's event loop) asks the service
+every `poll_seconds` for the version of the answers (GET /nlg/version, a few bytes)
+and fetches all answers (GET /nlg/bundle) only when the version changed. So a save
+is live on the web chat, REST and SMS within about `poll_seconds`. Each fetched copy
+is also kept in a file, the last-known-good copy.
+
+At start the bot answers from that file, or, before any file exists, from the
+answers built into the model; the first reply waits for one quick check with the
+service (at most `timeout` seconds), so a fresh start does not answer from an old
+copy while the service is up. When the service does not answer (down, slow, or
+refusing), replies go on from the copy; the fault is logged once per outage (never
+with message text), and again when the service is back.
+
+The editors' report of what patients asked that the bot could not answer well:
+for a reply the report keeps (the fallback or out-of-scope answer, or an unsure
+guess: the service sends the rules with each version), the bot sends the same body
+Rasa's NLG request has to POST /nlg/report, in the background, so the reply never
+waits for it. While the service is down the entries wait in memory (at most
+REPORT_QUEUE) and are sent when it is back.
 
 endpoints.yml:
     nlg:
       type: components.content_nlg.ContentNLG
       url: http://localhost:5056/nlg
-      timeout: 3            # seconds to wait for the content service
-      sync_seconds: 30      # how often the last-known-good copy is refreshed
+      timeout: 3            # seconds to wait for the content service (per request)
+      poll_seconds: 2       # how often the bot asks whether the answers changed
 The token comes from HSG_CONTENT_TOKEN; the copy's file from HSG_CONTENT_LKG
 (default var/content-lkg.json).
 """
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, Optional, Text
+from typing import Any, Deque, Dict, List, Optional, Text
 
 import aiohttp
-from rasa.core.nlg.callback import CallbackNaturalLanguageGenerator
 from rasa.core.nlg.generator import NaturalLanguageGenerator
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
@@ -38,15 +54,30 @@ from rasa.utils.endpoints import EndpointConfig
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
+BUNDLE_TIMEOUT = 10.0  # seconds for fetching every answer (only after a change)
+REPORT_QUEUE = 1000    # report entries kept in memory while the service is down
+REPORT_TRIES = 5       # tries per report entry the service fails to store (5xx)
 
 
 def request_body(utter_action: Text, tracker: DialogueStateTracker, output_channel: Text,
                  arguments: Dict[Text, Any]) -> Dict[Text, Any]:
     """Rasa's NLG request, with the tracker's state (slots, latest message) but not
-    its whole event history, which is all Rasa's own client sends: the content service
-    needs none of it, and with it every reply's request grew with the conversation."""
+    its whole event history: the content service needs none of it."""
+    arguments = dict(arguments)
     return {"response": utter_action, "id": arguments.pop("response_id", None), "arguments": arguments,
             "tracker": tracker.current_state(EventVerbosity.NONE), "channel": {"name": output_channel}}
+
+
+def valid_responses(responses: Any) -> bool:
+    """A bundle Rasa's templated generator can use: {name: [variant, ...]}."""
+    return isinstance(responses, dict) and bool(responses) and all(
+        isinstance(name, str) and isinstance(variants, list) and variants
+        and all(isinstance(variant, dict) for variant in variants) for name, variants in responses.items())
+
+
+def valid_rules(rules: Any) -> bool:
+    return (isinstance(rules, dict) and isinstance(rules.get("responses"), list)
+            and isinstance(rules.get("low_confidence"), (int, float)) and not isinstance(rules["low_confidence"], bool))
 
 
 class ContentNLG(NaturalLanguageGenerator):
@@ -57,66 +88,148 @@ class ContentNLG(NaturalLanguageGenerator):
             self.endpoint.token = token
         options = endpoint_config.kwargs or {}
         self.timeout = float(options.get("timeout", 3))
-        self.sync_seconds = float(options.get("sync_seconds", 30))
+        self.poll_seconds = float(options.get("poll_seconds", 2))
         self.copy_path = Path(os.environ.get("HSG_CONTENT_LKG") or ROOT / "var" / "content-lkg.json")
         self.copy_version: Optional[str] = None
+        # What the editors' report keeps (the service sends it); unknown until the first
+        # copy, and then every reply to a typed message is offered to the service.
+        self.report_rules: Optional[Dict[str, Any]] = None
         responses = dict(domain.responses) if domain else {}
         self.copy_source = "the answers built into the model"
         if self.copy_path.exists():
             try:
                 saved = json.loads(self.copy_path.read_text(encoding="utf-8"))
+                if not valid_responses(saved["responses"]):
+                    raise ValueError("no answers")
                 responses, self.copy_version = saved["responses"], saved["version"]
+                self.report_rules = saved.get("report") if valid_rules(saved.get("report")) else None
                 self.copy_source = f"the last-known-good copy in {self.copy_path.name}"
-            except (OSError, ValueError, KeyError) as error:
+            except (OSError, ValueError, KeyError, TypeError) as error:
                 logger.warning("Ignoring an unreadable last-known-good copy %s (%s)", self.copy_path,
                                type(error).__name__)
         self.copy = TemplatedNaturalLanguageGenerator(responses)
-        self.synced_at = 0.0
-        self.syncing: Optional[asyncio.Task] = None
         self.down_since: Optional[float] = None
+        self.polls = 0                 # finished polls, successful or not (tests wait on it)
+        self.started = False           # the first reply has waited for the first poll
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
+        self.poller: Optional[asyncio.Task] = None
+        self.first_poll: Optional[asyncio.Event] = None
+        self.reporter: Optional[asyncio.Task] = None
+        self.pending: Deque[List[Any]] = collections.deque()  # [body, tries] waiting to be sent
+        self.queue_full_logged = False
+        self.report_refused_logged = False
         self.session: Optional[aiohttp.ClientSession] = None
         self.session_loop: Optional[asyncio.AbstractEventLoop] = None
 
+    # --- the reply path: no network ------------------------------------------------
     async def generate(self, utter_action: Text, tracker: DialogueStateTracker, output_channel: Text,
                        **kwargs: Any) -> Optional[Dict[Text, Any]]:
         kwargs.pop("domain_responses", None)
-        body = request_body(utter_action, tracker, output_channel, kwargs)
+        kwargs.pop("response_id", None)
+        self._start_polling()
+        if not self.started:
+            await self._wait_for_first_poll()
+        message = await self.copy.generate(utter_action, tracker, output_channel, **kwargs)
         try:
-            message = await self._post(body)
-            if not isinstance(message, dict) or not CallbackNaturalLanguageGenerator.validate_response(message):
-                raise ValueError("the content service sent a message Rasa cannot use")
+            self._report(utter_action, tracker, output_channel, kwargs)
+        except Exception as error:  # the report must never stop an answer
+            logger.warning("Could not queue a report entry (%s)", type(error).__name__)
+        return message
+
+    def _start_polling(self) -> None:
+        """Starts the poller in the running event loop (again, if that loop is a new one)."""
+        loop = asyncio.get_running_loop()
+        if self.poller is not None and not self.poller.done() and self.loop is loop:
+            return
+        if self.poller is not None and not self.poller.done() and self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.poller.cancel)
+        self.loop = loop
+        self.first_poll = asyncio.Event()
+        self.poller = loop.create_task(self._poll())
+
+    async def _wait_for_first_poll(self) -> None:
+        try:
+            await asyncio.wait_for(self.first_poll.wait(), self.timeout)
+        except asyncio.TimeoutError:
+            pass
+        self.started = True
+
+    # --- polling ---------------------------------------------------------------------
+    async def _poll(self) -> None:
+        try:
+            while True:
+                await self.sync()
+                self.polls += 1
+                self.first_poll.set()
+                await asyncio.sleep(self.poll_seconds)
+        except asyncio.CancelledError:
+            await self._close_session()
+            raise
+        finally:
+            self.first_poll.set()
+
+    async def _close_session(self) -> None:
+        if self.session is not None and not self.session.closed and self.session_loop is asyncio.get_running_loop():
+            await self.session.close()
+
+    async def close(self) -> None:
+        """Stops polling and sending (Rasa never needs this; tests do)."""
+        for task in (self.poller, self.reporter):
+            if task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop():
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        await self._close_session()
+
+    async def sync(self) -> bool:
+        """One poll: asks for the version of the answers and, when it changed, fetches
+        every answer into the copy (in memory and in the file). True when the service
+        answered."""
+        try:
+            state = await self._request("get", "version")
+            if not isinstance(state, dict) or not isinstance(state.get("version"), str):
+                raise ValueError("no version")
+            if valid_rules(state.get("report")):
+                self.report_rules = state["report"]
+            if state["version"] != self.copy_version:
+                bundle = await self._request("get", "bundle", timeout=max(self.timeout, BUNDLE_TIMEOUT))
+                if not isinstance(bundle, dict) or not valid_responses(bundle.get("responses")) \
+                        or not isinstance(bundle.get("version"), str):
+                    raise ValueError("the content service sent answers Rasa cannot use")
+                self._install(bundle["responses"], bundle["version"])
+        except asyncio.CancelledError:
+            raise
         except Exception as error:  # any failure of the service: answer from the copy
             self._fault(error)
-            return await self.copy.generate(utter_action, tracker, output_channel, **kwargs)
+            return False
         if self.down_since is not None:
             logger.info("The content service answers again after %.0f s", time.monotonic() - self.down_since)
             self.down_since = None
-        if time.monotonic() - self.synced_at > self.sync_seconds and (self.syncing is None or self.syncing.done()):
-            self.synced_at = time.monotonic()
-            self.syncing = asyncio.ensure_future(self.sync())
-        return message
+        if self.pending:
+            self._start_reporter()
+        return True
 
-    async def _post(self, body: Dict[Text, Any]) -> Any:
-        """One NLG request on a kept-open connection (Rasa's own client opens a new
-        session for every reply)."""
-        loop = asyncio.get_running_loop()
-        if self.session is None or self.session.closed or self.session_loop is not loop:
-            self.session_loop = loop
-            self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout),
-                                                 headers=self.endpoint.headers)
-        params = dict(self.endpoint.params or {})
-        if self.endpoint.token:
-            params[self.endpoint.token_name] = self.endpoint.token
-        for attempt in (1, 2):
+    def _install(self, responses: Dict[str, Any], version: str) -> None:
+        self.copy = TemplatedNaturalLanguageGenerator(responses)
+        self.copy_version = version
+        self.copy_source = f"the last-known-good copy in {self.copy_path.name}"
+        try:
+            self.copy_path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(dir=self.copy_path.parent, prefix=".lkg-")
             try:
-                async with self.session.post(self.endpoint.url, json=body, params=params) as response:
-                    if response.status >= 400:
-                        raise aiohttp.ClientResponseError(response.request_info, response.history,
-                                                          status=response.status)
-                    return await response.json()
-            except aiohttp.ServerDisconnectedError:
-                if attempt == 2:  # a kept-open connection the service closed: one new try
-                    raise
+                with os.fdopen(handle, "w", encoding="utf-8") as out:
+                    json.dump({"version": version, "saved_at": time.time(), "report": self.report_rules,
+                               "responses": responses}, out)
+                os.replace(temp, self.copy_path)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
+        except OSError as error:
+            logger.warning("Could not save the last-known-good copy to %s (%s)", self.copy_path,
+                           type(error).__name__)
+        logger.info("Answers updated from the content service (version %s, %d answers)", version, len(responses))
 
     def _fault(self, error: Exception) -> None:
         reason = f"{type(error).__name__} {getattr(error, 'status', '')}".strip()
@@ -127,29 +240,91 @@ class ContentNLG(NaturalLanguageGenerator):
         else:
             logger.debug("The content service still does not answer (%s)", reason)
 
-    async def sync(self) -> None:
-        """Fetches every answer from the content service and keeps it as the
-        last-known-good copy (in memory and in the file)."""
-        try:
-            bundle = await self.endpoint.request(method="get", subpath="bundle",
-                                                 timeout=aiohttp.ClientTimeout(total=10))
-            responses, version = bundle["responses"], bundle["version"]
-            if not isinstance(responses, dict) or not responses:
-                raise ValueError("empty bundle")
-        except Exception as error:
-            logger.warning("Could not refresh the last-known-good copy of the answers (%s)", type(error).__name__)
+    async def _request(self, method: str, subpath: str, body: Optional[Dict[str, Any]] = None,
+                       timeout: Optional[float] = None) -> Any:
+        """One request on a kept-open connection."""
+        loop = asyncio.get_running_loop()
+        if self.session is None or self.session.closed or self.session_loop is not loop:
+            self.session_loop = loop  # a session belongs to one event loop
+            self.session = aiohttp.ClientSession(headers=self.endpoint.headers)
+        params = dict(self.endpoint.params or {})
+        if self.endpoint.token:
+            params[self.endpoint.token_name] = self.endpoint.token
+        url = self.endpoint.url.rstrip("/") + "/" + subpath
+        for attempt in (1, 2):
+            try:
+                async with self.session.request(method, url, json=body, params=params,
+                                                timeout=aiohttp.ClientTimeout(total=timeout or self.timeout)) as response:
+                    if response.status >= 400:
+                        raise aiohttp.ClientResponseError(response.request_info, response.history,
+                                                          status=response.status)
+                    return await response.json()
+            except aiohttp.ServerDisconnectedError:
+                if attempt == 2:  # a kept-open connection the service closed: one new try
+                    raise
+
+    # --- the editors' report -------------------------------------------------------
+    def reportable(self, utter_action: Text, latest: Dict[str, Any]) -> bool:
+        """Whether the report would keep this reply (editor/report.py `Report.classify`
+        decides; this only spares the service the replies it would not keep)."""
+        text = latest.get("text") or ""
+        if not text.strip() or text.startswith("/"):
+            return False  # a button's intent payload, not a patient's words
+        rules = self.report_rules
+        if rules is None:
+            return True
+        intent = latest.get("intent") or {}
+        if utter_action in rules["responses"] or intent.get("name") == "nlu_fallback":
+            return True
+        ranking = [item for item in latest.get("intent_ranking") or [] if item.get("name") != "nlu_fallback"]
+        confidence = (ranking[0] if ranking else intent).get("confidence")
+        return confidence is not None and confidence < rules["low_confidence"]
+
+    def _report(self, utter_action: Text, tracker: DialogueStateTracker, output_channel: Text,
+                arguments: Dict[Text, Any]) -> None:
+        latest = tracker.latest_message.parse_data if tracker.latest_message else {}
+        if not self.reportable(utter_action, latest or {}):
             return
-        if version == self.copy_version:
-            return
-        self.copy = TemplatedNaturalLanguageGenerator(responses)
-        self.copy_version = version
-        self.copy_source = f"the last-known-good copy in {self.copy_path.name}"
-        try:
-            self.copy_path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=self.copy_path.parent, prefix=".lkg-")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump({"version": version, "saved_at": time.time(), "responses": responses}, out)
-            os.replace(temp, self.copy_path)
-        except OSError as error:
-            logger.warning("Could not save the last-known-good copy to %s (%s)", self.copy_path, error)
-        logger.info("Last-known-good copy of the answers refreshed (version %s, %d answers)", version, len(responses))
+        if len(self.pending) >= REPORT_QUEUE:
+            self.pending.popleft()
+            if not self.queue_full_logged:
+                self.queue_full_logged = True
+                logger.warning("%d report entries wait for the content service; the oldest are dropped",
+                               REPORT_QUEUE)
+        self.pending.append([request_body(utter_action, tracker, output_channel, arguments), 0])
+        if self.down_since is None:
+            self._start_reporter()
+
+    def _start_reporter(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self.reporter is None or self.reporter.done() or self.reporter.get_loop() is not loop:
+            self.reporter = loop.create_task(self._send_reports())
+
+    async def _send_reports(self) -> None:
+        """Sends the waiting report entries, oldest first; stops at the first the service
+        does not take (they are sent after the next successful poll)."""
+        while self.pending:
+            entry = self.pending.popleft()
+            try:
+                await self._request("post", "report", entry[0])
+            except asyncio.CancelledError:
+                self.pending.appendleft(entry)
+                raise
+            except aiohttp.ClientResponseError as error:
+                if 400 <= error.status < 500 and error.status not in (408, 429):
+                    if not self.report_refused_logged:  # refused: sending it again would not help
+                        self.report_refused_logged = True
+                        logger.warning("The content service refused a report entry (%s)", error.status)
+                    continue
+                self._retry_later(entry, f"{type(error).__name__} {error.status}")
+                return
+            except Exception as error:
+                self._retry_later(entry, type(error).__name__)
+                return
+        self.queue_full_logged = False
+
+    def _retry_later(self, entry: List[Any], reason: str) -> None:
+        entry[1] += 1
+        if entry[1] < REPORT_TRIES and len(self.pending) < REPORT_QUEUE:
+            self.pending.appendleft(entry)
+        logger.debug("A report entry was not sent (%s); %d wait", reason, len(self.pending))

@@ -1,6 +1,7 @@
 """Turns a stored response into the message Rasa sends, the way Rasa's own
 TemplatedNaturalLanguageGenerator does (no Rasa imports; tests/test_content_service.py
-compares the two on every answer).
+compares the two on every answer). Only the service's POST /nlg uses it: the bot
+renders its replies itself, with Rasa's generator (components/content_nlg.py).
 
 - Variant: a variant for the output channel (e.g. "twilio") wins over the default one;
   conditional variants (`condition:` on slots) win over unconditional ones.

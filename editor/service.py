@@ -3,17 +3,25 @@
 Started by scripts/run.sh (port 5056, CONTENT_PORT). Standard library HTTP server,
 no Rasa imports. Routes:
 
+    GET  /nlg/version?token=T    {"version": ..., "report": ...}: the bot polls this every
+                                 2 s and fetches the bundle only when the version changed
+    GET  /nlg/bundle?token=T     {"version": ..., "responses": ...}: every answer as Rasa
+                                 responses, which the bot renders itself
+                                 (components/content_nlg.py)
+    POST /nlg/report?token=T     a reply the editors' report may keep (body: Rasa's NLG
+                                 request); the bot sends these in the background
     POST /nlg?token=T            Rasa's NLG endpoint: renders one response from the store
-    GET  /nlg/bundle?token=T     every answer, for the bot's last-known-good copy
+                                 (editor/render.py) and records it for the report; the bot
+                                 no longer calls it, other NLG clients may
     GET  /health                 {"status": "ok"}
     GET  /editor                 the editor page          (login needed)
     GET  /editor/report          what patients asked that the bot could not answer (login)
     GET/POST /editor/login, POST /editor/logout
     /editor/api/...              JSON for the two pages   (login needed; writes need JSON)
 
-The NLG requests carry the conversation, so they need HSG_CONTENT_TOKEN; the
-editor needs an account (`make editor-user`). Nothing here logs message text,
-passwords or cookies.
+The NLG and report requests carry the conversation, so they need HSG_CONTENT_TOKEN,
+as do the version and the bundle; the editor needs an account (`make editor-user`).
+Nothing here logs message text, passwords or cookies.
 
 Editor cookies are HttpOnly and SameSite=Strict, and Secure when the editor is served
 over HTTPS: always with HSG_EDITOR_SECURE_COOKIES=1, else when a trusted proxy
@@ -32,6 +40,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 from http import HTTPStatus
 from http.cookies import SimpleCookie
@@ -43,10 +52,10 @@ from urllib.parse import parse_qs, quote, urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actions.settings import load_settings, placeholders  # noqa: E402
+from common.settings import load_settings, placeholders  # noqa: E402
 from editor import checks, render  # noqa: E402
 from editor.accounts import DEVICE_DAYS, SESSION_HOURS, Sessions, retry_seconds  # noqa: E402
-from editor.report import Report  # noqa: E402
+from editor.report import FALLBACK_RESPONSES, OUT_OF_SCOPE_RESPONSES, Report  # noqa: E402
 from editor.store import ContentStore, StoreError, fill, normalise, open_store, rasa_responses  # noqa: E402
 
 logger = logging.getLogger("hsg.content")
@@ -70,6 +79,7 @@ class ContentService:
         self.report = report
         self._responses_version: Optional[str] = None
         self._responses: Dict[str, Any] = {}
+        self._responses_lock = threading.Lock()
 
     @property
     def values(self) -> Dict[str, str]:
@@ -77,11 +87,25 @@ class ContentService:
 
     def responses(self) -> Dict[str, Any]:
         """Every answer as Rasa responses, rebuilt only when the store changed."""
-        version = self.store.version()
-        if version != self._responses_version:
-            self._responses = rasa_responses(self.store, self.values)
-            self._responses_version = version
-        return self._responses
+        return self.bundle()["responses"]
+
+    def bundle(self) -> Dict[str, Any]:
+        """{"version", "responses"}: every answer and the store version it was built
+        from. Built after reading the version, so the answers are never older than
+        the version says (a save in between is fetched again at the next poll)."""
+        with self._responses_lock:
+            version = self.store.version()
+            if version != self._responses_version:
+                self._responses = rasa_responses(self.store, self.values)
+                self._responses_version = version
+            return {"version": self._responses_version, "responses": self._responses}
+
+    def report_rules(self) -> Dict[str, Any]:
+        """Which replies the report keeps (editor/report.py `Report.classify`), so the
+        bot sends only those: the fallback and out-of-scope answers, and any answer to
+        a message whose top guess was below `low_confidence`."""
+        return {"responses": sorted(FALLBACK_RESPONSES | OUT_OF_SCOPE_RESPONSES),
+                "low_confidence": self.report.low_confidence}
 
     def previews(self, answer: Dict[str, Any]) -> Dict[str, Any]:
         values = self.values
@@ -235,9 +259,13 @@ def make_handler(service: ContentService):
             try:
                 if path == "/health":
                     return self.json(HTTPStatus.OK, {"status": "ok"})
+                if path == "/nlg/version":
+                    if self.token_ok():
+                        self.json(HTTPStatus.OK, {"version": service.store.version(), "report": service.report_rules()})
+                    return
                 if path == "/nlg/bundle":
                     if self.token_ok():
-                        self.json(HTTPStatus.OK, {"version": service.store.version(), "responses": service.responses()})
+                        self.json(HTTPStatus.OK, dict(service.bundle(), report=service.report_rules()))
                     return
                 if path in ("/", "/editor/"):
                     return self.redirect("/editor")
@@ -262,6 +290,8 @@ def make_handler(service: ContentService):
             try:
                 if path == "/nlg":
                     return self.nlg()
+                if path == "/nlg/report":
+                    return self.nlg_report()
                 if not self.same_origin():
                     return
                 if path == "/editor/login":
@@ -290,12 +320,13 @@ def make_handler(service: ContentService):
             self.send(HTTPStatus.OK, path.read_bytes(), STATIC_TYPES[path.suffix])
 
         # --- NLG ------------------------------------------------------------------
-        def nlg(self) -> None:
+        def nlg_request(self) -> Optional[Dict[str, Any]]:
+            """The token-checked, parsed body of an NLG request, or None (answered)."""
             if not self.token_ok():
-                return
+                return None
             raw = self.body(MAX_BODY)
             if raw is None:
-                return
+                return None
             try:
                 request = json.loads(raw.decode("utf-8"))
                 name = request["response"]
@@ -304,9 +335,29 @@ def make_handler(service: ContentService):
                 if not isinstance(name, str) or not isinstance(tracker, dict):
                     raise TypeError
             except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
-                return self.error(HTTPStatus.BAD_REQUEST, "not a Rasa NLG request")
+                self.error(HTTPStatus.BAD_REQUEST, "not a Rasa NLG request")
+                return None
             arguments = request.get("arguments") if isinstance(request.get("arguments"), dict) else {}
-            message = render.render(service.responses(), name, channel, tracker.get("slots") or {}, arguments)
+            return {"name": name, "tracker": tracker, "channel": channel, "arguments": arguments}
+
+        def nlg_report(self) -> None:
+            request = self.nlg_request()
+            if request is None:
+                return
+            try:
+                recorded = service.report.record(request["name"], request["tracker"], request["channel"])
+            except Exception:
+                logger.exception("Could not record a report entry")
+                return self.error(HTTPStatus.SERVICE_UNAVAILABLE, "could not record the report entry")
+            self.json(HTTPStatus.OK, {"recorded": recorded})
+
+        def nlg(self) -> None:
+            request = self.nlg_request()
+            if request is None:
+                return
+            name, tracker, channel = request["name"], request["tracker"], request["channel"]
+            message = render.render(service.responses(), name, channel, tracker.get("slots") or {},
+                                    request["arguments"])
             if message is None:
                 return self.error(HTTPStatus.NOT_FOUND, f"no response called {name}")
             try:
@@ -445,6 +496,9 @@ def make_handler(service: ContentService):
 
 
 def build_service(store: Optional[ContentStore] = None) -> ContentService:
+    """The service on the store of this profile: with HSG_STORE=postgresql (the production
+    profile) the answers, accounts, sessions, login throttle and report are PostgreSQL's,
+    shared by every host; else files (editor/store.py, editor/accounts.py, editor/report.py)."""
     settings = load_settings()
     report_settings = settings.get("report") or {}
     return ContentService(store or open_store(), os.environ.get("HSG_CONTENT_TOKEN"), Sessions(),
@@ -459,6 +513,10 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     service = build_service()
+    from editor.store import PgContentStore
+
+    logger.info("Answers, editor accounts and report: %s", "PostgreSQL, shared by every host"
+                if isinstance(service.store, PgContentStore) else "files on this host")
     if not service.token:
         logger.warning("HSG_CONTENT_TOKEN is not set: the bot's NLG requests will be refused")
     problems, _ = checks.check_store(service.store.answers(), service.values)

@@ -1,11 +1,15 @@
-"""The content service in this process: Rasa's NLG protocol, the login wall, saves
-refused by the checks, rollback, and the report of unanswered messages."""
+"""The content service in this process: Rasa's NLG protocol, the version and bundle
+the bot polls (and the bot rendering exactly what the service renders), the login
+wall, saves refused by the checks, rollback, and the report of unanswered messages."""
 from __future__ import annotations
 
+import asyncio
 import shutil
 import threading
 import time
+from collections import Counter
 from http.server import ThreadingHTTPServer
+from urllib.parse import urlparse
 
 import pytest
 import requests
@@ -27,7 +31,16 @@ def service(tmp_path, monkeypatch):
     set_password(*EDITOR)
     content = ContentService(FileContentStore(tmp_path / "content"), TOKEN, Sessions("secret"),
                              Report(tmp_path / "report.sqlite3", retention_days=30, low_confidence=0.6))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(content))
+    content.requests = Counter()  # (method, path) -> how many the service received
+
+    class CountingHandler(make_handler(content)):
+        def parse_request(self) -> bool:
+            parsed = super().parse_request()
+            if parsed:
+                content.requests[(self.command, urlparse(self.path).path)] += 1
+            return parsed
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), CountingHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     content.url = f"http://127.0.0.1:{server.server_address[1]}"
@@ -95,6 +108,24 @@ def test_a_saved_change_is_the_next_nlg_answer(service):
     assert requests.get(service.url + "/nlg/bundle").status_code == 401
 
 
+def test_the_version_changes_with_a_save_and_needs_the_token(service):
+    version = requests.get(service.url + "/nlg/version", params={"token": TOKEN}).json()
+    bundle = requests.get(service.url + "/nlg/bundle", params={"token": TOKEN}).json()
+    assert bundle["version"] == version["version"]
+    assert version["report"] == bundle["report"] == {
+        "responses": ["utter_default", "utter_fallback", "utter_out_of_scope"], "low_confidence": 0.6}
+    session, _ = login(service)
+    answer = service.store.answers()["utter_faq/duration"]
+    answer["web"]["text"] = "The exam takes about 15 minutes."
+    assert session.post(service.url + "/editor/api/answers/utter_faq/duration", json={"answer": answer}).ok
+    changed = requests.get(service.url + "/nlg/version", params={"token": TOKEN}).json()["version"]
+    assert changed != version["version"]
+    assert requests.get(service.url + "/nlg/bundle", params={"token": TOKEN}).json()["version"] == changed
+    for params in ({}, {"token": "wrong"}):
+        response = requests.get(service.url + "/nlg/version", params=params)
+        assert response.status_code == 401 and "version" not in response.json()
+
+
 def test_rendering_matches_rasas_own_templated_generator(service, settings):
     """editor/render.py must send what Rasa itself would send from the same responses."""
     from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
@@ -110,6 +141,68 @@ def test_rendering_matches_rasas_own_templated_generator(service, settings):
             ours = render(responses, name, channel, slots, arguments)
             theirs = rasa_nlg.generate_from_slots(name, slots, channel, **arguments)
             assert ours == theirs, (name, channel)
+
+
+PARITY_SLOTS = {"period_start": "2026-11-20", "bleeding_end": "2026-11-24", "still_bleeding": False,
+                "cycle_length": 30.0, "device_placed": "2026-08-27", "faq_mode": None}
+PARITY_ARGUMENTS = {  # every {placeholder} the answers use, as the actions send them
+    "date_text": "Friday, November 20", "start_text": "Monday, November 23", "end_text": "Friday, Nov 27",
+    "start_day": 4, "end_day": 8, "start_iso": "2026-11-23", "end_iso": "2026-11-27", "today_iso": "2026-11-27",
+    "bleeding_end_iso": "2026-11-24", "cycle_start_iso": "2026-11-20", "cycle_start_text": "Friday, November 20",
+    "placed_text": "August 27", "check_text": "November 27", "topic_a": "the pain", "topic_b": "the results",
+    "topic_a_key": "pain", "topic_b_key": "results", "topic_a_button": "Pain", "topic_b_button": "Results",
+    # what Rasa passes on from an action server's message besides the response name
+    "text": None, "buttons": [], "elements": [], "custom": {}, "template": None, "image": None,
+    "attachment": None}
+
+
+def test_the_bot_renders_every_answer_exactly_as_the_services_nlg_endpoint(service, tmp_path, monkeypatch):
+    """components/content_nlg.py renders from its copy with Rasa's templated generator;
+    for every answer, on the web (rest) and SMS (twilio) channels, with the same slots
+    and action arguments (and with none), the result is what POST /nlg sends."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    from components.content_nlg import ContentNLG
+
+    domain = Domain.load(str(ROOT / "build" / "domain.yml"))
+    session, _ = login(service)  # an edited answer too, so the copy is the service's and not the model's
+    answer = service.store.answers()["utter_faq/duration"]
+    answer["web"]["text"] = "The X-ray part takes about 15 minutes. Plan on an hour at the clinic."
+    assert session.post(service.url + "/editor/api/answers/utter_faq/duration", json={"answer": answer}).ok
+    monkeypatch.setenv("HSG_CONTENT_TOKEN", TOKEN)
+    monkeypatch.setenv("HSG_CONTENT_LKG", str(tmp_path / "lkg.json"))
+    nlg = ContentNLG(EndpointConfig(url=service.url + "/nlg", timeout=5, poll_seconds=60), domain)
+    events = [SlotSet(name, value) for name, value in PARITY_SLOTS.items()]
+    tracker = DialogueStateTracker.from_events("patient-1", events + [UserUttered(
+        "when is my window", intent={"name": "timing", "confidence": 0.99}, message_id="m1")], slots=domain.slots)
+    state = tracker.current_state()
+    assert state["slots"]["period_start"] == "2026-11-20"
+    responses = service.responses()
+    assert set(responses) == set(domain.responses)
+    assert responses["utter_faq/duration"][0]["text"] == answer["web"]["text"] != \
+        domain.responses["utter_faq/duration"][0]["text"]
+
+    async def compare() -> int:
+        compared = 0
+        for name in sorted(responses):
+            for channel in ("rest", "twilio"):
+                for arguments in (PARITY_ARGUMENTS, {}):
+                    ours = await nlg.generate(name, tracker, channel, domain_responses=domain.responses,
+                                              **dict(arguments))
+                    body = {"response": name, "arguments": arguments, "tracker": state, "channel": {"name": channel}}
+                    theirs = await asyncio.to_thread(lambda: requests.post(
+                        service.url + "/nlg", params={"token": TOKEN}, json=body).json())
+                    assert ours == theirs, (name, channel, arguments == {})
+                    compared += 1
+        await nlg.close()
+        return compared
+
+    assert asyncio.run(compare()) == len(responses) * 4
+    assert nlg.copy_version == service.store.version()  # the service's answers, not the model's
+    assert service.requests[("GET", "/nlg/bundle")] == 1
 
 
 # --- login wall ---------------------------------------------------------------------
@@ -212,6 +305,20 @@ def test_history_and_one_click_rollback_through_the_api(service):
 
 
 # --- report of unanswered messages ------------------------------------------------------------
+def test_the_report_endpoint_records_what_the_report_keeps_and_needs_the_token(service):
+    url = service.url + "/nlg/report"
+    fallback = nlg_request("utter_fallback", text="can my husband come in", intent="nlu_fallback",
+                           confidence=0.45, message_id="r1")
+    assert requests.post(url, json=fallback).status_code == 401
+    assert requests.post(url, params={"token": "wrong"}, json=fallback).status_code == 401
+    assert requests.post(url, params={"token": TOKEN}, data=b"{not json").status_code == 400
+    assert service.report.groups() == []
+    assert requests.post(url, params={"token": TOKEN}, json=fallback).json() == {"recorded": True}
+    confident = nlg_request("utter_faq/pain", text="does it hurt", confidence=0.97, message_id="r2")
+    assert requests.post(url, params={"token": TOKEN}, json=confident).json() == {"recorded": False}
+    assert [g["text"] for g in service.report.groups()] == ["can my husband come in"]
+
+
 def test_the_report_groups_fallbacks_and_unsure_answers_and_forgets_old_ones(service):
     post = lambda **kw: requests.post(service.url + "/nlg", params={"token": TOKEN},  # noqa: E731
                                       json=nlg_request(**kw)).raise_for_status()

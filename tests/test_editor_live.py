@@ -126,20 +126,32 @@ def test_the_report_lists_what_the_bot_could_not_answer_for_logged_in_editors_on
     assert question not in bot.logs()
 
 
+def wait_for_log(bot, words, seconds=20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if all(word in bot.logs() for word in words):
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def test_the_bot_keeps_answering_while_the_content_service_hangs(bot):
+    """Replies never wait on the content service (the bot renders from its own copy), so
+    a frozen service changes nothing for patients; the bot's next poll notices it (one
+    warning), and notices again when it answers."""
     pids = bot.running.server_pids()["content"]
     assert pids, "the content service is not running"
     expected = rest_text(bot)
     for pid in pids:
         os.kill(pid, signal.SIGSTOP)
     try:
-        started = time.monotonic()
-        assert rest_text(bot) == expected  # from the last-known-good copy
-        assert time.monotonic() - started < 10
+        assert rest_text(bot) == expected
+        assert wait_for_log(bot, ["did not answer", "answering from"])
+        assert rest_text(bot) == expected  # still answering, from the copy
     finally:
         for pid in pids:
             os.kill(pid, signal.SIGCONT)
-    assert "did not answer" in bot.logs() and "answering from" in bot.logs()
+    assert wait_for_log(bot, ["answers again"])
     assert rest_text(bot) == expected
 
 
