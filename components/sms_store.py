@@ -1,7 +1,11 @@
 """What the SMS channel must remember across restarts, in one SQLite file:
 opted-out numbers, MessageSids already answered (and those being answered right
 now), and the numbered choices last offered. Numbers are stored only as keyed
-hashes (no Rasa imports).
+hashes (no Rasa imports). In the production profile (HSG_STORE=postgresql) the same
+lives in PostgreSQL (`PgSmsStore`, tables hsg_sms_*; common/pg.py), so a STOP sent to
+one host holds on every host; `open_sms_store` picks the store. The first time it is
+used, PgSmsStore copies the opt-outs of the SQLite file the channel used before (if
+there is one), so nobody who opted out is texted again after the switch.
 
 A MessageSid is recorded as answered only once its reply is made: `claim` marks it
 as being answered, `answered` records it after a successful reply and `release`
@@ -46,6 +50,7 @@ class SmsStore:
     """Opt-outs, answered MessageSids and last choices, kept in SQLite."""
 
     def __init__(self, path: Path) -> None:
+        self.path = Path(path)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
         self._lock = threading.Lock()
@@ -146,6 +151,147 @@ class SmsStore:
         ])
         return {"answered": answered, "choices": choices, "pending": pending}
 
+    def where(self) -> str:
+        return str(self.path)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+class PgSmsStore(SmsStore):
+    """The same store in PostgreSQL (every host of the production profile shares it).
+    A claim and its answer are serialised per MessageSid with an advisory lock, as the
+    SQLite store does with BEGIN IMMEDIATE."""
+
+    def __init__(self, engine=None, legacy_path: Optional[Path] = None) -> None:  # noqa: super() not called
+        from common import pg
+
+        self.pg = pg
+        self._engine = engine
+        self.legacy_path = Path(legacy_path) if legacy_path is not None else None
+        self._prepare_lock = threading.Lock()
+        self._ready = False
+
+    @property
+    def engine(self):
+        """Connected at first use, so that Rasa starts even while PostgreSQL is away."""
+        if self._engine is None:
+            self._engine = self.pg.engine()
+        return self._engine
+
+    def _prepare(self) -> None:
+        if self._ready:
+            return
+        with self._prepare_lock:
+            if not self._ready:
+                if self.legacy_path is not None and self.legacy_path.exists():
+                    self.import_opt_outs(self.legacy_path)
+                self._ready = True
+
+    def import_opt_outs(self, path: Path) -> int:
+        """Copies the opt-outs of an SQLite store, once per file; returns how many."""
+        import sqlalchemy as sa
+
+        with self.engine.begin() as connection:
+            self.pg.lock(connection, self.pg.IMPORT_LOCK)
+            if self.pg.imported_once(connection, "sms-opt-outs:" + str(Path(path).resolve())):
+                return 0
+            old = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+            try:
+                rows = old.execute("SELECT key, at FROM opt_out").fetchall()
+            except sqlite3.Error:
+                rows = []
+            finally:
+                old.close()
+            for key, at in rows:
+                connection.execute(sa.text("INSERT INTO hsg_sms_opt_out (key, at) VALUES (:k, :at) "
+                                           "ON CONFLICT (key) DO NOTHING"), {"k": key, "at": at})
+            return len(rows)
+
+    def _sql(self, statements: List[tuple], lock_sid: Optional[str] = None) -> list:
+        """Runs (sql, params) pairs in one transaction; the rows of each SELECT and the
+        row count of each other statement."""
+        import sqlalchemy as sa
+
+        self._prepare()
+        with self.engine.begin() as connection:
+            if lock_sid is not None:
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:c, hashtext(:sid))"),
+                                   {"c": self.pg.SMS_LOCK_CLASS, "sid": lock_sid})
+            results = []
+            for sql, params in statements:
+                result = connection.execute(sa.text(sql), params)
+                results.append(result.fetchall() if result.returns_rows else result.rowcount)
+            return results
+
+    def claim(self, sid: str) -> str:
+        now = time.time()
+        answered, _, inserted = self._sql([
+            ("SELECT 1 FROM hsg_sms_answered WHERE sid = :sid", {"sid": sid}),
+            ("DELETE FROM hsg_sms_pending WHERE sid = :sid AND at < :stale", {"sid": sid, "stale": now - CLAIM_SECONDS}),
+            ("INSERT INTO hsg_sms_pending (sid, at) SELECT :sid, :now WHERE NOT EXISTS "
+             "(SELECT 1 FROM hsg_sms_answered WHERE sid = :sid) ON CONFLICT (sid) DO NOTHING", {"sid": sid, "now": now}),
+        ], lock_sid=sid)
+        if answered:
+            return "answered"
+        return "claimed" if inserted == 1 else "busy"
+
+    def answered(self, sid: str) -> None:
+        self._sql([("INSERT INTO hsg_sms_answered (sid, at) VALUES (:sid, :now) ON CONFLICT (sid) DO NOTHING",
+                    {"sid": sid, "now": time.time()}),
+                   ("DELETE FROM hsg_sms_pending WHERE sid = :sid", {"sid": sid})], lock_sid=sid)
+
+    def release(self, sid: str) -> None:
+        self._sql([("DELETE FROM hsg_sms_pending WHERE sid = :sid", {"sid": sid})])
+
+    def is_answered(self, sid: str) -> bool:
+        return bool(self._sql([("SELECT 1 FROM hsg_sms_answered WHERE sid = :sid", {"sid": sid})])[0])
+
+    def opt_out(self, key: str) -> None:
+        self._sql([("INSERT INTO hsg_sms_opt_out (key, at) VALUES (:k, :now) "
+                    "ON CONFLICT (key) DO UPDATE SET at = excluded.at", {"k": key, "now": time.time()})])
+
+    def opt_in(self, key: str) -> None:
+        self._sql([("DELETE FROM hsg_sms_opt_out WHERE key = :k", {"k": key})])
+
+    def is_opted_out(self, key: str) -> bool:
+        return bool(self._sql([("SELECT 1 FROM hsg_sms_opt_out WHERE key = :k", {"k": key})])[0])
+
+    def set_choices(self, key: str, payloads: List[dict]) -> None:
+        self._sql([("INSERT INTO hsg_sms_choices (key, payloads, at) VALUES (:k, :p, :now) ON CONFLICT (key) "
+                    "DO UPDATE SET payloads = excluded.payloads, at = excluded.at",
+                    {"k": key, "p": json.dumps(payloads), "now": time.time()})])
+
+    def choices(self, key: str) -> List[dict]:
+        rows = self._sql([("SELECT payloads FROM hsg_sms_choices WHERE key = :k", {"k": key})])[0]
+        return json.loads(rows[0][0]) if rows else []
+
+    def purge(self, before: float) -> Dict[str, int]:
+        answered, choices, pending = self._sql([
+            ("DELETE FROM hsg_sms_answered WHERE at < :before", {"before": before}),
+            ("DELETE FROM hsg_sms_choices WHERE at < :before", {"before": before}),
+            ("DELETE FROM hsg_sms_pending WHERE at < :before",
+             {"before": min(before, time.time() - CLAIM_SECONDS)}),
+        ])
+        return {"answered": answered, "choices": choices, "pending": pending}
+
+    def where(self) -> str:
+        return "PostgreSQL " + self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        pass  # the engine is shared by the process
+
+
+def open_sms_store(path: Optional[Path] = None) -> SmsStore:
+    """PostgreSQL with HSG_STORE=postgresql (the production profile; the SQLite file at
+    `path`, if any, gives its opt-outs once), else the SQLite file at `path` (default
+    `store_path()`)."""
+    from common import pg
+
+    path = Path(path) if path is not None else store_path()
+    if not path.is_absolute():
+        path = ROOT / path
+    if pg.enabled():
+        return PgSmsStore(legacy_path=path)
+    return SmsStore(path)

@@ -1,7 +1,10 @@
 """Editor accounts, login sessions and login throttling (no Rasa imports).
 
 Accounts live in a JSON file outside git (HSG_EDITORS_FILE, default
-var/editors.json), created with `make editor-user NAME=...`. Passwords are kept
+var/editors.json), created with `make editor-user NAME=...`; in the production
+profile (HSG_STORE=postgresql) the accounts, sessions and throttle counts live in
+PostgreSQL instead (tables hsg_editors, hsg_editor_sessions, hsg_login_throttle;
+common/pg.py), so every host sees the same ones. Passwords are kept
 only as scrypt hashes. There is no default account: with no file, nobody can log in.
 Names are 1 to 64 of the characters A-Z a-z 0-9 . _ - (a cookie-safe set).
 
@@ -95,11 +98,147 @@ def _fingerprint(account: Dict[str, str]) -> str:
     return hashlib.sha256(f"{account.get('salt')}|{account.get('scrypt')}".encode()).hexdigest()[:32]
 
 
+class FileAccounts:
+    """Accounts in a JSON file, sessions in a SQLite file beside it (the embedded default)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def where(self) -> str:
+        return str(self.path)
+
+    def load(self) -> Dict[str, Dict[str, str]]:
+        if not self.path.exists():
+            return {}
+        return json.loads(self.path.read_text(encoding="utf-8")).get("editors", {})
+
+    def get(self, name: str) -> Optional[Dict[str, str]]:
+        return self.load().get(name)
+
+    def put(self, name: str, account: Dict[str, str]) -> None:
+        """Creates or replaces the account and ends its sessions."""
+        accounts = self.load()
+        accounts[name] = account
+        _write_accounts(accounts, self.path)
+        self.end_sessions(name)
+
+    def remove(self, name: str) -> bool:
+        accounts = self.load()
+        if accounts.pop(name, None) is None:
+            return False
+        _write_accounts(accounts, self.path)
+        self.end_sessions(name)
+        return True
+
+    def end_sessions(self, name: str) -> int:
+        connection = _connect(sessions_file(self.path), create=False)
+        if connection is None:
+            return 0
+        with closing(connection):
+            return connection.execute("DELETE FROM sessions WHERE editor = ?", (name,)).rowcount
+
+    def add_session(self, id_hash: str, name: str, fingerprint: str, now: float, expires: float) -> None:
+        """Stores a new session and deletes the expired ones."""
+        with closing(_connect(sessions_file(self.path), create=True)) as connection:
+            connection.execute("DELETE FROM sessions WHERE expires < ?", (now,))
+            connection.execute("INSERT INTO sessions (id, editor, account, created, expires) VALUES (?, ?, ?, ?, ?)",
+                               (id_hash, name, fingerprint, now, expires))
+
+    def session(self, id_hash: str) -> Optional[Tuple[str, str, float]]:
+        """(editor, account fingerprint, expires) of a stored session, else None."""
+        connection = _connect(sessions_file(self.path), create=False)
+        if connection is None:
+            return None
+        with closing(connection):
+            return connection.execute("SELECT editor, account, expires FROM sessions WHERE id = ?",
+                                      (id_hash,)).fetchone()
+
+    def delete_session(self, id_hash: str) -> bool:
+        connection = _connect(sessions_file(self.path), create=False)
+        if connection is None:
+            return False
+        with closing(connection):
+            return connection.execute("DELETE FROM sessions WHERE id = ?", (id_hash,)).rowcount > 0
+
+
+class PgAccounts:
+    """Accounts and sessions in PostgreSQL (the production profile): one set for every host."""
+
+    def __init__(self, engine=None) -> None:
+        import sqlalchemy as sa
+        from common import pg
+
+        self.engine = engine or pg.engine()
+        self.pg, self.sa = pg, sa
+
+    def where(self) -> str:
+        return "PostgreSQL " + self.engine.url.render_as_string(hide_password=True)
+
+    def load(self) -> Dict[str, Dict[str, str]]:
+        table = self.pg.editors
+        with self.engine.connect() as connection:
+            return {name: {"salt": salt, "scrypt": scrypt} for name, salt, scrypt in
+                    connection.execute(table.select().order_by(table.c.name)).fetchall()}
+
+    def get(self, name: str) -> Optional[Dict[str, str]]:
+        table = self.pg.editors
+        with self.engine.connect() as connection:
+            row = connection.execute(table.select().where(table.c.name == name)).fetchone()
+        return {"salt": row.salt, "scrypt": row.scrypt} if row else None
+
+    def put(self, name: str, account: Dict[str, str]) -> None:
+        from sqlalchemy.dialects.postgresql import insert
+
+        statement = insert(self.pg.editors).values(name=name, salt=account["salt"], scrypt=account["scrypt"])
+        with self.engine.begin() as connection:  # the account and the end of its sessions together
+            connection.execute(statement.on_conflict_do_update(
+                index_elements=["name"], set_={"salt": statement.excluded.salt, "scrypt": statement.excluded.scrypt}))
+            connection.execute(self.pg.editor_sessions.delete().where(self.pg.editor_sessions.c.editor == name))
+
+    def remove(self, name: str) -> bool:
+        with self.engine.begin() as connection:
+            gone = connection.execute(self.pg.editors.delete().where(self.pg.editors.c.name == name)).rowcount
+            connection.execute(self.pg.editor_sessions.delete().where(self.pg.editor_sessions.c.editor == name))
+        return gone > 0
+
+    def end_sessions(self, name: str) -> int:
+        with self.engine.begin() as connection:
+            return connection.execute(self.pg.editor_sessions.delete()
+                                      .where(self.pg.editor_sessions.c.editor == name)).rowcount
+
+    def add_session(self, id_hash: str, name: str, fingerprint: str, now: float, expires: float) -> None:
+        table = self.pg.editor_sessions
+        with self.engine.begin() as connection:
+            connection.execute(table.delete().where(table.c.expires < now))
+            connection.execute(table.insert().values(id=id_hash, editor=name, account=fingerprint,
+                                                     created=now, expires=expires))
+
+    def session(self, id_hash: str) -> Optional[Tuple[str, str, float]]:
+        table = self.pg.editor_sessions
+        with self.engine.connect() as connection:
+            row = connection.execute(self.sa.select(table.c.editor, table.c.account, table.c.expires)
+                                     .where(table.c.id == id_hash)).fetchone()
+        return tuple(row) if row else None
+
+    def delete_session(self, id_hash: str) -> bool:
+        table = self.pg.editor_sessions
+        with self.engine.begin() as connection:
+            return connection.execute(table.delete().where(table.c.id == id_hash)).rowcount > 0
+
+
+def account_store(path: Optional[Path] = None):
+    """Where the accounts are: the given file; else PostgreSQL in the production profile
+    (HSG_STORE=postgresql); else HSG_EDITORS_FILE (default var/editors.json)."""
+    if path is None:
+        from common import pg
+
+        if pg.enabled():
+            return PgAccounts()
+    return FileAccounts(path or accounts_file())
+
+
 def load_accounts(path: Optional[Path] = None) -> Dict[str, Dict[str, str]]:
-    path = path or accounts_file()
-    if not path.exists():
-        return {}
-    return json.loads(path.read_text(encoding="utf-8")).get("editors", {})
+    return account_store(path).load()
 
 
 def _write_accounts(accounts: Dict[str, Dict[str, str]], path: Path) -> None:
@@ -128,24 +267,14 @@ def set_password(name: str, password: str, path: Optional[Path] = None) -> None:
         raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
     if len(password) > MAX_PASSWORD:
         raise ValueError(f"a password has at most {MAX_PASSWORD} characters")
-    path = path or accounts_file()
     salt = secrets.token_bytes(16)
     hashed = _hash(password, salt)
-    accounts = load_accounts(path)
-    accounts[name] = {"salt": salt.hex(), "scrypt": hashed}
-    _write_accounts(accounts, path)
-    end_sessions(name, path)
+    account_store(path).put(name, {"salt": salt.hex(), "scrypt": hashed})
 
 
 def remove_account(name: str, path: Optional[Path] = None) -> bool:
     """Deletes the account and ends its sessions; False if there was none."""
-    path = path or accounts_file()
-    accounts = load_accounts(path)
-    if accounts.pop(name, None) is None:
-        return False
-    _write_accounts(accounts, path)
-    end_sessions(name, path)
-    return True
+    return account_store(path).remove(name)
 
 
 # --- the session table -------------------------------------------------------------
@@ -169,11 +298,7 @@ def _id_hash(session_id: str) -> str:
 
 def end_sessions(name: str, accounts: Optional[Path] = None) -> int:
     """Deletes every session of this editor; returns how many there were."""
-    connection = _connect(sessions_file(accounts), create=False)
-    if connection is None:
-        return 0
-    with closing(connection):
-        return connection.execute("DELETE FROM sessions WHERE editor = ?", (name,)).rowcount
+    return account_store(accounts).end_sessions(name)
 
 
 # --- throttling ------------------------------------------------------------------------
@@ -190,7 +315,7 @@ class Throttle:
         self.max_delay = max_delay
         self.size = size
         self.lock = threading.Lock()
-        # kind -> key -> {"failures", "inflight", "last", "next"}
+        # kind -> key -> {"failures", "inflight", "last", "next", "reserved"}
         self.tables: Dict[str, "OrderedDict[str, Dict[str, float]]"] = {}
 
     def delay(self, failures: int, free: int) -> float:
@@ -211,7 +336,7 @@ class Throttle:
         if entry is None:
             if not create:
                 return None
-            entry = table[key] = {"failures": 0, "inflight": 0, "last": now, "next": 0.0}
+            entry = table[key] = {"failures": 0, "inflight": 0, "last": now, "next": 0.0, "reserved": 0.0}
             while len(table) > self.size:
                 table.popitem(last=False)
         table.move_to_end(key)
@@ -222,43 +347,120 @@ class Throttle:
         wait before trying again (nothing counted)."""
         now = time.time() if now is None else now
         with self.lock:
-            wait = 0.0
-            for key, free in keys:
-                entry = self._entry(key, now, create=False)
-                if entry is None:
-                    continue
-                wait = max(wait, entry["next"] - now)
-                pending = entry["failures"] + entry["inflight"]
-                if entry["inflight"] and pending >= free:  # the budget is taken by attempts under way
-                    wait = max(wait, self.delay(pending, free), 0.001)
-            if wait > 0:
-                return wait
-            for key, _ in keys:
-                self._entry(key, now, create=True)["inflight"] += 1
-            return 0.0
+            return self._reserve(keys, now)
+
+    def _reserve(self, keys: List[Tuple[str, int]], now: float) -> float:
+        """(With the lock held.)"""
+        wait = 0.0
+        for key, free in keys:
+            entry = self._entry(key, now, create=False)
+            if entry is None:
+                continue
+            wait = max(wait, entry["next"] - now)
+            pending = entry["failures"] + entry["inflight"]
+            if entry["inflight"] and pending >= free:  # the budget is taken by attempts under way
+                wait = max(wait, self.delay(pending, free), 0.001)
+        if wait > 0:
+            return wait
+        for key, _ in keys:
+            entry = self._entry(key, now, create=True)
+            entry["inflight"] += 1
+            entry["reserved"] = now
+        return 0.0
 
     def finish(self, keys: List[Tuple[str, int]], outcome: str, now: Optional[float] = None) -> None:
         """outcome "ok" forgets the keys' failures, "bad" counts one and sets the delay,
         "undo" only ends the reservation (the attempt was not judged)."""
         now = time.time() if now is None else now
         with self.lock:
-            for key, free in keys:
-                entry = self._entry(key, now, create=outcome == "bad")
-                if entry is None:
-                    continue
-                entry["inflight"] = max(0, entry["inflight"] - 1)
-                if outcome == "ok":
-                    if not entry["inflight"]:
-                        self.tables[key.split(":", 1)[0]].pop(key, None)
-                    else:
-                        entry.update(failures=0, next=0.0)
-                elif outcome == "bad":
-                    entry["failures"] += 1
-                    entry["last"] = now
-                    entry["next"] = max(entry["next"], now + self.delay(int(entry["failures"]), free))
+            self._finish(keys, outcome, now)
+
+    def _finish(self, keys: List[Tuple[str, int]], outcome: str, now: float) -> None:
+        """(With the lock held.)"""
+        for key, free in keys:
+            entry = self._entry(key, now, create=outcome == "bad")
+            if entry is None:
+                continue
+            entry["inflight"] = max(0, entry["inflight"] - 1)
+            if outcome == "ok":
+                if not entry["inflight"]:
+                    self.tables[key.split(":", 1)[0]].pop(key, None)
+                else:
+                    entry.update(failures=0, next=0.0)
+            elif outcome == "bad":
+                entry["failures"] += 1
+                entry["last"] = now
+                entry["next"] = max(entry["next"], now + self.delay(int(entry["failures"]), free))
 
     def __len__(self) -> int:
         return sum(len(table) for table in self.tables.values())
+
+
+class PgThrottle(Throttle):
+    """The same throttle with its counts in PostgreSQL (hsg_login_throttle), so that every
+    host of the production profile counts the same failures: each check or count runs
+    the same logic as Throttle under one advisory lock, on the rows of its keys. A
+    reservation left by a process that died while hashing is ignored after STALE_RESERVATION
+    seconds, so it cannot hold a name up."""
+
+    STALE_RESERVATION = HASH_WAIT + 60.0
+
+    def __init__(self, engine=None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        from common import pg
+
+        self.engine = engine or pg.engine()
+        self.pg = pg
+
+    def _shared(self, keys: List[Tuple[str, int]], now: float, work):
+        import sqlalchemy as sa
+        from sqlalchemy.dialects.postgresql import insert
+
+        table = self.pg.login_throttle
+        names = sorted({key for key, _ in keys})
+        with self.engine.begin() as connection:
+            self.pg.lock(connection, self.pg.THROTTLE_LOCK)
+            connection.execute(table.delete().where(  # what Throttle would forget
+                (table.c.inflight == 0) & (table.c.last < now - FORGET_AFTER) & (table.c.next <= now)))
+            self.tables = {}
+            for row in connection.execute(sa.select(table).where(table.c.key.in_(names))).mappings():
+                entry = {field: float(row[field]) for field in ("failures", "inflight", "last", "next", "reserved")}
+                entry["failures"], entry["inflight"] = int(row["failures"]), int(row["inflight"])
+                if entry["inflight"] and now - entry["reserved"] > self.STALE_RESERVATION:
+                    entry["inflight"] = 0
+                self.tables.setdefault(row["key"].split(":", 1)[0], OrderedDict())[row["key"]] = entry
+            result = work()
+            for key in names:
+                entry = self.tables.get(key.split(":", 1)[0], {}).get(key)
+                if entry is None:
+                    connection.execute(table.delete().where(table.c.key == key))
+                    continue
+                statement = insert(table).values(key=key, **entry)
+                connection.execute(statement.on_conflict_do_update(
+                    index_elements=["key"], set_={field: statement.excluded[field]
+                                                  for field in ("failures", "inflight", "last", "next", "reserved")}))
+            self.tables = {}
+            return result
+
+    def reserve(self, keys: List[Tuple[str, int]], now: Optional[float] = None) -> float:
+        now = time.time() if now is None else now
+        with self.lock:
+            return self._shared(keys, now, lambda: self._reserve(keys, now))
+
+    def finish(self, keys: List[Tuple[str, int]], outcome: str, now: Optional[float] = None) -> None:
+        now = time.time() if now is None else now
+        with self.lock:
+            self._shared(keys, now, lambda: self._finish(keys, outcome, now))
+
+    def __len__(self) -> int:
+        import sqlalchemy as sa
+
+        with self.engine.connect() as connection:
+            return int(connection.execute(sa.select(sa.func.count()).select_from(self.pg.login_throttle)).scalar())
+
+
+def pg_throttle() -> Throttle:
+    return PgThrottle()
 
 
 @dataclass
@@ -273,11 +475,15 @@ class Sessions:
     def __init__(self, secret: Optional[str] = None, accounts: Optional[Path] = None,
                  throttle: Optional[Throttle] = None) -> None:
         self.secret = (secret or os.environ.get("HSG_EDITOR_SECRET") or secrets.token_urlsafe(32)).encode()
-        self.accounts = accounts        # None: HSG_EDITORS_FILE (or var/editors.json) at each use
-        self.throttle = throttle or Throttle()
+        self.accounts = accounts        # None: PostgreSQL or HSG_EDITORS_FILE (account_store) at each use
+        if throttle is None:
+            from common import pg
 
-    def _accounts_path(self) -> Path:
-        return self.accounts or accounts_file()
+            throttle = pg_throttle() if accounts is None and pg.enabled() else Throttle()
+        self.throttle = throttle
+
+    def _store(self):
+        return account_store(self.accounts)
 
     def _sign(self, payload: str) -> str:
         return hmac.new(self.secret, payload.encode("utf-8"), hashlib.sha256).hexdigest()
@@ -288,7 +494,7 @@ class Sessions:
         without hashing; an unknown name costs one hash, like a known one."""
         if not valid_name(name) or not password or len(password) > MAX_PASSWORD:
             return False
-        account = load_accounts(self._accounts_path()).get(name)
+        account = self._store().get(name)
         if account is None:
             _hash(password, b"no-such-editor-0")  # same work either way
             return False
@@ -343,15 +549,13 @@ class Sessions:
     # --- sessions ----------------------------------------------------------------------
     def issue(self, name: str) -> str:
         """A new server-side session for this editor; returns the cookie's value."""
-        account = load_accounts(self._accounts_path()).get(name)
+        store = self._store()
+        account = store.get(name)
         if account is None:
             raise ValueError("no such editor")
         session_id = secrets.token_urlsafe(32)
         now = time.time()
-        with closing(_connect(sessions_file(self._accounts_path()), create=True)) as connection:
-            connection.execute("DELETE FROM sessions WHERE expires < ?", (now,))
-            connection.execute("INSERT INTO sessions (id, editor, account, created, expires) VALUES (?, ?, ?, ?, ?)",
-                               (_id_hash(session_id), name, _fingerprint(account), now, now + SESSION_HOURS * 3600))
+        store.add_session(_id_hash(session_id), name, _fingerprint(account), now, now + SESSION_HOURS * 3600)
         return f"{session_id}.{self._sign('session|' + session_id)}"
 
     def _session_id(self, cookie_value: Optional[str]) -> Optional[str]:
@@ -370,32 +574,23 @@ class Sessions:
         session_id = self._session_id(cookie_value)
         if session_id is None:
             return None
-        connection = _connect(sessions_file(self._accounts_path()), create=False)
-        if connection is None:
+        store = self._store()
+        row = store.session(_id_hash(session_id))
+        if row is None:
             return None
-        with closing(connection):
-            row = connection.execute("SELECT editor, account, expires FROM sessions WHERE id = ?",
-                                     (_id_hash(session_id),)).fetchone()
-            if row is None:
-                return None
-            name, fingerprint, expires = row
-            account = load_accounts(self._accounts_path()).get(name)
-            if expires < time.time() or account is None or not hmac.compare_digest(_fingerprint(account),
-                                                                                     fingerprint):
-                connection.execute("DELETE FROM sessions WHERE id = ?", (_id_hash(session_id),))
-                return None
-            return name
+        name, fingerprint, expires = row
+        account = store.get(name)
+        if expires < time.time() or account is None or not hmac.compare_digest(_fingerprint(account), fingerprint):
+            store.delete_session(_id_hash(session_id))
+            return None
+        return name
 
     def end(self, cookie_value: Optional[str]) -> bool:
         """Logout: deletes this session on the server. True if there was one."""
         session_id = self._session_id(cookie_value)
         if session_id is None:
             return False
-        connection = _connect(sessions_file(self._accounts_path()), create=False)
-        if connection is None:
-            return False
-        with closing(connection):
-            return connection.execute("DELETE FROM sessions WHERE id = ?", (_id_hash(session_id),)).rowcount > 0
+        return self._store().delete_session(_id_hash(session_id))
 
 
 def retry_seconds(wait: float) -> int:

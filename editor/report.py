@@ -3,11 +3,13 @@
 The content service sees every reply the bot sends (Rasa's NLG endpoint sends the
 conversation's latest message with each request). When the reply is the fallback
 or the out-of-scope answer, or the bot's top guess was unsure, the message is kept
-in a SQLite file (HSG_REPORT_DB, default var/report.sqlite3) with its time, kind,
-the closest topic and the confidence; never the sender or phone number. Rows older
+in a SQLite file (HSG_REPORT_DB, default var/report.sqlite3), or in the production
+profile (HSG_STORE=postgresql) in PostgreSQL (table hsg_report_misses, shared by every
+host; common/pg.py), with its time, kind, the closest topic and the confidence; never
+the sender or phone number. Rows older
 than the retention setting (clinic.yml `report.retention_days`) are deleted on every
-write and read. Only logged-in editors see the text (editor page, `make report`
-reads the file on the server itself).
+write and read, and by `make purge`. Only logged-in editors see the text (editor page,
+`make report` reads the file on the server itself).
 """
 from __future__ import annotations
 
@@ -35,11 +37,19 @@ def normalise(text: str) -> str:
 
 
 class Report:
+    """The report's rows: in the SQLite file `path` (default HSG_REPORT_DB), or, with no
+    `path` and HSG_STORE=postgresql, in PostgreSQL."""
+
     def __init__(self, path: Optional[Path] = None, retention_days: float = 30, low_confidence: float = 0.6) -> None:
-        self.path = Path(path or report_db())
         self.retention_days = float(retention_days)
         self.low_confidence = float(low_confidence)
         self.lock = threading.Lock()
+        from common import pg
+
+        self.engine = pg.engine() if path is None and pg.enabled() else None
+        self.path = None if self.engine is not None else Path(path or report_db())
+        if self.path is None:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.execute("""CREATE TABLE IF NOT EXISTS misses (
@@ -48,12 +58,24 @@ class Report:
             db.execute("CREATE INDEX IF NOT EXISTS misses_at ON misses(at)")
         os.chmod(self.path, 0o600)
 
+    def where(self) -> str:
+        return str(self.path) if self.path else "PostgreSQL " + self.engine.url.render_as_string(hide_password=True)
+
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=10)
 
-    def purge(self, db: sqlite3.Connection, now: Optional[float] = None) -> int:
+    def purge(self, db: Any = None, now: Optional[float] = None) -> int:
+        """Deletes the rows older than the retention setting; returns how many went."""
         cutoff = (now or time.time()) - self.retention_days * 86400
-        return db.execute("DELETE FROM misses WHERE at < ?", (cutoff,)).rowcount
+        if db is not None:
+            return db.execute("DELETE FROM misses WHERE at < ?", (cutoff,)).rowcount
+        if self.engine is not None:
+            from common import pg
+
+            with self.engine.begin() as connection:
+                return connection.execute(pg.report_misses.delete().where(pg.report_misses.c.at < cutoff)).rowcount
+        with self.lock, self._connect() as sqlite_db:
+            return sqlite_db.execute("DELETE FROM misses WHERE at < ?", (cutoff,)).rowcount
 
     def classify(self, response: str, latest: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         """What the report keeps about one reply, or None when it was a good answer."""
@@ -85,17 +107,45 @@ class Report:
         if row is None:
             return False
         message_id = latest.get("message_id") or f"{tracker.get('sender_id')}:{latest.get('text')}:{time.time()}"
+        values = (message_id, time.time(), row["kind"], row["text"], row["topic"], row["confidence"], channel)
+        if self.engine is not None:
+            self._pg_insert(values)
+            return True
         with self.lock, self._connect() as db:
             self.purge(db)
-            db.execute("INSERT OR IGNORE INTO misses VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (message_id, time.time(), row["kind"], row["text"], row["topic"], row["confidence"], channel))
+            db.execute("INSERT OR IGNORE INTO misses VALUES (?, ?, ?, ?, ?, ?, ?)", values)
         return True
+
+    def _pg_insert(self, values: tuple) -> None:
+        from sqlalchemy.dialects.postgresql import insert
+
+        from common import pg
+
+        table = pg.report_misses
+        with self.engine.begin() as connection:
+            connection.execute(table.delete().where(table.c.at < time.time() - self.retention_days * 86400))
+            connection.execute(insert(table).values(dict(zip(
+                ("message_id", "at", "kind", "text", "topic", "confidence", "channel"), values))).on_conflict_do_nothing())
+
+    def _rows(self, now: Optional[float]) -> List[tuple]:
+        if self.engine is not None:
+            import sqlalchemy as sa
+
+            from common import pg
+
+            self.purge(now=now)
+            table = pg.report_misses
+            with self.engine.connect() as connection:
+                return [tuple(row) for row in connection.execute(sa.select(
+                    table.c.at, table.c.kind, table.c.text, table.c.topic, table.c.confidence, table.c.channel)
+                    .order_by(table.c.at))]
+        with self.lock, self._connect() as db:
+            self.purge(db, now)
+            return db.execute("SELECT at, kind, text, topic, confidence, channel FROM misses ORDER BY at").fetchall()
 
     def groups(self, now: Optional[float] = None) -> List[Dict[str, Any]]:
         """Recent misses grouped by their words, most frequent first."""
-        with self.lock, self._connect() as db:
-            self.purge(db, now)
-            rows = db.execute("SELECT at, kind, text, topic, confidence, channel FROM misses ORDER BY at").fetchall()
+        rows = self._rows(now)
         grouped: Dict[str, Dict[str, Any]] = defaultdict(lambda: {"count": 0, "kinds": defaultdict(int),
                                                                   "topics": defaultdict(int), "channels": set()})
         for at, kind, text, topic, confidence, channel in rows:

@@ -12,8 +12,15 @@ An answer is one YAML file under content/answers/<group>/ with these fields:
     sms_only      true for replies that only exist on SMS (STOP, START, HELP)
 
 `FileContentStore` keeps the files as the store of record (reviewable in git) and
-each answer's history as JSON lines in content/history/. `ContentStore` is the
-interface a database store would implement instead.
+each answer's history as JSON lines in content/history/: the embedded default.
+`PgContentStore` keeps them in PostgreSQL (tables hsg_answers and hsg_answer_history,
+common/pg.py), shared by every host of the production profile (HSG_STORE=postgresql).
+It is filled from the files (HSG_CONTENT_DIR, else content/) when its table is empty,
+and an answer that is in the files but not yet in the database (one that came with a
+code update) is added the same way, its history saying "imported from the files". From
+then on the database is the store of record: `python -m editor.content_sync export`
+(`make content-export`) writes its answers back to the files for git, and `... import`
+saves the files' answers as new versions. `open_store()` picks the store.
 """
 from __future__ import annotations
 
@@ -138,6 +145,9 @@ class ContentStore:
         raise NotImplementedError
 
     def history(self, name: str) -> List[Dict[str, Any]]:
+        raise NotImplementedError
+
+    def version_of(self, name: str, version: int) -> Dict[str, Any]:
         raise NotImplementedError
 
 
@@ -270,8 +280,173 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(temp, path)
 
 
+class PgContentStore(ContentStore):
+    """Answers and history in PostgreSQL (common/pg.py), for every host of a deployment.
+
+    Versions, history, rollback and the stale-save check behave as in FileContentStore.
+    `version()` is one primary-key read of a counter that every save raises in the same
+    transaction (so a save that commits is never hidden behind one that started later);
+    `answers()` reads the table again only when that counter moved."""
+
+    def __init__(self, engine: Any = None, seed_dir: Optional[Path] = None) -> None:
+        self._engine = engine
+        self.seed_dir = Path(seed_dir or os.environ.get("HSG_CONTENT_DIR") or DEFAULT_DIR)
+        self._lock = threading.RLock()
+        self._ready = False
+        self._cache_version: Optional[int] = None
+        self._cache: Dict[str, Dict[str, Any]] = {}
+
+    @property
+    def engine(self) -> Any:
+        if self._engine is None:
+            from common import pg
+
+            self._engine = pg.engine()
+        return self._engine
+
+    # --- filling from the files -------------------------------------------------
+    def _prepare(self) -> None:
+        if self._ready:
+            return
+        with self._lock:
+            if not self._ready:
+                self.import_missing()
+                self._ready = True
+
+    def import_missing(self) -> List[str]:
+        """Adds the answers of the files that the database does not have yet (all of them
+        the first time), with the files' own history if any; returns their names."""
+        import sqlalchemy as sa
+        from common import pg
+
+        with self.engine.begin() as connection:
+            pg.lock(connection, pg.CONTENT_LOCK)
+            have = {row[0] for row in connection.execute(sa.select(pg.answers.c.name))}
+            try:
+                files = FileContentStore(self.seed_dir)
+                found = files.answers()
+            except (OSError, StoreError, yaml.YAMLError):
+                if not have:
+                    raise
+                return []  # the database is the store of record: it goes on without the files
+            missing = sorted(name for name in found if name not in have)
+            for name in missing:
+                entries = [{key: entry.get(key) for key in ("version", "at", "by", "note", "answer")}
+                           for entry in files._read_history(name)]
+                if not entries or entries[-1]["answer"] != found[name]:
+                    entries.append({"version": (entries[-1]["version"] if entries else 0) + 1, "at": now_iso(),
+                                    "by": "the files", "note": "imported from the files", "answer": found[name]})
+                connection.execute(pg.answer_history.insert(), [
+                    dict(entry, name=name, answer=json.dumps(entry["answer"], ensure_ascii=False))
+                    for entry in entries])
+                connection.execute(pg.answers.insert().values(
+                    name=name, path=files.path_of(name).relative_to(files.answers_dir).as_posix(),
+                    answer=json.dumps(found[name], ensure_ascii=False),
+                    version=entries[-1]["version"]))
+            if missing:
+                self._bump(connection)
+            return missing
+
+    @staticmethod
+    def _bump(connection: Any) -> int:
+        import sqlalchemy as sa
+
+        return connection.execute(sa.text("UPDATE hsg_meta SET number = number + 1 WHERE key = 'content_version' "
+                                          "RETURNING number")).scalar_one()
+
+    # --- reading -------------------------------------------------------------
+    def _version_number(self, connection: Any) -> int:
+        import sqlalchemy as sa
+
+        return connection.execute(sa.text("SELECT number FROM hsg_meta WHERE key = 'content_version'")).scalar_one()
+
+    def version(self) -> str:
+        self._prepare()
+        with self.engine.connect() as connection:
+            return f"pg-{self._version_number(connection)}"
+
+    def answers(self) -> Dict[str, Dict[str, Any]]:
+        import sqlalchemy as sa
+
+        self._prepare()
+        with self._lock:
+            with self.engine.connect() as connection:
+                if self._version_number(connection) != self._cache_version:
+                    # one statement, so the answers and the version come from the same snapshot
+                    rows = connection.execute(sa.text(
+                        "SELECT (SELECT number FROM hsg_meta WHERE key = 'content_version'), name, answer "
+                        "FROM hsg_answers")).fetchall()
+                    self._cache = {name: json.loads(answer) for _, name, answer in rows}
+                    self._cache_version = rows[0][0] if rows else None
+            return json.loads(json.dumps(self._cache))
+
+    def paths(self) -> Dict[str, str]:
+        """Each answer's file, relative to content/answers/ (for the export)."""
+        import sqlalchemy as sa
+        from common import pg
+
+        self._prepare()
+        with self.engine.connect() as connection:
+            return dict(connection.execute(sa.select(pg.answers.c.name, pg.answers.c.path)).fetchall())
+
+    def history(self, name: str) -> List[Dict[str, Any]]:
+        """Every saved version, oldest first."""
+        import sqlalchemy as sa
+        from common import pg
+
+        self._prepare()
+        table = pg.answer_history
+        with self.engine.connect() as connection:
+            rows = connection.execute(sa.select(table.c.version, table.c.at, table.c.by, table.c.note, table.c.answer)
+                                      .where(table.c.name == name).order_by(table.c.version)).fetchall()
+        if not rows:
+            raise StoreError(f"there is no answer called {name}")
+        return [{"version": version, "at": at, "by": by, "note": note, "answer": json.loads(answer)}
+                for version, at, by, note, answer in rows]
+
+    def version_of(self, name: str, version: int) -> Dict[str, Any]:
+        for entry in self.history(name):
+            if entry["version"] == version:
+                return entry["answer"]
+        raise StoreError(f"{name} has no version {version}")
+
+    # --- writing -------------------------------------------------------------
+    def save(self, name: str, answer: Dict[str, Any], editor: str, note: str = "",
+             base_version: Optional[int] = None) -> int:
+        """Saves the answer as its next version; refused (StoreError) for an unknown
+        answer, or when `base_version` is not the latest (somebody else saved since)."""
+        import sqlalchemy as sa
+        from common import pg
+
+        self._prepare()
+        clean = normalise(dict(answer, response=name))
+        with self.engine.begin() as connection:
+            self._bump(connection)  # also takes the counter's row lock: saves go one at a time
+            latest = connection.execute(sa.select(pg.answers.c.version).where(pg.answers.c.name == name)
+                                        .with_for_update()).scalar()
+            if latest is None:
+                raise StoreError(f"there is no answer called {name}")
+            if base_version is not None and base_version != latest:
+                by = connection.execute(sa.select(pg.answer_history.c.by).where(
+                    (pg.answer_history.c.name == name) & (pg.answer_history.c.version == latest))).scalar()
+                raise StoreError(f"{name} was changed by {by} while you were editing "
+                                 f"(version {latest}); reload it and make your change again")
+            text = json.dumps(clean, ensure_ascii=False)
+            connection.execute(pg.answer_history.insert().values(
+                name=name, version=latest + 1, at=now_iso(), by=editor, note=note, answer=text))
+            connection.execute(pg.answers.update().where(pg.answers.c.name == name).values(
+                answer=text, version=latest + 1))
+            return latest + 1
+
+
 def open_store(location: Optional[str] = None) -> ContentStore:
-    """The store named by HSG_CONTENT_DIR (a folder), else content/ in the project."""
+    """With HSG_STORE=postgresql (the production profile) and no `location`, the shared
+    PostgreSQL store; else the files in `location`, HSG_CONTENT_DIR, or content/."""
+    if location is None:
+        from common import pg
+
+        if pg.enabled():
+            return PgContentStore()
     return FileContentStore(Path(location or os.environ.get("HSG_CONTENT_DIR") or DEFAULT_DIR))
 
 

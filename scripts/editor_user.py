@@ -6,6 +6,10 @@ kept in HSG_EDITORS_FILE (default var/editors.json, outside git) as scrypt hashe
 names are letters, digits, dots, dashes and underscores. A password change ends
 that editor's open sessions. `--remove NAME` deletes an account and ends its sessions.
 Both write the accounts file atomically.
+
+`--prod` (`make editor-user NAME=jane.doe PROFILE=prod`): the production profile's
+accounts, in PostgreSQL, shared by every host (settings as scripts/run.sh --prod finds
+them: the environment, then HSG_STATE_DIR/.env, else its local PostgreSQL).
 """
 from __future__ import annotations
 
@@ -17,18 +21,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.dont_write_bytecode = True  # nothing written into the checkout (the production profile's rule)
 
-from editor.accounts import accounts_file, load_accounts, remove_account, set_password  # noqa: E402
+from editor.accounts import account_store, load_accounts, remove_account, set_password  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Create or change an editor account.")
     parser.add_argument("name", nargs="?", default="")
     parser.add_argument("--remove", action="store_true", help="delete the account")
+    parser.add_argument("--prod", action="store_true", help="the production profile's accounts (PostgreSQL)")
     args = parser.parse_args()
     if not args.name:
         print("Say whose account: make editor-user NAME=jane.doe", file=sys.stderr)
         return 2
+    if args.prod:
+        from common import pg
+
+        pg.load_prod_settings()
     if args.remove:
         if not remove_account(args.name):
             print(f"There is no editor called {args.name}.", file=sys.stderr)
@@ -47,7 +57,7 @@ def main() -> int:
     except ValueError as error:
         print(f"Not saved: {error}.", file=sys.stderr)
         return 1
-    print(f"Editor {args.name} can log in at http://localhost:5056/editor (accounts in {accounts_file()})."
+    print(f"Editor {args.name} can log in at http://localhost:5056/editor (accounts in {account_store().where()})."
           + (" Their open sessions are ended: they log in again with the new password." if existed else ""))
     return 0
 

@@ -132,7 +132,9 @@ def measure_bot(profile: str, folder: Path) -> Dict[str, object]:
     bot = start_bot(folder / profile, base, base + 50, "load-" + uuid.uuid4().hex, web_port=base + 3000,
                     content_port=base + 51, args=["--prod"] if profile == "prod" else [], timeout=400,
                     extra_env={"HSG_TODAY": TODAY, "HSG_SMS_HASH_KEY": "load",
-                               "HSG_TRACKER_DB": str(folder / profile / "tracker.sqlite3")})
+                               "HSG_TRACKER_DB": str(folder / profile / "tracker.sqlite3"),
+                               # its own local PostgreSQL and Redis, never a developer's run-prod
+                               "HSG_PG_PORT": "5983", "HSG_REDIS_PORT": "6983"})
     try:
         rasa_ports = [base + 11, base + 12] if profile == "prod" else [base]
         with MemorySampler(bot_roles(rasa_ports, base + 50, base + 51, profile == "prod")) as memory:

@@ -4,10 +4,13 @@ A conversation goes when its newest event is older than `retention.conversation_
 in clinic.yml (default 30), so a conversation still going on is never cut in half.
 The store is the embedded SQLite file (HSG_TRACKER_DB, default var/tracker.sqlite3),
 or with `--prod` the PostgreSQL database of the production profile (HSG_PG_*).
-The SMS channel's store (HSG_SMS_DB, default var/sms.sqlite3, in both profiles) loses
-its answered MessageSids and saved numbered choices older than the same number of
-days; opt-outs are kept.
-Prints how many conversations, events and SMS rows it deleted, never their contents.
+The SMS channel's store (HSG_SMS_DB, default var/sms.sqlite3; with `--prod` its tables
+in PostgreSQL) loses its answered MessageSids and saved numbered choices older than the
+same number of days; opt-outs are kept. With `--prod`, the editors' report (its table
+in PostgreSQL) loses its rows older than `report.retention_days`.
+With `--prod` the settings are found as scripts/run.sh --prod finds them
+(common/pg.py `load_prod_settings`), and nothing is written into the checkout.
+Prints how many conversations, events and rows it deleted, never their contents.
 """
 from __future__ import annotations
 
@@ -21,33 +24,17 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.dont_write_bytecode = True  # nothing written into the checkout (the production profile's rule)
 
-from actions.settings import load_settings  # noqa: E402
-from components.sms_store import SmsStore, store_path as sms_store_path  # noqa: E402
-
-
-def local_services_env() -> None:
-    """The settings of the local PostgreSQL that `make run-prod` starts, when none are set."""
-    import subprocess
-
-    output = subprocess.run(["bash", str(ROOT / "scripts" / "services.sh"), "env"], cwd=ROOT, check=True,
-                            capture_output=True, text=True).stdout
-    for line in output.splitlines():
-        name, _, value = line.partition("=")
-        os.environ.setdefault(name, value)
+from common.settings import load_settings  # noqa: E402
+from components.sms_store import SmsStore, open_sms_store, store_path as sms_store_path  # noqa: E402
+from common import pg  # noqa: E402
 
 
 def store_url(prod: bool) -> sa.engine.URL:
     if prod:
-        if not os.environ.get("HSG_PG_HOST"):
-            local_services_env()
-        missing = [name for name in ("HSG_PG_HOST", "HSG_PG_PORT", "HSG_PG_DB", "HSG_PG_USER", "HSG_PG_PASSWORD")
-                   if not os.environ.get(name)]
-        if missing:
-            raise SystemExit("Set the production settings first: " + ", ".join(missing)
-                             + " (for local servers: set -a; eval \"$(bash scripts/services.sh env)\"; set +a)")
-        return sa.engine.URL.create("postgresql", os.environ["HSG_PG_USER"], os.environ["HSG_PG_PASSWORD"],
-                                    os.environ["HSG_PG_HOST"], int(os.environ["HSG_PG_PORT"]), os.environ["HSG_PG_DB"])
+        pg.load_prod_settings()
+        return pg.url_from_env()
     path = Path(os.environ.get("HSG_TRACKER_DB") or ROOT / "var" / "tracker.sqlite3").resolve()
     return sa.engine.URL.create("sqlite", database=str(path))
 
@@ -110,11 +97,22 @@ def main() -> int:
         conversations, events = purge(url, days)
         print(f"Deleted {conversations} conversation(s) ({events} events) older than {days:g} days "
               f"from {url.render_as_string(hide_password=True)}.")
-    path = sms_path()
-    if path.exists():
-        sms = purge_sms(path, days)
+    before = time.time() - days * 86400
+    if args.prod:  # the SMS tables and the report in PostgreSQL (HSG_STORE=postgresql from here on)
+        sms_store = open_sms_store(sms_path())
+        sms, where = sms_store.purge(before), sms_store.where()
+    else:
+        path = sms_path()
+        sms, where = (purge_sms(path, days), path) if path.exists() else (None, path)
+    if sms is not None:
         print(f"Deleted {sms['answered']} answered SMS id(s) and {sms['choices']} saved SMS choice list(s) "
-              f"older than {days:g} days from {path}.")
+              f"older than {days:g} days from {where}.")
+    if args.prod:  # (the report file of the embedded default deletes its old rows itself, at each use)
+        from editor.report import Report
+
+        report_days = float((load_settings().get("report") or {}).get("retention_days", 30))
+        report = Report(retention_days=report_days)
+        print(f"Deleted {report.purge()} report row(s) older than {report_days:g} days from {report.where()}.")
     return 0
 
 

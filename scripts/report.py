@@ -1,7 +1,8 @@
 """`make report`: what patients asked that the bot could not answer, grouped, with counts.
 
-Reads the report file on this server (HSG_REPORT_DB, default var/report.sqlite3);
-the same list is on the editor page behind the login. Messages older than the
+Reads the report file on this server (HSG_REPORT_DB, default var/report.sqlite3), or,
+with --prod (`make report PROFILE=prod`), the production profile's PostgreSQL; the same
+list is on the editor page behind the login. Messages older than the
 retention setting (clinic.yml report.retention_days) are deleted first.
 """
 from __future__ import annotations
@@ -13,13 +14,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actions.settings import load_settings  # noqa: E402
+from common.settings import load_settings  # noqa: E402
 from editor.report import Report, report_db  # noqa: E402
 
 
 def main() -> int:
     settings = load_settings().get("report") or {}
-    if not report_db().exists():
+    if "--prod" in sys.argv[1:]:
+        from common.pg import load_prod_settings
+
+        load_prod_settings()
+    elif not report_db().exists():
         print(f"No report yet ({report_db()} does not exist): nothing has been missed since `make run` started.")
         return 0
     report = Report(retention_days=settings.get("retention_days", 30),

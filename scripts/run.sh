@@ -7,11 +7,17 @@
 #   scripts/run.sh --prod    production profile: HSG_INSTANCES Rasa servers (default 2)
 #                            behind nginx on RASA_PORT, conversations in PostgreSQL,
 #                            locks in Redis (HSG_PG_*, HSG_REDIS_*; when HSG_PG_HOST is
-#                            unset, scripts/services.sh starts local ones)
+#                            unset, scripts/services.sh starts local ones); the answers,
+#                            editor accounts, report and SMS opt-outs in the same
+#                            PostgreSQL (HSG_STORE=postgresql), and nothing written into
+#                            this checkout: logs, secrets (.env), the bot's last-known-good
+#                            copy and local services' data go to HSG_STATE_DIR (outside
+#                            the checkout; default /var/lib/hsg for root, else
+#                            ${XDG_STATE_HOME:-~/.local/state}/hsg)
 #   scripts/run.sh --shell   chat in this terminal instead of serving HTTP
 #
 # Ports and paths can be changed (tests do): RASA_PORT, ACTIONS_PORT, WEB_PORT,
-# CONTENT_PORT, HSG_RUN_DIR, HSG_MODEL, HSG_TRACKER_DB.
+# CONTENT_PORT, HSG_RUN_DIR, HSG_MODEL, HSG_TRACKER_DB, HSG_STATE_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-}
@@ -22,11 +28,50 @@ CONTENT_PORT=${CONTENT_PORT:-5056}
 # Pages allowed to talk to the bot from a browser (CORS): the demo page, plus the
 # clinic's own site(s) from HSG_ALLOWED_ORIGINS (space-separated origins).
 ALLOWED_ORIGINS="http://localhost:${WEB_PORT} ${HSG_ALLOWED_ORIGINS:-}"
-RUN_DIR=$(realpath -m "${HSG_RUN_DIR:-run}")
 MODEL=${HSG_MODEL:-models/hsg.tar.gz}
 TRACKER_DB=$(realpath -m "${HSG_TRACKER_DB:-var/tracker.sqlite3}")
-mkdir -p "$RUN_DIR" "$(dirname "$TRACKER_DB")"; rm -f "$RUN_DIR/ready"
+ENV_FILES=(.env)   # where secrets are read from; new ones go to the first
+if [ "$MODE" = "--prod" ]; then
+  # The production profile writes nothing into this checkout (a `git pull` deployment
+  # never meets runtime data): everything it writes goes to the state folder.
+  # Default: /var/lib/hsg for root (as for a system service; the postgres user of local
+  # services can reach it), else ${XDG_STATE_HOME:-~/.local/state}/hsg.
+  if [ "$(id -u)" = 0 ]; then default_state=/var/lib/hsg; else default_state=${XDG_STATE_HOME:-$HOME/.local/state}/hsg; fi
+  STATE_DIR=$(realpath -m "${HSG_STATE_DIR:-$default_state}")
+  case "$STATE_DIR/" in
+    "$(pwd -P)/"*) echo "HSG_STATE_DIR ($STATE_DIR) must be outside the code checkout ($(pwd -P))" >&2; exit 1 ;;
+  esac
+  mkdir -p "$STATE_DIR"   # secrets in it are files of mode 600 (.env, made under umask 077)
+  export HSG_STATE_DIR=$STATE_DIR
+  ENV_FILES=("$STATE_DIR/.env" .env)   # a checkout's .env from before is still read, never written
+  RUN_DIR=$(realpath -m "${HSG_RUN_DIR:-$STATE_DIR/run}")
+  export HSG_CONTENT_LKG=${HSG_CONTENT_LKG:-$STATE_DIR/content-lkg.json}
+  export PYTHONPYCACHEPREFIX=${PYTHONPYCACHEPREFIX:-$STATE_DIR/pycache}
+  # Answers and their history, editor accounts and sessions, the report and the SMS
+  # store: in PostgreSQL, shared by every host (common/pg.py).
+  export HSG_STORE=postgresql
+  mkdir -p "$RUN_DIR"
+else
+  RUN_DIR=$(realpath -m "${HSG_RUN_DIR:-run}")
+  export HSG_STORE=files
+  mkdir -p "$RUN_DIR" "$(dirname "$TRACKER_DB")"
+fi
+rm -f "$RUN_DIR/ready"
 export TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONUNBUFFERED=1 RASA_TELEMETRY_ENABLED=false PYTHONWARNINGS=ignore
+
+# setting NAME: its value from the first of ENV_FILES that has it (the last such line).
+setting() {
+  local file
+  for file in "${ENV_FILES[@]}"; do
+    if grep -q "^$1=" "$file" 2>/dev/null; then grep "^$1=" "$file" | tail -n 1 | cut -d= -f2-; return 0; fi
+  done
+  return 1
+}
+# new_secret NAME: a random value, appended to the first of ENV_FILES (made under umask 077).
+new_secret() {
+  (umask 077; echo "$1=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')" >> "${ENV_FILES[0]}")
+  echo "==> Added a new random $1 to ${ENV_FILES[0]}"
+}
 
 # A missing or damaged model is a clear message, not a stack trace from Rasa.
 if ! .venv/bin/python scripts/check_model.py "$MODEL"; then
@@ -38,18 +83,18 @@ fi
 #   HSG_SMS_HASH_KEY   turns SMS phone numbers into conversation ids
 #   HSG_CONTENT_TOKEN  the bot's answer requests to the content service (they carry the conversation)
 #   HSG_EDITOR_SECRET  signs editor logins
+# (In the production profile: HSG_STATE_DIR/.env. Every host of one deployment needs
+# the same HSG_SMS_HASH_KEY and HSG_EDITOR_SECRET: copy that file, or set them.)
 for name in HSG_API_TOKEN HSG_SMS_HASH_KEY HSG_CONTENT_TOKEN HSG_EDITOR_SECRET; do
   if [ -z "${!name:-}" ]; then
-    if ! grep -q "^$name=" .env 2>/dev/null; then
-      (umask 077; echo "$name=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')" >> .env)
-      echo "==> Added a new random $name to .env"
-    fi
-    export "$name=$(grep "^$name=" .env | tail -n 1 | cut -d= -f2-)"
+    setting "$name" >/dev/null || new_secret "$name"
+    export "$name=$(setting "$name")"
   fi
 done
 export HSG_API_TOKEN HSG_SMS_HASH_KEY HSG_CONTENT_TOKEN HSG_EDITOR_SECRET
-[ -z "${TWILIO_AUTH_TOKEN:-}" ] && [ -f .env ] && grep -q '^TWILIO_AUTH_TOKEN=' .env \
-  && export TWILIO_AUTH_TOKEN=$(grep '^TWILIO_AUTH_TOKEN=' .env | tail -n 1 | cut -d= -f2-)
+if [ -z "${TWILIO_AUTH_TOKEN:-}" ] && setting TWILIO_AUTH_TOKEN >/dev/null; then
+  export TWILIO_AUTH_TOKEN=$(setting TWILIO_AUTH_TOKEN)
+fi
 
 # Settings Rasa fills into endpoints.yml / endpoints.prod.yml (${...}) when it reads them.
 export ACTIONS_PORT CONTENT_PORT HSG_TRACKER_DB="$TRACKER_DB"
@@ -63,6 +108,13 @@ if [ "$MODE" = "--prod" ]; then
   INSTANCES=${HSG_INSTANCES:-2}
   ENDPOINTS=endpoints.prod.yml
   if [ -z "${HSG_PG_HOST:-}" ]; then
+    # Local PostgreSQL and Redis for trying the profile on one machine: their data in the
+    # state folder, the database password in its .env (never in the checkout).
+    export HSG_SERVICES_DIR=${HSG_SERVICES_DIR:-$STATE_DIR/services}
+    if [ -z "${HSG_PG_PASSWORD:-}" ]; then
+      setting HSG_PG_PASSWORD >/dev/null || new_secret HSG_PG_PASSWORD
+      export HSG_PG_PASSWORD=$(setting HSG_PG_PASSWORD)
+    fi
     bash scripts/services.sh start
     set -a; eval "$(bash scripts/services.sh env)"; set +a
   fi
@@ -131,9 +183,10 @@ if [ "$MODE" = "--prod" ]; then
   pids+=($!)
 fi
 
-EDITOR_HINT="    Editor accounts: make editor-user NAME=jane.doe"
+PROFILE_ARG=""; [ "$MODE" = "--prod" ] && PROFILE_ARG=" PROFILE=prod"
+EDITOR_HINT="    Editor accounts: make editor-user NAME=jane.doe$PROFILE_ARG"
 .venv/bin/python -c 'import sys; sys.path.insert(0, "."); from editor.accounts import load_accounts; sys.exit(0 if load_accounts() else 1)' \
-  || EDITOR_HINT="    No editor account yet. Create one with: make editor-user NAME=jane.doe"
+  || EDITOR_HINT="    No editor account yet. Create one with: make editor-user NAME=jane.doe$PROFILE_ARG"
 
 ready() {
   curl -sf "http://localhost:$ACTIONS_PORT/health" >/dev/null || return 1
@@ -164,7 +217,7 @@ The HSG assistant is running$([ "$MODE" = "--prod" ] && echo " (production profi
     curl -s -X POST http://localhost:$RASA_PORT/webhooks/rest/webhook \\
          -H 'Content-Type: application/json' -d '{"sender": "me", "message": "What is an HSG?"}'
   Chat in a terminal instead:  make shell
-  HTTP API (token in .env):    http://localhost:$RASA_PORT/status?token=...
+  HTTP API (token in ${ENV_FILES[0]}): http://localhost:$RASA_PORT/status?token=...
   Action server health:        http://localhost:$ACTIONS_PORT/health
   Answers editor (login):      http://localhost:$CONTENT_PORT/editor
 $EDITOR_HINT

@@ -10,11 +10,14 @@
 #   scripts/services.sh nginx-check              install nginx if missing
 #   scripts/services.sh nginx-conf DIR PORT P..  write DIR/nginx.conf: PORT in front of ports P..
 #
-# Settings: HSG_SERVICES_DIR (default var/services), HSG_PG_PORT (5433),
+# Settings: HSG_SERVICES_DIR (default HSG_STATE_DIR/services), HSG_PG_PORT (5433),
 # HSG_REDIS_PORT (6380), HSG_PG_PASSWORD (random, kept in .env).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DIR=$(realpath -m "${HSG_SERVICES_DIR:-var/services}")
+# The production profile's state folder (as in scripts/run.sh), so `make services-stop`
+# finds what `make run-prod` started.
+if [ "$(id -u)" = 0 ]; then default_state=/var/lib/hsg; else default_state=${XDG_STATE_HOME:-$HOME/.local/state}/hsg; fi
+DIR=$(realpath -m "${HSG_SERVICES_DIR:-${HSG_STATE_DIR:-$default_state}/services}")
 PG_PORT=${HSG_PG_PORT:-5433}
 REDIS_PORT=${HSG_REDIS_PORT:-6380}
 PG_DB=${HSG_PG_DB:-hsg}

@@ -1,20 +1,85 @@
-"""The file content store: saves, history with who and when, rollback, and edits made in the files."""
+"""The content stores: saves, history with who and when, rollback and the stale-save
+check, the same for the files (the embedded default) and for PostgreSQL (the production
+profile, against a PostgreSQL that scripts/services.sh starts on its own ports and
+folder, once for this module); edits made in the files; filling PostgreSQL from the
+files; a save on one host seen by another; git as the export and import."""
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import tempfile
+import threading
+import uuid
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+import yaml
 
 from conftest import ROOT
-from editor.store import FileContentStore, StoreError, normalise
+from editor.store import FileContentStore, PgContentStore, StoreError, normalise
+
+PG_PORT, REDIS_PORT = 5663, 6603
+
+
+@pytest.fixture(scope="module")
+def pg_engine():
+    """A PostgreSQL of this module's own (not under pytest's private tmp folder: the
+    postgres user must be able to reach it)."""
+    from common import pg
+
+    folder = Path(tempfile.mkdtemp(prefix="hsg-test-store-"))
+    folder.chmod(0o755)
+    env = dict(os.environ, HSG_SERVICES_DIR=str(folder), HSG_PG_PORT=str(PG_PORT), HSG_REDIS_PORT=str(REDIS_PORT),
+               HSG_PG_PASSWORD="test-pg-" + uuid.uuid4().hex[:8])
+    command = ["bash", str(ROOT / "scripts" / "services.sh")]
+    try:
+        subprocess.run(command + ["start"], env=env, cwd=ROOT, check=True, timeout=600, capture_output=True)
+        s = dict(line.split("=", 1) for line in subprocess.run(
+            command + ["env"], env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout.splitlines())
+        engine = pg.engine(sa.engine.URL.create("postgresql", s["HSG_PG_USER"], s["HSG_PG_PASSWORD"],
+                                                s["HSG_PG_HOST"], int(s["HSG_PG_PORT"]), s["HSG_PG_DB"]))
+        yield engine
+        engine.dispose()
+    finally:
+        subprocess.run(command + ["stop"], env=env, cwd=ROOT, timeout=120, capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def empty(engine):
+    with engine.begin() as connection:
+        connection.execute(sa.text("TRUNCATE hsg_answers, hsg_answer_history RESTART IDENTITY"))
+        connection.execute(sa.text("UPDATE hsg_meta SET number = 0 WHERE key = 'content_version'"))
 
 
 @pytest.fixture()
-def store(tmp_path):
+def content(tmp_path):
     shutil.copytree(ROOT / "content", tmp_path / "content")
-    return FileContentStore(tmp_path / "content")
+    return tmp_path / "content"
 
 
+@pytest.fixture(params=["files", "postgresql"])
+def store(request, content):
+    if request.param == "files":
+        return FileContentStore(content)
+    engine = request.getfixturevalue("pg_engine")
+    empty(engine)
+    return PgContentStore(engine, seed_dir=content)
+
+
+@pytest.fixture()
+def file_store(content):
+    return FileContentStore(content)
+
+
+@pytest.fixture()
+def pg_store(pg_engine, content):
+    empty(pg_engine)
+    return PgContentStore(pg_engine, seed_dir=content)
+
+
+# --- both stores ------------------------------------------------------------------------
 def test_every_answer_has_a_response_name_a_source_and_both_forms(store):
     answers = store.answers()
     assert len(answers) > 50
@@ -24,13 +89,14 @@ def test_every_answer_has_a_response_name_a_source_and_both_forms(store):
         assert answer.get("sms_only") or answer["web"]["text"]
 
 
-def test_save_writes_the_file_and_the_history_keeps_who_and_when(store):
+def test_save_keeps_the_answer_and_the_history_keeps_who_and_when(store):
     original = store.answers()["utter_faq/pain"]
+    version_before = store.version()
     changed = dict(original, web=dict(original["web"], text="Cramps are common. They fade."))
     version = store.save("utter_faq/pain", changed, "nurse.kim", "shorter")
     assert version == 2  # version 1 is the text as it was in the files
     assert store.answers()["utter_faq/pain"]["web"]["text"] == "Cramps are common. They fade."
-    assert "Cramps are common. They fade." in store.path_of("utter_faq/pain").read_text()
+    assert store.version() != version_before
     history = store.history("utter_faq/pain")
     assert [(h["version"], h["by"]) for h in history] == [(1, "the files"), (2, "nurse.kim")]
     assert history[0]["answer"] == original and history[1]["note"] == "shorter" and history[1]["at"]
@@ -51,9 +117,28 @@ def test_a_stale_save_is_refused_instead_of_overwriting(store):
     store.save("utter_faq/pain", dict(original, source="hsg-facts.md: After the exam"), "a", base_version=1)
     with pytest.raises(StoreError, match="changed by a"):
         store.save("utter_faq/pain", dict(original, source="hsg-facts.md: Risks (rare)"), "b", base_version=1)
+    assert store.answers()["utter_faq/pain"]["source"] == "hsg-facts.md: After the exam"
 
 
-def test_a_change_made_in_the_files_is_seen_and_kept_in_the_history(store):
+def test_unknown_answers_and_bad_shapes_are_refused(store):
+    with pytest.raises(StoreError):
+        store.save("utter_no_such_answer", {}, "a")
+    with pytest.raises(StoreError):
+        store.history("utter_no_such_answer")
+    for bad in ("text", {"web": "text"}, {"web": {"text": "x", "buttons": "no"}}, {"sms": {"buttons": ["x"]}}):
+        with pytest.raises(StoreError):
+            normalise(bad)
+
+
+# --- the files --------------------------------------------------------------------------
+def test_a_save_writes_the_answer_file(file_store):
+    original = file_store.answers()["utter_faq/pain"]
+    file_store.save("utter_faq/pain", dict(original, web=dict(original["web"], text="Cramps are common.")), "a")
+    assert "Cramps are common." in file_store.path_of("utter_faq/pain").read_text()
+
+
+def test_a_change_made_in_the_files_is_seen_and_kept_in_the_history(file_store):
+    store = file_store
     path = store.path_of("utter_greet")
     text = path.read_text()
     assert "automated" in text
@@ -65,16 +150,113 @@ def test_a_change_made_in_the_files_is_seen_and_kept_in_the_history(store):
     assert [h["by"] for h in store.history("utter_greet")] == ["the files", "nurse.kim"]
 
 
-def test_unknown_answers_and_bad_shapes_are_refused(store):
-    with pytest.raises(StoreError):
-        store.save("utter_no_such_answer", {}, "a")
-    for bad in ("text", {"web": "text"}, {"web": {"text": "x", "buttons": "no"}}, {"sms": {"buttons": ["x"]}}):
-        with pytest.raises(StoreError):
-            normalise(bad)
-
-
-def test_two_files_with_the_same_response_name_are_an_error(store):
-    source = store.path_of("utter_greet")
+def test_two_files_with_the_same_response_name_are_an_error(file_store):
+    source = file_store.path_of("utter_greet")
     shutil.copy(source, source.with_name("greet-copy.yml"))
     with pytest.raises(StoreError, match="also in"):
-        store.answers()
+        file_store.answers()
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+def test_postgresql_is_filled_once_from_the_files_even_when_two_hosts_start_at_once(pg_engine, content):
+    empty(pg_engine)
+    files = FileContentStore(content).answers()
+    hosts = [PgContentStore(pg_engine, seed_dir=content) for _ in range(4)]
+    start, results = threading.Barrier(len(hosts)), []
+
+    def first_start(store):
+        start.wait()
+        results.append(store.answers())
+
+    threads = [threading.Thread(target=first_start, args=(store,)) for store in hosts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 4 and all(answers == files for answers in results)
+    assert len({store.version() for store in hosts}) == 1
+    with pg_engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT name, version, by, note FROM hsg_answer_history")).fetchall()
+    assert len(rows) == len(files)  # one entry per answer, not one per host
+    assert {(version, by, note) for _, version, by, note in rows} == {(1, "the files", "imported from the files")}
+
+
+def test_a_save_on_one_host_is_seen_on_another_and_version_is_one_cheap_read(pg_engine, pg_store, content):
+    other_host = PgContentStore(pg_engine, seed_dir=content)
+    before = other_host.version()
+    assert before == pg_store.version()
+    other_host.answers()  # cached from now on
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(pg_engine, "before_cursor_execute", count)
+    try:
+        other_host.version()
+        assert len(statements) == 1  # one primary-key read: the bot polls it every 2 s
+        statements.clear()
+        other_host.answers()
+        assert len(statements) == 1  # unchanged: the cached answers, after one version read
+    finally:
+        sa.event.remove(pg_engine, "before_cursor_execute", count)
+    original = pg_store.answers()["utter_faq/pain"]
+    pg_store.save("utter_faq/pain", dict(original, web=dict(original["web"], text="Cramps are common.")), "a")
+    assert other_host.version() != before
+    assert other_host.answers()["utter_faq/pain"]["web"]["text"] == "Cramps are common."
+    assert [h["by"] for h in other_host.history("utter_faq/pain")] == ["the files", "a"]
+
+
+def test_two_hosts_saving_from_the_same_version_at_once_give_one_save_and_one_conflict(pg_engine, pg_store, content):
+    other_host = PgContentStore(pg_engine, seed_dir=content)
+    original = pg_store.answers()["utter_faq/duration"]
+    start, outcomes = threading.Barrier(2), []
+
+    def save(store, editor):
+        start.wait()
+        try:
+            outcomes.append(store.save("utter_faq/duration", dict(original, source=f"hsg-facts.md: {editor}"),
+                                       editor, base_version=1))
+        except StoreError as error:
+            outcomes.append(str(error))
+
+    threads = [threading.Thread(target=save, args=(store, name)) for store, name in ((pg_store, "a"),
+                                                                                      (other_host, "b"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes, key=str)[0] == 2 and "while you were editing" in sorted(outcomes, key=str)[1]
+    assert [h["version"] for h in pg_store.history("utter_faq/duration")] == [1, 2]
+
+
+def test_an_answer_new_in_the_files_is_added_at_the_next_start_and_live_edits_are_kept(pg_engine, pg_store, content):
+    original = pg_store.answers()["utter_faq/pain"]
+    pg_store.save("utter_faq/pain", dict(original, web=dict(original["web"], text="Live edit.")), "a")
+    path = FileContentStore(content).path_of("utter_faq/pain").with_name("new_topic_for_test.yml")
+    path.write_text(yaml.safe_dump(dict(original, response="utter_faq/new_topic_for_test")))
+    restarted = PgContentStore(pg_engine, seed_dir=content)
+    answers = restarted.answers()
+    assert "utter_faq/new_topic_for_test" in answers
+    assert answers["utter_faq/pain"]["web"]["text"] == "Live edit."  # the database is the store of record
+    assert restarted.history("utter_faq/new_topic_for_test")[0]["note"] == "imported from the files"
+
+
+def test_git_is_the_export_and_the_import(pg_engine, pg_store, content, tmp_path):
+    from editor.content_sync import export, import_files
+
+    original = pg_store.answers()["utter_faq/pain"]
+    pg_store.save("utter_faq/pain", dict(original, web=dict(original["web"], text="Cramps are common.")), "a")
+    target = tmp_path / "export"
+    shutil.copytree(content, target)
+    changed = export(pg_store, target)
+    assert changed == [target / "answers" / FileContentStore(content).path_of("utter_faq/pain")
+                       .relative_to(content / "answers")]
+    assert FileContentStore(target).answers() == pg_store.answers()
+    assert export(pg_store, target) == []  # nothing left to write
+    # a change made in git comes back as a new version by "the files"
+    greet = FileContentStore(target).path_of("utter_greet")
+    greet.write_text(greet.read_text().replace("automated", "automated (edited in git)", 1))
+    assert import_files(pg_store, target) == ["utter_greet"]
+    assert "edited in git" in str(pg_store.answers()["utter_greet"])
+    assert [(h["by"], h["note"]) for h in pg_store.history("utter_greet")][-1] == ("the files", "imported from the files")

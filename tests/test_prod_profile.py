@@ -144,7 +144,7 @@ def pg_ctl(services, *args):
 
 
 def store_unavailable_text():
-    from actions.settings import load_settings
+    from common.settings import load_settings
 
     settings = load_settings()
     text = yaml.safe_load((ROOT / "content/answers/conversation/store_unavailable.yml").read_text())["web"]["text"]
