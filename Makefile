@@ -14,7 +14,7 @@ ANSWER_FILES := $(shell find content/answers -name '*.yml' 2>/dev/null)
 BUILD_INPUTS := domain.yml clinic.yml $(ANSWER_FILES) editor/store.py scripts/build.py
 MODEL_INPUTS := config.yml $(DATA_FILES) $(wildcard components/*.py components/*.yml common/*.py) build/.built
 
-.PHONY: help setup build train run run-prod services-stop shell test validate check-content report editor-user purge load bench screenshots clean
+.PHONY: help setup build train run run-prod services-stop shell test validate check-content report editor-user content-export purge load bench screenshots clean
 help:            ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -52,11 +52,14 @@ validate: build          ## check the training data and domain (no warnings allo
 check-content: | $(VENV)/.installed  ## check every answer (reading grade, SMS length, sources...) and print a table
 	@$(PY) scripts/check_content.py
 
-report: | $(VENV)/.installed  ## list what patients asked that the bot could not answer
-	@$(PY) scripts/report.py
+report: | $(VENV)/.installed  ## list what patients asked that the bot could not answer [PROFILE=prod]
+	@$(PY) -B scripts/report.py $(if $(filter prod,$(PROFILE)),--prod)
 
-editor-user: | $(VENV)/.installed  ## create an editor account or change its password: make editor-user NAME=jane.doe
-	@$(PY) scripts/editor_user.py "$(NAME)"
+editor-user: | $(VENV)/.installed  ## create an editor account or change its password: make editor-user NAME=jane.doe [PROFILE=prod]
+	@$(PY) scripts/editor_user.py $(if $(filter prod,$(PROFILE)),--prod) "$(NAME)"
+
+content-export: | $(VENV)/.installed  ## production profile: write the live answers (PostgreSQL) back to content/answers/ for git
+	@$(PY) -B -m editor.content_sync export
 
 purge: | $(VENV)/.installed  ## delete conversations older than the retention setting (PROFILE=prod for PostgreSQL)
 	@$(PY) scripts/purge.py $(if $(filter prod,$(PROFILE)),--prod)

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import flow
-from actions.settings import load_settings, topic_labels
+from common.settings import load_settings, topic_labels
 from actions.window import today_in
 
 logger = logging.getLogger(__name__)

@@ -45,12 +45,10 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from actions.settings import load_settings, placeholders
 from components.channels import store_unavailable_messages
 from components.rasa_patches import ConversationStoreUnavailable
-from components.sms_segments import numbered
-from components.sms_store import SmsStore, number_key, store_path
-from editor.store import ContentStore, open_store, to_variants
+from common.sms_segments import numbered
+from components.sms_store import number_key, open_sms_store, store_path
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,18 +159,10 @@ class SmsCollector(CollectingOutputChannel):
 KEYWORD_REPLIES = ("utter_sms_stop", "utter_sms_start", "utter_sms_help")
 
 
-def keyword_texts(store: ContentStore, domain_path: Path) -> Dict[str, str]:
-    """The STOP/START/HELP replies, live from the content store (content/answers/
-    sms_keywords/), so an editor's change applies to the next text; from the built
-    domain when the store cannot be read."""
-    try:
-        answers = store.answers()
-        values = placeholders(load_settings())
-        return {name: to_variants(answers[name], values)[0]["text"] for name in KEYWORD_REPLIES}
-    except Exception as error:  # a broken store must not silence STOP
-        logger.warning("Keyword replies from the built domain: the content store failed (%s)", type(error).__name__)
-        responses = yaml.safe_load(domain_path.read_text(encoding="utf-8"))["responses"]
-        return {name: responses[name][0]["text"] for name in KEYWORD_REPLIES}
+def built_keyword_texts(domain_path: Path) -> Dict[str, str]:
+    """The STOP/START/HELP replies as built into build/domain.yml: the copy of last resort."""
+    responses = yaml.safe_load(domain_path.read_text(encoding="utf-8"))["responses"]
+    return {name: responses[name][0]["text"] for name in KEYWORD_REPLIES}
 
 
 class TwilioSmsInput(InputChannel):
@@ -206,14 +196,25 @@ class TwilioSmsInput(InputChannel):
         if self.trusted and not public_url:
             logger.info("SMS webhook: forwarded scheme and host are honoured from %s",
                         ", ".join(str(network) for network in self.trusted))
-        self.store = SmsStore(ROOT / store_path if not os.path.isabs(store_path) else Path(store_path))
-        self.content = open_store()
+        self.store = open_sms_store(Path(store_path))  # PostgreSQL in the production profile
+        self.nlg: Any = None  # the bot's answers (components/content_nlg.py), set by the webhook
         self._warned: Dict[str, float] = {}   # URL -> when a refusal naming it was last logged
         self._warnings: List[float] = []      # when the recent warnings were logged
         self._warn_lock = threading.Lock()
 
-    def texts(self) -> Dict[str, str]:
-        return keyword_texts(self.content, ROOT / "build" / "domain.yml")
+    async def keyword_reply(self, name: str) -> str:
+        """A STOP/START/HELP reply (content/answers/sms_keywords/) from the bot's own copy
+        of the answers, so an editor's change applies within seconds, as for every answer;
+        from the built domain if that fails (a broken copy must not silence STOP)."""
+        try:
+            from rasa.shared.core.trackers import DialogueStateTracker
+
+            message = await self.nlg.generate(name, DialogueStateTracker("sms", []), self.name())
+            if message and message.get("text"):
+                return message["text"]
+        except Exception as error:
+            logger.warning("Keyword reply from the built domain: the answers failed (%s)", type(error).__name__)
+        return built_keyword_texts(ROOT / "build" / "domain.yml")[name]
 
     def checked_url(self, request: Request) -> str:
         """The URL the signature is checked against (see the module's docstring)."""
@@ -274,13 +275,13 @@ class TwilioSmsInput(InputChannel):
         if word in STOP_WORDS:
             already = self.store.is_opted_out(key)
             self.store.opt_out(key)
-            return [] if already else [self.texts()["utter_sms_stop"]]  # confirm once
+            return [] if already else [await self.keyword_reply("utter_sms_stop")]  # confirm once
         if word in HELP_WORDS:
-            return [self.texts()["utter_sms_help"]]
+            return [await self.keyword_reply("utter_sms_help")]
         if self.store.is_opted_out(key):
             if word in START_WORDS:
                 self.store.opt_in(key)
-                return [self.texts()["utter_sms_start"]]
+                return [await self.keyword_reply("utter_sms_start")]
             return []
         if not text.strip():
             return []
@@ -305,6 +306,7 @@ class TwilioSmsInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            self.nlg = getattr(getattr(request.app.ctx, "agent", None), "nlg", None)
             params = {name: values[0] for name, values in (request.form or {}).items()}
             url = self.checked_url(request)
             if not self.signed(request, params, url):

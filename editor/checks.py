@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 import textstat
 import yaml
 
-from components.sms_segments import numbered, segments
+from common.sms_segments import numbered, segments
 from editor.store import DEFAULT_DIR, ROOT, fill
 
 ANY_BRACES = re.compile(r"\{([^{}]*)\}")
@@ -49,7 +49,7 @@ def load_rules(path: str = str(DEFAULT_DIR / "checks.yml")) -> Dict[str, Any]:
 
 def clinic_values() -> Dict[str, str]:
     """The clinic settings that fill {placeholders} (clinic.yml), for callers that pass none."""
-    from actions.settings import load_settings, placeholders
+    from common.settings import load_settings, placeholders
 
     return placeholders(load_settings())
 
@@ -166,7 +166,7 @@ def source_problems(source: str, rules: Dict[str, Any]) -> List[Tuple[str, str]]
 def check_answer(name: str, answer: Dict[str, Any], values: Dict[str, str],
                  rules: Optional[Dict[str, Any]] = None) -> List[Problem]:
     """Every problem with one answer. `values` are the clinic settings that fill
-    {placeholders} (actions.settings.placeholders)."""
+    {placeholders} (common.settings.placeholders)."""
     rules = rules or load_rules()
     problems: List[Problem] = []
 

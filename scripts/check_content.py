@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actions.settings import load_settings, placeholders  # noqa: E402
+from common.settings import load_settings, placeholders  # noqa: E402
 from editor.checks import check_store, load_rules, median_grade  # noqa: E402
 from editor.store import open_store  # noqa: E402
 

@@ -24,7 +24,7 @@ TODAY = date(2026, 11, 27)  # the frozen "today" of the running test bot
 
 @pytest.fixture(scope="session")
 def settings() -> Dict[str, Any]:
-    from actions.settings import load_settings
+    from common.settings import load_settings
 
     return load_settings()
 

@@ -90,7 +90,7 @@ def test_unsure_asks_with_the_topic_names_from_content(make_tracker, dispatcher,
     import asyncio
 
     from actions.actions import ActionAnswerTopics
-    from actions.settings import topic_labels
+    from common.settings import topic_labels
 
     entities = [{"entity": "topic", "value": "catheter"}, {"entity": "topic", "value": "contrast"}]
     tracker = make_tracker("questions about the tube and dye", "faq", {"faq_mode": "choose"}, entities)
@@ -114,7 +114,7 @@ def test_a_left_over_mode_answers_the_one_question(make_tracker, dispatcher, dom
 
 
 def test_every_faq_topic_has_a_name_for_do_you_mean(domain):
-    from actions.settings import topic_labels
+    from common.settings import topic_labels
 
     labels = topic_labels()
     keys = {name.split("/", 1)[1] for name in domain["responses"] if name.startswith("utter_faq/")}

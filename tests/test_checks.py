@@ -10,7 +10,7 @@ import sys
 import pytest
 import textstat
 
-from actions.settings import placeholders
+from common.settings import placeholders
 from conftest import ROOT
 from editor.checks import check_answer, check_save, fact_sections, load_rules, plain_grade
 from editor.store import open_store

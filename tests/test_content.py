@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 import re
 
-from actions.settings import placeholders
+from common.settings import placeholders
 from conftest import ROOT
 from editor.checks import check_store
 from editor.store import fill, open_store, rasa_responses

@@ -118,7 +118,7 @@ def test_two_questions_get_both_answers_in_order(bot, text):
 def test_two_questions_by_sms_are_two_short_texts(bot):
     from test_sms import Phone
 
-    from components.sms_segments import segments
+    from common.sms_segments import segments
 
     replies = Phone(bot).text("how much does it cost with insurance? and how long does it take?")
     assert len(replies) == 2 and all(segments(reply)[1] <= 2 for reply in replies)

@@ -106,7 +106,7 @@ def check_database_outage(bot, db_path):
     first assertion fails (checked by removing `_pass_store_outages_on()` from apply())."""
     import sqlite3
 
-    from actions.settings import load_settings
+    from common.settings import load_settings
 
     sender = "dbout-" + uuid.uuid4().hex[:8]
     assert "bleeding stop" in texts(bot, sender, PERIOD)[-1]
@@ -134,7 +134,7 @@ def check_hung_action_server(bot):
     Rasa's 300 s (HSG_ACTION_TIMEOUT, 3 s by default; the client below gives up at 5 s,
     so this fails if components/action_fallback.py stops bounding the wait), and the
     patient can go on."""
-    from actions.settings import load_settings
+    from common.settings import load_settings
 
     pids = bot.server_pids()["actions"]
     assert pids
@@ -158,7 +158,7 @@ def check_hung_action_server(bot):
 def check_action_server_outage(bot):
     """With the action server stopped: a polite answer for dates, FAQ answers as usual,
     and dates work again once `make run` has started it again."""
-    from actions.settings import load_settings
+    from common.settings import load_settings
 
     polite = unavailable_text(load_settings())
     faq_before = texts(bot, "faq-" + uuid.uuid4().hex[:6], "does it hurt?")

@@ -17,8 +17,8 @@ def named_paths():
     for token in re.findall(r"`([^`\s]+)`", README):
         token = token.split("?")[0]
         if "/" in token or re.search(r"\.(yml|py|sh|md|txt)$", token) or token == "Makefile":
-            if token.startswith(("/", "http", "faq/", "utter_")) or "<" in token or "{" in token:
-                continue
+            if token.startswith(("/", "http", "faq/", "utter_", "~", "$")) or "<" in token or "{" in token:
+                continue  # (~ and $: the production profile's state folder, outside the checkout)
             paths.add(token)
     paths.update(re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", README))  # pictures
     return paths

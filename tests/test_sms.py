@@ -24,7 +24,7 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
-from components.sms_segments import segments
+from common.sms_segments import segments
 from components.sms_store import number_key
 from conftest import ROOT, SMS_HASH_KEY, TWILIO_TOKEN
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from components.sms_segments import segments
+from common.sms_segments import segments
 from editor.checks import load_rules, sms_body
 KEYWORD_REPLIES = {"utter_sms_stop", "utter_sms_start", "utter_sms_help"}
 

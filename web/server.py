@@ -9,6 +9,7 @@ import argparse
 import logging
 import mimetypes
 import os
+import sys
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from http import HTTPStatus
@@ -16,10 +17,12 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-import yaml
 from icalendar import Calendar, Event
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from common.settings import load_settings, placeholders  # noqa: E402
 STATIC = Path(__file__).resolve().parent / "static"
 mimetypes.add_type("image/svg+xml", ".svg")
 MAX_WINDOW_DAYS = 31
@@ -27,7 +30,8 @@ MAX_YEARS_AWAY = 2
 
 
 def clinic_settings() -> dict:
-    return yaml.safe_load((ROOT / "clinic.yml").read_text(encoding="utf-8"))
+    """clinic.yml as every process reads it (checked by common/settings.py)."""
+    return load_settings()
 
 
 def window_calendar(start: date, end: date, settings: dict) -> bytes:
@@ -42,8 +46,7 @@ def window_calendar(start: date, end: date, settings: dict) -> bytes:
     event.add("dtend", end + timedelta(days=1))  # all-day events end the day after
     words = settings["web"]  # the event's title and note are clinic content, in clinic.yml
     event.add("summary", words["calendar_title"])
-    event.add("description", words["calendar_note"].format(**{k: v for k, v in settings.items()
-                                                              if isinstance(v, str)}))
+    event.add("description", words["calendar_note"].format(**placeholders(settings)))
     calendar.add_component(event)
     return calendar.to_ical()
 
