@@ -12,7 +12,7 @@ import statistics
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 from urllib.parse import urlparse
 
 import textstat
@@ -163,90 +163,131 @@ def source_problems(source: str, rules: Dict[str, Any]) -> List[Tuple[str, str]]
     return problems
 
 
+# One form ("web" or "sms") of one answer, as each check below sees it.
+@dataclass
+class Form:
+    name: str                    # "web" or "sms"
+    part: Dict[str, Any]         # the form's text, buttons ...
+    text: str                    # its text, stripped
+    values: Dict[str, str]       # the clinic settings that fill {placeholders}
+    rules: Dict[str, Any]        # content/checks.yml
+
+    @property
+    def label(self) -> str:
+        return "web chat" if self.name == "web" else "SMS"
+
+
+Found = Iterator[Tuple[str, str, str]]  # (check, message, fix)
+
+
+def check_placeholders(form: Form) -> Found:
+    # Payloads like /timing{"want_dates":"yes"} are intents for the bot, not words.
+    words = " ".join(string for string in strings_in(form.part) if not string.startswith("/"))
+    known = set(form.values) | set(form.rules["runtime_values"])
+    for token in ANY_BRACES.findall(words):
+        if token not in known:
+            yield ("placeholder", f"the placeholder {{{token}}} is not a clinic setting",
+                   "use one of " + ", ".join(f"{{{key}}}" for key in sorted(form.values)) + ", or remove the braces")
+    leftover = ANY_BRACES.sub("", words)
+    if "{" in leftover or "}" in leftover:
+        yield ("placeholder", "it has a brace { or } that does not close a placeholder",
+               "write placeholders as {clinic_phone}, with both braces, or remove the stray brace")
+
+
+def check_links(form: Form) -> Found:
+    for string in strings_in(fill(form.part, form.values)):
+        for url in URL.findall(string) + MARKDOWN_LINK.findall(string):
+            reason = bad_link(url)
+            if reason:
+                yield "link", reason, "write the full address, like https://www.example.com/page"
+
+
+def check_promises(form: Form) -> Found:
+    for pattern in form.rules["promises"]:
+        found = re.search(rf"\b{pattern}", form.text, re.I)
+        if found:
+            yield ("promise", f"it promises an outcome ({found.group(0)!r})",
+                   "describe what usually happens instead, like 'many people' or 'often', and leave "
+                   "promises to the doctor")
+
+
+def check_grade(form: Form) -> Found:
+    grade = plain_grade(form.text, form.rules, form.values)
+    if grade > form.rules["max_grade"]:
+        yield ("grade", f"its reading grade is {grade}, above {form.rules['max_grade']} "
+               "(graded with the clinic's details and the longest dates filled in)",
+               "use shorter sentences (about 15 words) and shorter, everyday words; put each long date "
+               "in a sentence of its own")
+
+
+def check_buttons(form: Form) -> Found:
+    for button in form.part.get("buttons") or []:
+        if not button.get("title") or not button.get("payload"):
+            yield ("buttons", "a button has no title or no message to send",
+                   "give every button a title and the question it sends")
+        elif form.name == "sms" and str(button.get("title", "")).strip().lower() in CARRIER_KEYWORDS:
+            yield ("buttons", f"the choice {button['title']!r} is a carrier keyword",
+                   "carriers act on STOP, HELP, START and the like themselves: use other words")
+
+
+def check_web_length(form: Form) -> Found:
+    words = len(form.text.split())
+    if form.name == "web" and words > form.rules["max_words"]:
+        yield ("length", f"it has {words} words, more than {form.rules['max_words']}",
+               f"cut {words - form.rules['max_words']} words, or split it into two answers")
+
+
+def check_sms_length(form: Form) -> Found:
+    if form.name != "sms":
+        return
+    rules = form.rules
+    body = sms_body(form.part, form.values, rules)
+    encoding, count = segments(body)
+    if count > rules["max_sms_segments"]:
+        limit = 153 * rules["max_sms_segments"] if encoding == "GSM-7" else 67 * rules["max_sms_segments"]
+        hint = (" A curly quote, dash or emoji makes the whole text UCS-2 (67 characters a segment);"
+                " use straight quotes and plain hyphens." if encoding == "UCS-2" else "")
+        yield ("sms_length",
+               f"it needs {count} SMS segments ({len(body)} characters with the numbered choices and the "
+               f"longest dates), more than {rules['max_sms_segments']}",
+               f"shorten it to at most {limit} characters in all, for example by "
+               f"{len(body) - limit} characters or one button less.{hint}")
+
+
+def check_sms_plain(form: Form) -> Found:
+    if form.name == "sms" and (NOT_PLAIN_SMS.search(form.text) or form.part.get("custom")):
+        yield ("sms_plain", "the SMS form has formatting (markdown, HTML or a picture)",
+               "texts show plain words only: remove the formatting")
+
+
+# Every check of one form of an answer, in the order their problems are listed.
+FORM_CHECKS: List[Callable[[Form], Found]] = [check_placeholders, check_links, check_promises, check_grade,
+                                              check_buttons, check_web_length, check_sms_length, check_sms_plain]
+
+
 def check_answer(name: str, answer: Dict[str, Any], values: Dict[str, str],
                  rules: Optional[Dict[str, Any]] = None) -> List[Problem]:
-    """Every problem with one answer. `values` are the clinic settings that fill
+    """Every problem with one answer: its source, then each form's checks (FORM_CHECKS),
+    then the words it must keep. `values` are the clinic settings that fill
     {placeholders} (common.settings.placeholders)."""
     rules = rules or load_rules()
-    problems: List[Problem] = []
-
-    def add(form: str, check: str, message: str, fix: str) -> None:
-        problems.append(Problem(name, form, check, message, fix))
-
-    for message, fix in source_problems((answer.get("source") or "").strip(), rules):
-        add("answer", "source", message, fix)
-
+    problems = [Problem(name, "answer", "source", message, fix)
+                for message, fix in source_problems((answer.get("source") or "").strip(), rules)]
     forms = ["sms"] if answer.get("sms_only") else ["web", "sms"]
-    known = set(values) | set(rules["runtime_values"])
-    for form in forms:
-        part = answer.get(form) or {}
-        label = "web chat" if form == "web" else "SMS"
-        text = (part.get("text") or "").strip()
-        if not text:
-            add(form, "present", f"there is no {label} text", f"write the {label} form of this answer")
+    for form_name in forms:
+        part = answer.get(form_name) or {}
+        form = Form(form_name, part, (part.get("text") or "").strip(), values, rules)
+        if not form.text:
+            problems.append(Problem(name, form_name, "present", f"there is no {form.label} text",
+                                    f"write the {form.label} form of this answer"))
             continue
-        # Payloads like /timing{"want_dates":"yes"} are intents for the bot, not words.
-        words = [string for string in strings_in(part) if not string.startswith("/")]
-        for token in ANY_BRACES.findall(" ".join(words)):
-            if token not in known:
-                add(form, "placeholder", f"the placeholder {{{token}}} is not a clinic setting",
-                    "use one of " + ", ".join(f"{{{key}}}" for key in sorted(values)) + ", or remove the braces")
-        leftover = ANY_BRACES.sub("", " ".join(words))
-        if "{" in leftover or "}" in leftover:
-            add(form, "placeholder", "it has a brace { or } that does not close a placeholder",
-                "write placeholders as {clinic_phone}, with both braces, or remove the stray brace")
-        filled = fill(part, values)
-        for string in strings_in(filled):
-            for url in URL.findall(string) + MARKDOWN_LINK.findall(string):
-                reason = bad_link(url)
-                if reason:
-                    add(form, "link", reason, "write the full address, like https://www.example.com/page")
-        for pattern in rules["promises"]:
-            found = re.search(rf"\b{pattern}", text, re.I)
-            if found:
-                add(form, "promise", f"it promises an outcome ({found.group(0)!r})",
-                    "describe what usually happens instead, like 'many people' or 'often', and leave "
-                    "promises to the doctor")
-        grade = plain_grade(text, rules, values)
-        if grade > rules["max_grade"]:
-            add(form, "grade", f"its reading grade is {grade}, above {rules['max_grade']} "
-                "(graded with the clinic's details and the longest dates filled in)",
-                "use shorter sentences (about 15 words) and shorter, everyday words; put each long date "
-                "in a sentence of its own")
-        for button in part.get("buttons") or []:
-            if not button.get("title") or not button.get("payload"):
-                add(form, "buttons", "a button has no title or no message to send",
-                    "give every button a title and the question it sends")
-        if form == "web":
-            words = len(text.split())
-            if words > rules["max_words"]:
-                add(form, "length", f"it has {words} words, more than {rules['max_words']}",
-                    f"cut {words - rules['max_words']} words, or split it into two answers")
-        else:
-            body = sms_body(part, values, rules)
-            encoding, count = segments(body)
-            if count > rules["max_sms_segments"]:
-                limit = 153 * rules["max_sms_segments"] if encoding == "GSM-7" else 67 * rules["max_sms_segments"]
-                hint = (" A curly quote, dash or emoji makes the whole text UCS-2 (67 characters a segment);"
-                        " use straight quotes and plain hyphens." if encoding == "UCS-2" else "")
-                add(form, "sms_length",
-                    f"it needs {count} SMS segments ({len(body)} characters with the numbered choices and the "
-                    f"longest dates), more than {rules['max_sms_segments']}",
-                    f"shorten it to at most {limit} characters in all, for example by "
-                    f"{len(body) - limit} characters or one button less.{hint}")
-            if NOT_PLAIN_SMS.search(text) or part.get("custom"):
-                add(form, "sms_plain", "the SMS form has formatting (markdown, HTML or a picture)",
-                    "texts show plain words only: remove the formatting")
-            for button in part.get("buttons") or []:
-                if str(button.get("title", "")).strip().lower() in CARRIER_KEYWORDS:
-                    add(form, "buttons", f"the choice {button['title']!r} is a carrier keyword",
-                        "carriers act on STOP, HELP, START and the like themselves: use other words")
+        for check in FORM_CHECKS:
+            problems += [Problem(name, form_name, *found) for found in check(form)]
     for word in (rules.get("required") or {}).get(name, []):
-        for form in forms:
-            text = ((answer.get(form) or {}).get("text") or "")
-            if word.lower() not in text.lower():
-                add(form, "required", f"it must say {word!r}",
-                    f"put {word!r} back: this answer is checked for it on purpose")
+        for form_name in forms:
+            if word.lower() not in ((answer.get(form_name) or {}).get("text") or "").lower():
+                problems.append(Problem(name, form_name, "required", f"it must say {word!r}",
+                                        f"put {word!r} back: this answer is checked for it on purpose"))
     return problems
 
 
