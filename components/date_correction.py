@@ -5,23 +5,28 @@ stops the form"), and "not the 20th, the 19th" is too unlike any training exampl
 pass the fallback threshold. When the entity ruler found a DATE in a message whose
 intent is `deny` or `nlu_fallback`, this component makes it `inform` (a date given),
 so inside a form the form reads the corrected date, and outside one the date route
-answers it. It never touches any other intent, so the urgent answer (the safety net
-runs after it) and every topic are unchanged.
+answers it. Only a short message that starts like a correction ("no", "nope", "not",
+"wrong", "actually", ...) counts: a long story with a date in it that the model did not
+understand stays `nlu_fallback`. It never touches any other intent, so the urgent
+answer (the safety net runs after it) and every topic are unchanged.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 CORRECTABLE = {"deny", "nlu_fallback"}
 DATE_GIVEN = "inform"
+CORRECTION_START = re.compile(r"^\W*(?:no+|nope|nah|not|wrong|incorrect|actually|sorry|oops|i\s+meant)\b", re.I)
+MAX_WORDS = 12  # a correction is short: "no no no, it was the 19th not the 20th"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -42,6 +47,9 @@ class DateCorrection(GraphComponent):
             if intent.get(INTENT_NAME_KEY) not in CORRECTABLE:
                 continue
             if not any(entity.get("entity") == "DATE" for entity in message.get(ENTITIES) or []):
+                continue
+            text = message.get(TEXT) or ""
+            if not CORRECTION_START.match(text) or len(text.split()) > MAX_WORDS:
                 continue
             corrected = {INTENT_NAME_KEY: DATE_GIVEN, PREDICTED_CONFIDENCE_KEY: 1.0}
             message.data[INTENT] = corrected

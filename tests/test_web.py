@@ -134,7 +134,10 @@ def test_diagram_with_alt_text_for_the_balloon_answer(page):
     ask(page, "what is the balloon for")
     image = page.locator(".hsg-diagram img").last
     image.wait_for()
-    assert "catheter" in image.get_attribute("alt") and image.evaluate("img => img.naturalWidth") > 0
+    assert "catheter" in image.get_attribute("alt")
+    # the picture has loaded (not a broken image): wait for the browser to finish loading it
+    image.evaluate("img => img.complete ? null : new Promise(done => { img.onload = img.onerror = done; })")
+    assert image.evaluate("img => img.naturalWidth") > 0
 
 
 def test_keyboard_only(page, domain):
