@@ -59,42 +59,14 @@ fi
 rm -f "$RUN_DIR/ready"
 export TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONUNBUFFERED=1 RASA_TELEMETRY_ENABLED=false PYTHONWARNINGS=ignore
 
-# setting NAME: its value from the first of ENV_FILES that has it (the last such line).
-setting() {
-  local file
-  for file in "${ENV_FILES[@]}"; do
-    if grep -q "^$1=" "$file" 2>/dev/null; then grep "^$1=" "$file" | tail -n 1 | cut -d= -f2-; return 0; fi
-  done
-  return 1
-}
-# new_secret NAME: a random value, appended to the first of ENV_FILES (made under umask 077).
-new_secret() {
-  (umask 077; echo "$1=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')" >> "${ENV_FILES[0]}")
-  echo "==> Added a new random $1 to ${ENV_FILES[0]}"
-}
-
 # A missing or damaged model is a clear message, not a stack trace from Rasa.
 if ! .venv/bin/python scripts/check_model.py "$MODEL"; then
   exit 1
 fi
 
-# Secrets: from the environment, else from .env (each created once, random).
-#   HSG_API_TOKEN      the Rasa HTTP API token
-#   HSG_SMS_HASH_KEY   turns SMS phone numbers into conversation ids
-#   HSG_CONTENT_TOKEN  the bot's answer requests to the content service (they carry the conversation)
-#   HSG_EDITOR_SECRET  signs editor logins
-# (In the production profile: HSG_STATE_DIR/.env. Every host of one deployment needs
-# the same HSG_SMS_HASH_KEY and HSG_EDITOR_SECRET: copy that file, or set them.)
-for name in HSG_API_TOKEN HSG_SMS_HASH_KEY HSG_CONTENT_TOKEN HSG_EDITOR_SECRET; do
-  if [ -z "${!name:-}" ]; then
-    setting "$name" >/dev/null || new_secret "$name"
-    export "$name=$(setting "$name")"
-  fi
-done
-export HSG_API_TOKEN HSG_SMS_HASH_KEY HSG_CONTENT_TOKEN HSG_EDITOR_SECRET
-if [ -z "${TWILIO_AUTH_TOKEN:-}" ] && setting TWILIO_AUTH_TOKEN >/dev/null; then
-  export TWILIO_AUTH_TOKEN=$(setting TWILIO_AUTH_TOKEN)
-fi
+# Secrets (scripts/secrets.sh): the API, content and SMS keys, created once, random.
+source scripts/secrets.sh
+load_secrets
 
 # Settings Rasa fills into endpoints.yml / endpoints.prod.yml (${...}) when it reads them.
 export ACTIONS_PORT CONTENT_PORT HSG_TRACKER_DB="$TRACKER_DB"
@@ -188,47 +160,6 @@ EDITOR_HINT="    Editor accounts: make editor-user NAME=jane.doe$PROFILE_ARG"
 .venv/bin/python -c 'import sys; sys.path.insert(0, "."); from editor.accounts import load_accounts; sys.exit(0 if load_accounts() else 1)' \
   || EDITOR_HINT="    No editor account yet. Create one with: make editor-user NAME=jane.doe$PROFILE_ARG"
 
-ready() {
-  curl -sf "http://localhost:$ACTIONS_PORT/health" >/dev/null || return 1
-  curl -sf "http://localhost:$WEB_PORT/health" >/dev/null || return 1
-  curl -sf "http://localhost:$CONTENT_PORT/health" >/dev/null || return 1
-  for port in "${rasa_ports[@]}"; do
-    curl -sf "http://localhost:$port/status?token=$HSG_API_TOKEN" | grep -q '"model_file"' || return 1
-    # reading a conversation proves the tracker store answers
-    curl -sf "http://localhost:$port/conversations/ready-check/tracker?token=$HSG_API_TOKEN" >/dev/null || return 1
-  done
-  curl -sf "http://localhost:$RASA_PORT/" >/dev/null
-}
-
-for _ in $(seq 1 240); do
-  for pid in "${pids[@]}"; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "A server stopped while starting. Last lines of its log:" >&2
-      tail -n 20 "$RUN_DIR"/rasa*.log "$RUN_DIR/actions.log" "$RUN_DIR/content.log" >&2
-      exit 1
-    fi
-  done
-  if ready; then
-    cat <<MSG
-
-The HSG assistant is running$([ "$MODE" = "--prod" ] && echo " (production profile: $INSTANCES Rasa servers, PostgreSQL, Redis)").
-  Web chat (demo clinic page): http://localhost:$WEB_PORT/
-  Chat over REST:
-    curl -s -X POST http://localhost:$RASA_PORT/webhooks/rest/webhook \\
-         -H 'Content-Type: application/json' -d '{"sender": "me", "message": "What is an HSG?"}'
-  Chat in a terminal instead:  make shell
-  HTTP API (token in ${ENV_FILES[0]}): http://localhost:$RASA_PORT/status?token=...
-  Action server health:        http://localhost:$ACTIONS_PORT/health
-  Answers editor (login):      http://localhost:$CONTENT_PORT/editor
-$EDITOR_HINT
-Press Ctrl-C to stop all the servers.
-MSG
-    echo ready > "$RUN_DIR/ready"
-    wait -n "${pids[@]}" || true
-    echo "A server stopped; see $RUN_DIR/*.log" >&2
-    exit 1
-  fi
-  sleep 1
-done
-echo "The servers did not start within 4 minutes; see $RUN_DIR/*.log" >&2
-exit 1
+# Readiness (scripts/ready.sh): wait for every server, say how to chat, then supervise.
+source scripts/ready.sh
+wait_until_ready
