@@ -46,7 +46,7 @@ from http import HTTPStatus
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 from urllib.parse import parse_qs, quote, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,8 +81,7 @@ class ContentService:
         self._responses: Dict[str, Any] = {}
         self._responses_lock = threading.Lock()
 
-    @property
-    def values(self) -> Dict[str, str]:
+    def clinic_placeholders(self) -> Dict[str, str]:
         return placeholders(load_settings())
 
     def responses(self) -> Dict[str, Any]:
@@ -96,7 +95,7 @@ class ContentService:
         with self._responses_lock:
             version = self.store.version()
             if version != self._responses_version:
-                self._responses = rasa_responses(self.store, self.values)
+                self._responses = rasa_responses(self.store, self.clinic_placeholders())
                 self._responses_version = version
             return {"version": self._responses_version, "responses": self._responses}
 
@@ -108,7 +107,7 @@ class ContentService:
                 "low_confidence": self.report.low_confidence}
 
     def previews(self, answer: Dict[str, Any]) -> Dict[str, Any]:
-        values = self.values
+        values = self.clinic_placeholders()
         rules = checks.load_rules()
         out: Dict[str, Any] = {}
         for form in ("web", "sms"):
@@ -215,7 +214,7 @@ def make_handler(service: ContentService):
             morsel = jar.get(name)
             return morsel.value if morsel else None
 
-        def editor(self) -> Optional[str]:
+        def logged_in_editor(self) -> Optional[str]:
             return service.sessions.editor(self.cookie(COOKIE))
 
         def from_trusted_proxy(self) -> bool:
@@ -274,7 +273,7 @@ def make_handler(service: ContentService):
                 if path.startswith("/editor/static/"):
                     return self.static(path[len("/editor/static/"):])
                 if path in ("/editor", "/editor/report"):
-                    if not self.editor():
+                    if not self.logged_in_editor():
                         return self.redirect("/editor/login?next=" + quote(path))
                     return self.static("editor.html" if path == "/editor" else "report.html")
                 if path.startswith("/editor/api/"):
@@ -406,13 +405,13 @@ def make_handler(service: ContentService):
 
         # --- editor API -------------------------------------------------------
         def api_get(self, route: str) -> None:
-            editor = self.editor()
+            editor = self.logged_in_editor()
             if not editor:
                 return self.error(HTTPStatus.UNAUTHORIZED, "log in first")
             if route == "me":
                 return self.json(HTTPStatus.OK, {"editor": editor})
             if route == "answers":
-                problems, rows = checks.check_store(service.store.answers(), service.values)
+                problems, rows = checks.check_store(service.store.answers(), service.clinic_placeholders())
                 general = [str(p) for p in problems if p.answer == "all answers"]
                 return self.json(HTTPStatus.OK, {"answers": rows, "general_problems": general,
                                                  "median_grade": checks.median_grade(service.store.answers(),
@@ -426,8 +425,8 @@ def make_handler(service: ContentService):
                 history = service.store.history(name)
                 return self.json(HTTPStatus.OK, {
                     "name": name, "answer": answer, "version": history[-1]["version"], "history": history,
-                    "problems": [vars(p) for p in checks.check_answer(name, answer, service.values)],
-                    "previews": service.previews(answer), "placeholders": sorted(service.values),
+                    "problems": [vars(p) for p in checks.check_answer(name, answer, service.clinic_placeholders())],
+                    "previews": service.previews(answer), "placeholders": sorted(service.clinic_placeholders()),
                     "sources": checks.load_rules()["sources"]})
             if route == "report":
                 return self.json(HTTPStatus.OK, {"groups": service.report.groups(),
@@ -435,44 +434,20 @@ def make_handler(service: ContentService):
             self.error(HTTPStatus.NOT_FOUND, "not found")
 
         def api_post(self, route: str) -> None:
-            editor = self.editor()
+            """POST /editor/api/answers/<name>[/check|/rollback]: check, save or roll back
+            one answer, in three steps: the request, the answer it proposes, the save."""
+            editor = self.logged_in_editor()
             if not editor:
                 return self.error(HTTPStatus.UNAUTHORIZED, "log in first")
-            data = self.json_body()
-            if data is None:
+            request = self.answer_request(route)
+            if request is None:
                 return
-            if not isinstance(data, dict):
-                return self.error(HTTPStatus.BAD_REQUEST, "send a JSON object")
-            match = re.fullmatch(r"answers/(.+?)(/check|/rollback)?", route)
-            if not match or not NAME.match(match.group(1)):
-                return self.error(HTTPStatus.NOT_FOUND, "not found")
-            name, action = match.group(1), match.group(2) or "/save"
-            answers = service.store.answers()
-            if name not in answers:
-                return self.error(HTTPStatus.NOT_FOUND, f"there is no answer called {name}")
-            try:
-                if action == "/rollback":
-                    version = data.get("version")
-                    if not isinstance(version, int) or isinstance(version, bool):
-                        return self.error(HTTPStatus.BAD_REQUEST, "say which version to go back to")
-                    if not isinstance(data.get("base_version"), int) or isinstance(data.get("base_version"), bool):
-                        return self.error(HTTPStatus.BAD_REQUEST, "say which version you are looking at "
-                                                                  "(base_version); reload the page")
-                    answer = service.store.version_of(name, version)
-                    note = f"rolled back to version {version}"
-                else:
-                    answer = dict(data.get("answer") or {}, response=name)
-                    answer = normalise(answer)
-                    note = str(data.get("note") or "")[:200]
-                    if data.get("reviewed"):
-                        answer["reviewed_by"] = editor
-                        answer["reviewed_on"] = time.strftime("%Y-%m-%d")
-                    if answers[name].get("sms_only"):
-                        answer["sms_only"] = True
-                        answer.pop("web", None)
-            except StoreError as error:
-                return self.error(HTTPStatus.BAD_REQUEST, str(error))
-            problems = checks.check_save(name, answer, answers, service.values)
+            name, action, data, answers = request
+            proposed = self.proposed_answer(name, action, data, answers, editor)
+            if proposed is None:
+                return
+            answer, note = proposed
+            problems = checks.check_save(name, answer, answers, service.clinic_placeholders())
             if action == "/check":
                 return self.json(HTTPStatus.OK, {"problems": [vars(p) for p in problems],
                                                  "messages": [str(p) for p in problems],
@@ -482,17 +457,70 @@ def make_handler(service: ContentService):
                 return self.json(HTTPStatus.UNPROCESSABLE_ENTITY, {
                     "error": "not saved: fix the problems below first",
                     "problems": [vars(p) for p in problems], "messages": [str(p) for p in problems]})
-            base = data.get("base_version")  # a save or a rollback over someone else's change is refused
-            if not isinstance(base, int) or isinstance(base, bool):
-                base = None
+            self.save_answer(name, answer, editor, note, data.get("base_version"))
+
+        def answer_request(self, route: str) -> Optional[Tuple[str, str, Dict[str, Any], Dict[str, Any]]]:
+            """(answer name, action, request body, every answer) of a valid request, or
+            None when it was answered with an error."""
+            data = self.json_body()
+            if data is None:
+                return None
+            if not isinstance(data, dict):
+                self.error(HTTPStatus.BAD_REQUEST, "send a JSON object")
+                return None
+            match = re.fullmatch(r"answers/(.+?)(/check|/rollback)?", route)
+            if not match or not NAME.match(match.group(1)):
+                self.error(HTTPStatus.NOT_FOUND, "not found")
+                return None
+            name, action = match.group(1), match.group(2) or "/save"
+            answers = service.store.answers()
+            if name not in answers:
+                self.error(HTTPStatus.NOT_FOUND, f"there is no answer called {name}")
+                return None
+            return name, action, data, answers
+
+        def proposed_answer(self, name: str, action: str, data: Dict[str, Any], answers: Dict[str, Any],
+                            editor: str) -> Optional[Tuple[Dict[str, Any], str]]:
+            """(the answer as it would be saved, the history note): an old version for a
+            rollback, else the edited answer; None when answered with an error."""
             try:
-                version = service.store.save(name, answer, editor, note, base_version=base)
+                if action == "/rollback":
+                    version = data.get("version")
+                    if not _is_int(version):
+                        self.error(HTTPStatus.BAD_REQUEST, "say which version to go back to")
+                        return None
+                    if not _is_int(data.get("base_version")):
+                        self.error(HTTPStatus.BAD_REQUEST, "say which version you are looking at "
+                                                           "(base_version); reload the page")
+                        return None
+                    return service.store.version_of(name, version), f"rolled back to version {version}"
+                answer = normalise(dict(data.get("answer") or {}, response=name))
+                if data.get("reviewed"):
+                    answer["reviewed_by"] = editor
+                    answer["reviewed_on"] = time.strftime("%Y-%m-%d")
+                if answers[name].get("sms_only"):
+                    answer["sms_only"] = True
+                    answer.pop("web", None)
+                return answer, str(data.get("note") or "")[:200]
+            except StoreError as error:
+                self.error(HTTPStatus.BAD_REQUEST, str(error))
+                return None
+
+        def save_answer(self, name: str, answer: Dict[str, Any], editor: str, note: str, base: Any) -> None:
+            """Saves a checked answer; a save or rollback over someone else's newer change
+            (the base version is not the latest) is refused with 409."""
+            try:
+                version = service.store.save(name, answer, editor, note, base_version=base if _is_int(base) else None)
             except StoreError as error:
                 return self.error(HTTPStatus.CONFLICT, str(error))
             logger.info("%s saved as version %d by an editor", name, version)
             self.json(HTTPStatus.OK, {"saved": name, "version": version})
 
     return Handler
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def build_service(store: Optional[ContentStore] = None) -> ContentService:
@@ -519,7 +547,7 @@ def main() -> None:
                 if isinstance(service.store, PgContentStore) else "files on this host")
     if not service.token:
         logger.warning("HSG_CONTENT_TOKEN is not set: the bot's NLG requests will be refused")
-    problems, _ = checks.check_store(service.store.answers(), service.values)
+    problems, _ = checks.check_store(service.store.answers(), service.clinic_placeholders())
     if problems:
         logger.warning("%d content problem(s); run `make check-content`", len(problems))
     server = ThreadingHTTPServer((args.host, args.port), make_handler(service))
