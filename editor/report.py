@@ -1,15 +1,15 @@
 """What patients asked that the bot could not answer well (no Rasa imports).
 
-The content service sees every reply the bot sends (Rasa's NLG endpoint sends the
-conversation's latest message with each request). When the reply is the fallback
-or the out-of-scope answer, or the bot's top guess was unsure, the message is kept
+The bot sends the content service the replies this report keeps, in the background
+(POST /nlg/report, with the conversation's latest message; components/content_nlg.py
+asks for the rules below at GET /nlg/version). When the reply is the fallback or the
+out-of-scope answer, or the bot's top guess was unsure, the message is kept
 in a SQLite file (HSG_REPORT_DB, default var/report.sqlite3), or in the production
 profile (HSG_STORE=postgresql) in PostgreSQL (table hsg_report_misses, shared by every
 host; common/pg.py), with its time, kind, the closest topic and the confidence; never
-the sender or phone number. Rows older
-than the retention setting (clinic.yml `report.retention_days`) are deleted on every
-write and read, and by `make purge`. Only logged-in editors see the text (editor page,
-`make report` reads the file on the server itself).
+the sender or phone number. Rows older than the retention setting (clinic.yml
+`report.retention_days`) are deleted on every write and read, and by `make purge`.
+Only logged-in editors see the text (editor page; `make report` on the server itself).
 """
 from __future__ import annotations
 
