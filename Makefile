@@ -14,7 +14,7 @@ ANSWER_FILES := $(shell find content/answers -name '*.yml' 2>/dev/null)
 BUILD_INPUTS := domain.yml clinic.yml $(ANSWER_FILES) editor/store.py scripts/build.py
 MODEL_INPUTS := config.yml $(DATA_FILES) $(wildcard components/*.py components/*.yml common/*.py) build/.built
 
-.PHONY: help setup build train run run-prod services-stop shell test validate check-content report editor-user content-export purge load bench screenshots clean
+.PHONY: help setup build train run run-prod services-stop shell test validate check-content report editor-user content-export purge load bench profile screenshots clean
 help:            ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -79,6 +79,9 @@ load: train .venv-load/.installed  ## load test with locust: embedded, productio
 
 bench: train             ## print NLU accuracy, training time, size, memory and latency
 	@$(PY) scripts/bench.py
+
+profile: train .venv-load/.installed  ## record where Rasa's CPU goes with py-spy: docs/perf/*.svg (PROFILE_SECONDS=20)
+	@$(PY) scripts/profile.py
 
 screenshots: train       ## save pictures of the web chat to docs/screenshots/
 	@bash scripts/setup_browser.sh
