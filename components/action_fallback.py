@@ -9,8 +9,8 @@ leaves any date form it was in, and says it once per message. Everything that ne
 no action server (every FAQ answer, the urgent answer, small talk) keeps working.
 
 `install()` wraps Rasa's RemoteAction.run (custom actions) and LoopAction.run (the
-forms, whose validation is a custom action). It is called by components/channels.py,
-which every Rasa server of this project loads.
+forms, whose validation is a custom action). It is called by
+components/rasa_patches.apply(), which every process that loads the model runs.
 """
 from __future__ import annotations
 

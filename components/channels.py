@@ -24,11 +24,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from components import action_fallback
 from components.rasa_patches import ConversationStoreUnavailable
 
 logger = logging.getLogger(__name__)
-action_fallback.install()  # every Rasa server of this project loads this module
 
 MAX_SENDER_CHARS = 128
 RESERVED_SENDER_PREFIX = "sms-"  # components/sms_store.number_key

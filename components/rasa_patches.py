@@ -1,8 +1,11 @@
-"""Small fixes of Rasa 3.6 hot spots, applied once when the model's topic classifier
+"""Small fixes of Rasa 3.6, applied once by `apply()` when the model's topic classifier
 is imported (components/topic_classifier.py), which every process that loads the
-model does (`rasa run`, `make shell`, `rasa test`). Nothing is forked: each patch replaces one function with
-one that behaves the same, and refuses to run on any Rasa but the one it was written
-for (a newer Rasa may have fixed it differently).
+model does (`rasa run`, `make shell`, `rasa test`), and by the tracker store
+(components/tracker_store.py). Besides the ones below, `apply()` installs the polite
+answer when the action server is down or hung (components/action_fallback.py).
+Nothing is forked: each patch replaces one function with one that behaves the same,
+and refuses to run on any Rasa but the one it was written for (a newer Rasa may have
+fixed it differently).
 
 - Action-server replies and NLG replies are checked against a JSON schema with
   `jsonschema.validate(result, schema)`, which checks the schema itself and builds a
@@ -151,6 +154,9 @@ def apply() -> None:
                            f"{rasa.__version__}: check each patch against the new Rasa, then update WRITTEN_FOR")
     if getattr(RemoteAction, "_hsg_patched", False):
         return
+    from components import action_fallback
+
+    action_fallback.install()  # the polite answer when the action server is down or hung
     _pass_store_outages_on()
     original_action_check = RemoteAction._validate_action_result
 

@@ -329,3 +329,20 @@ def test_a_loaded_model_is_kept_out_of_full_garbage_collections(monkeypatch):
         assert gc.get_freeze_count() >= 1000
     finally:
         gc.unfreeze()
+
+
+def test_the_polite_action_answer_is_installed_with_the_patches_not_by_a_channel():
+    """`make shell` and `rasa test` load the model but not the REST channel: loading the
+    model's components must be enough (components/rasa_patches.apply)."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = ("import components.topic_classifier; from rasa.core.actions.action import RemoteAction; "
+            "from rasa.core.actions.loops import LoopAction; import sys; "
+            "print(getattr(RemoteAction.run, 'hsg_polite', False), getattr(LoopAction.run, 'hsg_polite', False), "
+            "'components.channels' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"}).stdout.split()
+    assert out[-3:] == ["True", "True", "False"]
