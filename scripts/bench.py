@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from scripts import nlu_eval  # noqa: E402
-from scripts.servers import start_bot  # noqa: E402
+from scripts.servers import start_bot, stop_process_group  # noqa: E402
 
 FAQ_QUESTIONS = ["what is an hsg", "does it hurt", "how long does it take", "what is the balloon for",
                  "can i eat before the exam", "when do i get results", "is the radiation safe", "what is the dye"]
@@ -253,12 +252,7 @@ class StarterBot:
         return rss_mb(list(session_processes(self.process.pid)))
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+        stop_process_group(self.process)
 
 
 def cpu_seconds(pids: List[int]) -> float:

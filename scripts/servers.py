@@ -31,6 +31,17 @@ def free_ports(count: int) -> List[int]:
     return ports
 
 
+def stop_process_group(process: subprocess.Popen) -> None:
+    """Stops a process started with start_new_session=True and everything it started:
+    SIGTERM, then SIGKILL after 30 s."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
 class RunningBot:
     """A started scripts/run.sh: its ports, token, log folder and process group."""
 
@@ -70,12 +81,7 @@ class RunningBot:
                        for name in ("run.out", "rasa.log", "actions.log", "web.log", "content.log") if (self.run_dir / name).exists())
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+        stop_process_group(self.process)
 
 
 def start_bot(run_dir: Path, rasa_port: int, actions_port: int, token: str,
