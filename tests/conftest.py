@@ -6,9 +6,15 @@ session, and stops them afterwards.
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
 from datetime import date
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List
 
 import pytest
 import requests
@@ -140,3 +146,24 @@ def topic_key(parse_result: Dict[str, Any]) -> str:
         selected = parse_result["response_selector"]["faq"]["response"]
         return selected["intent_response_key"].split("/", 1)[1]
     return intent
+
+
+@contextlib.contextmanager
+def local_services(prefix: str, pg_port: int, redis_port: int) -> Iterator[Dict[str, Any]]:
+    """A PostgreSQL and a Redis of the test's own (scripts/services.sh, on their own ports
+    and folder, not under pytest's private tmp folder: the postgres user must reach it).
+    Yields {"env": the settings given to services.sh, "settings": the HSG_PG_* and
+    HSG_REDIS_* it prints, "folder": their data}; stops them and deletes the folder after."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(0o755)
+    env = dict(os.environ, HSG_SERVICES_DIR=str(folder), HSG_PG_PORT=str(pg_port), HSG_REDIS_PORT=str(redis_port),
+               HSG_PG_PASSWORD="test-pg-" + uuid.uuid4().hex[:8])
+    command = ["bash", str(ROOT / "scripts" / "services.sh")]
+    try:
+        subprocess.run(command + ["start"], env=env, cwd=ROOT, check=True, timeout=600, capture_output=True)
+        settings = dict(line.split("=", 1) for line in subprocess.run(
+            command + ["env"], env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout.splitlines())
+        yield {"env": env, "settings": settings, "folder": folder}
+    finally:
+        subprocess.run(command + ["stop"], env=env, cwd=ROOT, timeout=120, capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)

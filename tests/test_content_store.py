@@ -5,19 +5,15 @@ folder, once for this module); edits made in the files; filling PostgreSQL from 
 files; a save on one host seen by another; git as the export and import."""
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import tempfile
 import threading
-import uuid
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, local_services
 from editor.store import FileContentStore, PgContentStore, StoreError, normalise
 
 PG_PORT, REDIS_PORT = 5663, 6603
@@ -25,26 +21,15 @@ PG_PORT, REDIS_PORT = 5663, 6603
 
 @pytest.fixture(scope="module")
 def pg_engine():
-    """A PostgreSQL of this module's own (not under pytest's private tmp folder: the
-    postgres user must be able to reach it)."""
+    """A PostgreSQL of this module's own."""
     from common import pg
 
-    folder = Path(tempfile.mkdtemp(prefix="hsg-test-store-"))
-    folder.chmod(0o755)
-    env = dict(os.environ, HSG_SERVICES_DIR=str(folder), HSG_PG_PORT=str(PG_PORT), HSG_REDIS_PORT=str(REDIS_PORT),
-               HSG_PG_PASSWORD="test-pg-" + uuid.uuid4().hex[:8])
-    command = ["bash", str(ROOT / "scripts" / "services.sh")]
-    try:
-        subprocess.run(command + ["start"], env=env, cwd=ROOT, check=True, timeout=600, capture_output=True)
-        s = dict(line.split("=", 1) for line in subprocess.run(
-            command + ["env"], env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout.splitlines())
+    with local_services("hsg-test-store-", PG_PORT, REDIS_PORT) as running:
+        s = running["settings"]
         engine = pg.engine(sa.engine.URL.create("postgresql", s["HSG_PG_USER"], s["HSG_PG_PASSWORD"],
                                                 s["HSG_PG_HOST"], int(s["HSG_PG_PORT"]), s["HSG_PG_DB"]))
         yield engine
         engine.dispose()
-    finally:
-        subprocess.run(command + ["stop"], env=env, cwd=ROOT, timeout=120, capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def empty(engine):

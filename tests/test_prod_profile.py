@@ -5,9 +5,7 @@ which also takes the SMS webhook as a TLS proxy in front would forward it."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -20,7 +18,7 @@ import sqlalchemy as sa
 import yaml
 from twilio.request_validator import RequestValidator
 
-from conftest import ROOT, TODAY
+from conftest import ROOT, TODAY, local_services
 from scripts.purge import purge
 
 LB_PORT, ACTIONS_PORT, CONTENT_PORT, WEB_PORT = 5705, 5755, 5756, 8705
@@ -31,18 +29,8 @@ TWILIO_TOKEN = "prod-test-twilio-auth-token"
 
 @pytest.fixture(scope="module")
 def services():
-    # Not under pytest's private tmp folder: the postgres user must be able to reach it.
-    folder = Path(tempfile.mkdtemp(prefix="hsg-test-services-"))
-    folder.chmod(0o755)
-    env = dict(os.environ, HSG_SERVICES_DIR=str(folder), HSG_PG_PORT=str(PG_PORT), HSG_REDIS_PORT=str(REDIS_PORT),
-               HSG_PG_PASSWORD="test-pg-" + uuid.uuid4().hex[:8])
-    command = ["bash", str(ROOT / "scripts" / "services.sh")]
-    subprocess.run(command + ["start"], env=env, cwd=ROOT, check=True, timeout=600)
-    settings = dict(line.split("=", 1) for line in subprocess.run(
-        command + ["env"], env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout.splitlines())
-    yield {"env": env, "settings": settings, "folder": folder}
-    subprocess.run(command + ["stop"], env=env, cwd=ROOT, timeout=120)
-    shutil.rmtree(folder, ignore_errors=True)
+    with local_services("hsg-test-services-", PG_PORT, REDIS_PORT) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

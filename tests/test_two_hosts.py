@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -35,7 +34,7 @@ import requests
 import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
-from conftest import ROOT
+from conftest import ROOT, local_services
 
 PG_PORT, REDIS_PORT = 5653, 6593
 HOSTS = {"a": {"lb": 7305, "actions": 7355, "content": 7356, "web": 8735},
@@ -48,19 +47,8 @@ DEADLINE = 5.0  # seconds for an edit on one host to be live on the other
 
 @pytest.fixture(scope="module")
 def services():
-    folder = Path(tempfile.mkdtemp(prefix="hsg-test-two-hosts-"))  # the postgres user must reach it
-    folder.chmod(0o755)
-    env = dict(os.environ, HSG_SERVICES_DIR=str(folder), HSG_PG_PORT=str(PG_PORT), HSG_REDIS_PORT=str(REDIS_PORT),
-               HSG_PG_PASSWORD="test-pg-" + uuid.uuid4().hex[:8])
-    command = ["bash", str(ROOT / "scripts" / "services.sh")]
-    try:
-        subprocess.run(command + ["start"], env=env, cwd=ROOT, check=True, timeout=600, capture_output=True)
-        settings = dict(line.split("=", 1) for line in subprocess.run(
-            command + ["env"], env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout.splitlines())
-        yield settings
-    finally:
-        subprocess.run(command + ["stop"], env=env, cwd=ROOT, timeout=120, capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
+    with local_services("hsg-test-two-hosts-", PG_PORT, REDIS_PORT) as running:
+        yield running["settings"]
 
 
 @pytest.fixture(scope="module")
