@@ -118,7 +118,9 @@ def bot(tmp_path_factory) -> Bot:
         rasa_port, actions_port, web_port, content_port = free_ports(4)
         running = start_bot(run_dir, rasa_port, actions_port, TEST_TOKEN, web_port=web_port, content_port=content_port,
                             extra_env={"HSG_TODAY": TODAY.isoformat(), "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-                                       "HSG_SMS_HASH_KEY": SMS_HASH_KEY, "HSG_SMS_DB": str(run_dir / "sms.sqlite3")})
+                                       "HSG_SMS_HASH_KEY": SMS_HASH_KEY, "HSG_SMS_DB": str(run_dir / "sms.sqlite3"),
+                                       # the embedded default: no proxy trusted, whatever this shell says
+                                       "HSG_TRUSTED_PROXIES": ""})
     except RuntimeError as error:
         pytest.fail(str(error))
     from editor.accounts import set_password
