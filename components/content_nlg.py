@@ -52,6 +52,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.utils.endpoints import EndpointConfig
 
+from common.report_rules import report_kind
+
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE_TIMEOUT = 10.0  # seconds for fetching every answer (only after a change)
@@ -265,20 +267,15 @@ class ContentNLG(NaturalLanguageGenerator):
 
     # --- the editors' report -------------------------------------------------------
     def reportable(self, utter_action: Text, latest: Dict[str, Any]) -> bool:
-        """Whether the report would keep this reply (editor/report.py `Report.classify`
-        decides; this only spares the service the replies it would not keep)."""
+        """Whether the report would keep this reply (common/report_rules.py, with the
+        rules the service sent; before it has, every reply to a patient's words)."""
         text = latest.get("text") or ""
         if not text.strip() or text.startswith("/"):
-            return False  # a button's intent payload, not a patient's words
+            return False
         rules = self.report_rules
         if rules is None:
             return True
-        intent = latest.get("intent") or {}
-        if utter_action in rules["responses"] or intent.get("name") == "nlu_fallback":
-            return True
-        ranking = [item for item in latest.get("intent_ranking") or [] if item.get("name") != "nlu_fallback"]
-        confidence = (ranking[0] if ranking else intent).get("confidence")
-        return confidence is not None and confidence < rules["low_confidence"]
+        return report_kind(utter_action, latest, rules["low_confidence"], rules["responses"], ()) is not None
 
     def _report(self, utter_action: Text, tracker: DialogueStateTracker, output_channel: Text,
                 arguments: Dict[Text, Any]) -> None:

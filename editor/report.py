@@ -22,9 +22,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from common.report_rules import report_kind, top_guess
+
 ROOT = Path(__file__).resolve().parent.parent
-FALLBACK_RESPONSES = {"utter_fallback", "utter_default"}
-OUT_OF_SCOPE_RESPONSES = {"utter_out_of_scope"}
 
 
 def report_db() -> Path:
@@ -78,27 +78,18 @@ class Report:
             return sqlite_db.execute("DELETE FROM misses WHERE at < ?", (cutoff,)).rowcount
 
     def classify(self, response: str, latest: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-        """What the report keeps about one reply, or None when it was a good answer."""
-        text = (latest or {}).get("text") or ""
-        if not text.strip() or text.startswith("/"):
-            return None  # a button's intent payload, not a patient's words
-        intent = (latest.get("intent") or {})
-        ranking = [item for item in latest.get("intent_ranking") or [] if item.get("name") != "nlu_fallback"]
-        guess = ranking[0] if ranking else intent
+        """What the report keeps about one reply, or None when it was a good answer
+        (the rule is common/report_rules.py, which the bot uses too)."""
+        kind = report_kind(response, latest or {}, self.low_confidence)
+        if kind is None:
+            return None
+        guess = top_guess(latest)
         topic = guess.get("name")
         selector = ((latest.get("response_selector") or {}).get("faq") or {}).get("response") or {}
         if topic == "faq" and selector.get("intent_response_key"):
             topic = selector["intent_response_key"]
         confidence = guess.get("confidence")
-        if response in FALLBACK_RESPONSES or intent.get("name") == "nlu_fallback":
-            kind = "not understood"
-        elif response in OUT_OF_SCOPE_RESPONSES:
-            kind = "out of scope"
-        elif confidence is not None and confidence < self.low_confidence:
-            kind = "unsure"
-        else:
-            return None
-        return {"kind": kind, "text": text.strip()[:500], "topic": topic,
+        return {"kind": kind, "text": (latest.get("text") or "").strip()[:500], "topic": topic,
                 "confidence": round(confidence, 3) if confidence is not None else None}
 
     def record(self, response: str, tracker: Dict[str, Any], channel: Optional[str]) -> bool:

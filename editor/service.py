@@ -55,7 +55,8 @@ sys.path.insert(0, str(ROOT))
 from common.settings import load_settings, placeholders  # noqa: E402
 from editor import checks, render  # noqa: E402
 from editor.accounts import DEVICE_DAYS, SESSION_HOURS, Sessions, retry_seconds  # noqa: E402
-from editor.report import FALLBACK_RESPONSES, OUT_OF_SCOPE_RESPONSES, Report  # noqa: E402
+from common.report_rules import FALLBACK_RESPONSES, OUT_OF_SCOPE_RESPONSES  # noqa: E402
+from editor.report import Report  # noqa: E402
 from editor.store import ContentStore, StoreError, fill, normalise, open_store, rasa_responses  # noqa: E402
 
 logger = logging.getLogger("hsg.content")
