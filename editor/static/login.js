@@ -2,9 +2,8 @@
 (function () {
   var params = new URLSearchParams(location.search);
   var messages = {
-    bad: "That name and password do not match an editor account.",
-    wait: "Too many tries. Wait a little, then try again."
-  };
+    bad: "That name and password do not match an editor account."
+  };  // a throttled login gets its page from the server, with the wait filled in
   var error = params.get("error");
   if (messages[error]) {
     var box = document.getElementById("login-error");
