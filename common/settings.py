@@ -24,14 +24,17 @@ def load_settings(path: str = str(SETTINGS_FILE)) -> Dict[str, Any]:
     missing = [key for key in TEXT_PLACEHOLDERS + ("time_zone", "date_order", "window") if key not in settings]
     if missing:
         raise ValueError(f"{path} is missing settings: {', '.join(missing)}")
-    if settings["date_order"] not in ("MDY", "DMY"):
-        raise ValueError(f"{path}: date_order must be MDY or DMY, not {settings['date_order']!r}")
+    for key in ("date_order", "date_order_es"):
+        if settings.get(key, "MDY") not in ("MDY", "DMY"):
+            raise ValueError(f"{path}: {key} must be MDY or DMY, not {settings[key]!r}")
     return settings
 
 
-def placeholders(settings: Dict[str, Any]) -> Dict[str, str]:
-    """The values that fill {clinic_phone}, {last_cycle_day} and friends in the answers."""
-    values = {key: str(settings[key]) for key in TEXT_PLACEHOLDERS}
+def placeholders(settings: Dict[str, Any], language: str = "en") -> Dict[str, str]:
+    """The values that fill {clinic_phone}, {last_cycle_day} and friends in the answers.
+    For another language, a setting `<key>_<language>` (results_days_es) replaces the
+    English words of `<key>`; numbers and phones are the same in every language."""
+    values = {key: str(settings.get(f"{key}_{language}", settings[key])) for key in TEXT_PLACEHOLDERS}
     values.update({key: str(value) for key, value in settings["window"].items()})
     values["device_check_months"] = str(settings.get("device_check_months", 3))
     return values
