@@ -4,7 +4,8 @@ compares the two on every answer). Only the service's POST /nlg uses it: the bot
 renders its replies itself, with Rasa's generator (components/content_nlg.py).
 
 - Variant: a variant for the output channel (e.g. "twilio") wins over the default one;
-  conditional variants (`condition:` on slots) win over unconditional ones.
+  conditional variants (`condition:` on slots) win over unconditional ones. The Spanish
+  forms are the variants with the condition `language: es` (editor/store.py to_variants).
 - Placeholders: {name} is filled from the slots and the action's arguments; a text
   with a placeholder that has no value is sent unchanged, as Rasa does.
 """

@@ -18,6 +18,9 @@ no Rasa imports. Routes:
     GET  /editor/report          what patients asked that the bot could not answer (login)
     GET/POST /editor/login, POST /editor/logout
     /editor/api/...              JSON for the two pages   (login needed; writes need JSON)
+                                 An answer's Spanish version (`es`) is edited, checked,
+                                 saved and rolled back with it; `reviewed_es` marks the
+                                 Spanish reviewed (by a bilingual clinician) on its own.
 
 The NLG and report requests carry the conversation, so they need HSG_CONTENT_TOKEN,
 as do the version and the bundle; the editor needs an account (`make editor-user`).
@@ -82,8 +85,9 @@ class ContentService:
         self._responses: Dict[str, Any] = {}
         self._responses_lock = threading.Lock()
 
-    def clinic_placeholders(self) -> Dict[str, str]:
-        return placeholders(load_settings())
+    def clinic_placeholders(self, language: str = "en") -> Dict[str, str]:
+        """The clinic settings that fill the answers' {placeholders}, in `language`."""
+        return placeholders(load_settings(), language)
 
     def responses(self) -> Dict[str, Any]:
         """Every answer as Rasa responses, rebuilt only when the store changed."""
@@ -96,7 +100,8 @@ class ContentService:
         with self._responses_lock:
             version = self.store.version()
             if version != self._responses_version:
-                self._responses = rasa_responses(self.store, self.clinic_placeholders())
+                self._responses = rasa_responses(self.store, self.clinic_placeholders(),
+                                                 self.clinic_placeholders("es"))
                 self._responses_version = version
             return {"version": self._responses_version, "responses": self._responses}
 
@@ -108,22 +113,39 @@ class ContentService:
                 "low_confidence": self.report.low_confidence}
 
     def previews(self, answer: Dict[str, Any]) -> Dict[str, Any]:
-        values = self.clinic_placeholders()
+        """What a patient sees of each form, and its numbers: "web" and "sms" with the
+        reading grade, "es_web" and "es_sms" (the Spanish version) with the reading ease."""
         rules = checks.load_rules()
         out: Dict[str, Any] = {}
-        for form in ("web", "sms"):
-            part = answer.get(form) or {}
-            if not part.get("text"):
-                continue
-            filled = fill(part, values)
-            out[form] = {"text": filled["text"], "buttons": filled.get("buttons") or [],
-                         "grade": checks.plain_grade(part["text"], rules), "words": len(part["text"].split())}
-            if form == "sms":
-                body = checks.sms_body(part, values, rules)
-                encoding, count = checks.segments(body)
-                out[form].update(body=checks.numbered(filled["text"], filled.get("buttons") or []),
-                                 segments=count, encoding=encoding, characters=len(body))
+        for language, prefix, forms in (("en", "", answer), ("es", "es_", answer.get("es") or {})):
+            values = self.clinic_placeholders(language)
+            for form in ("web", "sms"):
+                part = forms.get(form) or {}
+                if not part.get("text"):
+                    continue
+                filled = fill(part, values)
+                preview = out[prefix + form] = {"text": filled["text"], "buttons": filled.get("buttons") or [],
+                                                "words": len(part["text"].split())}
+                if language == "es":
+                    preview["ease"] = checks.reading_ease(part["text"], rules, values)
+                else:
+                    preview["grade"] = checks.plain_grade(part["text"], rules, values)
+                if form == "sms":
+                    body = checks.sms_body(part, values, rules, language)
+                    encoding, count = checks.segments(body)
+                    preview.update(body=checks.numbered(filled["text"], filled.get("buttons") or [], language),
+                                   segments=count, encoding=encoding, characters=len(body))
         return out
+
+    def limits(self) -> Dict[str, Any]:
+        """The numbers the editor page shows next to each form (content/checks.yml)."""
+        rules = checks.load_rules()
+        return {key: rules[key] for key in ("max_grade", "max_median_grade", "max_words", "max_sms_segments",
+                                            "min_reading_ease_es", "min_median_reading_ease_es",
+                                            "max_sms_segments_es")}
+
+    def check_answer(self, name: str, answer: Dict[str, Any]) -> List[Any]:
+        return checks.check_answer(name, answer, self.clinic_placeholders(), None, self.clinic_placeholders("es"))
 
 
 def make_handler(service: ContentService):
@@ -412,11 +434,17 @@ def make_handler(service: ContentService):
             if route == "me":
                 return self.json(HTTPStatus.OK, {"editor": editor})
             if route == "answers":
-                problems, rows = checks.check_store(service.store.answers(), service.clinic_placeholders())
+                answers = service.store.answers()
+                values, values_es = service.clinic_placeholders(), service.clinic_placeholders("es")
+                problems, rows = checks.check_store(answers, values, None, values_es)
                 general = [str(p) for p in problems if p.answer == "all answers"]
-                return self.json(HTTPStatus.OK, {"answers": rows, "general_problems": general,
-                                                 "median_grade": checks.median_grade(service.store.answers(),
-                                                                                     checks.load_rules())})
+                rules = checks.load_rules()
+                return self.json(HTTPStatus.OK, {
+                    "answers": rows, "general_problems": general, "limits": service.limits(),
+                    "median_grade": checks.median_grade(answers, rules, values),
+                    "median_reading_ease_es": checks.median_reading_ease(answers, rules, values_es),
+                    "spanish_unreviewed": [row["answer"] for row in rows if row["spanish_unreviewed"]],
+                    "spanish_missing": [row["answer"] for row in rows if not row["has_spanish"]]})
             if route.startswith("answers/"):
                 name = route[len("answers/"):]
                 answers = service.store.answers()
@@ -424,11 +452,12 @@ def make_handler(service: ContentService):
                     return self.error(HTTPStatus.NOT_FOUND, f"there is no answer called {name}")
                 answer = answers[name]
                 history = service.store.history(name)
+                problems = service.check_answer(name, answer)
                 return self.json(HTTPStatus.OK, {
                     "name": name, "answer": answer, "version": history[-1]["version"], "history": history,
-                    "problems": [vars(p) for p in checks.check_answer(name, answer, service.clinic_placeholders())],
+                    "problems": [vars(p) for p in problems], "messages": [str(p) for p in problems],
                     "previews": service.previews(answer), "placeholders": sorted(service.clinic_placeholders()),
-                    "sources": checks.load_rules()["sources"]})
+                    "sources": checks.load_rules()["sources"], "limits": service.limits()})
             if route == "report":
                 return self.json(HTTPStatus.OK, {"groups": service.report.groups(),
                                                  "retention_days": service.report.retention_days})
@@ -448,7 +477,8 @@ def make_handler(service: ContentService):
             if proposed is None:
                 return
             answer, note = proposed
-            problems = checks.check_save(name, answer, answers, service.clinic_placeholders())
+            problems = checks.check_save(name, answer, answers, service.clinic_placeholders(), None,
+                                         service.clinic_placeholders("es"))
             if action == "/check":
                 return self.json(HTTPStatus.OK, {"problems": [vars(p) for p in problems],
                                                  "messages": [str(p) for p in problems],
@@ -499,9 +529,17 @@ def make_handler(service: ContentService):
                 if data.get("reviewed"):
                     answer["reviewed_by"] = editor
                     answer["reviewed_on"] = time.strftime("%Y-%m-%d")
+                if data.get("reviewed_es"):  # the Spanish version, reviewed by a bilingual clinician
+                    if not answer.get("es"):
+                        self.error(HTTPStatus.BAD_REQUEST, "there is no Spanish version to mark as reviewed")
+                        return None
+                    answer["es"]["reviewed_by"] = editor
+                    answer["es"]["reviewed_on"] = time.strftime("%Y-%m-%d")
                 if answers[name].get("sms_only"):
                     answer["sms_only"] = True
                     answer.pop("web", None)
+                    if answer.get("es"):
+                        answer["es"].pop("web", None)
                 return answer, str(data.get("note") or "")[:200]
             except StoreError as error:
                 self.error(HTTPStatus.BAD_REQUEST, str(error))
@@ -548,7 +586,8 @@ def main() -> None:
                 if isinstance(service.store, PgContentStore) else "files on this host")
     if not service.token:
         logger.warning("HSG_CONTENT_TOKEN is not set: the bot's NLG requests will be refused")
-    problems, _ = checks.check_store(service.store.answers(), service.clinic_placeholders())
+    problems, _ = checks.check_store(service.store.answers(), service.clinic_placeholders(), None,
+                                     service.clinic_placeholders("es"))
     if problems:
         logger.warning("%d content problem(s); run `make check-content`", len(problems))
     server = ThreadingHTTPServer((args.host, args.port), make_handler(service))

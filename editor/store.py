@@ -10,6 +10,9 @@ An answer is one YAML file under content/answers/<group>/ with these fields:
     web           {text, buttons, custom}: the web chat form
     sms           {text, buttons}: the SMS form (channel "twilio")
     sms_only      true for replies that only exist on SMS (STOP, START, HELP)
+    es            optional, the Spanish version: {reviewed_by, reviewed_on, web, sms}, its
+                  own review (by a bilingual clinician) and forms of the same shape
+                  (an sms_only answer's has only `sms`); `source` is shared
 
 `FileContentStore` keeps the files as the store of record (reviewable in git) and
 each answer's history as JSON lines in content/history/: the embedded default.
@@ -38,14 +41,22 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DIR = ROOT / "content"
-FIELDS = ("response", "source", "reviewed_by", "reviewed_on", "sms_only", "web", "sms")
+FIELDS = ("response", "source", "reviewed_by", "reviewed_on", "sms_only", "web", "sms", "es")
+SPANISH_FIELDS = ("reviewed_by", "reviewed_on", "web", "sms")
 FORM_FIELDS = ("text", "buttons", "custom")
 SMS_CHANNEL = "twilio"
+LANGUAGE_SLOT = "language"
+SPANISH = [{"type": "slot", "name": LANGUAGE_SLOT, "value": "es"}]  # the Spanish variants' condition
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
 class StoreError(ValueError):
     """A request the store cannot carry out (unknown answer, stale version, bad shape)."""
+
+
+# libyaml's parser when PyYAML has it: reading every answer (the English and the Spanish
+# forms) after a save is then a few tens of milliseconds instead of about half a second.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -58,36 +69,37 @@ _Dumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
 
 def dump_answer(answer: Dict[str, Any]) -> str:
     ordered = {key: answer[key] for key in FIELDS if key in answer}
+    if isinstance(ordered.get("es"), dict):
+        ordered["es"] = {key: ordered["es"][key] for key in SPANISH_FIELDS if key in ordered["es"]}
     return yaml.dump(ordered, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
 
 
-def normalise(answer: Dict[str, Any]) -> Dict[str, Any]:
-    """The answer with only known fields, empty buttons and custom parts dropped, and
-    text stripped; raises StoreError when its shape is wrong."""
-    if not isinstance(answer, dict):
-        raise StoreError("an answer must be a mapping")
-    clean: Dict[str, Any] = {}
-    for key in ("response", "source", "reviewed_by", "reviewed_on"):
-        value = answer.get(key)
+def _clean_reviews(source: Dict[str, Any], clean: Dict[str, Any]) -> None:
+    for key in ("reviewed_by", "reviewed_on"):
+        value = source.get(key)
         if value is not None and not isinstance(value, str):
             value = str(value)
         clean[key] = value.strip() if isinstance(value, str) and value.strip() else None
-    if answer.get("sms_only"):
-        clean["sms_only"] = True
+
+
+def _clean_forms(source: Dict[str, Any], clean: Dict[str, Any], where: str = "") -> None:
+    """The web and sms forms of `source` into `clean`: text stripped, empty buttons and
+    custom parts dropped; StoreError when a form has the wrong shape."""
     for form in ("web", "sms"):
-        part = answer.get(form)
+        part = source.get(form)
         if part is None:
             continue
+        name = where + form
         if not isinstance(part, dict):
-            raise StoreError(f"{form} must be a mapping with text and buttons")
+            raise StoreError(f"{name} must be a mapping with text and buttons")
         out: Dict[str, Any] = {"text": str(part.get("text") or "").strip()}
         buttons = part.get("buttons") or []
         if not isinstance(buttons, list):
-            raise StoreError(f"{form} buttons must be a list")
+            raise StoreError(f"{name} buttons must be a list")
         out_buttons = []
         for button in buttons:
             if not isinstance(button, dict):
-                raise StoreError(f"{form}: each button needs a title and a payload")
+                raise StoreError(f"{name}: each button needs a title and a payload")
             title, payload = str(button.get("title") or "").strip(), str(button.get("payload") or "").strip()
             if title or payload:
                 out_buttons.append({"title": title, "payload": payload})
@@ -96,7 +108,46 @@ def normalise(answer: Dict[str, Any]) -> Dict[str, Any]:
         if isinstance(part.get("custom"), dict) and part["custom"]:
             out["custom"] = part["custom"]
         clean[form] = out
+
+
+def normalise(answer: Dict[str, Any]) -> Dict[str, Any]:
+    """The answer with only known fields, empty buttons and custom parts dropped, and
+    text stripped; raises StoreError when its shape is wrong. The Spanish version (`es`)
+    is cleaned the same way; one with no text, no button and no reviewer is dropped."""
+    if not isinstance(answer, dict):
+        raise StoreError("an answer must be a mapping")
+    clean: Dict[str, Any] = {}
+    for key in ("response", "source"):
+        value = answer.get(key)
+        if value is not None and not isinstance(value, str):
+            value = str(value)
+        clean[key] = value.strip() if isinstance(value, str) and value.strip() else None
+    _clean_reviews(answer, clean)
+    if answer.get("sms_only"):
+        clean["sms_only"] = True
+    _clean_forms(answer, clean)
+    spanish = answer.get("es")
+    if spanish is not None:
+        if not isinstance(spanish, dict):
+            raise StoreError("es (the Spanish version) must be a mapping with reviewed_by, reviewed_on, web and sms")
+        es: Dict[str, Any] = {}
+        _clean_reviews(spanish, es)
+        _clean_forms(spanish, es, "es ")
+        if es["reviewed_by"] or any(es.get(form, {}).get("text") or es.get(form, {}).get("buttons")
+                                    for form in ("web", "sms")):
+            clean["es"] = es
     return clean
+
+
+def spanish_values(values: Dict[str, str], settings: Optional[Dict[str, Any]] = None) -> Dict[str, str]:
+    """The values that fill the Spanish answers' {placeholders}: `values` with the words
+    that clinic.yml has in Spanish (`<key>_es`, such as results_days_es) replaced; for
+    callers that have only the English values. `common.settings.placeholders(settings, "es")`
+    gives the same for clinic.yml's own values."""
+    from common.settings import TEXT_PLACEHOLDERS, load_settings
+
+    settings = load_settings() if settings is None else settings
+    return dict(values, **{key: str(settings[f"{key}_es"]) for key in TEXT_PLACEHOLDERS if f"{key}_es" in settings})
 
 
 def fill(value: Any, values: Dict[str, str]) -> Any:
@@ -110,18 +161,42 @@ def fill(value: Any, values: Dict[str, str]) -> Any:
     return value
 
 
-def to_variants(answer: Dict[str, Any], values: Dict[str, str]) -> List[Dict[str, Any]]:
+def to_variants(answer: Dict[str, Any], values: Dict[str, str],
+                values_es: Optional[Dict[str, str]] = None) -> List[Dict[str, Any]]:
     """The answer as Rasa response variants, with clinic settings filled in: the web
-    form as the default variant and the SMS form as the `channel: twilio` variant.
-    An SMS-only answer is a single default variant."""
-    def variant(form: Dict[str, Any]) -> Dict[str, Any]:
-        return fill({key: form[key] for key in FORM_FIELDS if form.get(key)}, values)
+    form as the default variant and the SMS form as the `channel: twilio` variant; the
+    Spanish web form as a variant with the condition `language: es`, and the Spanish
+    SMS form with that condition and `channel: twilio`. An SMS-only answer is a default
+    variant (and its Spanish a conditional one without a channel). Rasa's templated
+    generator takes a matching conditional variant for the channel first, then a default
+    one for the channel, then a matching conditional one, then a default one: so a
+    conversation whose `language` slot is "es" gets the Spanish form of its channel,
+    any other (unset included) the English one.
 
+    `values_es` fill the Spanish forms (common.settings.placeholders(settings, "es"));
+    by default `values` with clinic.yml's Spanish words (spanish_values)."""
+    def variant(form: Dict[str, Any], filling: Dict[str, str]) -> Dict[str, Any]:
+        return fill({key: form[key] for key in FORM_FIELDS if form.get(key)}, filling)
+
+    spanish = answer.get("es") or {}
+    if spanish and values_es is None:
+        values_es = spanish_values(values)
     if answer.get("sms_only"):
-        return [variant(answer["sms"])]
-    variants = [variant(answer["web"])]
+        variants = [variant(answer["sms"], values)]
+        if (spanish.get("sms") or {}).get("text"):
+            variants.append(dict(variant(spanish["sms"], values_es), condition=SPANISH))
+        return variants
+    variants = [variant(answer["web"], values)]
     if answer.get("sms"):
-        variants.append(dict(variant(answer["sms"]), channel=SMS_CHANNEL))
+        variants.append(dict(variant(answer["sms"], values), channel=SMS_CHANNEL))
+    web_es, sms_es = spanish.get("web") or {}, spanish.get("sms") or {}
+    if web_es.get("text"):
+        variants.append(dict(variant(web_es, values_es), condition=SPANISH))
+    # Without its own Spanish SMS form, the Spanish web text goes by SMS too (text and
+    # buttons only), so a Spanish conversation is never answered in English by SMS.
+    sms_form = sms_es if sms_es.get("text") else {key: web_es[key] for key in ("text", "buttons") if key in web_es}
+    if sms_form.get("text"):
+        variants.append(dict(variant(sms_form, values_es), condition=SPANISH, channel=SMS_CHANNEL))
     return variants
 
 
@@ -183,7 +258,7 @@ class FileContentStore(ContentStore):
             return
         answers, paths = {}, {}
         for path in self._files():
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
             name = data.get("response")
             if not name:
                 raise StoreError(f"{path.relative_to(self.root)}: no `response:` name")
@@ -450,6 +525,10 @@ def open_store(location: Optional[str] = None) -> ContentStore:
     return FileContentStore(Path(location or os.environ.get("HSG_CONTENT_DIR") or DEFAULT_DIR))
 
 
-def rasa_responses(store: ContentStore, values: Dict[str, str]) -> Dict[str, List[Dict[str, Any]]]:
-    """Every answer as Rasa domain responses, clinic settings filled in."""
-    return {name: to_variants(answer, values) for name, answer in sorted(store.answers().items())}
+def rasa_responses(store: ContentStore, values: Dict[str, str],
+                   values_es: Optional[Dict[str, str]] = None) -> Dict[str, List[Dict[str, Any]]]:
+    """Every answer as Rasa domain responses, clinic settings filled in (`values_es` in
+    the Spanish variants; by default `values` with clinic.yml's Spanish words)."""
+    if values_es is None:
+        values_es = spanish_values(values)
+    return {name: to_variants(answer, values, values_es) for name, answer in sorted(store.answers().items())}

@@ -1,4 +1,5 @@
-"""`make check-content`: every answer with its reading grade, SMS segments and status.
+"""`make check-content`: every answer with its reading level, SMS segments and status,
+in English and in Spanish.
 
 Exits 1 when any check fails, after printing each problem with its fix.
 The rules are in content/checks.yml; the checks in editor/checks.py.
@@ -12,26 +13,55 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from common.settings import load_settings, placeholders  # noqa: E402
-from editor.checks import check_store, load_rules, median_grade  # noqa: E402
+from editor.checks import check_store, load_rules, median_grade, median_reading_ease  # noqa: E402
 from editor.store import open_store  # noqa: E402
+
+COLUMNS = [  # (title, row key, how a value is shown)
+    ("web grade", "web_grade", "{:.1f}"),
+    ("SMS grade", "sms_grade", "{:.1f}"),
+    ("SMS segs", "sms_segments", "{}"),
+    ("reviewed", "reviewed", "{}"),
+    ("ES web ease", "es_web_ease", "{:.1f}"),
+    ("ES SMS ease", "es_sms_ease", "{:.1f}"),
+    ("ES SMS segs", "es_sms_segments", "{}"),
+    ("ES reviewed", "es_reviewed", "{}"),
+]
+
+
+def cell(row: dict, key: str, shape: str) -> str:
+    value = row[key]
+    if value is None:
+        if key == "reviewed" or (key == "es_reviewed" and row["has_spanish"]):
+            return "not yet"
+        return "-" if key != "es_reviewed" else "no Spanish"
+    return shape.format(value)
 
 
 def main() -> int:
     store = open_store()
     answers = store.answers()
     rules = load_rules()
-    problems, rows = check_store(answers, placeholders(load_settings()), rules)
+    settings = load_settings()
+    values, values_es = placeholders(settings), placeholders(settings, "es")
+    problems, rows = check_store(answers, values, rules, values_es)
     width = max(len(row["answer"]) for row in rows)
-    print(f"{'answer':<{width}}  {'web grade':>9}  {'SMS grade':>9}  {'SMS segs':>8}  {'reviewed':<10}  status")
+    widths = [max(len(title), 10) for title, _, _ in COLUMNS]
+    print(f"{'answer':<{width}}  " + "  ".join(f"{title:>{w}}" for (title, _, _), w in zip(COLUMNS, widths))
+          + "  status")
     for row in rows:
-        web = "-" if row["web_grade"] is None else f"{row['web_grade']:.1f}"
-        sms = "-" if row["sms_grade"] is None else f"{row['sms_grade']:.1f}"
-        segs = "-" if row["sms_segments"] is None else str(row["sms_segments"])
-        print(f"{row['answer']:<{width}}  {web:>9}  {sms:>9}  {segs:>8}  {row['reviewed'] or 'not yet':<10}  "
-              f"{'OK' if row['status'] == 'ok' else 'FAIL: ' + row['status']}")
-    print(f"\n{len(rows)} answers; median web reading grade {median_grade(answers, rules)} "
+        cells = "  ".join(f"{cell(row, key, shape):>{w}}" for (_, key, shape), w in zip(COLUMNS, widths))
+        print(f"{row['answer']:<{width}}  {cells}  {'OK' if row['status'] == 'ok' else 'FAIL: ' + row['status']}")
+    median_es = median_reading_ease(answers, rules, values_es)
+    unreviewed = sum(1 for row in rows if row["spanish_unreviewed"])
+    missing = sum(1 for row in rows if not row["has_spanish"])
+    print(f"\n{len(rows)} answers; median web reading grade {median_grade(answers, rules, values)} "
           f"(at most {rules['max_median_grade']}); limits: grade {rules['max_grade']}, "
           f"{rules['max_sms_segments']} SMS segments, {rules['max_words']} words")
+    print(f"Spanish: median web reading ease (Fernández-Huerta) {'-' if median_es is None else median_es} "
+          f"(at least {rules['min_median_reading_ease_es']}); limits: ease {rules['min_reading_ease_es']}, "
+          f"{rules['max_sms_segments_es']} SMS segments, {rules['max_words']} words; "
+          f"{missing} answer(s) without a Spanish version, {unreviewed} Spanish version(s) not yet reviewed "
+          "by a bilingual clinician")
     if problems:
         print(f"\n{len(problems)} problem(s):")
         for problem in problems:

@@ -11,8 +11,9 @@ from editor.store import fill, open_store, rasa_responses
 
 
 def test_every_answer_passes_every_check(settings):
-    """The same checks as the editor's save and `make check-content`."""
-    problems, rows = check_store(open_store().answers(), placeholders(settings))
+    """The same checks as the editor's save and `make check-content`, in English and in
+    Spanish (an answer without a Spanish version fails)."""
+    problems, rows = check_store(open_store().answers(), placeholders(settings), None, placeholders(settings, "es"))
     assert not problems, "\n".join(str(p) for p in problems)
     assert len(rows) == len(open_store().answers()) > 50
 
@@ -108,6 +109,35 @@ def test_the_fact_sheet_has_the_sections_answers_cite():
 def test_no_answer_is_marked_reviewed_without_a_reviewer():
     for name, answer in open_store().answers().items():
         assert bool(answer.get("reviewed_by")) == bool(answer.get("reviewed_on")), name
+        spanish = answer.get("es") or {}
+        assert bool(spanish.get("reviewed_by")) == bool(spanish.get("reviewed_on")), (name, "es")
+
+
+def spanish_forms(settings, *names):
+    """(name, form, filled text) of the given answers' Spanish forms, with clinic.yml's
+    Spanish words; every one of them must have a Spanish version."""
+    values = placeholders(settings, "es")
+    answers = open_store().answers()
+    for name in names:
+        spanish = answers[name].get("es")
+        assert spanish, f"{name} has no Spanish version"
+        for form in ("web", "sms"):
+            if (spanish.get(form) or {}).get("text"):
+                yield name, form, fill(spanish[form]["text"], values)
+
+
+def test_spanish_symptom_answers_give_a_route_to_care_at_any_hour(settings):
+    for name, form, text in spanish_forms(settings, "utter_urgent", "utter_faq/warning_signs"):
+        for value in (settings["emergency_number"], settings["clinic_phone"], settings["after_hours_phone"]):
+            assert value in text, (name, form, value)
+        assert "urgencia" in text.lower(), (name, form)  # "urgencias", "atención de urgencia"
+
+
+def test_spanish_answers_use_the_clinics_spanish_words_for_its_own_rules(settings):
+    for name, form, text in spanish_forms(settings, "utter_faq/results"):
+        assert settings["results_days_es"] in text and settings["results_days"] not in text, form
+    for name, form, text in spanish_forms(settings, "utter_faq/pregnancy_test"):
+        assert settings["pregnancy_test_rule_es"] in text, form
 
 
 def test_greeting_says_it_is_automated_and_not_medical_advice(domain):

@@ -1,32 +1,71 @@
 """The content service in this process: Rasa's NLG protocol, the version and bundle
 the bot polls (and the bot rendering exactly what the service renders), the login
-wall, saves refused by the checks, rollback, and the report of unanswered messages."""
+wall, saves refused by the checks, rollback, and the report of unanswered messages;
+the Spanish version of each answer: rendered for a Spanish conversation, edited,
+checked, saved and reviewed on its own."""
 from __future__ import annotations
 
 import asyncio
+import copy
+import re
 import shutil
 import threading
 import time
 from collections import Counter
+from html.parser import HTMLParser
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 import requests
+import yaml
 
+from common.settings import placeholders
 from conftest import ROOT
 from editor.accounts import Sessions, set_password
+from editor.checks import load_rules
 from editor.report import Report
 from editor.service import ContentService, make_handler
-from editor.store import FileContentStore
+from editor.store import FileContentStore, dump_answer, fill, normalise
 
 TOKEN = "content-test-token"
 EDITOR = ("nurse.kim", "a-long-password")
 
 
+def spanish_stand_in(name, answer):
+    """A Spanish version that passes every check, for an answer that has none yet in
+    content/answers/ (the translations are written there separately): short sentences
+    with the placeholders and words the checks want, and the English buttons and custom
+    parts. Tests that save an answer need one: an answer without Spanish is refused."""
+    rules = load_rules()
+    spanish = {"reviewed_by": None, "reviewed_on": None}
+    for form in (["sms"] if answer.get("sms_only") else ["web", "sms"]):
+        part = answer.get(form) or {}
+        if not part.get("text"):
+            continue
+        sentences = ["Texto de prueba."]
+        sentences += [f"Dato: {{{token}}}." for token in sorted(set(re.findall(r"\{([a-z_]+)\}", part["text"])))]
+        for word in (rules["required_es"].get(name) or []):
+            sentences.append(f"{word[0] if isinstance(word, list) else word}.")
+        spanish[form] = dict(copy.deepcopy({key: part[key] for key in ("buttons", "custom") if key in part}),
+                             text=" ".join(sentences))
+    return spanish
+
+
+def add_missing_spanish(content: Path) -> None:
+    """Gives every answer file under `content` without a Spanish version a stand-in one."""
+    for path in sorted((content / "answers").glob("*/*.yml")):
+        answer = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not answer.get("es"):
+            answer["es"] = spanish_stand_in(answer["response"], answer)
+            path.write_text(dump_answer(normalise(answer)), encoding="utf-8")
+
+
 @pytest.fixture()
 def service(tmp_path, monkeypatch):
     shutil.copytree(ROOT / "content", tmp_path / "content")
+    add_missing_spanish(tmp_path / "content")
     monkeypatch.setenv("HSG_EDITORS_FILE", str(tmp_path / "editors.json"))
     set_password(*EDITOR)
     content = ContentService(FileContentStore(tmp_path / "content"), TOKEN, Sessions("secret"),
@@ -137,10 +176,12 @@ def test_rendering_matches_rasas_own_templated_generator(service, settings):
                  "start_day": 4, "end_day": 8, "start_iso": "2026-11-23", "end_iso": "2026-11-27"}
     from editor.render import render
     for name in responses:
-        for channel in ("rest", "twilio", "socketio"):
-            ours = render(responses, name, channel, slots, arguments)
-            theirs = rasa_nlg.generate_from_slots(name, slots, channel, **arguments)
-            assert ours == theirs, (name, channel)
+        for language in (None, "en", "es"):
+            for channel in ("rest", "twilio", "socketio"):
+                with_language = dict(slots, language=language)
+                ours = render(responses, name, channel, with_language, arguments)
+                theirs = rasa_nlg.generate_from_slots(name, with_language, channel, **arguments)
+                assert ours == theirs, (name, language, channel)
 
 
 PARITY_SLOTS = {"period_start": "2026-11-20", "bleeding_end": "2026-11-24", "still_bleeding": False,
@@ -156,10 +197,11 @@ PARITY_ARGUMENTS = {  # every {placeholder} the answers use, as the actions send
     "attachment": None}
 
 
-def test_the_bot_renders_every_answer_exactly_as_the_services_nlg_endpoint(service, tmp_path, monkeypatch):
+def test_the_bot_renders_every_answer_exactly_as_the_services_nlg_endpoint(service, tmp_path, monkeypatch, settings):
     """components/content_nlg.py renders from its copy with Rasa's templated generator;
-    for every answer, on the web (rest) and SMS (twilio) channels, with the same slots
-    and action arguments (and with none), the result is what POST /nlg sends."""
+    for every answer, on the web (rest) and SMS (twilio) channels, in an English and a
+    Spanish conversation, with the same slots and action arguments (and with none), the
+    result is what POST /nlg sends."""
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
@@ -176,31 +218,41 @@ def test_the_bot_renders_every_answer_exactly_as_the_services_nlg_endpoint(servi
     monkeypatch.setenv("HSG_CONTENT_LKG", str(tmp_path / "lkg.json"))
     nlg = ContentNLG(EndpointConfig(url=service.url + "/nlg", timeout=5, poll_seconds=60), domain)
     events = [SlotSet(name, value) for name, value in PARITY_SLOTS.items()]
-    tracker = DialogueStateTracker.from_events("patient-1", events + [UserUttered(
+    trackers = [DialogueStateTracker.from_events("patient-1", events + language + [UserUttered(
         "when is my window", intent={"name": "timing", "confidence": 0.99}, message_id="m1")], slots=domain.slots)
-    state = tracker.current_state()
-    assert state["slots"]["period_start"] == "2026-11-20"
+        for language in ([], [SlotSet("language", "es")])]
+    assert trackers[0].current_state()["slots"]["period_start"] == "2026-11-20"
+    assert trackers[1].current_state()["slots"]["language"] == "es"
+    values_es = placeholders(settings, "es")
     responses = service.responses()
     assert set(responses) == set(domain.responses)
     assert responses["utter_faq/duration"][0]["text"] == answer["web"]["text"] != \
         domain.responses["utter_faq/duration"][0]["text"]
 
     async def compare() -> int:
-        compared = 0
+        compared, spanish = 0, 0
         for name in sorted(responses):
-            for channel in ("rest", "twilio"):
-                for arguments in (PARITY_ARGUMENTS, {}):
-                    ours = await nlg.generate(name, tracker, channel, domain_responses=domain.responses,
-                                              **dict(arguments))
-                    body = {"response": name, "arguments": arguments, "tracker": state, "channel": {"name": channel}}
-                    theirs = await asyncio.to_thread(lambda: requests.post(
-                        service.url + "/nlg", params={"token": TOKEN}, json=body).json())
-                    assert ours == theirs, (name, channel, arguments == {})
-                    compared += 1
+            for tracker in trackers:
+                state = tracker.current_state()
+                for channel in ("rest", "twilio"):
+                    for arguments in (PARITY_ARGUMENTS, {}):
+                        ours = await nlg.generate(name, tracker, channel, domain_responses=domain.responses,
+                                                  **dict(arguments))
+                        body = {"response": name, "arguments": arguments, "tracker": state,
+                                "channel": {"name": channel}}
+                        theirs = await asyncio.to_thread(lambda: requests.post(
+                            service.url + "/nlg", params={"token": TOKEN}, json=body).json())
+                        assert ours == theirs, (name, channel, arguments == {}, state["slots"].get("language"))
+                        compared += 1
+                        if tracker is trackers[1] and channel == "rest" and not arguments:
+                            es = service.store.answers()[name]["es"]
+                            assert ours["text"] == fill((es.get("web") or es["sms"])["text"], values_es), name
+                            spanish += 1
         await nlg.close()
+        assert spanish == len(responses)  # the Spanish conversation got the Spanish forms
         return compared
 
-    assert asyncio.run(compare()) == len(responses) * 4
+    assert asyncio.run(compare()) == len(responses) * 8
     assert nlg.copy_version == service.store.version()  # the service's answers, not the model's
     assert service.requests[("GET", "/nlg/bundle")] == 1
 
@@ -343,3 +395,147 @@ def test_the_report_groups_fallbacks_and_unsure_answers_and_forgets_old_ones(ser
     # Retention: a month and a day later, everything is gone.
     assert service.report.groups(now=time.time() + 31 * 86400) == []
     assert service.report.groups() == []
+
+
+# --- the Spanish version -----------------------------------------------------------------------
+def nlg_text(service, name, channel="rest", language=None):
+    slots = {"language": language} if language else {}
+    return requests.post(service.url + "/nlg", params={"token": TOKEN},
+                         json=nlg_request(name, channel=channel, slots=slots)).json()["text"]
+
+
+def test_a_spanish_conversation_gets_the_spanish_forms_with_the_clinics_spanish_words(service, settings):
+    values_es = placeholders(settings, "es")
+    for name in ("utter_faq/results", "utter_faq/what_is_hsg", "utter_sms_help"):
+        answer = service.store.answers()[name]
+        spanish = answer["es"]
+        web_es = (spanish.get("web") or spanish["sms"])["text"]
+        assert nlg_text(service, name, "rest", "es") == fill(web_es, values_es)
+        assert nlg_text(service, name, "twilio", "es") == fill(spanish["sms"]["text"], values_es)
+        english = (answer.get("web") or answer["sms"])["text"]
+        for language in ("en", None):
+            assert nlg_text(service, name, "rest", language) == fill(english, placeholders(settings))
+    results = nlg_text(service, "utter_faq/results", "rest", "es")
+    if "{results_days}" in service.store.answers()["utter_faq/results"]["es"]["web"]["text"]:
+        assert settings["results_days_es"] in results and settings["results_days"] not in results
+    bundle = requests.get(service.url + "/nlg/bundle", params={"token": TOKEN}).json()["responses"]
+    spanish_condition = [{"type": "slot", "name": "language", "value": "es"}]
+    for name, variants in bundle.items():
+        assert [v.get("channel") for v in variants if v.get("condition") == spanish_condition] == \
+            ([None] if service.store.answers()[name].get("sms_only") else [None, "twilio"]), name
+
+
+def test_the_editor_shows_the_spanish_forms_with_their_own_numbers(service):
+    session, _ = login(service)
+    data = session.get(service.url + "/editor/api/answers/utter_faq/pain").json()
+    assert data["answer"]["es"]["web"]["text"] and data["answer"]["es"]["sms"]["text"]
+    previews = data["previews"]
+    assert previews["es_web"]["text"] and previews["es_web"]["ease"] >= 65 and "grade" not in previews["es_web"]
+    assert previews["es_sms"]["segments"] <= 4 and previews["es_sms"]["encoding"] in ("GSM-7", "UCS-2")
+    assert previews["web"]["grade"] <= 8 and "ease" not in previews["web"]
+    assert data["limits"]["min_reading_ease_es"] == 65 and data["limits"]["max_sms_segments_es"] == 4
+    listing = session.get(service.url + "/editor/api/answers").json()
+    assert "utter_faq/pain" in listing["spanish_unreviewed"] and listing["median_reading_ease_es"] >= 70
+    row = next(r for r in listing["answers"] if r["answer"] == "utter_faq/pain")
+    assert row["has_spanish"] and row["spanish_unreviewed"] and row["es_sms_segments"] <= 4
+
+
+def test_an_editor_saves_the_spanish_text_and_a_spanish_conversation_gets_it_next(service):
+    session, _ = login(service)
+    url = service.url + "/editor/api/answers/utter_faq/duration"
+    original = session.get(url).json()
+    answer = copy.deepcopy(original["answer"])
+    answer["es"]["web"]["text"] = "El examen dura unos 15 minutos. Cuente con una hora en la clínica."
+    answer["es"]["sms"]["text"] = "El examen dura unos 15 minutos."
+    check = session.post(url + "/check", json={"answer": answer}).json()
+    assert check["problems"] == [] and check["previews"]["es_sms"]["text"] == "El examen dura unos 15 minutos."
+    saved = session.post(url, json={"answer": answer, "note": "español", "base_version": original["version"]}).json()
+    assert saved["version"] == original["version"] + 1
+    assert nlg_text(service, "utter_faq/duration", "rest", "es") == answer["es"]["web"]["text"]
+    assert nlg_text(service, "utter_faq/duration", "twilio", "es") == "El examen dura unos 15 minutos."
+    assert nlg_text(service, "utter_faq/duration", "rest") == original["answer"]["web"]["text"]  # English unchanged
+    text = service.store.path_of("utter_faq/duration").read_text(encoding="utf-8")
+    assert "Cuente con una hora en la clínica." in text and list(yaml.safe_load(text))[-1] == "es"
+    history = session.get(url).json()["history"]
+    assert history[-1]["note"] == "español"
+    assert history[-1]["answer"]["es"]["sms"]["text"] == answer["es"]["sms"]["text"]
+    back = session.post(url + "/rollback", json={"version": original["version"], "base_version": saved["version"]})
+    assert back.ok and nlg_text(service, "utter_faq/duration", "rest", "es") == original["answer"]["es"]["web"]["text"]
+
+
+@pytest.mark.parametrize("change,words", [
+    (lambda a: a["es"]["web"].update(text="La HSG le garantiza un embarazo."), "(Spanish web): it promises an outcome"),
+    (lambda a: a["es"]["sms"].update(text="Los cólicos pasan pronto. " * 11), "more than 4"),
+    (lambda a: a["es"]["web"].update(text="No obstante la considerable variabilidad interindividual, la incomodidad "
+                                          "procedimental se manifiesta predominantemente como contractilidad "
+                                          "uterina transitoria."), "reading ease"),
+    (lambda a: a["es"]["sms"].update(text="Llame al {clinic_fone}."), "{clinic_fone}"),
+    (lambda a: a.pop("es"), "there is no Spanish version"),
+])
+def test_a_save_that_fails_a_spanish_check_is_refused_with_the_reason(service, change, words):
+    session, _ = login(service)
+    answer = service.store.answers()["utter_faq/pain"]
+    before = service.store.path_of("utter_faq/pain").read_text()
+    change(answer)
+    response = session.post(service.url + "/editor/api/answers/utter_faq/pain", json={"answer": answer})
+    assert response.status_code == 422
+    assert any(words in message and "(Spanish" in message for message in response.json()["messages"]), \
+        response.json()["messages"]
+    assert service.store.path_of("utter_faq/pain").read_text() == before
+
+
+def test_the_spanish_version_is_reviewed_on_its_own(service):
+    session, _ = login(service)
+    url = service.url + "/editor/api/answers/utter_faq/duration"
+    original = session.get(url).json()
+    assert not original["answer"]["es"].get("reviewed_by")
+    saved = session.post(url, json={"answer": original["answer"], "reviewed_es": True, "base_version": 1}).json()
+    now = session.get(url).json()["answer"]
+    assert saved["version"] == 2 and now["es"]["reviewed_by"] == EDITOR[0]
+    assert now["es"]["reviewed_on"] == time.strftime("%Y-%m-%d")
+    assert now["reviewed_by"] == original["answer"]["reviewed_by"]  # the English review is another matter
+    assert "utter_faq/duration" not in session.get(service.url + "/editor/api/answers").json()["spanish_unreviewed"]
+    english_only = session.post(url, json={"answer": now, "reviewed": True, "base_version": 2}).json()
+    again = session.get(url).json()["answer"]
+    assert english_only["version"] == 3 and again["reviewed_by"] == EDITOR[0] and again["es"] == now["es"]
+    without = dict(again, es=None)
+    response = session.post(url, json={"answer": without, "reviewed_es": True, "base_version": 3})
+    assert response.status_code == 400 and "no Spanish version" in response.json()["error"]
+
+
+def test_an_sms_only_answer_keeps_only_a_spanish_sms_form(service):
+    session, _ = login(service)
+    url = service.url + "/editor/api/answers/utter_sms_help"
+    answer = session.get(url).json()["answer"]
+    answer["es"]["web"] = {"text": "No debería guardarse."}
+    assert session.post(url, json={"answer": answer}).ok
+    assert "web" not in service.store.answers()["utter_sms_help"]["es"]
+
+
+class _Fields(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.fields, self.labels = [], set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("input", "textarea") and attrs.get("type") not in ("hidden", "submit"):
+            self.fields.append(attrs)
+        if tag == "label" and attrs.get("for"):
+            self.labels.add(attrs["for"])
+
+
+def test_the_editor_page_has_labelled_spanish_fields_marked_as_spanish():
+    page = (ROOT / "editor" / "static" / "editor.html").read_text(encoding="utf-8")
+    parser = _Fields()
+    parser.feed(page)
+    ids = {field.get("id"): field for field in parser.fields}
+    for name in ("es-web-text", "es-sms-text"):
+        assert ids[name].get("lang") == "es" and name in parser.labels, name
+    for field in parser.fields:  # every field has a label: <label for>, a wrapping <label>, or aria-label
+        assert field.get("id") in parser.labels or field.get("aria-label") or \
+            re.search(r'<label[^>]*>\s*<input[^>]*id="' + re.escape(field.get("id", "")) + '"', page), field
+    assert 'id="reviewed-es"' in page and "bilingual clinician" in page and 'id="spanish-filter"' in page
+    script = (ROOT / "editor" / "static" / "editor.js").read_text(encoding="utf-8")
+    assert 'title.lang = "es"' in script and "reviewed_es: $(\"reviewed-es\").checked" in script
+    assert "spanishUnreviewed" in script and "answer.es = {" in script

@@ -2,7 +2,9 @@
 check, the same for the files (the embedded default) and for PostgreSQL (the production
 profile, against a PostgreSQL that scripts/services.sh starts on its own ports and
 folder, once for this module); edits made in the files; filling PostgreSQL from the
-files; a save on one host seen by another; git as the export and import."""
+files; a save on one host seen by another; git as the export and import. The Spanish
+version (`es:`): kept, written and saved like the English forms, and turned into the Rasa
+variants that Rasa's own generator picks by the `language` slot and the channel."""
 from __future__ import annotations
 
 import shutil
@@ -14,7 +16,8 @@ import sqlalchemy as sa
 import yaml
 
 from conftest import ROOT, local_services
-from editor.store import FileContentStore, PgContentStore, StoreError, normalise
+from editor.store import (FileContentStore, PgContentStore, StoreError, dump_answer, normalise, spanish_values,
+                          to_variants)
 
 PG_PORT, REDIS_PORT = 5663, 6603
 
@@ -245,3 +248,146 @@ def test_git_is_the_export_and_the_import(pg_engine, pg_store, content, tmp_path
     assert import_files(pg_store, target) == ["utter_greet"]
     assert "edited in git" in str(pg_store.answers()["utter_greet"])
     assert [(h["by"], h["note"]) for h in pg_store.history("utter_greet")][-1] == ("the files", "imported from the files")
+
+
+# --- the Spanish version ------------------------------------------------------------------
+SPANISH_PAIN = {
+    "reviewed_by": None, "reviewed_on": None,
+    "web": {"text": "  La mayoría de las personas sienten algunos cólicos.  ",
+            "buttons": [{"title": "¿Cuánto dura?", "payload": "¿Cuánto dura el examen?"},
+                        {"title": "", "payload": ""}],
+            "custom": {}},
+    "sms": {"text": "Suelen pasar en unas horas.", "buttons": []},
+}
+
+
+def test_normalise_keeps_and_cleans_the_spanish_version_like_the_english_one():
+    clean = normalise({"response": "utter_faq/pain", "web": {"text": "Hi"}, "sms": {"text": "Hi"},
+                       "es": dict(SPANISH_PAIN, reviewed_by=" dra.lopez ", reviewed_on=20261101, extra="dropped")})
+    assert clean["es"] == {"reviewed_by": "dra.lopez", "reviewed_on": "20261101",
+                           "web": {"text": "La mayoría de las personas sienten algunos cólicos.",
+                                   "buttons": [{"title": "¿Cuánto dura?", "payload": "¿Cuánto dura el examen?"}]},
+                           "sms": {"text": "Suelen pasar en unas horas."}}
+    # no Spanish, or an empty one (the editor's blank Spanish fields): no `es` at all
+    assert "es" not in normalise({"response": "utter_greet", "web": {"text": "Hi"}})
+    assert "es" not in normalise({"response": "utter_greet", "web": {"text": "Hi"},
+                                  "es": {"reviewed_by": None, "web": {"text": " ", "buttons": []},
+                                         "sms": {"text": ""}}})
+    for bad in ({"es": "texto"}, {"es": {"web": "texto"}}, {"es": {"sms": {"text": "x", "buttons": "no"}}},
+                {"es": {"web": {"buttons": ["x"]}}}):
+        with pytest.raises(StoreError, match="es"):
+            normalise(dict(bad, response="utter_greet"))
+
+
+def test_the_spanish_version_is_written_last_and_kept_in_the_history(file_store):
+    original = file_store.answers()["utter_faq/pain"]
+    version = file_store.save("utter_faq/pain", dict(original, es=SPANISH_PAIN), "dra.lopez", "Spanish")
+    text = file_store.path_of("utter_faq/pain").read_text(encoding="utf-8")
+    assert list(yaml.safe_load(text))[-1] == "es" and "\nes:\n  reviewed_by: null\n  reviewed_on: null\n  web:" in text
+    assert "cólicos" in text  # written as UTF-8, not escaped
+    saved = file_store.answers()["utter_faq/pain"]
+    assert saved["es"]["web"]["text"] == "La mayoría de las personas sienten algunos cólicos."
+    assert file_store.history("utter_faq/pain")[-1]["answer"]["es"] == saved["es"] and version == 2
+    assert dump_answer(saved) == text  # what is read is written back unchanged
+
+
+def test_both_stores_save_and_roll_back_the_spanish_version(store):
+    original = store.answers()["utter_faq/pain"]
+    store.save("utter_faq/pain", dict(original, es=SPANISH_PAIN), "dra.lopez")
+    assert store.answers()["utter_faq/pain"]["es"]["sms"]["text"] == "Suelen pasar en unas horas."
+    store.save("utter_faq/pain", store.version_of("utter_faq/pain", 1), "dra.lopez", "rolled back to version 1")
+    assert store.answers()["utter_faq/pain"].get("es") == original.get("es")
+
+
+ANSWER = {
+    "response": "utter_faq/results", "source": "docs/facts.md: Results",
+    "web": {"text": "The report comes in {results_days}.", "buttons": [{"title": "Yes", "payload": "/affirm"}]},
+    "sms": {"text": "Report in {results_days}."},
+    "es": {"reviewed_by": None, "reviewed_on": None,
+           "web": {"text": "El informe llega en {results_days}.", "buttons": [{"title": "Sí", "payload": "/affirm"}]},
+           "sms": {"text": "Informe en {results_days}."}},
+}
+VALUES = {"results_days": "2 to 3 business days"}
+VALUES_ES = {"results_days": "2 a 3 días hábiles"}
+SPANISH_CONDITION = [{"type": "slot", "name": "language", "value": "es"}]
+
+
+def test_an_answer_is_four_variants_english_and_spanish_web_and_sms():
+    assert to_variants(ANSWER, VALUES, VALUES_ES) == [
+        {"text": "The report comes in 2 to 3 business days.", "buttons": [{"title": "Yes", "payload": "/affirm"}]},
+        {"text": "Report in 2 to 3 business days.", "channel": "twilio"},
+        {"text": "El informe llega en 2 a 3 días hábiles.", "buttons": [{"title": "Sí", "payload": "/affirm"}],
+         "condition": SPANISH_CONDITION},
+        {"text": "Informe en 2 a 3 días hábiles.", "condition": SPANISH_CONDITION, "channel": "twilio"},
+    ]
+    # without Spanish values, the English values with clinic.yml's Spanish words (results_days_es)
+    from common.settings import load_settings
+
+    spanish = to_variants(ANSWER, VALUES)[2]["text"]
+    assert spanish == f"El informe llega en {load_settings()['results_days_es']}."
+    assert spanish_values(VALUES)["results_days"] == load_settings()["results_days_es"]
+    # an answer without Spanish is the two English variants, as before
+    assert to_variants(dict(ANSWER, es=None), VALUES, VALUES_ES) == to_variants(ANSWER, VALUES, VALUES_ES)[:2]
+
+
+def test_an_sms_only_answer_has_a_conditional_default_variant_in_spanish():
+    stop = {"response": "utter_sms_stop", "sms_only": True, "sms": {"text": "You will get no more texts."},
+            "es": {"sms": {"text": "No recibirá más mensajes."}}}
+    assert to_variants(stop, {}, {}) == [{"text": "You will get no more texts."},
+                                         {"text": "No recibirá más mensajes.", "condition": SPANISH_CONDITION}]
+
+
+def test_spanish_web_text_goes_by_sms_when_there_is_no_spanish_sms_form():
+    answer = dict(ANSWER, es={"web": dict(ANSWER["es"]["web"], custom={"alt": "Dibujo"})})
+    variants = to_variants(answer, VALUES, VALUES_ES)
+    assert variants[3] == {"text": "El informe llega en 2 a 3 días hábiles.",
+                           "buttons": [{"title": "Sí", "payload": "/affirm"}],
+                           "condition": SPANISH_CONDITION, "channel": "twilio"}
+
+
+def rasa_reply(responses, name, language, channel):
+    """What Rasa's own templated generator sends for a tracker with this `language` slot."""
+    import asyncio
+
+    from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.events import SlotSet
+    from rasa.shared.core.slots import CategoricalSlot
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    slot = CategoricalSlot("language", mappings=[{"type": "from_entity", "entity": "language"}], values=["en", "es"],
+                           influence_conversation=False)
+    events = [SlotSet("language", language)] if language is not None else []
+    tracker = DialogueStateTracker.from_events("patient", events, slots=[slot])
+    assert tracker.get_slot("language") == language
+    return asyncio.run(TemplatedNaturalLanguageGenerator(responses).generate(name, tracker, channel))
+
+
+@pytest.mark.parametrize("language,channel,expected", [
+    ("es", "twilio", "Informe en 2 a 3 días hábiles."),
+    ("es", "rest", "El informe llega en 2 a 3 días hábiles."),
+    ("es", "socketio", "El informe llega en 2 a 3 días hábiles."),
+    ("en", "twilio", "Report in 2 to 3 business days."),
+    ("en", "rest", "The report comes in 2 to 3 business days."),
+    (None, "twilio", "Report in 2 to 3 business days."),
+    (None, "rest", "The report comes in 2 to 3 business days."),
+])
+def test_rasa_picks_the_variant_of_the_conversations_language_and_channel(language, channel, expected):
+    """rasa/core/nlg/generator.py ResponseVariationFilter: a matching conditional variant
+    for the channel, then a default one for the channel, then a matching conditional one,
+    then a default one."""
+    responses = {"utter_faq/results": to_variants(ANSWER, VALUES, VALUES_ES)}
+    reply = rasa_reply(responses, "utter_faq/results", language, channel)
+    assert reply["text"] == expected
+    web_buttons = [{"title": "Sí" if language == "es" else "Yes", "payload": "/affirm"}]
+    assert reply.get("buttons", []) == ([] if channel == "twilio" else web_buttons)
+
+
+@pytest.mark.parametrize("language,expected", [("es", "No recibirá más mensajes."),
+                                               ("en", "You will get no more texts."),
+                                               (None, "You will get no more texts.")])
+def test_rasa_picks_the_spanish_sms_only_reply_on_any_channel(language, expected):
+    stop = {"response": "utter_sms_stop", "sms_only": True, "sms": {"text": "You will get no more texts."},
+            "es": {"sms": {"text": "No recibirá más mensajes."}}}
+    for channel in ("twilio", "rest"):
+        assert rasa_reply({"utter_sms_stop": to_variants(stop, {}, {})}, "utter_sms_stop", language,
+                          channel)["text"] == expected

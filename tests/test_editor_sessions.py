@@ -27,6 +27,7 @@ from editor.accounts import Sessions, Throttle, remove_account, sessions_file, s
 from editor.report import Report
 from editor.service import ContentService, make_handler
 from editor.store import FileContentStore
+from test_content_service import add_missing_spanish
 
 EDITOR = ("nurse.kim", "a-long-password")
 OTHER = ("Sam_O-Neil.2", "another-long-password")
@@ -36,6 +37,7 @@ URL_ME = "/editor/api/me"
 @pytest.fixture()
 def service(tmp_path, monkeypatch):
     shutil.copytree(ROOT / "content", tmp_path / "content")
+    add_missing_spanish(tmp_path / "content")  # a save needs a Spanish version
     state = tmp_path / "state"
     monkeypatch.setenv("HSG_EDITORS_FILE", str(state / "editors.json"))
     monkeypatch.setenv("HSG_EDITOR_LOGIN_DELAY", "0.5")  # base delay of the throttle: keeps the tests quick
