@@ -8,11 +8,17 @@ The message is judged clause by clause: "I have a fever of 102, what if it's an
 infection?" is urgent by its first clause, whatever the question after it. The
 words (patterns, thresholds, spellings) are data in safety/red_flags.yml; this
 module only applies them. It never logs the text of a message.
+
+Other languages: the patterns file names further files of the same format under
+`other_languages` (safety/red_flags_es.yml for Spanish). Every message is judged by
+every language's rules, whatever language the conversation is in, and is urgent when
+any of them finds a red flag: a Spanish rule never silences an English one.
 """
 from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Pattern, Text
@@ -78,22 +84,50 @@ def _compile(pattern: str) -> Pattern:
     return re.compile(pattern)
 
 
-class RedFlags:
-    """The red flags of a patterns file, judged clause by clause (no Rasa types)."""
+def _fold_accents(text: str) -> str:
+    """"Desmayé" -> "desmaye", "ñ" -> "n": accents become optional."""
+    return "".join(char for char in unicodedata.normalize("NFD", text)
+                   if unicodedata.category(char) != "Mn")
 
-    def __init__(self, path: Path) -> None:
-        spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+def _words_rx(variants: Dict[str, str]) -> Optional[Pattern]:
+    """One pattern for whole-word variants, longest first (None when there are none)."""
+    if not variants:
+        return None
+    alternatives = "|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True))
+    return re.compile(rf"(?<![\w'])({alternatives})(?![\w'])")
+
+
+class RedFlags:
+    """The red flags of a patterns file, judged clause by clause (no Rasa types).
+
+    A file may name files for other languages (`other_languages`); they are loaded
+    too and `is_urgent` is true when any language's rules find a red flag.
+    """
+
+    def __init__(self, path: Path, *, _with_other_languages: bool = True) -> None:
+        path = Path(path)
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        self.code = str(spec.get("language") or "en")
+        self._fold = bool(spec.get("fold_accents"))
         variants = {variant.lower(): correct for correct, words in spec["spelling"].items()
                     for variant in words}
-        self._spelling = variants
-        alternatives = "|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True))
-        self._spelling_rx = re.compile(rf"(?<![\w'])({alternatives})(?![\w'])")
+        # Variants written with an accent ("sí") are matched as written, before the
+        # accents are folded; the others after it (on text without accents).
+        self._exact = {v: c for v, c in variants.items() if self._fold and not v.isascii()}
+        self._spelling = {(_fold_accents(v) if self._fold else v): c
+                          for v, c in variants.items() if v not in self._exact}
+        self._exact_rx = _words_rx(self._exact)
+        self._spelling_rx = _words_rx(self._spelling)
         clauses = spec["clauses"]
         self._sentence_end = _compile(clauses["sentence_end"])
         self._new = [_compile(p) for p in clauses["new"]]
         self._continued = _compile(clauses["continued"])
         self._patient_starts = _compile(clauses["patient_starts"])
         self._tied = set(clauses["patient_starts_tied_to"].lower().split())
+        # optional: no such cut after these words in the same sentence ("si mañana tengo")
+        not_after = clauses.get("patient_starts_not_after")
+        self._patient_not_after = _compile(not_after) if not_after else None
         self._fillers = _compile(clauses["fillers"])
         self._question = _compile(spec["question_start"])
         self._question_mark_words = _compile(spec["question_mark_words"])
@@ -101,6 +135,11 @@ class RedFlags:
         self._personal = _compile(spec["personal"])
         self._negation = _compile(spec["negation"])
         self._not_a_negation = _compile(spec["not_a_negation"])
+        # optional: a negation right after the red flag ("fiebre no, solo cansancio")
+        self._negation_after = _compile(spec["negation_after"]) if spec.get("negation_after") else None
+        # optional: a "what if" goes on into a continued clause that names the patient
+        # (Spanish "¿qué pasa si me da fiebre, y luego me desmayo?": the verb names her)
+        self._frame_over_patient = bool(spec.get("hypothetical_carries_over_patient"))
         self._hypothetical = _compile(spec["hypothetical"])
         self._reported = _compile(spec["reported"])
         self._as_a_topic = _compile(spec["as_a_topic"])
@@ -114,10 +153,31 @@ class RedFlags:
                              [_compile(p) for p in flag.get("unless") or []],
                              _compile(flag["needs"]) if flag.get("needs") else None)
                        for flag in spec["red_flags"]]
+        self._others: List["RedFlags"] = []
+        if _with_other_languages:
+            self._others = [RedFlags(path.parent / name, _with_other_languages=False)
+                            for name in (spec.get("other_languages") or {}).values()]
 
     # ------------------------------------------------------------ public
     def is_urgent(self, text: Text) -> bool:
-        """True when the message describes a worrying symptom the patient has or had."""
+        """True when the message describes a worrying symptom the patient has or had,
+        in the words of any of the languages."""
+        return any(rules.describes_red_flag(text) for rules in [self] + self._others)
+
+    def language(self, code: str) -> "RedFlags":
+        """The rules of one language alone ("en", "es"), for tests and debugging."""
+        for rules in [self] + self._others:
+            if rules.code == code:
+                return rules
+        raise KeyError(f"no red-flag patterns for language {code!r}")
+
+    @property
+    def languages(self) -> List[str]:
+        """The languages whose rules judge every message."""
+        return [rules.code for rules in [self] + self._others]
+
+    def describes_red_flag(self, text: Text) -> bool:
+        """True when this language's rules (alone) find a red flag about the patient now."""
         message = self.normalize(text)
         previous: Optional[_Judged] = None
         for clause in self.clauses(message):
@@ -132,9 +192,15 @@ class RedFlags:
         return [clause.text for clause in self.clauses(self.normalize(text))]
 
     def normalize(self, text: Text) -> str:
-        """Lower case, straight apostrophes dropped, misspellings and SMS words rewritten."""
+        """Lower case, straight apostrophes dropped, misspellings and SMS words rewritten
+        (and, for a file with `fold_accents`, accents dropped)."""
         text = re.sub("[\u2019\u2018`\u00b4]", "'", (text or "").lower())
-        text = self._spelling_rx.sub(lambda m: self._spelling[m.group(0)], text)
+        if self._exact_rx:
+            text = self._exact_rx.sub(lambda m: self._exact[m.group(0)], text)
+        if self._fold:
+            text = _fold_accents(text)
+        if self._spelling_rx:
+            text = self._spelling_rx.sub(lambda m: self._spelling[m.group(0)], text)
         text = text.replace("'", "")
         return re.sub(r"[ \t\r\f\v]+", " ", text).strip()
 
@@ -166,6 +232,8 @@ class RedFlags:
             cut(match.start(), CONTINUED)
         for match in self._patient_starts.finditer(sentence):
             word = re.search(r"(\w+)\W*$", sentence[:match.start()])
+            if self._patient_not_after is not None and self._patient_not_after.search(sentence[:match.start()]):
+                continue
             if word and word.group(1) not in self._tied:
                 cut(match.start(), PATIENT)
         bounds = [(0, FIRST)] + sorted(cuts.items())
@@ -199,7 +267,7 @@ class RedFlags:
         return _Judged(
             urgent=urgent,
             hypothetical=bool(self._hypothetical.search(text) or self._reported.search(text))
-            or bool(carried and carried.hypothetical and own is None),
+            or bool(carried and carried.hypothetical and self._keeps_frame(own)),
             past=past,
             who=own or (carried.who if carried else None),
         )
@@ -210,16 +278,22 @@ class RedFlags:
         before, after = clause.text[:match.start()], clause.text[match.end():]
         if self._negated(clause.text, before) or self._as_a_topic.match(after):
             return False
+        if self._negation_after is not None and self._negation_after.match(after):
+            return False
         if self._hypothetical.search(before) or self._reported.search(before):
             return False
         who = self._who(message, clause.start, before)
+        if carried is not None and carried.hypothetical and self._keeps_frame(who):
+            return False
         if who is None and carried is not None:
-            if carried.hypothetical:
-                return False
             who = carried.who
         if who == OTHERS:
             return False
         return personal or not clause.question
+
+    def _keeps_frame(self, who: Optional[str]) -> bool:
+        """Whether a continued clause naming `who` stays in the clause before's "what if"."""
+        return who is None or (self._frame_over_patient and who == SELF)
 
     def _negated(self, text: str, before: str) -> bool:
         """A negation just before the red flag ("no fever"), not a hedge ("no idea why")."""

@@ -1,9 +1,10 @@
-"""The red-flag safety net (components/safety_net.py, safety/red_flags.yml).
+"""The red-flag safety net (components/safety_net.py, safety/red_flags.yml and, for
+Spanish, safety/red_flags_es.yml).
 
-Besides the examples below, the net is measured on the safety set
-tests/nlu/red_flags.yml (never used for training): every urgent message must be
-caught, and at most 5% of the look-alikes may be (the bot-level target is 10%; the
-NLU model adds some false alarms of its own).
+Besides the examples below, the net is measured on the safety sets
+tests/nlu/red_flags.yml and tests/nlu/es/red_flags.yml (never used for training):
+every urgent message must be caught, and at most 5% of the look-alikes may be (the
+bot-level target is 10%; the NLU model adds some false alarms of its own).
 """
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ import yaml
 from conftest import ROOT, load_nlu_examples
 
 SAFETY_SET = ROOT / "tests" / "nlu" / "red_flags.yml"
+SPANISH_SAFETY_SET = ROOT / "tests" / "nlu" / "es" / "red_flags.yml"
 MIN_MESSAGES = 70
+MIN_SPANISH_MESSAGES = 80
 MAX_FALSE_ALARMS = 0.05
 
 
@@ -28,10 +31,19 @@ def flags():
     return RedFlags(ROOT / "safety" / "red_flags.yml")
 
 
+def _load_set(path) -> Dict[str, List[str]]:
+    content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {kind: [item["text"] for item in content[kind]] for kind in ("urgent", "not_urgent")}
+
+
 @pytest.fixture(scope="module")
 def safety_set() -> Dict[str, List[str]]:
-    content = yaml.safe_load(SAFETY_SET.read_text(encoding="utf-8"))
-    return {kind: [item["text"] for item in content[kind]] for kind in ("urgent", "not_urgent")}
+    return _load_set(SAFETY_SET)
+
+
+@pytest.fixture(scope="module")
+def spanish_set() -> Dict[str, List[str]]:
+    return _load_set(SPANISH_SAFETY_SET)
 
 
 def _norm(text: str) -> str:
@@ -151,6 +163,143 @@ def test_look_alikes_of_the_safety_set_rarely_raise_an_alarm(flags, safety_set):
         f"false alarms {len(alarms)}/{len(safety_set['not_urgent'])}: {alarms}"
 
 
+# ---------------------------------------------------------------- Spanish (issue 16)
+# Each case pairs a message that is urgent only by the Spanish patterns with a look-alike
+# that the Spanish rules must leave to the model, so that every test below fails when the
+# Spanish patterns are removed (the English rules alone do not catch the urgent half).
+@pytest.mark.parametrize("urgent, not_urgent", [
+    # negation: "no", "nunca", "sin", "ni", "ningún", "nada de", and one after ("fiebre no")
+    ("tengo fiebre", "no tengo fiebre"),
+    ("me desmayé en la casa", "nunca me desmayé, solo me sentí rara"),
+    ("tengo escalofríos", "sin fiebre ni escalofríos"),
+    ("estoy sangrando muchísimo", "no estoy sangrando mucho, apenas unas gotitas"),
+    ("el flujo huele muy mal", "el flujo no huele mal"),
+    ("me duele muchísimo", "no me duele mucho, solo molestia"),
+    ("tengo calentura", "fiebre no, solo cansancio"),
+    ("me falta el aire", "no me falta el aire ni nada"),
+    # ...but not these: a hedge, "no paro de", "nunca había ... tanto", "no para"
+    ("no sé si es normal pero me desmayé", "no me desmayé"),
+    ("no paro de vomitar desde anoche", "no he vomitado"),
+    ("nunca había sangrado tanto", "nunca sangré mucho"),
+    ("no tengo fiebre pero estoy empapando una toalla cada hora", "no tengo fiebre ni dolor"),
+    ("no tengo fiebre y estoy sangrando mucho", "no tengo fiebre y escalofríos"),   # "y" between nouns
+])
+def test_spanish_negations(flags, urgent, not_urgent):
+    assert flags.is_urgent(urgent)
+    assert not flags.is_urgent(not_urgent)
+
+
+@pytest.mark.parametrize("urgent, not_urgent", [
+    # hypothetical: "si", "qué pasa si", "y si", "en caso de", "por si", "puede", "va a", fear
+    ("me dio fiebre", "¿qué pasa si me da fiebre?"),
+    ("me desmayé en la casa", "q pasa si me desmayo en la casa?"),
+    ("se me hinchó la cara con el contraste", "¿y si se me hincha la cara con el contraste?"),
+    ("tengo sangrado abundante desde el estudio", "en caso de sangrado abundante, ¿a quién llamo?"),
+    ("empecé a vomitar", "¿qué hago si empiezo a vomitar?"),
+    ("me salieron ronchas", "¿el contraste puede causar ronchas?"),
+    ("estoy sangrando mucho", "¿voy a sangrar mucho después?"),
+    ("tengo un dolor muy fuerte", "me da miedo que me duela muchísimo"),
+    ("me dio fiebre después", "what if me da fiebre después?"),
+    # "sí" (yes) is not "si" (if)
+    ("sí, tengo fiebre", "si tengo fiebre, ¿llamo a la clínica?"),
+    # the "qué pasa si" goes on after "y ..." and after a time word, not after "pero"
+    ("me dio fiebre, y luego me desmayé", "¿qué pasa si me da fiebre, y luego me desmayo?"),
+    ("no sé si es normal tengo fiebre de 39", "¿qué pasa si mañana tengo fiebre?"),
+])
+def test_spanish_hypotheticals(flags, urgent, not_urgent):
+    assert flags.is_urgent(urgent)
+    assert not flags.is_urgent(not_urgent)
+
+
+@pytest.mark.parametrize("urgent, not_urgent", [
+    # questions: a symptom said of oneself counts; a general question does not
+    ("¿Es normal que tenga 38,5 de fiebre?", "¿es normal tener fiebre después del estudio?"),
+    ("tengo 39 de fiebre, es normal?", "¿la fiebre es normal después del estudio?"),
+    ("me duele mucho", "¿el estudio duele mucho?"),
+    ("¿por qué estoy sangrando tanto?", "¿cuánto sangrado es demasiado?"),
+    ("me desmayé, ¿debo ir a urgencias?", "¿cuándo debo ir a urgencias?"),
+    # a topic: "es una señal de alarma"
+    ("el sangrado abundante no para", "sé que el sangrado abundante es una señal de alarma"),
+    # other people, and someone writing for the patient
+    ("me desmayé en mi HSG", "mi hermana se desmayó en su HSG"),
+    ("mi esposa se desmayó después de su estudio", "mi amiga se desmayó después de su estudio"),
+    ("tengo ronchas", "a mi mamá le salieron ronchas con el contraste"),
+    ("me dijo la enfermera que tengo fiebre", "me dijeron que el dolor es horrible"),
+    # old history and habits; "hace dos días" is not old
+    ("tengo fiebre desde hace dos días", "hace años tuve una infección con fiebre alta"),
+    ("me salieron ronchas con el contraste", "hace unos años me salieron ronchas con una tomografía"),
+    ("me mareo muchísimo", "siempre me mareo muchísimo con las agujas"),
+    # a temperature, not an age
+    ("tengo 38 de fiebre", "tengo 38 años, ¿hay algún riesgo?"),
+])
+def test_spanish_questions_people_and_history(flags, urgent, not_urgent):
+    assert flags.is_urgent(urgent)
+    assert not flags.is_urgent(not_urgent)
+
+
+@pytest.mark.parametrize("text, clauses", [
+    ("tengo 39 de fiebre, ¿es normal?", ["tengo 39 de fiebre", "es normal"]),          # ¿ starts a sentence
+    ("¿qué hago? tengo fiebre", ["que hago", "tengo fiebre"]),
+    ("q hago tngo fiebre", ["que hago", "tengo fiebre"]),                               # no punctuation
+    ("me desmayé pero ya estoy bien", ["me desmaye", "pero ya estoy bien"]),
+    ("me siento bien aunque tengo 38,5", ["me siento bien", "aunque tengo 38,5"]),      # no cut in 38,5
+    ("tengo la cara y los labios hinchados", ["tengo la cara", "y los labios hinchados"]),
+    ("no tengo fiebre y estoy sangrando mucho", ["no tengo fiebre", "y estoy sangrando mucho"]),
+    ("me desmayé. ¡Ayuda!", ["me desmaye", "ayuda"]),
+    ("me dio fiebre, y luego me desmayé", ["me dio fiebre", "y luego me desmaye"]),
+])
+def test_the_spanish_splitter_cuts_messages_into_clauses(flags, text, clauses):
+    """Each of these messages is urgent by one of its clauses."""
+    assert flags.language("es").split(text) == clauses
+    assert flags.is_urgent(text)
+
+
+def test_spanish_accents_sms_words_and_typos_are_rewritten(flags):
+    spanish = flags.language("es")
+    assert spanish.normalize("Tngo fiebre d 39 xq me desmallé, q hago?") == \
+        "tengo fiebre de 39 porque me desmaye, que hago?"
+    assert spanish.normalize("Sí, tengo fiebre") == "sip, tengo fiebre"       # "sí" (yes) is not "si" (if)
+    for text in ("me desmayé después del estudio", "me desmaye despues del estudio",
+                 "ME DESMAYÉ DESPUÉS DEL ESTUDIO", "me desmalle dsp del estudio"):
+        assert flags.is_urgent(text), text
+
+
+def _check_the_spanish_set(spanish_set) -> None:
+    """The Spanish set is big enough, has no message twice and none from the training data."""
+    assert len(spanish_set["urgent"]) >= MIN_SPANISH_MESSAGES
+    assert len(spanish_set["not_urgent"]) >= MIN_SPANISH_MESSAGES
+    texts = spanish_set["urgent"] + spanish_set["not_urgent"]
+    assert len({_norm(text) for text in texts}) == len(texts), "a message appears twice"
+    trained = {_norm(line) for path in (ROOT / "data" / "nlu").glob("**/*.yml")
+               for lines in load_nlu_examples(path).values() for line in lines}
+    overlap = [text for text in texts if _norm(text) in trained]
+    assert not overlap, f"in data/nlu too: {overlap}"
+
+
+def test_every_urgent_message_of_the_spanish_set_is_caught(flags, spanish_set):
+    _check_the_spanish_set(spanish_set)
+    missed = [text for text in spanish_set["urgent"] if not flags.is_urgent(text)]
+    assert not missed, f"missed {len(missed)}/{len(spanish_set['urgent'])}: {missed}"
+
+
+def test_look_alikes_of_the_spanish_set_rarely_raise_an_alarm(flags, spanish_set):
+    _check_the_spanish_set(spanish_set)
+    # measured on working Spanish rules: alone, they catch (nearly) every urgent message
+    spanish = flags.language("es")
+    caught = [text for text in spanish_set["urgent"] if spanish.describes_red_flag(text)]
+    assert len(caught) >= 0.9 * len(spanish_set["urgent"]), "the Spanish patterns catch too little"
+    alarms = [text for text in spanish_set["not_urgent"] if flags.is_urgent(text)]
+    assert len(alarms) <= MAX_FALSE_ALARMS * len(spanish_set["not_urgent"]), \
+        f"false alarms {len(alarms)}/{len(spanish_set['not_urgent'])}: {alarms}"
+
+
+def test_the_spanish_rules_raise_no_alarm_on_english_look_alikes(flags, safety_set):
+    spanish = flags.language("es")
+    assert spanish.describes_red_flag("tengo fiebre")
+    alarms = [text for text in safety_set["not_urgent"] if spanish.describes_red_flag(text)]
+    assert not alarms, alarms
+
+
 # ---------------------------------------------------------------- the Rasa component
 def _message(text: str, intent: str):
     from rasa.shared.nlu.training_data.message import Message
@@ -182,3 +331,13 @@ def test_the_component_never_removes_the_urgent_intent(safety_net):
     assert kept.get("intent")["name"] == "report_symptoms"
     assert left.get("intent")["name"] == "faq"
     assert button.get("intent")["name"] == "inform"
+
+
+def test_the_component_sends_a_spanish_symptom_to_the_urgent_intent(safety_net, caplog):
+    text = "me desmayé, ¿debo ir a urgencias?"
+    with caplog.at_level(logging.DEBUG, logger="components.safety_net"):
+        [message] = safety_net.process([_message(text, "faq")])
+        [question] = safety_net.process([_message("¿qué pasa si me desmayo?", "faq")])
+    assert message.get("intent")["name"] == "report_symptoms"
+    assert question.get("intent")["name"] == "faq"
+    assert "desmay" not in caplog.text.lower()
