@@ -47,17 +47,24 @@ def _text(tracker: Tracker) -> Text:
     return "" if text.startswith("/") else text  # button payloads carry no dates
 
 
+def _language(tracker: Tracker) -> Text:
+    """The conversation's language: the slot `language` ("es" or "en"; unset is English)."""
+    return tracker.get_slot("language") or "en"
+
+
 def _wants_dates(tracker: Tracker) -> bool:
     return any(e.get("entity") == "want_dates" for e in tracker.latest_message.get("entities") or [])
 
 
 def _has_dates(tracker: Tracker) -> bool:
-    return bool(flow.extract_dates(_text(tracker), _today(), load_settings()["date_order"]))
+    language = _language(tracker)
+    return bool(flow.extract_dates(_text(tracker), _today(), flow.date_order(load_settings(), language),
+                                   language=language))
 
 
 def _asks_personal(tracker: Tracker) -> bool:
     """"Work out my best days", or no periods for months: the date questions start at once."""
-    flags = flow.detect_flags(_text(tracker))
+    flags = flow.detect_flags(_text(tracker), _language(tracker))
     return flags["wants_dates"] or flags["no_periods"]
 
 
@@ -128,12 +135,12 @@ class _DateFormValidation:
 
     @staticmethod
     def turn(text: Text, intent: Optional[Text], slots: Dict[Text, Any], requested: Optional[Text],
-             today: date, settings: Dict[Text, Any]) -> flow.Turn:
+             today: date, settings: Dict[Text, Any], language: Text = "en") -> flow.Turn:
         raise NotImplementedError
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         turn = self.turn(_text(tracker), _intent(tracker), dict(tracker.slots),
-                         tracker.get_slot("requested_slot"), _today(), load_settings())
+                         tracker.get_slot("requested_slot"), _today(), load_settings(), _language(tracker))
         if not turn.handled:
             return []
         _send(dispatcher, turn)
@@ -165,7 +172,7 @@ class ActionTimingWindow(Action):
         return "action_timing_window"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        turn = flow.timing_result(dict(tracker.slots), _today(), load_settings())
+        turn = flow.timing_result(dict(tracker.slots), _today(), load_settings(), _language(tracker))
         _send(dispatcher, turn)
         return _slot_events(turn.slots)
 
@@ -177,9 +184,19 @@ class ActionDeviceCheck(Action):
         return "action_device_check"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        turn = flow.device_result(dict(tracker.slots), _today(), load_settings())
+        turn = flow.device_result(dict(tracker.slots), _today(), load_settings(), _language(tracker))
         _send(dispatcher, turn)
         return _slot_events(turn.slots)
+
+
+def _topic_label(labels: Dict[Text, Any], key: Text, language: Text) -> Dict[Text, Text]:
+    """How "do you mean A or B?" names a topic: the row's `label` and `button`, or for
+    another language its `<language>: {label, button}` (each falling back to English)."""
+    row = labels.get(key) or {"label": key, "button": key}
+    translated = row.get(language) if language != "en" else None
+    if not isinstance(translated, dict):
+        return {"label": row["label"], "button": row["button"]}
+    return {"label": translated.get("label") or row["label"], "button": translated.get("button") or row["button"]}
 
 
 class ActionAnswerTopics(Action):
@@ -202,8 +219,9 @@ class ActionAnswerTopics(Action):
             for key in topics[:2]:
                 dispatcher.utter_message(response=FAQ_RESPONSE.format(key=key))
         else:
+            language = _language(tracker)
             labels = topic_labels()
-            a, b = (labels.get(key) or {"label": key, "button": key} for key in topics[:2])
+            a, b = (_topic_label(labels, key, language) for key in topics[:2])
             dispatcher.utter_message(response="utter_clarify_topic", topic_a=a["label"], topic_b=b["label"],
                                      topic_a_button=a["button"], topic_b_button=b["button"],
                                      topic_a_key=topics[0], topic_b_key=topics[1])

@@ -1,11 +1,19 @@
-"""Date understanding for patient answers: parsing, role assignment and flags (no Rasa imports)."""
+"""Date understanding for patient answers: parsing, role assignment and flags (no Rasa imports).
+
+Two languages. English is the default; with `language="es"` a Spanish expression is
+first rewritten to the English form that means the same ("el 3 de noviembre" ->
+"november 3", "hace dos días" -> "2 days ago", "el lunes pasado" -> "last monday"), so
+both languages share one set of rules for years, ranges and refusals; Spanish cue
+words give the roles and Spanish wordings raise the flags, beside the English ones (a
+patient may mix the two). English results do not depend on the Spanish tables."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Dict, List, Literal, Optional, Tuple, TypedDict
+from typing import Callable, Dict, List, Literal, Optional, Tuple, TypedDict
 
 import dateparser
 from dateutil.relativedelta import FR, MO, SA, SU, TH, TU, WE, relativedelta, weekday
@@ -15,6 +23,7 @@ from common.nlp import get_nlp
 
 Expect = Literal["past", "future"]
 DateOrder = Literal["MDY", "DMY"]
+SPANISH = "es"
 
 # problem codes
 IMPOSSIBLE = "impossible"
@@ -87,6 +96,118 @@ RE_COUPLE = re.compile(r"\b(?:a\s+)?couple(?:\s+of)?\b")
 RE_AMOUNT_WORD = re.compile(
     r"\b(" + "|".join(NUMBER_WORDS) + r")\b(?=\s+(?:day|week|month)s?\b)"
 )
+
+
+# ---------------------------------------------------------------- Spanish -> canonical English
+
+def fold(text: str) -> str:
+    """Lower-case and drop acute accents and diaereses (not the tilde of ñ): patients
+    often leave accents out, so Spanish patterns are written without them."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    kept = "".join(c for c in decomposed if not (unicodedata.combining(c) and c != "\u0303"))
+    return unicodedata.normalize("NFC", kept)
+
+
+MONTHS_ES: Dict[str, int] = {
+    "ene": 1, "enero": 1, "feb": 2, "febrero": 2, "mar": 3, "marzo": 3, "abr": 4, "abril": 4,
+    "may": 5, "mayo": 5, "jun": 6, "junio": 6, "jul": 7, "julio": 7, "ago": 8, "agosto": 8,
+    "sep": 9, "sept": 9, "set": 9, "septiembre": 9, "setiembre": 9, "oct": 10, "octubre": 10,
+    "nov": 11, "noviembre": 11, "dic": 12, "diciembre": 12,
+}
+NUMBER_WORDS_ES: Dict[str, int] = {
+    "un": 1, "una": 1, "uno": 1, "primero": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5,
+    "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "trece": 13,
+    "catorce": 14, "quince": 15, "dieciseis": 16, "diecisiete": 17, "dieciocho": 18,
+    "diecinueve": 19, "veinte": 20, "veintiun": 21, "veintiuno": 21, "veintidos": 22,
+    "veintitres": 23, "veinticuatro": 24, "veinticinco": 25, "veintiseis": 26, "veintisiete": 27,
+    "veintiocho": 28, "veintinueve": 29, "treinta": 30, "treinta y un": 31, "treinta y uno": 31,
+}
+WEEKDAYS_ES: Dict[str, str] = {
+    "lunes": "monday", "martes": "tuesday", "miercoles": "wednesday", "jueves": "thursday",
+    "viernes": "friday", "sabado": "saturday", "domingo": "sunday",
+}
+UNITS_ES: Dict[str, str] = {
+    "dia": "day", "dias": "day", "semana": "week", "semanas": "week", "mes": "month", "meses": "month",
+    "año": "year", "años": "year", "ano": "year", "anos": "year",
+}
+# whole expressions (after fillers are dropped) and the English they mean
+RELATIVE_ES: Dict[str, str] = {
+    "hoy": "today", "hoy mismo": "today", "ahora": "today", "ahorita": "today",
+    "esta mañana": "today", "esta manana": "today", "esta tarde": "today", "esta noche": "today",
+    "ayer": "yesterday", "anoche": "last night",
+    "antier": "2 days ago", "anteayer": "2 days ago", "antes de ayer": "2 days ago",
+    "antenoche": "2 days ago", "antes de anoche": "2 days ago",
+    "mañana": "tomorrow", "manana": "tomorrow", "pasado mañana": "in 2 days", "pasado manana": "in 2 days",
+}
+_MONTH_NAME = {n: max((k for k, v in MONTHS.items() if v == n), key=len) for n in range(1, 13)}
+_MONTH_ES_ALT = "|".join(sorted(MONTHS_ES, key=len, reverse=True))
+_WEEKDAY_ES_ALT = "|".join(WEEKDAYS_ES)
+_UNIT_ES_ALT = "|".join(sorted(UNITS_ES, key=len, reverse=True))
+_YEAR_ES = r"(?:\s*(?:,|de|del)?\s*(?P<year>\d{4}|'\d{2}))?"
+RE_ES_ORDINAL = re.compile(r"(?<!\d)(\d{1,2})(?:ro|er|do|to|vo|no|mo)\b|(?<!\d)(\d{1,2})\s*[º°ª]")
+RE_ES_PAIR = re.compile(r"\bun\s+par\s+de\b")
+RE_ES_NUMBER = re.compile(r"\b(" + "|".join(sorted(NUMBER_WORDS_ES, key=len, reverse=True)) + r")\b")
+RE_ES_PART_OF_DAY = re.compile(r"\s+(?:en|por|a)\s+la\s+(?:mañana|manana|tarde|noche|madrugada)$|\s+temprano$")
+RE_ES_FILLER = re.compile(
+    r"^(?:el|del|desde|como|alrededor\s+del?|aproximadamente|aprox|mas\s+o\s+menos|fue|era|creo\s+que"
+    r"|quizas?|tal\s+vez|probablemente|a\s+partir\s+del?|dia)\s+"
+)
+RE_ES_LEADING_WEEKDAY = re.compile(
+    rf"^(?:{_WEEKDAY_ES_ALT})\s*,?\s+(?=(?:el\s+|dia\s+)*\d|(?:{_MONTH_ES_ALT})\b)"
+)
+RE_ES_AGO = re.compile(
+    rf"^hace\s+(?:como\s+|unos?\s+|unas\s+|aproximadamente\s+|aprox\s+)?(?P<n>\d{{1,2}})\s+(?P<unit>{_UNIT_ES_ALT})$"
+    rf"|^(?P<n2>\d{{1,2}})\s+(?P<unit2>{_UNIT_ES_ALT})\s+atras$"
+)
+RE_ES_IN = re.compile(rf"^(?:en|dentro\s+de)\s+(?P<n>\d{{1,2}})\s+(?P<unit>{_UNIT_ES_ALT})$")
+RE_ES_WEEKDAY = re.compile(
+    rf"^(?:(?:este|el|del)\s+)?(?:(?P<pre>pasado|proximo|entrante)\s+)?(?P<wd>{_WEEKDAY_ES_ALT})"
+    rf"(?:\s+(?P<post>pasado|proximo|entrante|que\s+viene|que\s+paso))?$"
+)
+RE_ES_DAY_MONTH = re.compile(rf"^(?P<day>\d{{1,3}})\s+(?:de\s+)?(?P<month>{_MONTH_ES_ALT}){_YEAR_ES}$")
+RE_ES_MONTH_DAY = re.compile(rf"^(?P<month>{_MONTH_ES_ALT})\s+(?P<day>\d{{1,3}}){_YEAR_ES}$")
+
+
+def _english_amount(n: str, unit: str) -> str:
+    """"2 day" -> "2 days", "1 week" stays singular."""
+    name = UNITS_ES[unit]
+    return f"{n} {name}" if n == "1" else f"{n} {name}s"
+
+
+def canonical_es(s: str) -> str:
+    """Rewrite a normalised Spanish date expression to the English form _interpret reads.
+    English expressions (and numbers such as "3/11") come out unchanged."""
+    s = fold(s)
+    s = RE_ES_ORDINAL.sub(lambda m: m.group(1) or m.group(2), s)
+    s = RE_ES_PAIR.sub("2", s)
+    s = RE_ES_NUMBER.sub(lambda m: str(NUMBER_WORDS_ES[re.sub(r"\s+", " ", m.group(1))]), s)
+    s = RE_ES_PART_OF_DAY.sub("", s)
+    previous = None
+    while previous != s:
+        previous = s
+        if s in RELATIVE_ES:
+            break
+        s = RE_ES_FILLER.sub("", s)
+        s = RE_ES_LEADING_WEEKDAY.sub("", s)
+    if s in RELATIVE_ES:
+        return RELATIVE_ES[s]
+    m = RE_ES_AGO.match(s)
+    if m:
+        return _english_amount(m.group("n") or m.group("n2"), m.group("unit") or m.group("unit2")) + " ago"
+    m = RE_ES_IN.match(s)
+    if m:
+        return "in " + _english_amount(m.group("n"), m.group("unit"))
+    m = RE_ES_WEEKDAY.match(s)
+    if m:
+        mod = m.group("post") or m.group("pre") or ""
+        prefix = "last " if mod in ("pasado", "que paso") else "next " if mod else ""
+        return prefix + WEEKDAYS_ES[m.group("wd")]
+    for regex in (RE_ES_DAY_MONTH, RE_ES_MONTH_DAY):
+        m = regex.match(s)
+        if m:
+            text = f"{_MONTH_NAME[MONTHS_ES[m.group('month')]]} {m.group('day')}"
+            return f"{text} {m.group('year')}" if m.group("year") else text
+    return s
 
 
 @dataclass
@@ -301,13 +422,18 @@ def parse_date(
     expect: Expect = "past",
     date_order: DateOrder = "MDY",
     not_before: Optional[date] = None,
+    language: str = "en",
 ) -> ParsedDate:
-    """Parse one date expression relative to today; yearless dates resolve by expect (and not_before)."""
+    """Parse one date expression relative to today; yearless dates resolve by expect (and not_before).
+    language "es" reads Spanish expressions as well."""
     if expect not in ("past", "future"):
         raise ValueError(f"expect must be 'past' or 'future', not {expect!r}")
     if date_order not in ("MDY", "DMY"):
         raise ValueError(f"date_order must be 'MDY' or 'DMY', not {date_order!r}")
-    value, problem = _interpret(normalise(text), today, expect, date_order, not_before)
+    s = normalise(text)
+    if language == SPANISH:
+        s = canonical_es(s)
+    value, problem = _interpret(s, today, expect, date_order, not_before)
     if value is None:
         return ParsedDate(text=text, value=None, problem=problem or UNREADABLE)
     return ParsedDate(text=text, value=value, problem=_classify(value, today, expect))
@@ -346,26 +472,111 @@ NOT_A_DATE_NEXT = {
     "hour", "hours", "pill", "pills", "dose", "doses", "try", "attempt",
 }
 
+# Spanish cue words (matched on folded text: lower case, no accents), tried beside the English ones.
+STRONG_CUES_ES: List[Tuple[str, str]] = [
+    (EXPECTED_PERIOD, r"\bme\s+(?:toca|tocaria|tocara|tiene\s+que)\b"),
+    (EXPECTED_PERIOD, r"\b(?:debe|deberia|debia|tiene\s+que|va\s+a|iba\s+a)\s+(?:\w+\s+)?"
+                      r"(?:bajar|llegar|venir|empezar|comenzar|iniciar)(?:me)?\b"),
+    (EXPECTED_PERIOD, r"\b(?:bajara|llegara|vendra|empezara|comenzara|iniciara)\b"),
+    (EXPECTED_PERIOD, r"\b(?:proxim[oa]|siguiente)\s+(?:regla|periodo|menstruacion|ciclo|sangrado)\b"),
+    (EXPECTED_PERIOD, r"\b(?:regla|periodo|menstruacion)\s+(?:que\s+viene|proxim[oa]|siguiente)\b"),
+    (EXPECTED_PERIOD, r"\b(?:espero|esperando|esperad[oa]|esperaba)\b"),
+    # "me baja el 5" (present: when it comes), not "no me baja" (no periods)
+    (EXPECTED_PERIOD, r"(?<!\bno\s)\bme\s+(?:baja|llega|viene)\b(?!\s+cada\b)"),
+    (DEVICE_PLACED, r"\b(?:pusieron|puso|colocaron|coloco|implantaron|implanto|insertaron|inserto)\b"),
+    (DEVICE_PLACED, r"\b(?:colocacion|implantes?|insercion|dispositivo|colocad[oa]s?|implantad[oa]s?"
+                    r"|insertad[oa]s?)\b"),
+    (BLEEDING_END, r"\bultimo\s+dia\b"),
+    (BLEEDING_END, r"\bdej[eo]\s+de\s+(?:sangrar|manchar|bajar)\b|\bya\s+no\s+(?:sangr|manch)\w*"),
+    (BLEEDING_END, r"\bse\s+(?:me\s+)?(?:quito|fue|corto|detuvo|acabo|termino|acaba|termina|quita|corta|va)\b"),
+    (BLEEDING_END, r"\b(?:termino|termine|terminaron|terminara|acabo|acabe|acabara|paro|pare|pararon|parara|quito"
+                   r"|finalizo|ceso)\b"
+                   r"(?!\s+de\s+(?:empezar|comenzar|bajar|llegar|venir))"),
+    (PERIOD_START, r"\bprimer\s+dia\b"),
+    (PERIOD_START, r"\bdia\s+(?:uno|1)\b"),
+    (PERIOD_START, r"\bfur\b"),
+    (PERIOD_START, r"\b(?:empezo|empece|empezaron|comenzo|comence|comenzaron|inicio|inicie|iniciaron)\b"),
+    (PERIOD_START, r"\b(?:me|le)\s+(?:bajo|llego|vino)\b"),
+    (PERIOD_START, r"\b(?:bajo|llego|vino)\s+(?:la\s+|mi\s+|el\s+)?(?:regla|periodo|menstruacion)\b"),
+]
+WEAK_CUES_ES: List[Tuple[str, str]] = [
+    (PERIOD_START, r"\b(?:ultim[oa]|mas\s+reciente|anterior|pasad[oa])\s+(?:regla|periodo|menstruacion|ciclo)\b"),
+    (PERIOD_START, r"\bregla\b|\bperiodo\b|\bmenstruacion\b"),
+]
+STRONG_CUES_BOTH = STRONG_CUES_ES + STRONG_CUES
+WEAK_CUES_BOTH = WEAK_CUES_ES + WEAK_CUES
+RE_STRONG_BOTH = re.compile("|".join(f"(?P<s{i}>{p})" for i, (_, p) in enumerate(STRONG_CUES_BOTH)))
+RE_WEAK_BOTH = re.compile("|".join(f"(?P<w{i}>{p})" for i, (_, p) in enumerate(WEAK_CUES_BOTH)))
+RE_BOUNDARY_BOTH = re.compile(
+    r"[.;!?,\u00bf\u00a1]|\b(?:and|but|then|so|while|y|e|pero|luego|despues|entonces|mientras|aunque)\b"
+    r"|\s[-\u2013\u2014]\s"
+)
+RE_RANGE_BOTH = re.compile(
+    r"^\s*(?:to|until|till|til|through|thru|al|a|hasta(?:\s+el)?|-|\u2013|\u2014)\s*$"
+)
+NOT_A_DATE_NEXT_ES = {
+    "dia", "dias", "semana", "semanas", "mes", "meses", "vez", "veces", "hora", "horas", "pastilla",
+    "pastillas", "dosis", "ciclo", "ciclos", "intento", "intentos",
+}
+# "mañana" after these is "morning" ("en la mañana"), not "tomorrow"
+MORNING_BEFORE_ES = {"la", "una", "cada", "toda", "esta", "de", "por", "en"}
+# "el 12 de este mes" is a date; "el 2 de mi regla" is not
+DATE_AFTER_DE_ES = {"este", "ese", "mes"}
 
-def _cue_roles(text: str, regex: re.Pattern[str], table: List[Tuple[str, str]]) -> List[str]:
+
+class _Cues:
+    """The cue tables and clause rules of one language."""
+
+    def __init__(self, language: str) -> None:
+        spanish = language == SPANISH
+        self.prepare = fold if spanish else str.lower
+        self.strong, self.strong_table = (RE_STRONG_BOTH, STRONG_CUES_BOTH) if spanish else (RE_STRONG, STRONG_CUES)
+        self.weak, self.weak_table = (RE_WEAK_BOTH, WEAK_CUES_BOTH) if spanish else (RE_WEAK, WEAK_CUES)
+        self.boundary = RE_BOUNDARY_BOTH if spanish else RE_BOUNDARY
+        self.range = RE_RANGE_BOTH if spanish else RE_RANGE
+
+
+def _cue_roles(text: str, regex: re.Pattern[str], table: List[Tuple[str, str]],
+               prepare: Callable[[str], str] = str.lower) -> List[str]:
     """Roles of the cues found in text, in order of appearance."""
     roles: List[str] = []
-    for m in regex.finditer(text.lower()):
+    for m in regex.finditer(prepare(text)):
         index = int((m.lastgroup or "x0")[1:])
         roles.append(table[index][0])
     return roles
 
 
-def _split_clauses(text: str) -> Tuple[str, str]:
+def _split_clauses(text: str, boundary: re.Pattern[str] = RE_BOUNDARY) -> Tuple[str, str]:
     """Return (head before the first clause boundary, tail after the last one)."""
-    bounds = list(RE_BOUNDARY.finditer(text))
+    bounds = list(boundary.finditer(text))
     if not bounds:
         return text, text
     return text[: bounds[0].start()], text[bounds[-1].end():]
 
 
-def _is_false_date(span: Span) -> bool:
+def _is_false_date_es(span: Span) -> bool:
+    """Spanish spans that are not dates: "el 2 de mi regla", "el 1er día", "en la mañana"."""
+    doc = span.doc
+    words = [fold(t.text) for t in doc]
+    before = words[span.start - 1] if span.start > 0 else ""
+    after = words[span.end: span.end + 2]
+    if fold(span.text) in ("mañana", "manana") and before in MORNING_BEFORE_ES:
+        return True
+    if words[span.start] == "del" and after[:2] in (["al", "10"], ["al", "diez"]):
+        return True  # "del 1 al 10": a pain scale
+    s = canonical_es(normalise(span.text))
+    single = bool(RE_DAY_ONLY.match(s) or (RE_NUMERIC.match(s) and s.count("/") + s.count(".") + s.count("-") == 1))
+    if not single or not after:
+        return False
+    if after[0] in NOT_A_DATE_NEXT_ES:
+        return True
+    return bool(RE_DAY_ONLY.match(s)) and after[0] in ("de", "del") and (after[1:] or [""])[0] not in DATE_AFTER_DE_ES
+
+
+def _is_false_date(span: Span, language: str = "en") -> bool:
     """True for spans like "the 2nd day" or "1/2 hour" that are not dates."""
+    if language == SPANISH and _is_false_date_es(span):
+        return True
     doc = span.doc
     if span.end >= len(doc) or doc[span.end].lower_ not in NOT_A_DATE_NEXT:
         return False
@@ -373,23 +584,25 @@ def _is_false_date(span: Span) -> bool:
     return bool(RE_DAY_ONLY.match(s) or (RE_NUMERIC.match(s) and s.count("/") + s.count(".") + s.count("-") == 1))
 
 
-def _assign_role(before: str, after: str, previous_role: Optional[str], default_role: str) -> str:
+def _assign_role(before: str, after: str, previous_role: Optional[str], default_role: str,
+                 language: str = "en") -> str:
     """Choose the role of a date from the text around it (nearest strong cue wins)."""
-    _, before_tail = _split_clauses(before)
-    after_head, _ = _split_clauses(after)
-    tail_strong = _cue_roles(before_tail, RE_STRONG, STRONG_CUES)
+    cues = _Cues(language)
+    _, before_tail = _split_clauses(before, cues.boundary)
+    after_head, _ = _split_clauses(after, cues.boundary)
+    tail_strong = _cue_roles(before_tail, cues.strong, cues.strong_table, cues.prepare)
     if tail_strong:
         return tail_strong[-1]
-    head_strong = _cue_roles(after_head, RE_STRONG, STRONG_CUES)
+    head_strong = _cue_roles(after_head, cues.strong, cues.strong_table, cues.prepare)
     if head_strong:
         return head_strong[0]
-    if previous_role == PERIOD_START and RE_RANGE.match(before):
+    if previous_role == PERIOD_START and cues.range.match(cues.prepare(before)):
         return BLEEDING_END
-    all_strong = _cue_roles(before, RE_STRONG, STRONG_CUES)
+    all_strong = _cue_roles(before, cues.strong, cues.strong_table, cues.prepare)
     if all_strong:
         return all_strong[-1]
     for segment, pick in ((before_tail, -1), (after_head, 0), (before, -1)):
-        weak = _cue_roles(segment, RE_WEAK, WEAK_CUES)
+        weak = _cue_roles(segment, cues.weak, cues.weak_table, cues.prepare)
         if weak:
             return weak[pick]
     return default_role
@@ -402,12 +615,14 @@ def extract_dates(
     *,
     default_role: str = PERIOD_START,
     known_period_start: Optional[date] = None,
+    language: str = "en",
 ) -> List[DateMention]:
-    """Find date mentions in a message, give each a role and parse it accordingly."""
+    """Find date mentions in a message, give each a role and parse it accordingly
+    (language "es": Spanish wordings and cue words as well)."""
     if default_role not in ROLES:
         raise ValueError(f"unknown role {default_role!r}")
     doc = get_nlp()(text)
-    spans = [e for e in doc.ents if e.label_ == "DATE" and not _is_false_date(e)]
+    spans = [e for e in doc.ents if e.label_ == "DATE" and not _is_false_date(e, language)]
     roles: List[str] = []
     for i, span in enumerate(spans):
         prev_end = spans[i - 1].end_char if i > 0 else 0
@@ -418,6 +633,7 @@ def extract_dates(
                 text[span.end_char:next_start],
                 roles[-1] if roles else None,
                 default_role,
+                language,
             )
         )
     mentions: List[DateMention] = []
@@ -425,7 +641,8 @@ def extract_dates(
     for span, role in zip(spans, roles):
         expect: Expect = "future" if role == EXPECTED_PERIOD else "past"
         anchor = period_start if role == BLEEDING_END else None
-        parsed = parse_date(span.text, today, expect=expect, date_order=date_order, not_before=anchor)
+        parsed = parse_date(span.text, today, expect=expect, date_order=date_order, not_before=anchor,
+                            language=language)
         if role == PERIOD_START and parsed.value and not parsed.problem:
             period_start = parsed.value
         mentions.append(DateMention(span.text, parsed.value, parsed.problem, role))
@@ -491,9 +708,71 @@ CYCLE_LENGTH_PATTERNS = [
 ]
 
 
-def _cycle_length(text: str) -> Optional[int]:
+# Spanish wordings (matched on folded text), tried beside the English ones.
+_REGLA = r"(?:regla|reglas|periodo|periodos|menstruacion|menstruaciones|sangrado)"
+RE_STILL_BLEEDING_ES = re.compile(
+    r"\b(?:todavia|aun|sigo|sigue|continuo|continua)\s+(?:estoy\s+|ando\s+|me\s+esta\s+|esta\s+)?"
+    rf"(?:sangrando|manchando|bajando|con\s+(?:la\s+|mi\s+|el\s+)?{_REGLA})"
+    rf"|\b(?:todavia|aun)\s+(?:tengo|traigo)\s+(?:la\s+|mi\s+|el\s+)?{_REGLA}"
+    r"|\b(?:todavia|aun)\s+no\s+(?:se\s+)?(?:me\s+)?(?:ha\s+|han\s+)?(?:termina|terminado|acaba|acabado|quita"
+    r"|quitado|para|parado|detiene|detenido|va|ido|corta|cortado)\b"
+    r"|\bno\s+(?:se\s+)?(?:me\s+)?(?:ha|han)\s+(?:terminado|acabado|quitado|parado|detenido|ido|cortado)\b"
+    r"|\bno\s+se\s+(?:me\s+)?(?:quita|termina|acaba|va|detiene|para|corta)\b"
+    r"|\bno\s+(?:deja|para|dejo|paro)\s+de\s+(?:sangrar|manchar|bajar)\b"
+    rf"|\b(?:ahorita|ahora|actualmente)\s+(?:estoy|ando)\s+(?:sangrando|con\s+(?:la\s+|mi\s+)?{_REGLA})"
+    rf"|\b(?:estoy|ando)\s+(?:sangrando|con\s+(?:la\s+|mi\s+)?{_REGLA})\s+(?:ahorita|ahora|todavia|aun)\b"
+    r"|\bestoy\s+en\s+(?:mis\s+dias|mi\s+regla|mi\s+periodo)\b"
+)
+RE_UNSURE_ES = re.compile(
+    r"\bno\s+(?:estoy\s+|me\s+siento\s+)?(?:muy\s+|tan\s+|del\s+todo\s+|100\s*%\s+)?segur[oa]s?\b"
+    r"|\bno\s+lo\s+se\b|\bno\s+se(?=\s*(?:$|[.,;!?]|bien\b|exactamente\b|cuando\b|que\s+dia\b|la\s+fecha\b"
+    r"|el\s+dia\b))"
+    r"|\bno\s+(?:me\s+)?(?:acuerdo|recuerdo)\b|\bno\s+lo\s+recuerdo\b|\bse\s+me\s+olvido\b|\bolvide\b"
+    r"|\bni\s+idea\b|\bno\s+tengo\s+(?:ni\s+)?(?:idea|la\s+menor\s+idea)\b"
+    r"|\bmas\s+o\s+menos\b|\bcreo\s+que\b|\binsegur[oa]\b|\bquien\s+sabe\b"
+)
+RE_NO_PERIODS_ES = re.compile(
+    r"\bno\s+(?:me\s+)?(?:ha|han)\s+(?:bajado|llegado|venido)\b"
+    r"|\bno\s+me\s+(?:baja|llega|viene|bajaba|llegaba|venia)\b"
+    rf"|\bno\s+(?:tengo|tuve|he\s+tenido)\s+(?:la\s+|mi\s+|ninguna\s+|una\s+)?{_REGLA}\b"
+    r"|\bno\s+(?:he\s+)?(?:menstruado|reglado|menstruo)\b"
+    r"|\bsin\s+(?:la\s+)?(?:regla|reglas|periodo|periodos|menstruacion|menstruar|reglar)\b"
+    rf"|\bya\s+no\s+(?:me\s+)?(?:baja|llega|viene|tengo\s+(?:la\s+)?{_REGLA})\b"
+    r"|\bamenorrea\b"
+    rf"|\bdeje\s+de\s+(?:menstruar|reglar|tener\s+(?:la\s+|mi\s+)?{_REGLA})\b"
+)
+RE_YES_ES = re.compile(
+    r"^\s*(?:si+(?!\s+no\b)|sip|simon|claro|ya|aja|correcto|exacto|cierto|asi\s+es|eso\s+es|creo\s+que\s+si"
+    r"|por\s+supuesto|de\s+acuerdo|ok|okay|okey|yes|yeah|yep|yup|sure)\b"
+)
+RE_NO_ES = re.compile(
+    r"^\s*(?:no|nop|nel|nada|ninguna?|todavia\s+no|aun\s+no|todavia\s+nada|aun\s+nada|para\s+nada|tampoco)\b"
+)
+RE_WANTS_DATES_ES = re.compile(
+    r"\bcalcul\w*|\bmis\s+(?:mejores\s+|propi[oa]s\s+|exact[oa]s\s+)?(?:dias|fechas)\b"
+    r"|\b(?:saca|sacar|sacame|averigu\w+|dime|decirme)\s+(?:mis|las|los)\s+(?:mejores\s+)?(?:dias|fechas)\b"
+)
+RE_CORRECTION_ES = re.compile(
+    r"^\s*no(?:\s+no)*\s+(?:fue|era|es|el|del|la|perdon|espera|en\s+realidad|mas\s+bien|sino|me\s+equivoque)\b"
+    rf"|^\s*no\s+(?:el\s+|del\s+)?(?:\d|{_MONTH_ES_ALT})[\w/.-]*(?:\s+\w+){{0,2}}\s*(?:[,;:\-]+|\s+sino|\s+fue)\s*\S"
+    r"|\bperdon\b|\bdisculp[ae]\b|\bme\s+equivoque\b|\bequivocad[oa]\b|\bcorrijo\b|\bcorreccion\b"
+    r"|\ben\s+realidad\b|\bquise\s+decir\b|\bquiero\s+decir\b|\besta\s+mal\b|\bme\s+confundi\b|\berror\b"
+)
+_ABOUT_ES = (r"(?:usualmente|normalmente|generalmente|siempre|casi|unos|como|mas\s+o\s+menos|aproximadamente|aprox"
+             r"|alrededor\s+de)")
+CYCLE_LENGTH_PATTERNS_ES = [
+    re.compile(
+        r"\bciclos?\s+(?:menstrual(?:es)?\s+)?(?:regular(?:es)?\s+)?(?:es\s+|son\s+|era\s+|eran\s+|dura\s+"
+        rf"|duran\s+|duraba\s+|=\s*|:\s*)?(?:de\s+)?(?:{_ABOUT_ES}\s+)*(\d{{2}})(?:\s*-?\s*dias?|\b)"
+    ),
+    re.compile(r"\b(\d{2})\s*-?\s*dias?\s+(?:de\s+)?ciclos?\b"),
+    re.compile(rf"\bcada\s+(?:{_ABOUT_ES}\s+)?(\d{{2}})\s*dias?\b"),
+]
+
+
+def _cycle_length(text: str, patterns: Optional[List[re.Pattern[str]]] = None) -> Optional[int]:
     """Cycle length in days when stated and plausible (21-45), else None."""
-    for regex in CYCLE_LENGTH_PATTERNS:
+    for regex in patterns or CYCLE_LENGTH_PATTERNS:
         m = regex.search(text)
         if m:
             value = int(m.group(1))
@@ -501,9 +780,28 @@ def _cycle_length(text: str) -> Optional[int]:
     return None
 
 
-def detect_flags(text: str) -> DateFlags:
-    """Detect still-bleeding, unsure, no-periods, correction and a stated cycle length."""
+def detect_flags(text: str, language: str = "en") -> DateFlags:
+    """Detect still-bleeding, unsure, no-periods, correction and a stated cycle length
+    (language "es": Spanish wordings as well)."""
     s = re.sub(r"\s+", " ", text.lower().replace("\u2019", "'")).strip()
+    flags = _english_flags(s)
+    if language != SPANISH:
+        return flags
+    f = fold(s)
+    return DateFlags(
+        still_bleeding=flags["still_bleeding"] or bool(RE_STILL_BLEEDING_ES.search(f)),
+        unsure=flags["unsure"] or bool(RE_UNSURE_ES.search(f)),
+        no_periods=flags["no_periods"] or bool(RE_NO_PERIODS_ES.search(f)),
+        correction=flags["correction"] or bool(RE_CORRECTION_ES.search(f)),
+        cycle_length=_cycle_length(f, CYCLE_LENGTH_PATTERNS_ES) or flags["cycle_length"],
+        yes=bool(RE_YES_ES.search(f)),  # not the English list: its "y" is Spanish "and"
+        no=flags["no"] or bool(RE_NO_ES.search(f)),
+        wants_dates=flags["wants_dates"] or bool(RE_WANTS_DATES_ES.search(f)),
+    )
+
+
+def _english_flags(s: str) -> DateFlags:
+    """The flags of a lower-cased English message."""
     return DateFlags(
         still_bleeding=bool(RE_STILL_BLEEDING.search(s)),
         unsure=bool(RE_UNSURE.search(s)),

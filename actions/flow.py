@@ -3,6 +3,11 @@
 Each function takes what the patient said plus the current slots and returns the
 slot updates and the responses to send (by response name, never literal text), so
 the Rasa actions in actions.py stay thin and this logic is tested directly.
+
+`language` is the conversation's language ("en" or "es", the slot `language`): it
+chooses how dates are read (Spanish wordings, the clinic's Spanish date order
+`date_order_es`) and how the dates shown in the answers are written (Spanish month and
+weekday names come from babel's locale data, not from this code).
 """
 from __future__ import annotations
 
@@ -12,7 +17,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Dict, List, Optional
 
-from actions.dates import detect_flags, extract_dates
+from babel import localedata
+from babel.dates import format_date as babel_format_date
+from babel.dates import get_date_format
+
+from actions.dates import SPANISH, detect_flags, extract_dates, fold
 from actions.window import WindowPolicy, compute_window, device_check_date, period_overdue
 
 TIMING_SLOTS = ("period_start", "bleeding_end", "bleeding_end_unknown", "still_bleeding", "bleeding_end_expected",
@@ -61,10 +70,29 @@ class Turn:
     requested_slot: Optional[str] = None
 
 
-def long_date(value: date, today: date) -> str:
-    """'Monday, December 1', with the year only when it is not this year."""
+def long_date(value: date, today: date, language: str = "en") -> str:
+    """'Monday, December 1', with the year only when it is not this year. In another
+    language the locale's full date ("miércoles, 30 de septiembre de 2026"), the year
+    dropped by the same rule."""
+    if language != "en" and localedata.exists(language):
+        return babel_format_date(value, _date_pattern(language, value.year != today.year), locale=language)
     text = f"{value:%A}, {value:%B} {value.day}"
     return text if value.year == today.year else f"{text}, {value.year}"
+
+
+def _date_pattern(language: str, with_year: bool) -> str:
+    """The locale's full date pattern (CLDR), without its year part when not wanted:
+    "EEEE, d 'de' MMMM 'de' y" -> "EEEE, d 'de' MMMM"."""
+    pattern = get_date_format("full", locale=language).pattern
+    return pattern if with_year else re.sub(r"[\s,]*(?:'[^']*'\s*)?y+", "", pattern).strip()
+
+
+def date_order(settings: Dict[str, Any], language: str = "en") -> str:
+    """How the clinic's patients write 3/11 in this language: `date_order_<language>`
+    in clinic.yml when set, else `date_order`."""
+    if language == "en":
+        return settings["date_order"]
+    return settings.get(f"date_order_{language}") or settings["date_order"]
 
 
 def parse_iso(value: Any) -> Optional[date]:
@@ -105,22 +133,28 @@ def _next_missing(required: List[str], slots: Dict[str, Any]) -> Optional[str]:
     return next((name for name in required if slots.get(name) is None), None)
 
 
-def _negated_date(text: str, date_text: str) -> bool:
-    """True when the date is the one being corrected away: "not the 20th", "not on Nov 20"."""
-    return re.search(r"\bnot\s+(?:on\s+)?(?:the\s+)?" + re.escape(date_text.removeprefix("the ")), text,
-                     re.IGNORECASE) is not None
+def _negated_date(text: str, date_text: str, language: str = "en") -> bool:
+    """True when the date is the one being corrected away: "not the 20th", "not on Nov 20"
+    (Spanish: "no el 20", "no fue el 20")."""
+    if re.search(r"\bnot\s+(?:on\s+)?(?:the\s+)?" + re.escape(date_text.removeprefix("the ")), text,
+                 re.IGNORECASE) is not None:
+        return True
+    if language != SPANISH:
+        return False
+    bare = re.sub(r"^(?:el|del)\s+", "", fold(date_text))
+    return re.search(r"\bno\s+(?:fue\s+|era\s+|es\s+)?(?:el\s+|del\s+)?" + re.escape(bare), fold(text)) is not None
 
 
 def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], requested: Optional[str],
-                today: date, settings: Dict[str, Any]) -> Turn:
+                today: date, settings: Dict[str, Any], language: str = "en") -> Turn:
     """Reads dates and bleeding answers from one message of the timing conversation."""
     policy = WindowPolicy.from_settings(settings)
     turn = Turn()
     if intent in NOT_FOR_THE_FORM:
         return turn  # not handled: Rasa's rules answer it (the urgent answer stops the form)
     current = dict(slots)
-    flags = detect_flags(text)
-    mentions = _timing_mentions(text, flags, current, requested, today, settings)
+    flags = detect_flags(text, language)
+    mentions = _timing_mentions(text, flags, current, requested, today, settings, language)
 
     if flags.get("cycle_length"):
         turn.slots["cycle_length"] = float(flags["cycle_length"])
@@ -132,7 +166,7 @@ def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
         turn.slots["no_periods"] = True
         turn.handled = True
     for mention in mentions:
-        _apply_mention(turn, current, mention, mentions, today)
+        _apply_mention(turn, current, mention, mentions, today, language)
     _apply_bleeding_words(turn, flags, intent, requested)
     current.update(turn.slots)
     turn.requested_slot = _next_missing(timing_required(current, policy, today), current)
@@ -140,21 +174,22 @@ def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
 
 
 def _timing_mentions(text: str, flags: Dict[str, Any], current: Dict[str, Any], requested: Optional[str],
-                     today: date, settings: Dict[str, Any]) -> List[Any]:
+                     today: date, settings: Dict[str, Any], language: str = "en") -> List[Any]:
     """The dates in the message, each with its role. A date with no word around it
     belongs to the question being asked or, in a correction ("no, it was the 12th"), to
     the date read back last; in "not the 20th, the 19th" the date after "not" is dropped."""
     default_role = requested if requested in ("period_start", "bleeding_end") else "period_start"
     if flags.get("correction") and current.get("last_date_slot") in ("period_start", "bleeding_end"):
         default_role = current["last_date_slot"]
-    mentions = extract_dates(text, today, settings["date_order"], default_role=default_role,
-                             known_period_start=parse_iso(current.get("period_start")))
+    mentions = extract_dates(text, today, date_order(settings, language), default_role=default_role,
+                             known_period_start=parse_iso(current.get("period_start")), language=language)
     if flags.get("correction"):
-        mentions = [m for m in mentions if not _negated_date(text, m.text)] or mentions
+        mentions = [m for m in mentions if not _negated_date(text, m.text, language)] or mentions
     return mentions
 
 
-def _apply_mention(turn: Turn, current: Dict[str, Any], mention: Any, mentions: List[Any], today: date) -> None:
+def _apply_mention(turn: Turn, current: Dict[str, Any], mention: Any, mentions: List[Any], today: date,
+                   language: str = "en") -> None:
     """One date: a period start (or expected period) or a bleeding stop, read back, or
     refused with its reason. `current` follows every slot set so far."""
     role = mention.role
@@ -164,7 +199,7 @@ def _apply_mention(turn: Turn, current: Dict[str, Any], mention: Any, mentions: 
     turn.handled = True
     if slot == "bleeding_end" and mention.problem == "too_far" and mention.value is not None:
         # "I expect it to stop Dec 4": a forecast stop date, not a typo.
-        if _expected_stop(turn, current, mention.value, today):
+        if _expected_stop(turn, current, mention.value, today, language):
             current.update(turn.slots)
         return
     if slot == "period_start" and mention.problem == "too_old" and current.get("period_too_old"):
@@ -179,15 +214,15 @@ def _apply_mention(turn: Turn, current: Dict[str, Any], mention: Any, mentions: 
         turn.say.append(Say(PROBLEM_RESPONSES[mention.problem], {"date_text": mention.text}))
         return
     if slot == "period_start":
-        _apply_period_start(turn, current, mention, mentions, today)
-    elif not _apply_bleeding_end(turn, current, mention, today):
+        _apply_period_start(turn, current, mention, mentions, today, language)
+    elif not _apply_bleeding_end(turn, current, mention, today, language):
         return
     turn.slots["last_date_slot"] = slot
     current.update(turn.slots)
 
 
 def _apply_period_start(turn: Turn, current: Dict[str, Any], mention: Any, mentions: List[Any],
-                        today: date) -> None:
+                        today: date, language: str = "en") -> None:
     value, role = mention.value, mention.role
     is_new = value.isoformat() != current.get("period_start")
     turn.slots["period_start"] = value.isoformat()
@@ -198,16 +233,16 @@ def _apply_period_start(turn: Turn, current: Dict[str, Any], mention: Any, menti
     if role == "expected_period":
         turn.slots["bleeding_end_unknown"] = True
     turn.say.append(Say("utter_readback_expected_period" if role == "expected_period"
-                        else "utter_readback_period_start", {"date_text": long_date(value, today)}))
+                        else "utter_readback_period_start", {"date_text": long_date(value, today, language)}))
 
 
-def _apply_bleeding_end(turn: Turn, current: Dict[str, Any], mention: Any, today: date) -> bool:
+def _apply_bleeding_end(turn: Turn, current: Dict[str, Any], mention: Any, today: date, language: str = "en") -> bool:
     """Takes a bleeding stop date; False (and why) when it is before the period or ahead."""
     value = mention.value
     start = parse_iso(turn.slots.get("period_start", current.get("period_start")))
     if start and value < start:
         turn.slots["bleeding_end"] = None
-        turn.say.append(Say("utter_date_problem_end_before_start", {"date_text": long_date(value, today)}))
+        turn.say.append(Say("utter_date_problem_end_before_start", {"date_text": long_date(value, today, language)}))
         return False
     if value > today:
         turn.slots["bleeding_end"] = None
@@ -215,7 +250,7 @@ def _apply_bleeding_end(turn: Turn, current: Dict[str, Any], mention: Any, today
         return False
     turn.slots.update(bleeding_end=value.isoformat(), bleeding_end_unknown=None, still_bleeding=None,
                       bleeding_end_expected=None)
-    turn.say.append(Say("utter_readback_bleeding_end", {"date_text": long_date(value, today)}))
+    turn.say.append(Say("utter_readback_bleeding_end", {"date_text": long_date(value, today, language)}))
     return True
 
 
@@ -238,16 +273,16 @@ def _apply_bleeding_words(turn: Turn, flags: Dict[str, Any], intent: Optional[st
         turn.handled = True
 
 
-def _expected_stop(turn: Turn, current: Dict[str, Any], value: date, today: date) -> bool:
+def _expected_stop(turn: Turn, current: Dict[str, Any], value: date, today: date, language: str = "en") -> bool:
     """Takes a future bleeding stop date as a forecast; False when it is before the period."""
     start = parse_iso(turn.slots.get("period_start", current.get("period_start")))
     if start is not None and value < start:
         turn.slots["bleeding_end"] = None
-        turn.say.append(Say("utter_date_problem_end_before_start", {"date_text": long_date(value, today)}))
+        turn.say.append(Say("utter_date_problem_end_before_start", {"date_text": long_date(value, today, language)}))
         return False
     turn.slots.update(bleeding_end=value.isoformat(), bleeding_end_expected=True, bleeding_end_unknown=None,
                       still_bleeding=True, last_date_slot="bleeding_end")
-    turn.say.append(Say("utter_readback_bleeding_expected", {"date_text": long_date(value, today)}))
+    turn.say.append(Say("utter_readback_bleeding_expected", {"date_text": long_date(value, today, language)}))
     turn.handled = True
     return True
 
@@ -271,12 +306,13 @@ def _period_since_turn(turn: Turn, current: Dict[str, Any], intent: Optional[str
 
 
 def device_turn(text: str, intent: Optional[str], slots: Dict[str, Any], requested: Optional[str],
-                today: date, settings: Dict[str, Any]) -> Turn:
+                today: date, settings: Dict[str, Any], language: str = "en") -> Turn:
     """Reads the placement date from one message of the device conversation."""
     turn = Turn()
     if intent in NOT_FOR_THE_FORM:
         return turn
-    for mention in extract_dates(text, today, settings["date_order"], default_role="device_placed"):
+    for mention in extract_dates(text, today, date_order(settings, language), default_role="device_placed",
+                                 language=language):
         if mention.role in ("bleeding_end", "expected_period"):
             continue
         turn.handled = True
@@ -292,7 +328,7 @@ def device_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
             continue
         turn.slots["device_placed"] = value.isoformat()
         turn.slots["last_date_slot"] = "device_placed"
-        turn.say.append(Say("utter_readback_device_placed", {"date_text": long_date(value, today)}))
+        turn.say.append(Say("utter_readback_device_placed", {"date_text": long_date(value, today, language)}))
         break
     if not turn.handled and intent in ANSWERING_INTENTS and requested:
         turn.slots["device_placed"] = None
@@ -303,7 +339,7 @@ def device_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
     return turn
 
 
-def timing_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any]) -> Turn:
+def timing_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any], language: str = "en") -> Turn:
     """The window reply once the form has what it needs; sets the window slots."""
     policy = WindowPolicy.from_settings(settings)
     turn = Turn(handled=True)
@@ -319,9 +355,10 @@ def timing_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any]) 
                             end_expected=bool(slots.get("bleeding_end_expected")))
     if result.status in ("ok", "next_cycle_estimate"):
         turn.slots.update(hsg_window_start=result.start.isoformat(), hsg_window_end=result.end.isoformat())
-        values = {"start_text": long_date(result.start, today), "end_text": long_date(result.end, today),
+        values = {"start_text": long_date(result.start, today, language),
+                  "end_text": long_date(result.end, today, language),
                   "start_day": result.start_day, "end_day": result.end_day,
-                  "cycle_start_text": long_date(result.cycle_start, today),
+                  "cycle_start_text": long_date(result.cycle_start, today, language),
                   # for the web chat's calendar (responses' `custom` part)
                   "start_iso": result.start.isoformat(), "end_iso": result.end.isoformat(),
                   "cycle_start_iso": result.cycle_start.isoformat(), "today_iso": today.isoformat(),
@@ -342,11 +379,11 @@ def timing_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any]) 
                          "period_late": "utter_window_period_late",
                          "pregnancy_test": "utter_window_pregnancy_test"}.get(result.status,
                                                                               "utter_date_problem_end_before_start"),
-                        {"date_text": long_date(end, today) if end else ""}))
+                        {"date_text": long_date(end, today, language) if end else ""}))
     return turn
 
 
-def device_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any]) -> Turn:
+def device_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any], language: str = "en") -> Turn:
     """The confirmation-test date reply; sets device_check_date."""
     policy = WindowPolicy.from_settings(settings)
     placed = parse_iso(slots.get("device_placed"))
@@ -356,7 +393,7 @@ def device_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any]) 
         return turn
     check = device_check_date(placed, policy)
     turn.slots["device_check_date"] = check.isoformat()
-    values = {"check_text": long_date(check, today), "placed_text": long_date(placed, today),
+    values = {"check_text": long_date(check, today, language), "placed_text": long_date(placed, today, language),
               "months": policy.device_check_months}
     turn.say.append(Say("utter_device_check_due" if check >= today else "utter_device_check_passed", values))
     return turn

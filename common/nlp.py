@@ -1,4 +1,8 @@
-"""Rule-based spaCy pipeline that tags DATE and DEVICE mentions (no pretrained model)."""
+"""Rule-based spaCy pipeline that tags DATE and DEVICE mentions (no pretrained model).
+
+One pipeline for both languages: the Spanish patterns ("el 3 de noviembre", "hace dos
+días", "el lunes pasado", "el 3/11") sit beside the English ones and use words no
+English date uses, so English messages are tagged exactly as before."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import spacy
 from spacy.language import Language
 
 MODEL_NAME = "hsg_dates"
-MODEL_VERSION = "1.0.0"
+MODEL_VERSION = "1.1.0"
 
 MONTH_RE = (
     r"^(jan|january|feb|february|mar|march|apr|april|may|jun|june|jul|july|aug|august"
@@ -102,9 +106,98 @@ def _date_patterns() -> List[Pattern]:
     return patterns
 
 
+# ---------------------------------------------------------------- Spanish
+# Month names and abbreviations after "de" ("3 de nov."); month first ("noviembre 3")
+# only with names that are no English word ("set", "ago" and "mar" are).
+MONTH_ES_RE = (
+    r"^(ene|enero|feb|febrero|mar|marzo|abr|abril|may|mayo|jun|junio|jul|julio|ago|agosto"
+    r"|sep|sept|set|septiembre|setiembre|oct|octubre|nov|noviembre|dic|diciembre)\.?$"
+)
+MONTH_ES_FIRST_RE = (
+    r"^(ene|enero|febrero|marzo|abr|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre"
+    r"|noviembre|dic|diciembre)\.?$"
+)
+DAY_ES_RE = r"^(\d{1,2}|1(ro|er|º|°|o))$"
+DAY_WORDS_ES = [
+    "primero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez",
+    "once", "doce", "trece", "catorce", "quince", "dieciséis", "dieciseis", "diecisiete",
+    "dieciocho", "diecinueve", "veinte", "veintiuno", "veintiún", "veintidós", "veintidos",
+    "veintitrés", "veintitres", "veinticuatro", "veinticinco", "veintiséis", "veintiseis",
+    "veintisiete", "veintiocho", "veintinueve", "treinta",
+]
+AMOUNT_WORDS_ES = [
+    "un", "una", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve",
+    "diez", "once", "doce", "trece", "catorce", "quince", "veinte", "treinta",
+]
+UNITS_ES = ["día", "días", "dia", "dias", "semana", "semanas", "mes", "meses"]
+WEEKDAYS_ES = ["lunes", "martes", "miércoles", "miercoles", "jueves", "viernes", "sábado", "sabado", "domingo"]
+PARTS_OF_DAY_ES = ["mañana", "manana", "tarde", "noche"]
+
+MONTH_ES: Dict[str, Any] = {"LOWER": {"REGEX": MONTH_ES_RE}}
+MONTH_ES_FIRST: Dict[str, Any] = {"LOWER": {"REGEX": MONTH_ES_FIRST_RE}}
+DE: Dict[str, Any] = {"LOWER": "de"}
+DET_ES: Dict[str, Any] = {"LOWER": {"IN": ["el", "del"]}}
+DET_ES_OPT: Dict[str, Any] = {**DET_ES, "OP": "?"}
+DIA_OPT: Dict[str, Any] = {"LOWER": {"IN": ["día", "dia"]}, "OP": "?"}
+DEGREE_OPT: Dict[str, Any] = {"ORTH": {"IN": ["°", "º"]}, "OP": "?"}
+DAY_ES: Dict[str, Any] = {"LOWER": {"REGEX": DAY_ES_RE}}
+DAY_WORD_ES: Dict[str, Any] = {"LOWER": {"IN": DAY_WORDS_ES}}
+THIRTY_ONE_ES: Pattern = [{"LOWER": "treinta"}, {"LOWER": "y"}, {"LOWER": {"IN": ["uno", "un"]}}]
+AMOUNT_ES: Dict[str, Any] = {"LOWER": {"REGEX": r"^(\d{1,2}|" + "|".join(AMOUNT_WORDS_ES) + r")$"}}
+UNIT_ES: Dict[str, Any] = {"LOWER": {"IN": UNITS_ES}}
+ABOUT_ES_OPT: Dict[str, Any] = {"LOWER": {"IN": ["como", "unos", "unas", "aproximadamente", "aprox"]}, "OP": "?"}
+WEEKDAY_ES: Dict[str, Any] = {"LOWER": {"IN": WEEKDAYS_ES}}
+WEEKDAY_DET_OPT: Dict[str, Any] = {"LOWER": {"IN": ["el", "este", "del"]}, "OP": "?"}
+PAST_ES: Dict[str, Any] = {"LOWER": {"IN": ["pasado", "próximo", "proximo", "entrante"]}}
+YESTERDAY_ES = ["hoy", "ayer", "anoche", "antier", "anteayer", "antenoche"]
+
+
+def _with_optional_year_es(base: Pattern) -> List[Pattern]:
+    """The pattern alone and followed by "de 2026", "del 2026", ", 2026" or "2026"."""
+    return [base, base + [{"LOWER": {"IN": ["de", "del", ","]}, "OP": "?"}, YEAR]]
+
+
+def _date_patterns_es() -> List[Pattern]:
+    """Token patterns for Spanish date expressions."""
+    patterns: List[Pattern] = []
+    days: List[Pattern] = [[DAY_ES, DEGREE_OPT], [DAY_WORD_ES], THIRTY_ONE_ES]
+    # "3 de noviembre", "el 3 de nov. de 2026", "el día 1° de noviembre", "el primero de mayo"
+    for day in days:
+        patterns += _with_optional_year_es([DET_ES_OPT, DIA_OPT] + day + [DE, MONTH_ES, DOT])
+    # "noviembre 3", "noviembre 3 de 2026"
+    patterns += _with_optional_year_es([MONTH_ES_FIRST, DOT, {"LOWER": {"REGEX": r"^\d{1,2}$"}}])
+    # "el 12", "el día 12", "del 3", "el 3/11", "el primero"
+    patterns.append([DET_ES, DIA_OPT, DAY_ES, DEGREE_OPT])
+    patterns.append([DET_ES, DIA_OPT, {"LOWER": "primero"}])
+    patterns.append([{"LOWER": {"IN": ["día", "dia"]}}, {"LOWER": {"REGEX": r"^\d{1,2}$"}}])
+    patterns.append([DET_ES, {"TEXT": {"REGEX": SLASH_DATE_RE}}])
+    # relative days
+    patterns.append([{"LOWER": {"IN": YESTERDAY_ES}}])
+    patterns.append([{"LOWER": {"IN": YESTERDAY_ES}}, {"LOWER": {"IN": ["en", "por", "a"]}}, {"LOWER": "la"},
+                     {"LOWER": {"IN": PARTS_OF_DAY_ES}}])
+    patterns.append([{"LOWER": "antes"}, DE, {"LOWER": {"IN": ["ayer", "anoche"]}}])
+    patterns.append([{"LOWER": "esta"}, {"LOWER": {"IN": PARTS_OF_DAY_ES}}])
+    patterns.append([{"LOWER": {"IN": ["mañana", "manana"]}}])
+    patterns.append([{"LOWER": "pasado"}, {"LOWER": {"IN": ["mañana", "manana"]}}])
+    # "hace dos días", "hace como 3 semanas", "hace un par de días", "3 días atrás"
+    patterns.append([{"LOWER": "hace"}, ABOUT_ES_OPT, AMOUNT_ES, UNIT_ES])
+    patterns.append([{"LOWER": "hace"}, {"LOWER": "un"}, {"LOWER": "par"}, DE, UNIT_ES])
+    patterns.append([AMOUNT_ES, UNIT_ES, {"LOWER": {"IN": ["atrás", "atras"]}}])
+    # "en 2 semanas", "dentro de cinco días"
+    patterns.append([{"LOWER": "en"}, AMOUNT_ES, UNIT_ES])
+    patterns.append([{"LOWER": "dentro"}, DE, AMOUNT_ES, UNIT_ES])
+    patterns.append([{"LOWER": "en"}, {"LOWER": "un"}, {"LOWER": "par"}, DE, UNIT_ES])
+    # "el lunes", "el lunes pasado", "el pasado lunes", "el próximo lunes", "el lunes que viene"
+    patterns.append([WEEKDAY_DET_OPT, WEEKDAY_ES])
+    patterns.append([WEEKDAY_DET_OPT, WEEKDAY_ES, PAST_ES])
+    patterns.append([WEEKDAY_DET_OPT, PAST_ES, WEEKDAY_ES])
+    patterns.append([WEEKDAY_DET_OPT, WEEKDAY_ES, {"LOWER": "que"}, {"LOWER": {"IN": ["viene", "pasó", "paso"]}}])
+    return patterns
+
+
 def _entity_patterns() -> List[Dict[str, Any]]:
     """All entity-ruler patterns with their labels."""
-    dates = [{"label": "DATE", "pattern": p} for p in _date_patterns()]
+    dates = [{"label": "DATE", "pattern": p} for p in _date_patterns() + _date_patterns_es()]
     devices = [{"label": "DEVICE", "pattern": [{"LOWER": {"REGEX": DEVICE_RE}}]}]
     return dates + devices
 

@@ -6,8 +6,9 @@ pass the fallback threshold. When the entity ruler found a DATE in a message who
 intent is `deny` or `nlu_fallback`, this component makes it `inform` (a date given),
 so inside a form the form reads the corrected date, and outside one the date route
 answers it. Only a short message that starts like a correction ("no", "nope", "not",
-"wrong", "actually", ...) counts: a long story with a date in it that the model did not
-understand stays `nlu_fallback`. It never touches any other intent, so the urgent
+"wrong", "actually", ...; in Spanish "no", "perdón", "me equivoqué", "corrijo", ...)
+counts: a long story with a date in it that the model did not understand stays
+`nlu_fallback`. It never touches any other intent, so the urgent
 answer (the safety net runs after it) and every topic are unchanged.
 """
 from __future__ import annotations
@@ -25,7 +26,13 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 CORRECTABLE = {"deny", "nlu_fallback"}
 DATE_GIVEN = "inform"
-CORRECTION_START = re.compile(r"^\W*(?:no+|nope|nah|not|wrong|incorrect|actually|sorry|oops|i\s+meant)\b", re.I)
+CORRECTION_START = re.compile(
+    r"^\W*(?:no+|nope|nah|not|wrong|incorrect|actually|sorry|oops|i\s+meant"
+    # Spanish: "no, fue el 12", "no no, el 19", "perdón, el 19", "me equivoqué, fue el 12", "corrijo: el 12"
+    r"|perd[oó]n|disculp[ae]|me\s+equivoqu[eé]|me\s+confund[ií]|corrijo|correcci[oó]n|en\s+realidad"
+    r"|quise\s+decir|est[aá]\s+mal|equivocad[oa])\b",
+    re.I,
+)
 MAX_WORDS = 12  # a correction is short: "no no no, it was the 19th not the 20th"
 
 

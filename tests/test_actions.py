@@ -119,3 +119,104 @@ def test_every_faq_topic_has_a_name_for_do_you_mean(domain):
     labels = topic_labels()
     keys = {name.split("/", 1)[1] for name in domain["responses"] if name.startswith("utter_faq/")}
     assert keys <= set(labels) and all(v["label"] and v["button"] for v in labels.values())
+
+
+# ---- the slot `language` drives how dates are read and written, and the topic names
+
+async def test_spanish_form_validation_reads_and_writes_spanish(dispatcher, make_tracker, domain):
+    tracker = make_tracker("el 3/11", "inform", slots={"requested_slot": "period_start", "language": "es"},
+                           active_loop="timing_form")
+    events = await actions.ValidateTimingForm().run(dispatcher, tracker, domain)
+    assert SlotSet("period_start", "2026-11-03") in events  # day first: clinic.yml date_order_es
+    assert sent(dispatcher) == ["utter_readback_period_start"]
+    assert dispatcher.messages[0]["date_text"] == "martes, 3 de noviembre"
+
+
+async def test_the_same_message_without_the_language_slot_is_english(dispatcher, make_tracker, domain):
+    tracker = make_tracker("3/11", "inform", slots={"requested_slot": "period_start"}, active_loop="timing_form")
+    events = await actions.ValidateTimingForm().run(dispatcher, tracker, domain)
+    assert SlotSet("period_start", "2026-03-11") in events
+    assert dispatcher.messages[0]["date_text"] == "Wednesday, March 11"
+
+
+async def test_spanish_timing_route_starts_the_form_on_a_spanish_date(dispatcher, make_tracker, domain):
+    tracker = make_tracker("mi regla empezó hace dos días", "timing", slots={"language": "es"})
+    events = await actions.ActionTimingRoute().run(dispatcher, tracker, domain)
+    assert SlotSet("dates_route", "timing") in events and sent(dispatcher) == []
+
+
+async def test_spanish_personal_words_start_the_form(dispatcher, make_tracker, domain):
+    tracker = make_tracker("no me ha bajado en meses", "timing", slots={"language": "es"})
+    events = await actions.ActionTimingRoute().run(dispatcher, tracker, domain)
+    assert SlotSet("dates_route", "timing") in events
+
+
+async def test_spanish_inform_route_continues_after_a_correction(dispatcher, make_tracker, domain):
+    tracker = make_tracker("no, fue el 21", "inform", slots={"last_date_slot": "period_start", "language": "es"})
+    assert await actions.ActionInformRoute().run(dispatcher, tracker, domain) == [SlotSet("dates_route", "timing")]
+
+
+async def test_spanish_window_action_fills_spanish_placeholders(dispatcher, make_tracker, domain):
+    tracker = make_tracker("", slots={"period_start": "2026-11-20", "bleeding_end": "2026-11-24", "language": "es"})
+    events = await actions.ActionTimingWindow().run(dispatcher, tracker, domain)
+    assert SlotSet("hsg_window_start", "2026-11-27") in events
+    message = dispatcher.messages[0]
+    assert (message["start_text"], message["end_text"], message["cycle_start_text"]) == (
+        "viernes, 27 de noviembre", "domingo, 29 de noviembre", "viernes, 20 de noviembre")
+
+
+async def test_spanish_device_check_action(dispatcher, make_tracker, domain):
+    tracker = make_tracker("", slots={"device_placed": "2026-09-15", "language": "es"})
+    await actions.ActionDeviceCheck().run(dispatcher, tracker, domain)
+    assert (dispatcher.messages[0]["check_text"], dispatcher.messages[0]["placed_text"]) == (
+        "martes, 15 de diciembre", "martes, 15 de septiembre")
+
+
+def _clarify(make_tracker, dispatcher, domain, language):
+    import asyncio
+
+    from actions.actions import ActionAnswerTopics
+
+    entities = [{"entity": "topic", "value": "catheter"}, {"entity": "topic", "value": "contrast"}]
+    slots = {"faq_mode": "choose", "language": language}
+    asyncio.run(ActionAnswerTopics().run(dispatcher, make_tracker("tubo y tinte", "faq", slots, entities), domain))
+    (message,) = dispatcher.messages
+    return message
+
+
+def test_spanish_do_you_mean_uses_the_spanish_topic_names(make_tracker, dispatcher, domain, monkeypatch):
+    """A row's `es: {label, button}` names the topic in Spanish; a row without one keeps
+    English; the payload keys (intent payloads /faq/<key>) are the same in both languages."""
+    from actions import actions as module
+
+    labels = {"catheter": {"label": "the thin tube (catheter)", "button": "The thin tube",
+                           "es": {"label": "el tubo delgado (catéter)", "button": "El tubo delgado"}},
+              "contrast": {"label": "the dye (contrast)", "button": "The dye"}}
+    monkeypatch.setattr(module, "topic_labels", lambda: labels)
+    message = _clarify(make_tracker, dispatcher, domain, "es")
+    assert (message["topic_a"], message["topic_a_button"]) == ("el tubo delgado (catéter)", "El tubo delgado")
+    assert (message["topic_b"], message["topic_b_button"]) == ("the dye (contrast)", "The dye")  # no Spanish row
+    assert (message["topic_a_key"], message["topic_b_key"]) == ("catheter", "contrast")
+
+
+def test_english_do_you_mean_ignores_the_spanish_names(make_tracker, dispatcher, domain, monkeypatch):
+    from actions import actions as module
+
+    labels = {"catheter": {"label": "the thin tube (catheter)", "button": "The thin tube",
+                           "es": {"label": "el tubo delgado (catéter)", "button": "El tubo delgado"}}}
+    monkeypatch.setattr(module, "topic_labels", lambda: labels)
+    message = _clarify(make_tracker, dispatcher, domain, None)
+    assert (message["topic_a"], message["topic_a_button"]) == ("the thin tube (catheter)", "The thin tube")
+    assert (message["topic_b"], message["topic_b_button"]) == ("contrast", "contrast")  # no row at all: the key
+
+
+def test_spanish_do_you_mean_with_the_real_labels(make_tracker, dispatcher, domain):
+    """With content/topic_labels.yml as it is: Spanish names where a row has them, else English."""
+    from common.settings import topic_labels
+
+    labels = topic_labels()
+    message = _clarify(make_tracker, dispatcher, domain, "es")
+    for key, name in (("catheter", "topic_a"), ("contrast", "topic_b")):
+        row = labels[key]
+        assert message[name] == (row.get("es") or {}).get("label", row["label"])
+        assert message[f"{name}_button"] == (row.get("es") or {}).get("button", row["button"])

@@ -466,3 +466,347 @@ def test_no_rasa_in_sys_modules() -> None:
 def test_actions_init_is_empty() -> None:
     """actions/__init__.py exists and is empty, so importing the package imports nothing else."""
     assert (ROOT / "actions" / "__init__.py").read_text().strip() == ""
+
+
+# ---------------------------------------------------------------- Spanish (language="es")
+# The same rules as English: the clinic's Spanish date order (clinic.yml date_order_es:
+# DMY), years by expect, the same problem codes. TODAY is Friday, November 20, 2026.
+
+
+@pytest.mark.parametrize(
+    "text, today, expect, value, problem",
+    [
+        # month names, abbreviations, "de", optional year, ordinals
+        ("3 de noviembre", TODAY, "past", D(2026, 11, 3), None),
+        ("el 3 de noviembre", TODAY, "past", D(2026, 11, 3), None),
+        ("el 3 de nov", TODAY, "past", D(2026, 11, 3), None),
+        ("el 3 de nov.", TODAY, "past", D(2026, 11, 3), None),
+        ("el 3 de noviembre de 2026", TODAY, "past", D(2026, 11, 3), None),
+        ("el 3 de noviembre del 2026", TODAY, "past", D(2026, 11, 3), None),
+        ("El 3 de Noviembre", TODAY, "past", D(2026, 11, 3), None),
+        ("el día 3 de noviembre", TODAY, "past", D(2026, 11, 3), None),
+        ("martes, 3 de noviembre", TODAY, "past", D(2026, 11, 3), None),  # leading weekday ignored
+        ("noviembre 3", TODAY, "past", D(2026, 11, 3), None),
+        ("el primero de noviembre", TODAY, "past", D(2026, 11, 1), None),
+        ("el 1° de noviembre", TODAY, "past", D(2026, 11, 1), None),
+        ("el 1ro de nov", TODAY, "past", D(2026, 11, 1), None),
+        ("el treinta y uno de octubre", TODAY, "past", D(2026, 10, 31), None),
+        ("el 14 de septiembre", TODAY, "past", D(2026, 9, 14), None),
+        ("el 14 de setiembre", TODAY, "past", D(2026, 9, 14), None),
+        # numbers: day first (DMY), with or without "el"
+        ("3/11", TODAY, "past", D(2026, 11, 3), None),
+        ("el 3/11", TODAY, "past", D(2026, 11, 3), None),
+        ("el 3/11/2026", TODAY, "past", D(2026, 11, 3), None),
+        ("el 11/3", TODAY, "past", D(2026, 3, 11), None),  # 11 de marzo
+        ("12/30", TODAY, "past", None, "impossible"),  # no month 30
+        # a bare day of the month
+        ("el día 12", TODAY, "past", D(2026, 11, 12), None),
+        ("el 12", TODAY, "past", D(2026, 11, 12), None),
+        ("el 12", TODAY, "future", D(2026, 12, 12), None),
+        ("del 3", TODAY, "past", D(2026, 11, 3), None),
+        # relative days
+        ("hoy", TODAY, "past", TODAY, None),
+        ("esta mañana", TODAY, "past", TODAY, None),
+        ("esta manana", TODAY, "past", TODAY, None),
+        ("ayer", TODAY, "past", D(2026, 11, 19), None),
+        ("ayer en la mañana", TODAY, "past", D(2026, 11, 19), None),
+        ("anoche", TODAY, "past", D(2026, 11, 19), None),
+        ("antier", TODAY, "past", D(2026, 11, 18), None),
+        ("anteayer", TODAY, "past", D(2026, 11, 18), None),
+        ("antes de ayer", TODAY, "past", D(2026, 11, 18), None),
+        ("hace dos días", TODAY, "past", D(2026, 11, 18), None),
+        ("hace 2 dias", TODAY, "past", D(2026, 11, 18), None),  # no accent
+        ("hace un par de días", TODAY, "past", D(2026, 11, 18), None),
+        ("hace una semana", TODAY, "past", D(2026, 11, 13), None),
+        ("hace como 3 semanas", TODAY, "past", D(2026, 10, 30), None),
+        ("hace un mes", TODAY, "past", D(2026, 10, 20), None),
+        ("3 días atrás", TODAY, "past", D(2026, 11, 17), None),
+        ("el lunes pasado", TODAY, "past", D(2026, 11, 16), None),
+        ("el pasado lunes", TODAY, "past", D(2026, 11, 16), None),
+        ("el lunes", TODAY, "past", D(2026, 11, 16), None),
+        ("el miércoles", TODAY, "past", D(2026, 11, 18), None),
+        ("el miercoles", TODAY, "past", D(2026, 11, 18), None),
+        ("el viernes", TODAY, "past", D(2026, 11, 13), None),  # said on a Friday: a week ago
+        ("el lunes", TODAY, "future", D(2026, 11, 23), None),
+        ("el próximo lunes", TODAY, "future", D(2026, 11, 23), None),
+        ("el lunes que viene", TODAY, "future", D(2026, 11, 23), None),
+        ("mañana", TODAY, "future", D(2026, 11, 21), None),
+        ("pasado mañana", TODAY, "future", D(2026, 11, 22), None),
+        ("en dos semanas", TODAY, "future", D(2026, 12, 4), None),
+        ("dentro de 5 días", TODAY, "future", D(2026, 11, 25), None),
+        ("el 5 de diciembre", TODAY, "future", D(2026, 12, 5), None),
+        # early January: a December date without a year is last year's
+        ("el 28 de diciembre", EARLY_JAN, "past", D(2026, 12, 28), None),
+        ("28/12", EARLY_JAN, "past", D(2026, 12, 28), None),
+        # leap years and impossible dates
+        ("29 de febrero de 2028", LEAP_MARCH, "past", D(2028, 2, 29), None),
+        ("29 de febrero de 2027", PLAIN_MARCH, "past", None, "impossible"),
+        ("30 de febrero", TODAY, "past", None, "impossible"),
+        ("el 31 de noviembre", TODAY, "past", None, "impossible"),
+        ("99/99/9999", TODAY, "past", None, "impossible"),
+        ("el 32", TODAY, "past", None, "impossible"),
+        # too old, a future date for a past event, a year ahead for an expected one
+        ("3 de marzo de 1990", TODAY, "past", D(1990, 3, 3), "too_old"),
+        ("19/11/2025", TODAY, "past", D(2025, 11, 19), "too_old"),
+        ("el 25/11/2026", TODAY, "past", D(2026, 11, 25), "too_far"),
+        ("mañana", TODAY, "past", D(2026, 11, 21), "too_far"),
+        ("el próximo lunes", TODAY, "past", D(2026, 11, 23), "too_far"),
+        ("el 3/11/2027", TODAY, "future", D(2027, 11, 3), "too_far"),
+        ("el 3 de noviembre", TODAY, "future", D(2027, 11, 3), "too_far"),  # the next one is a year away
+        ("en 3 meses", TODAY, "future", D(2027, 2, 20), "too_far"),
+        # unreadable: rough or vague
+        ("a principios de noviembre", TODAY, "past", None, "unreadable"),
+        ("noviembre", TODAY, "past", None, "unreadable"),
+        ("hace unos días", TODAY, "past", None, "unreadable"),
+        ("3 días", TODAY, "past", None, "unreadable"),  # a duration, not a date
+        # English in a Spanish conversation still reads
+        ("yesterday", TODAY, "past", D(2026, 11, 19), None),
+        ("Nov 3", TODAY, "past", D(2026, 11, 3), None),
+    ],
+)
+def test_parse_date_spanish(text: str, today: date, expect: str, value: Optional[date], problem: Optional[str]) -> None:
+    """Each Spanish phrasing gives the right date or problem code (day-first numbers)."""
+    parsed = parse_date(text, today, expect=expect, date_order="DMY", language="es")  # type: ignore[arg-type]
+    assert parsed == ParsedDate(text, value, problem)
+
+
+def test_spanish_words_do_not_change_english_parsing() -> None:
+    """Without language="es" the Spanish words are not read: English behaviour is unchanged."""
+    assert parse_date("ayer", TODAY).problem == "unreadable"
+    assert parse_date("el 3 de noviembre", TODAY).problem == "unreadable"
+    assert parse_date("3/11", TODAY).value == D(2026, 3, 11)  # the English (MDY) order
+
+
+@pytest.mark.parametrize(
+    "text, today, expected",
+    [
+        # period start wordings
+        ("mi regla empezó el 3 de noviembre", TODAY, [("period_start", D(2026, 11, 3), None)]),
+        ("Mi regla empezó el 3 de Noviembre.", TODAY, [("period_start", D(2026, 11, 3), None)]),
+        ("comenzó el 3 de nov", TODAY, [("period_start", D(2026, 11, 3), None)]),
+        ("inició el 3/11", TODAY, [("period_start", D(2026, 11, 3), None)]),
+        ("me bajó hace dos días", TODAY, [("period_start", D(2026, 11, 18), None)]),
+        ("me llegó el lunes pasado", TODAY, [("period_start", D(2026, 11, 16), None)]),
+        ("me bajó ayer en la mañana", TODAY, [("period_start", D(2026, 11, 19), None)]),
+        ("el primer día de mi regla fue el 30 de octubre", TODAY, [("period_start", D(2026, 10, 30), None)]),
+        ("mi última regla fue el 30 de octubre", TODAY, [("period_start", D(2026, 10, 30), None)]),
+        ("el 3 de noviembre", TODAY, [("period_start", D(2026, 11, 3), None)]),  # a lone date
+        ("el día 12", TODAY, [("period_start", D(2026, 11, 12), None)]),
+        ("el 12", TODAY, [("period_start", D(2026, 11, 12), None)]),
+        ("hoy", TODAY, [("period_start", TODAY, None)]),
+        ("antier", TODAY, [("period_start", D(2026, 11, 18), None)]),
+        ("anteayer", TODAY, [("period_start", D(2026, 11, 18), None)]),
+        ("hace 2 dias", TODAY, [("period_start", D(2026, 11, 18), None)]),
+        ("hace una semana", TODAY, [("period_start", D(2026, 11, 13), None)]),
+        ("el lunes", TODAY, [("period_start", D(2026, 11, 16), None)]),
+        # bleeding end wordings
+        ("terminó el 8", TODAY, [("bleeding_end", D(2026, 11, 8), None)]),
+        ("se me quitó ayer", TODAY, [("bleeding_end", D(2026, 11, 19), None)]),
+        ("dejé de sangrar el lunes", TODAY, [("bleeding_end", D(2026, 11, 16), None)]),
+        ("paró antier", TODAY, [("bleeding_end", D(2026, 11, 18), None)]),
+        ("acabó el 8 de noviembre", TODAY, [("bleeding_end", D(2026, 11, 8), None)]),
+        ("el último día de mi regla fue el 8", TODAY, [("bleeding_end", D(2026, 11, 8), None)]),
+        # two dates, either order, ranges
+        ("me bajó el 3 y terminó el 8", TODAY,
+         [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)]),
+        ("mi regla empezó el 3 de noviembre y se me quitó el 8", TODAY,
+         [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)]),
+        ("comenzó el lunes pasado y paró ayer", TODAY,
+         [("period_start", D(2026, 11, 16), None), ("bleeding_end", D(2026, 11, 19), None)]),
+        ("terminó el 8, empezó el 3", TODAY,
+         [("bleeding_end", D(2026, 11, 8), None), ("period_start", D(2026, 11, 3), None)]),
+        ("mi regla fue del 3 al 8 de noviembre", TODAY,
+         [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)]),
+        ("del 28 de octubre al 2 de noviembre", TODAY,
+         [("period_start", D(2026, 10, 28), None), ("bleeding_end", D(2026, 11, 2), None)]),
+        # a stop date without a month follows the start date (today is in December)
+        ("empezó el 28 de noviembre y terminó el 2", D(2026, 12, 10),
+         [("period_start", D(2026, 11, 28), None), ("bleeding_end", D(2026, 12, 2), None)]),
+        # expected period
+        ("me toca el 5 de diciembre", TODAY, [("expected_period", D(2026, 12, 5), None)]),
+        ("me debe bajar el 5 de diciembre", TODAY, [("expected_period", D(2026, 12, 5), None)]),
+        ("espero mi regla el 5", TODAY, [("expected_period", D(2026, 12, 5), None)]),
+        ("mi próxima regla es el 1 de diciembre", TODAY, [("expected_period", D(2026, 12, 1), None)]),
+        ("me va a bajar el lunes", TODAY, [("expected_period", D(2026, 11, 23), None)]),
+        ("me baja el 5", TODAY, [("expected_period", D(2026, 12, 5), None)]),
+        ("me bajó el 3 de noviembre y me toca el 1 de diciembre", TODAY,
+         [("period_start", D(2026, 11, 3), None), ("expected_period", D(2026, 12, 1), None)]),
+        ("mi próxima regla es el 3/11/2027", TODAY, [("expected_period", D(2027, 11, 3), "too_far")]),
+        # device placement
+        ("me pusieron el Essure el 3 de marzo", TODAY, [("device_placed", D(2026, 3, 3), None)]),
+        ("me colocaron el adiana el 15/9", TODAY, [("device_placed", D(2026, 9, 15), None)]),
+        ("me pusieron el dispositivo hace 2 meses", TODAY, [("device_placed", D(2026, 9, 20), None)]),
+        # problems are passed through
+        ("mi regla empezó el 30 de febrero", TODAY, [("period_start", None, "impossible")]),
+        ("me bajó el 3 de marzo de 1990", TODAY, [("period_start", D(1990, 3, 3), "too_old")]),
+        ("mi regla empezó el 25/11/2026", TODAY, [("period_start", D(2026, 11, 25), "too_far")]),
+        # not dates
+        ("a principios de noviembre", TODAY, []),
+        ("el 2 de mi regla fue el 4 de nov", TODAY, [("period_start", D(2026, 11, 4), None)]),
+        ("el día 12 del ciclo es muy tarde?", TODAY, []),
+        ("me hicieron el hsg en la mañana", TODAY, []),
+        ("del 1 al 10 cuánto duele", TODAY, []),
+        ("¿qué es la histerosalpingografía?", TODAY, []),
+        ("no estoy segura", TODAY, []),
+    ],
+)
+def test_extract_dates_spanish(text: str, today: date, expected: Expected) -> None:
+    """Spanish dates are found and given a role from the Spanish words around them."""
+    found = [(m.role, m.value, m.problem) for m in extract_dates(text, today, "DMY", language="es")]
+    assert found == expected
+
+
+def test_extract_dates_spanish_keeps_text() -> None:
+    """Each mention keeps the patient's words (shown back when a date is refused)."""
+    assert extract_dates("mi regla empezó el 3 de nov.", TODAY, "DMY", language="es") == [
+        DateMention("el 3 de nov.", D(2026, 11, 3), None, "period_start")
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("todavía estoy sangrando", "still_bleeding"),
+        ("todavia estoy sangrando", "still_bleeding"),
+        ("sigo con la regla", "still_bleeding"),
+        ("sigo sangrando", "still_bleeding"),
+        ("aún no termina", "still_bleeding"),
+        ("aun no se me quita", "still_bleeding"),
+        ("no se me quita", "still_bleeding"),
+        ("no ha parado", "still_bleeding"),
+        ("todavía tengo la regla", "still_bleeding"),
+        ("no estoy segura", "unsure"),
+        ("No estoy seguro", "unsure"),
+        ("más o menos", "unsure"),
+        ("creo que", "unsure"),
+        ("no sé", "unsure"),
+        ("no me acuerdo", "unsure"),
+        ("ni idea", "unsure"),
+        ("no me ha bajado", "no_periods"),
+        ("no tengo regla", "no_periods"),
+        ("no me baja", "no_periods"),
+        ("no he tenido mi regla en meses", "no_periods"),
+        ("no, fue el 12", "correction"),
+        ("perdón, el 19", "correction"),
+        ("perdon, el 19", "correction"),
+        ("no, no, el 19", "correction"),
+        ("no no, el 19", "correction"),
+        ("no el 20, el 19", "correction"),
+        ("me equivoqué, fue el 12", "correction"),
+        ("corrijo: el 12", "correction"),
+    ],
+)
+def test_detect_flags_spanish_true(text: str, flag: str) -> None:
+    """Each Spanish phrasing raises its flag, and only that one."""
+    flags = detect_flags(text, "es")
+    assert flags[flag] is True  # type: ignore[literal-required]
+    others = {k for k in ("still_bleeding", "unsure", "no_periods", "correction") if k != flag}
+    assert not any(flags[k] for k in others), flags  # type: ignore[literal-required]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["mi regla empezó el 3 de noviembre", "terminó el 8", "no", "no no", "el 3 de noviembre", "no tengo cólicos",
+     "no tengo dolor y dejé de sangrar el 8"],
+)
+def test_detect_flags_spanish_false(text: str) -> None:
+    """Plain Spanish answers raise no flags ("no" alone is a no, not a correction)."""
+    flags = detect_flags(text, "es")
+    raised = [k for k in ("still_bleeding", "unsure", "no_periods", "correction") if flags[k]]  # type: ignore[literal-required]
+    assert raised == [], flags
+    assert flags["cycle_length"] is None
+
+
+@pytest.mark.parametrize(
+    "text, yes, no",
+    [("sí", True, False), ("si", True, False), ("ya me bajó", True, False), ("claro que sí", True, False),
+     ("no", False, True), ("todavía no", False, True), ("aún no", False, True),
+     ("y terminó el 8", False, False)],  # "y" is "and", not "yes"
+)
+def test_detect_yes_no_spanish(text: str, yes: bool, no: bool) -> None:
+    """Short Spanish answers to "has a new period started since then?"."""
+    flags = detect_flags(text, "es")
+    assert (flags["yes"], flags["no"]) == (yes, no)
+
+
+@pytest.mark.parametrize(
+    "text, length",
+    [
+        ("mi ciclo es de 30 días", 30),
+        ("ciclos de 32 días", 32),
+        ("mis ciclos son de 28 dias", 28),
+        ("mi ciclo dura 26 días", 26),
+        ("ciclo de 35", 35),
+        ("me baja cada 33 días", 33),
+        ("tengo ciclos de 21 días", 21),
+        ("mi ciclo es de 45 días", 45),
+        ("mi ciclo es de 20 días", None),  # too short to trust
+        ("mi ciclo es de 60 días", None),  # too long to trust
+        ("my cycle is 32 days", 32),  # English still read
+        ("mi regla empezó el 3 de noviembre", None),
+    ],
+)
+def test_detect_cycle_length_spanish(text: str, length: Optional[int]) -> None:
+    """A stated Spanish cycle length, only when 21-45 days."""
+    assert detect_flags(text, "es")["cycle_length"] == length
+
+
+def test_spanish_flags_are_not_read_in_english() -> None:
+    """An English conversation's flags are the English ones only."""
+    assert detect_flags("todavía estoy sangrando") == detect_flags("hello")
+    assert detect_flags("y", "en")["yes"] is True and detect_flags("y", "es")["yes"] is False
+
+
+@pytest.mark.parametrize(
+    "text, ents",
+    [
+        ("Mi regla empezó el 3 de noviembre", [("el 3 de noviembre", "DATE")]),
+        ("el 3 de nov", [("el 3 de nov", "DATE")]),
+        ("el 3 de noviembre de 2026", [("el 3 de noviembre de 2026", "DATE")]),
+        ("3/11", [("3/11", "DATE")]),
+        ("el 3/11", [("el 3/11", "DATE")]),
+        ("hoy", [("hoy", "DATE")]),
+        ("ayer", [("ayer", "DATE")]),
+        ("antier", [("antier", "DATE")]),
+        ("anteayer", [("anteayer", "DATE")]),
+        ("hace dos días", [("hace dos días", "DATE")]),
+        ("hace 2 dias", [("hace 2 dias", "DATE")]),
+        ("hace una semana", [("hace una semana", "DATE")]),
+        ("el lunes pasado", [("el lunes pasado", "DATE")]),
+        ("el lunes", [("el lunes", "DATE")]),
+        ("el día 12", [("el día 12", "DATE")]),
+        ("fue el 12", [("el 12", "DATE")]),
+        ("30 de febrero", [("30 de febrero", "DATE")]),
+        ("me bajó el 1° de noviembre", [("el 1° de noviembre", "DATE")]),
+        ("del 3 al 8 de noviembre", [("del 3", "DATE"), ("8 de noviembre", "DATE")]),
+        ("me pusieron el Essure el 3 de marzo", [("Essure", "DEVICE"), ("el 3 de marzo", "DATE")]),
+        ("a principios de noviembre", []),
+        ("¿qué es la histerosalpingografía?", []),
+    ],
+)
+def test_entity_ruler_spanish(text: str, ents: Ents) -> None:
+    """The one pipeline also tags Spanish dates (the NLU's DATE entity and the actions)."""
+    nlp = get_nlp()
+    assert [(e.text, e.label_) for e in nlp(text).ents] == ents
+    assert [(e.text, e.label_) for e in nlp(text.lower()).ents] == [(t.lower(), label) for t, label in ents]
+
+
+@pytest.mark.parametrize(
+    "text, before, after",
+    [("no, fue el 12", "deny", "inform"), ("no no, el 19", "deny", "inform"),
+     ("perdón, el 19", "nlu_fallback", "inform"),
+     ("me equivoqué, fue el 12", "nlu_fallback", "inform"), ("corrijo: el 12", "nlu_fallback", "inform"),
+     ("no el 20, el 19", "deny", "inform"),
+     ("no, gracias", "deny", "deny"),  # no date: a plain no
+     ("me gustaría saber más sobre el estudio que me hicieron el 12", "nlu_fallback", "nlu_fallback")],  # a story
+)
+def test_spanish_correction_makes_a_dated_no_a_date(text: str, before: str, after: str) -> None:
+    """components/date_correction.py: a Spanish "no" / "perdón" with a date becomes inform."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    from components.date_correction import DateCorrection
+
+    entities = [{"entity": e.label_, "value": e.text} for e in get_nlp()(text).ents]
+    message = Message(data={"text": text, "intent": {"name": before, "confidence": 0.9}, "entities": entities})
+    DateCorrection().process([message])
+    assert message.get("intent")["name"] == after

@@ -294,3 +294,202 @@ def test_a_symptom_inside_the_form_is_never_read_as_a_date(settings):
         turn = turn_function("I fainted in the car after my hsg yesterday", "report_symptoms", slots,
                              "bleeding_end", TODAY, settings)
         assert not turn.handled and turn.slots == {} and turn.say == []
+
+
+# ---- Spanish (language="es"): the same conversation, dates read and written in Spanish
+
+def run_form_es(settings, messages, slots=None):
+    """run_form for a Spanish conversation."""
+    slots = dict(slots or {})
+    requested, turns = slots.get("requested_slot"), []
+    for text, intent in messages:
+        turn = flow.timing_turn(text, intent, slots, requested, TODAY, settings, "es")
+        slots.update(turn.slots)
+        requested = slots["requested_slot"] = turn.requested_slot
+        turns.append(turn)
+    return slots, requested, turns
+
+
+def test_spanish_period_start_is_read_back_in_spanish(settings):
+    turn = flow.timing_turn("mi regla empezó el 20 de noviembre, ¿cuándo me puedo hacer la HSG?", "timing", {}, None,
+                            TODAY, settings, "es")
+    assert turn.slots["period_start"] == "2026-11-20"
+    assert names(turn) == ["utter_readback_period_start"]
+    assert turn.say[0].values["date_text"] == "viernes, 20 de noviembre"
+    assert turn.requested_slot == "bleeding_end"
+
+
+def test_spanish_numbers_are_day_first_and_the_read_back_names_the_month(settings):
+    """clinic.yml date_order_es: DMY. "el 3/11" is 3 de noviembre, and the read-back says
+    "noviembre" so a patient who meant March 11 sees the mistake."""
+    assert settings["date_order_es"] == "DMY" and settings["date_order"] == "MDY"
+    turn = flow.timing_turn("el 3/11", "inform", {}, "period_start", TODAY, settings, "es")
+    assert turn.slots["period_start"] == "2026-11-03"
+    assert turn.say[0].values["date_text"] == "martes, 3 de noviembre"
+    english = flow.timing_turn("3/11", "inform", {}, "period_start", TODAY, settings)
+    assert english.slots["period_start"] == "2026-03-11"  # English keeps the US order
+
+
+def test_spanish_both_dates_in_one_message_complete_the_form(settings):
+    turn = flow.timing_turn("me bajó el 20/11 y terminó el 24", "timing", {}, None, TODAY, settings, "es")
+    assert (turn.slots["period_start"], turn.slots["bleeding_end"]) == ("2026-11-20", "2026-11-24")
+    assert [v.values["date_text"] for v in turn.say] == ["viernes, 20 de noviembre", "martes, 24 de noviembre"]
+    assert turn.requested_slot is None
+
+
+@pytest.mark.parametrize("text", ["no, fue el 19", "no no, el 19", "no, no, el 19", "no el 20, el 19", "perdón, el 19",
+                                  "me equivoqué, fue el 19"])
+def test_a_spanish_correction_corrects_the_date_read_back(settings, text):
+    slots = {"period_start": "2026-11-20", "last_date_slot": "period_start"}
+    turn = flow.timing_turn(text, "inform", slots, "bleeding_end", TODAY, settings, "es")
+    assert turn.slots["period_start"] == "2026-11-19"
+    assert names(turn) == ["utter_readback_period_start"] and turn.requested_slot == "bleeding_end"
+    assert turn.say[0].values["date_text"] == "jueves, 19 de noviembre"
+
+
+def test_a_spanish_correction_of_the_bleeding_end(settings):
+    slots = {"period_start": "2026-11-20", "bleeding_end": "2026-11-24", "last_date_slot": "bleeding_end"}
+    turn = flow.timing_turn("no, fue el 25", "inform", slots, None, TODAY, settings, "es")
+    assert turn.slots["bleeding_end"] == "2026-11-25" and "period_start" not in turn.slots
+
+
+@pytest.mark.parametrize("text,response", [
+    ("30 de febrero", "utter_date_problem_impossible"),
+    ("99/99/9999", "utter_date_problem_impossible"),
+    ("el 3 de marzo de 1990", "utter_date_problem_too_old"),
+    ("el 30/11/2026", "utter_date_problem_too_far"),  # a period start in the future
+])
+def test_an_unusable_spanish_date_is_refused_and_asked_again(settings, text, response):
+    turn = flow.timing_turn(text, "inform", {}, "period_start", TODAY, settings, "es")
+    assert names(turn) == [response]
+    assert turn.say[0].values["date_text"] == text  # the patient's own words
+    assert turn.slots["period_start"] is None and turn.requested_slot == "period_start"
+
+
+@pytest.mark.parametrize("text,response", [
+    ("a principios de noviembre", "utter_no_date_found"),  # rough: asked again, as in English
+    ("a principios de noviembre, no estoy segura", "utter_need_rough_date"),
+    ("mmm déjame pensar", "utter_no_date_found"),
+])
+def test_no_spanish_date_gets_a_helpful_reask(settings, text, response):
+    turn = flow.timing_turn(text, "inform", {}, "period_start", TODAY, settings, "es")
+    assert names(turn) == [response] and turn.handled and turn.requested_slot == "period_start"
+
+
+@pytest.mark.parametrize("text,slot,response", [
+    ("todavía estoy sangrando", "still_bleeding", "utter_readback_still_bleeding"),
+    ("sigo con la regla", "still_bleeding", "utter_readback_still_bleeding"),
+    ("aún no termina", "still_bleeding", "utter_readback_still_bleeding"),
+    ("no estoy segura", "bleeding_end_unknown", "utter_readback_end_unknown"),
+    ("más o menos, no sé", "bleeding_end_unknown", "utter_readback_end_unknown"),
+])
+def test_spanish_bleeding_answers_without_a_date(settings, text, slot, response):
+    turn = flow.timing_turn(text, "inform", {"period_start": "2026-11-24"}, "bleeding_end", TODAY, settings, "es")
+    assert turn.slots[slot] is True and names(turn) == [response] and turn.requested_slot is None
+
+
+@pytest.mark.parametrize("text", ["no me ha bajado en meses", "no tengo regla desde hace un año", "no me baja"])
+def test_spanish_no_periods_goes_to_the_pregnancy_test_answer(settings, text):
+    slots, requested, _ = run_form_es(settings, [(text, "timing")])
+    assert requested is None and slots["no_periods"] is True
+    assert names(flow.timing_result(slots, TODAY, settings, "es")) == ["utter_window_pregnancy_test"]
+
+
+def test_spanish_cycle_length_is_kept(settings):
+    turn = flow.timing_turn("me bajó el 20 de noviembre, mi ciclo es de 32 días", "timing", {}, None, TODAY, settings,
+                            "es")
+    assert turn.slots["cycle_length"] == 32.0 and turn.slots["period_start"] == "2026-11-20"
+
+
+def test_spanish_expected_period_needs_no_bleeding_end(settings):
+    turn = flow.timing_turn("me toca el 10 de diciembre", "timing", {}, None, TODAY, settings, "es")
+    assert turn.slots["period_start"] == "2026-12-10" and turn.slots["period_expected"] is True
+    assert names(turn) == ["utter_readback_expected_period"] and turn.requested_slot is None
+    assert turn.say[0].values["date_text"] == "jueves, 10 de diciembre"
+
+
+@pytest.mark.parametrize("answer,intent,late", [
+    ("no", "deny", True), ("todavía no", "inform", True), ("no estoy segura", "inform", True),
+    ("no me ha bajado", "inform", True), ("sí", "affirm", False), ("ya me bajó", "inform", False),
+])
+def test_spanish_answers_to_the_late_period_question(settings, answer, intent, late):
+    slots, requested, _ = run_form_es(settings, [("mi regla empezó el 20 de octubre", "timing")])
+    assert requested == "period_since"
+    slots, requested, _ = run_form_es(settings, [(answer, intent)], slots)
+    if late:
+        assert slots["period_since"] is False and requested is None
+        assert names(flow.timing_result(slots, TODAY, settings, "es")) == ["utter_window_period_late"]
+    else:
+        assert slots["period_start"] is None and requested == "period_start"
+
+
+def test_spanish_window_placeholders_are_in_spanish(settings):
+    """A Spanish timing conversation fills every date placeholder in Spanish (weekday and
+    month in lower case, as Spanish writes them); the ISO values for the calendar stay."""
+    slots, requested, turns = run_form_es(settings, [("me bajó el 20 de noviembre", "timing"),
+                                                     ("terminó el 24", "inform")])
+    assert requested is None
+    result = flow.timing_result(slots, TODAY, settings, "es")
+    assert names(result) == ["utter_window", "utter_window_reminders"]
+    values = result.say[0].values
+    assert (values["start_text"], values["end_text"], values["cycle_start_text"]) == (
+        "viernes, 27 de noviembre", "domingo, 29 de noviembre", "viernes, 20 de noviembre")
+    assert (values["start_iso"], values["end_iso"], values["start_day"], values["end_day"]) == (
+        "2026-11-27", "2026-11-29", 8, 10)
+
+
+def test_spanish_dates_in_another_year_show_the_year(settings):
+    """The same rule as English: the year is shown only when it is not this year."""
+    result = flow.timing_result({"period_start": "2026-12-28", "period_expected": True, "bleeding_end_unknown": True},
+                                date(2026, 12, 20), settings, "es")
+    values = result.say[0].values
+    assert values["start_text"] == "domingo, 3 de enero de 2027"
+    assert values["end_text"] == "miércoles, 6 de enero de 2027"
+    assert values["cycle_start_text"] == "lunes, 28 de diciembre"
+    english = flow.timing_result({"period_start": "2026-12-28", "period_expected": True, "bleeding_end_unknown": True},
+                                 date(2026, 12, 20), settings)
+    assert english.say[0].values["start_text"] == "Sunday, January 3, 2027"
+
+
+def test_spanish_estimate_and_no_window_answers(settings):
+    estimate = flow.timing_result({"period_start": "2026-11-01", "bleeding_end": "2026-11-05"}, TODAY, settings, "es")
+    assert names(estimate)[0] == "utter_window_estimate"
+    assert estimate.say[0].values["start_text"] == "sábado, 5 de diciembre"
+    too_long = flow.timing_result({"period_start": "2026-11-10", "bleeding_end": "2026-11-22"}, TODAY, settings, "es")
+    assert names(too_long) == ["utter_window_bleeding_too_long"]
+    assert too_long.say[0].values["date_text"] == "domingo, 22 de noviembre"
+
+
+@pytest.mark.parametrize("text,placed,check,placed_text,check_text", [
+    ("me pusieron el Essure el 15/9/2026", "2026-09-15", "2026-12-15", "martes, 15 de septiembre",
+     "martes, 15 de diciembre"),
+    ("me colocaron el adiana el 30 de noviembre de 2025", "2025-11-30", "2026-02-28",
+     "domingo, 30 de noviembre de 2025", "sábado, 28 de febrero"),
+])
+def test_spanish_device_date_and_check(settings, text, placed, check, placed_text, check_text):
+    turn = flow.device_turn(text, "device_confirmation", {}, None, TODAY, settings, "es")
+    assert turn.slots["device_placed"] == placed and turn.requested_slot is None
+    assert turn.say[0].values["date_text"] == placed_text
+    result = flow.device_result({"device_placed": placed}, TODAY, settings, "es")
+    assert result.slots["device_check_date"] == check
+    assert (result.say[0].values["placed_text"], result.say[0].values["check_text"]) == (placed_text, check_text)
+
+
+def test_spanish_device_date_in_the_future_is_refused(settings):
+    turn = flow.device_turn("me pusieron el essure el 25/12/2026", "inform", {}, "device_placed", TODAY, settings, "es")
+    assert names(turn) == ["utter_date_problem_too_far"] and turn.requested_slot == "device_placed"
+    assert turn.slots["device_placed"] is None
+
+
+def test_long_date_in_spanish_comes_from_babel():
+    """Month and weekday names come from babel's locale data (none are in the code)."""
+    assert flow.long_date(date(2026, 9, 30), date(2026, 1, 1), "es") == "miércoles, 30 de septiembre"
+    assert flow.long_date(date(2026, 9, 30), date(2027, 1, 1), "es") == "miércoles, 30 de septiembre de 2026"
+    assert flow.long_date(date(2026, 9, 30), date(2026, 1, 1)) == "Wednesday, September 30"
+    assert flow.long_date(date(2026, 9, 30), date(2027, 1, 1), "en") == "Wednesday, September 30, 2026"
+
+
+def test_date_order_per_language(settings):
+    assert flow.date_order(settings, "en") == settings["date_order"]
+    assert flow.date_order(settings, "es") == "DMY"
+    assert flow.date_order({"date_order": "MDY"}, "es") == "MDY"  # no Spanish setting: the clinic's own
