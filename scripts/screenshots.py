@@ -2,7 +2,8 @@
 
 Starts the assistant with a frozen today, has a short conversation in headless
 Chromium (Debian's package, driven by Playwright) and saves phone- and desktop-sized
-screenshots that include the calendar and the diagram.
+screenshots that include the calendar and the diagram, and the calendar in Spanish
+(a browser set to Spanish, so the chat starts in Spanish).
 """
 from __future__ import annotations
 
@@ -20,13 +21,18 @@ OUT = ROOT / "docs" / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 VIEWPORTS = {"phone": (360, 740), "desktop": (1280, 900)}
+# (picture name, browser language, what the patient writes)
+SCENES = [("calendar", "en-US", ["My period started Nov 20, when can I have the HSG?", "it stopped on the 24th"]),
+          ("diagram", "en-US", ["what is the balloon for"]),
+          ("calendar-es", "es-MX", ["¿Cuándo me puedo hacer el HSG? Mi regla empezó el 20 de noviembre",
+                                    "terminó el 24"])]
 
 
 def converse(page, messages):
     for text in messages:
         count = page.locator(".hsg-bot").count()
-        page.get_by_label("Type your question").fill(text)
-        page.get_by_label("Type your question").press("Enter")
+        page.locator("#hsg-input").fill(text)   # its label is in the chat's language
+        page.locator("#hsg-input").press("Enter")
         page.wait_for_function(f"document.querySelectorAll('.hsg-bot').length > {count}")
         page.locator(".hsg-typing").wait_for(state="hidden")
     page.wait_for_timeout(300)
@@ -64,12 +70,10 @@ def main() -> None:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
                 for name, (width, height) in VIEWPORTS.items():
-                    for scene, messages in (("calendar", ["My period started Nov 20, when can I have the HSG?",
-                                                          "it stopped on the 24th"]),
-                                            ("diagram", ["what is the balloon for"])):
-                        page = browser.new_page(viewport={"width": width, "height": height})
+                    for scene, locale, messages in SCENES:
+                        page = browser.new_page(viewport={"width": width, "height": height}, locale=locale)
                         page.goto(bot.web_url + "/")
-                        page.get_by_role("button", name="Questions about your HSG?").click()
+                        page.locator(".hsg-launcher").click()
                         page.locator(".hsg-bot").first.wait_for()
                         converse(page, messages)
                         target = page.locator(".hsg-calendar, .hsg-diagram").last
