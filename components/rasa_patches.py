@@ -191,6 +191,7 @@ def apply() -> None:
     _load_only_the_event_data()
     _store_new_events_at_once()
     _freeze_the_loaded_model_for_gc()
+    _carry_the_language_over()
     RemoteAction._hsg_patched = True
 
 
@@ -378,3 +379,30 @@ def _freeze_the_loaded_model_for_gc() -> None:
 
     ORIGINALS["Agent.load_model"] = Agent.load_model
     Agent.load_model = load_model
+
+
+CARRIED_SLOTS = ("language",)  # kept from one conversation session to the next
+
+
+def _carry_the_language_over() -> None:
+    """ActionSessionStart.run as in Rasa 3.6.21; then, when the domain does not carry
+    slots over (ours does not: dates from an hour ago must be asked again), the
+    CARRIED_SLOTS that are set are carried over anyway, right after SessionStarted, so
+    a Spanish-speaking patient who comes back later is answered in Spanish."""
+    from rasa.core.actions.action import ActionSessionStart
+    from rasa.shared.core.events import SessionStarted, SlotSet
+
+    original_run = ActionSessionStart.run
+
+    async def run(self: ActionSessionStart, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Any]:
+        events = await original_run(self, output_channel, nlg, tracker, domain)
+        if domain.session_config.carry_over_slots:
+            return events
+        names = {slot.name for slot in domain.slots}
+        kept = [SlotSet(name, tracker.get_slot(name)) for name in CARRIED_SLOTS
+                if name in names and tracker.get_slot(name) is not None]
+        at = next((i + 1 for i, event in enumerate(events) if isinstance(event, SessionStarted)), 0)
+        return events[:at] + kept + events[at:]
+
+    ORIGINALS["ActionSessionStart.run"] = original_run
+    ActionSessionStart.run = run

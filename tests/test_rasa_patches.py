@@ -346,3 +346,49 @@ def test_the_polite_action_answer_is_installed_with_the_patches_not_by_a_channel
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                          env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"}).stdout.split()
     assert out[-3:] == ["True", "True", "False"]
+
+
+def _session_domain(carry_over: bool):
+    from rasa.shared.core.domain import Domain
+
+    return Domain.from_yaml(f"""
+version: "3.1"
+slots:
+  language: {{type: categorical, values: [en, es], influence_conversation: false, mappings: [{{type: custom}}]}}
+  period_start: {{type: text, influence_conversation: false, mappings: [{{type: custom}}]}}
+session_config: {{session_expiration_time: 60, carry_over_slots_to_new_session: {str(carry_over).lower()}}}
+""")
+
+
+@pytest.mark.asyncio
+async def test_a_new_session_keeps_the_language_but_not_the_dates():
+    import components.topic_classifier  # noqa: F401
+    from rasa.core.actions.action import ActionSessionStart
+    from rasa.shared.core.events import SessionStarted, SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = _session_domain(carry_over=False)
+    tracker = DialogueStateTracker.from_events(
+        "p", [SlotSet("language", "es"), SlotSet("period_start", "2026-11-03")], slots=domain.slots)
+    events = await ActionSessionStart().run(None, None, tracker, domain)
+    assert isinstance(events[0], SessionStarted)
+    assert [(e.key, e.value) for e in events if isinstance(e, SlotSet)] == [("language", "es")]
+    assert events.index(next(e for e in events if isinstance(e, SlotSet))) == 1  # right after the start
+
+    unset = DialogueStateTracker.from_events("p", [SlotSet("period_start", "2026-11-03")], slots=domain.slots)
+    assert not [e for e in await ActionSessionStart().run(None, None, unset, domain) if isinstance(e, SlotSet)]
+
+
+@pytest.mark.asyncio
+async def test_a_domain_that_carries_every_slot_over_is_left_as_rasa_does_it():
+    import components.topic_classifier  # noqa: F401
+    from rasa.core.actions.action import ActionSessionStart
+    from rasa.shared.core.events import SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = _session_domain(carry_over=True)
+    tracker = DialogueStateTracker.from_events(
+        "p", [SlotSet("language", "es"), SlotSet("period_start", "2026-11-03")], slots=domain.slots)
+    events = await ActionSessionStart().run(None, None, tracker, domain)
+    assert [(e.key, e.value) for e in events if isinstance(e, SlotSet)] == [("language", "es"),
+                                                                             ("period_start", "2026-11-03")]
