@@ -53,9 +53,14 @@ from components.sms_store import number_key, open_sms_store, store_path
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 # Carrier keywords (CTIA): opt out, opt back in, help. Matched on the whole message.
-STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
-START_WORDS = {"START", "UNSTOP", "YES"}  # YES counts only for a number that opted out
-HELP_WORDS = {"HELP", "INFO"}
+# The Spanish ones are for patients who write in Spanish; they are answered in Spanish.
+SPANISH_STOP_WORDS = {"PARAR", "ALTO", "BAJA", "CANCELAR"}
+SPANISH_START_WORDS = {"COMENZAR", "REANUDAR", "SI", "SÍ"}
+SPANISH_HELP_WORDS = {"AYUDA"}
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"} | SPANISH_STOP_WORDS
+START_WORDS = {"START", "UNSTOP", "YES"} | SPANISH_START_WORDS  # YES/SÍ count only for a number that opted out
+HELP_WORDS = {"HELP", "INFO"} | SPANISH_HELP_WORDS
+SPANISH_WORDS = SPANISH_STOP_WORDS | SPANISH_START_WORDS | SPANISH_HELP_WORDS
 MAX_CHARS = 1600  # Twilio's own limit for one inbound message
 LOOPBACK_PROXIES = "127.0.0.1,::1"  # the production profile's nginx
 WARN_EVERY = 3600.0  # seconds between two warnings about the same URL
@@ -159,10 +164,23 @@ class SmsCollector(CollectingOutputChannel):
 KEYWORD_REPLIES = ("utter_sms_stop", "utter_sms_start", "utter_sms_help")
 
 
-def built_keyword_texts(domain_path: Path) -> Dict[str, str]:
+def built_keyword_texts(domain_path: Path, language: str = "en") -> Dict[str, str]:
     """The STOP/START/HELP replies as built into build/domain.yml: the copy of last resort."""
     responses = yaml.safe_load(domain_path.read_text(encoding="utf-8"))["responses"]
-    return {name: responses[name][0]["text"] for name in KEYWORD_REPLIES}
+
+    def text(variants: List[Dict[str, Any]]) -> str:
+        for variant in variants:
+            if any(c.get("name") == "language" and c.get("value") == language for c in variant.get("condition") or []):
+                return variant["text"]
+        return next(v["text"] for v in variants if not v.get("condition"))
+    return {name: text(responses[name]) for name in KEYWORD_REPLIES}
+
+
+async def conversation_language(request: Request, key: str) -> str:
+    """The `language` slot of the conversation (content/answers `es:` forms); "en" unset."""
+    tracker = await request.app.ctx.agent.tracker_store.retrieve(key)
+    value = tracker.get_slot("language") if tracker is not None else None
+    return value if value in ("en", "es") else "en"
 
 
 class TwilioSmsInput(InputChannel):
@@ -202,19 +220,24 @@ class TwilioSmsInput(InputChannel):
         self._warnings: List[float] = []      # when the recent warnings were logged
         self._warn_lock = threading.Lock()
 
-    async def keyword_reply(self, name: str) -> str:
-        """A STOP/START/HELP reply (content/answers/sms_keywords/) from the bot's own copy
-        of the answers, so an editor's change applies within seconds, as for every answer;
-        from the built domain if that fails (a broken copy must not silence STOP)."""
+    async def keyword_reply(self, name: str, language: str = "en") -> str:
+        """A STOP/START/HELP reply (content/answers/sms_keywords/) in the patient's language,
+        from the bot's own copy of the answers, so an editor's change applies within
+        seconds, as for every answer; from the built domain if that fails (a broken copy
+        must not silence STOP)."""
         try:
+            from rasa.shared.core.events import SlotSet
+            from rasa.shared.core.slots import TextSlot
             from rasa.shared.core.trackers import DialogueStateTracker
 
-            message = await self.nlg.generate(name, DialogueStateTracker("sms", []), self.name())
+            tracker = DialogueStateTracker.from_events(
+                "sms", [SlotSet("language", language)], slots=[TextSlot("language", mappings=[])])
+            message = await self.nlg.generate(name, tracker, self.name())
             if message and message.get("text"):
                 return message["text"]
         except Exception as error:
             logger.warning("Keyword reply from the built domain: the answers failed (%s)", type(error).__name__)
-        return built_keyword_texts(ROOT / "build" / "domain.yml")[name]
+        return built_keyword_texts(ROOT / "build" / "domain.yml", language)[name]
 
     def checked_url(self, request: Request) -> str:
         """The URL the signature is checked against (see the module's docstring)."""
@@ -268,20 +291,22 @@ class TwilioSmsInput(InputChannel):
             reply.message(body)
         return response.text(str(reply), content_type="text/xml")
 
-    async def handle(self, key: str, text: str,
-                     on_new_message: Callable[[UserMessage], Awaitable[None]]) -> List[str]:
-        """The replies to one inbound SMS, keywords first."""
-        word = text.strip().upper().rstrip(".!")
-        if word in STOP_WORDS:
-            already = self.store.is_opted_out(key)
-            self.store.opt_out(key)
-            return [] if already else [await self.keyword_reply("utter_sms_stop")]  # confirm once
-        if word in HELP_WORDS:
-            return [await self.keyword_reply("utter_sms_help")]
+    async def handle(self, key: str, text: str, on_new_message: Callable[[UserMessage], Awaitable[None]],
+                     language_of: Optional[Callable[[str], Awaitable[str]]] = None) -> List[str]:
+        """The replies to one inbound SMS, keywords first. A Spanish keyword (AYUDA,
+        PARAR...) is answered in Spanish, an English one in the conversation's language."""
+        word = text.strip().upper().strip("¡!¿?.")
+        if word in STOP_WORDS | HELP_WORDS or (word in START_WORDS and self.store.is_opted_out(key)):
+            language = "es" if word in SPANISH_WORDS else await self._language(key, language_of)
+            if word in STOP_WORDS:
+                already = self.store.is_opted_out(key)
+                self.store.opt_out(key)
+                return [] if already else [await self.keyword_reply("utter_sms_stop", language)]  # confirm once
+            if word in HELP_WORDS:
+                return [await self.keyword_reply("utter_sms_help", language)]
+            self.store.opt_in(key)
+            return [await self.keyword_reply("utter_sms_start", language)]
         if self.store.is_opted_out(key):
-            if word in START_WORDS:
-                self.store.opt_in(key)
-                return [await self.keyword_reply("utter_sms_start")]
             return []
         if not text.strip():
             return []
@@ -289,13 +314,28 @@ class TwilioSmsInput(InputChannel):
         collector = SmsCollector()
         await on_new_message(UserMessage(message, collector, key, input_channel=self.name()))
         bodies, offered = [], []
+        language = "en"
+        if any(sent.get("buttons") for sent in collector.messages):  # the choices are worded in its language
+            language = await self._language(key, language_of)
         for sent in collector.messages:
             if sent.get("text"):
                 buttons = sent.get("buttons") or []
-                bodies.append(numbered(sent["text"], buttons))
+                bodies.append(numbered(sent["text"], buttons, language))
                 offered = buttons or offered
         self.store.set_choices(key, [{"title": b["title"], "payload": b["payload"]} for b in offered])
         return bodies
+
+    @staticmethod
+    async def _language(key: str, language_of: Optional[Callable[[str], Awaitable[str]]]) -> str:
+        """The conversation's language slot; English when it cannot be read (a STOP must
+        be confirmed even while the conversation store is down)."""
+        if language_of is None:
+            return "en"
+        try:
+            return await language_of(key)
+        except Exception as error:
+            logger.warning("SMS: the conversation's language could not be read (%s); English", type(error).__name__)
+            return "en"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         webhook = Blueprint("twilio_sms_webhook", __name__)
@@ -318,7 +358,8 @@ class TwilioSmsInput(InputChannel):
             if self.store.claim(sid) != "claimed":
                 return self.twiml([])  # answered already, or being answered by another delivery of it
             try:
-                bodies = await self.handle(number_key(self.hash_key, number), params.get("Body", ""), on_new_message)
+                bodies = await self.handle(number_key(self.hash_key, number), params.get("Body", ""), on_new_message,
+                                           lambda key: conversation_language(request, key))
             except ConversationStoreUnavailable:  # "please send it again in a minute, or call"
                 bodies = [m["text"] for m in await store_unavailable_messages(request, "sms", self.name())]
             except asyncio.CancelledError:  # Twilio hung up: its retry is to be answered
