@@ -10,6 +10,13 @@ It also tells the dialogue how to answer, as the entity `faq_mode` (slot `faq_mo
 - `choose`: unsure between two topics (`topic` entities); `action_answer_topics`
   asks "do you mean A or B?" with a button for each, whose payload `/faq/<key>`
   this component reads back as that topic for sure.
+
+One model per language (docs/languages.md): the English model learns the English
+examples, and each language under `languages` in config.yml gets its own model from
+the examples whose intent carries `metadata: {language: <code>}` (data/nlu/es/), with
+that language's story sentences and patient words. A message is read by the model of
+the language common/language.py finds in it; when that is unsure ("ok", "sí", a
+date), by the model surest of its reading.
 """
 from __future__ import annotations
 
@@ -38,8 +45,9 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from common.language import detect
 from components import rasa_patches
-from components.topic_model import TopicModel
+from components.topic_model import PerLanguage, TopicModel
 
 # Every process that loads the model (rasa run, make shell, rasa test) loads this
 # component, so the Rasa fixes apply wherever Rasa answers patients.
@@ -51,6 +59,7 @@ RETRIEVAL_INTENT = "faq"
 PAYLOAD = re.compile(r"^/faq/(\w+)$")
 EXTRACTOR = "TopicClassifier"
 RANKING_LENGTH = 10
+DEFAULT_LANGUAGE = "en"
 
 
 def _read_yaml(path: Text) -> Any:
@@ -75,6 +84,9 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             "unsure_margin": 0.25,
             "unsure_pair_min": 0.55,
             "whole_weight": 1.0,
+            # {language: {story_file, words_file}}: a model of its own for each (English is
+            # the default model, from story_file and words_file above)
+            "languages": {},
         }
 
     @classmethod
@@ -82,8 +94,11 @@ class TopicClassifier(GraphComponent, IntentClassifier):
         """Retrain when the story sentences or the patient words change."""
         config = {**cls.get_default_config(), **(config or {})}
         digest = hashlib.sha256()
-        for key in ("story_file", "words_file"):
-            path = Path(config[key]) if Path(config[key]).is_absolute() else ROOT / config[key]
+        files = [config["story_file"], config["words_file"]]
+        for language in sorted(config["languages"] or {}):
+            files += [config["languages"][language]["story_file"], config["languages"][language]["words_file"]]
+        for name in files:
+            path = Path(name) if Path(name).is_absolute() else ROOT / name
             digest.update(path.read_bytes() if path.exists() else b"")
         return digest.hexdigest()
 
@@ -100,23 +115,42 @@ class TopicClassifier(GraphComponent, IntentClassifier):
         """A new, untrained component."""
         return cls(config, model_storage, resource)
 
-    def _new_model(self) -> TopicModel:
+    def _new_model(self, synonyms: Dict[str, List[str]]) -> TopicModel:
         c = self.config
         return TopicModel(c=float(c["C"]), story_copies=int(c["story_copies"]),
                           second_threshold=float(c["second_threshold"]), unsure_below=float(c["unsure_below"]),
                           unsure_margin=float(c["unsure_margin"]), unsure_pair_min=float(c["unsure_pair_min"]),
-                          whole_weight=float(c["whole_weight"]), synonyms=_read_yaml(c["words_file"]) or {})
+                          whole_weight=float(c["whole_weight"]), synonyms=synonyms)
+
+    @staticmethod
+    def _language(example: Message) -> Text:
+        """A training example's language: its intent's metadata `language`, else English."""
+        metadata = example.get("metadata") or {}
+        intent_metadata = metadata.get("intent") if isinstance(metadata, dict) else None
+        language = intent_metadata.get("language") if isinstance(intent_metadata, dict) else None
+        return str(language) if language else DEFAULT_LANGUAGE
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Learns every intent and faq/<key> from the NLU examples (plus story sentences)."""
-        texts, labels = [], []
+        """Learns every intent and faq/<key> from the NLU examples (plus story sentences),
+        one model per language."""
+        others = self.config.get("languages") or {}
+        examples: Dict[Text, List[Any]] = {}
         for example in training_data.intent_examples:
             label = example.get(INTENT_RESPONSE_KEY) or example.get(INTENT)
             if example.get(TEXT) and label:
-                texts.append(example.get(TEXT))
-                labels.append(label)
-        story = (_read_yaml(self.config["story_file"]) or {}).get("sentences") or []
-        self.model = self._new_model().fit(texts, labels, story)
+                language = self._language(example)
+                examples.setdefault(language if language in others else DEFAULT_LANGUAGE, []).append(
+                    (example.get(TEXT), label))
+        english_words = _read_yaml(self.config["words_file"]) or {}
+        models: Dict[Text, TopicModel] = {}
+        for language, pairs in examples.items():
+            files = others.get(language) or {"story_file": self.config["story_file"], "words_file": None}
+            synonyms = {word: list(patterns) for word, patterns in english_words.items()}
+            for word, patterns in ((_read_yaml(files["words_file"]) or {}) if files["words_file"] else {}).items():
+                synonyms.setdefault(word, []).extend(patterns)
+            story = (_read_yaml(files["story_file"]) or {}).get("sentences") or []
+            models[language] = self._new_model(synonyms).fit([t for t, _ in pairs], [l for _, l in pairs], story)
+        self.model = models[DEFAULT_LANGUAGE] if set(models) == {DEFAULT_LANGUAGE} else PerLanguage(models, detect)
         with self.model_storage.write_to(self.resource) as directory:
             (directory / "topic_model.pkl").write_bytes(pickle.dumps(self.model))
         return self.resource

@@ -21,7 +21,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from scipy.sparse import hstack
@@ -29,22 +29,41 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 # Where a message splits into clauses: sentence ends, line breaks, and the words
-# patients use to start another question ("also", "and another thing", "btw").
+# patients use to start another question ("also", "and another thing", "btw"), in
+# English and in Spanish ("¿", "también", "además", "otra pregunta", "y cuánto ...").
+# The Spanish question words carry their accents here: "y que"/"y como" without them
+# are as often the story going on ("y como estoy nerviosa...").
+_ES_ASKING = (r"qué|cuándo|cómo|cuánto|cuánta|cuántos|cuántas|dónde|por qué|xq|pq|puedo|puede|pueden|podemos|se puede|hay que|"
+              r"tengo que|debo|necesito|es normal|es seguro")
 CLAUSE_BREAK = re.compile(
-    r"(?<=[.!?])\s+|[\n\r]+|\?+|(?<=\w)\s*[;:]\s+"
+    r"(?<=[.!?])\s+|[\n\r]+|\?+|¿+|(?<=\w)\s*[;:]\s+"
     r"|\s+(?=(?:also|and also|plus|oh and|btw|by the way|another question|one more thing|second question|"
     r"and (?:what|when|how|why|is|are|can|could|do|does|will|would|should|did)\b|"
-    r"but (?:what|when|how|why|is|are|can|could|do|does|will|would|should|did)\b)\b)",
+    r"but (?:what|when|how|why|is|are|can|could|do|does|will|would|should|did)\b|"
+    r"(?:y |pero )?(?:también|tambien|tmb|además|ademas|otra pregunta|otra cosa|por cierto)|una pregunta más|"
+    r"y (?:" + _ES_ASKING + r")\b|pero (?:" + _ES_ASKING + r")\b)\b)",
     re.IGNORECASE,
 )
 QUESTION_START = re.compile(
-    r"^\W*(?:and |but |so |also |plus |oh and |btw |ok |okay |hi |hey |um+ |well )*"
+    r"^\W*(?:and |but |so |also |plus |oh and |btw |ok |okay |hi |hey |um+ |well |"
+    r"y |pero |entonces |también |tambien |tmb |además |ademas |oiga |oye |hola |bueno |pues |disculpe |perdón |"
+    r"perdon |otra pregunta,? )*"
     r"(?:what|whats|what's|wat|when|whens|how|hows|how's|why|where|who|which|is|isn't|isnt|are|aren't|can|cant|can't|"
     r"could|do|does|doesnt|don't|dont|did|will|wont|won't|would|should|shall|may|might|am|have|has|any|anyone|"
-    r"wondering|i wonder|i was wondering|tell me|explain|need to know|want to know|wanna know|curious)\b",
+    r"wondering|i wonder|i was wondering|tell me|explain|need to know|want to know|wanna know|curious|"
+    # Spanish: question words (with or without their accents), and the verbs a question starts with
+    r"qué|que|q|cuándo|cuando|cómo|como|cuánto|cuanto|cuánta|cuanta|cuántos|cuantos|cuántas|cuantas|dónde|donde|"
+    r"quién|quien|cuál|cual|por qué|por que|porqué|xq|pq|puedo|puede|pueden|podemos|podría|podria|se puede|"
+    r"hay|tengo que|tengo q|debo|debería|deberia|necesito|es normal|es seguro|es peligroso|es cierto|es verdad|"
+    r"duele|me van a|me pueden|me puedo|me dan|me tengo que|quisiera saber|quiero saber|"
+    r"me gustaría saber|me gustaria saber|una pregunta|alguien sabe|me pueden explicar|explíqueme|explicame|"
+    r"expliqueme|sabe si|saben si)\b",
     re.IGNORECASE,
 )
-WORD = re.compile(r"[a-z0-9']+")
+DEFAULT_LANGUAGE = "en"
+OPENING_MARKS = re.compile("[¿¡]")
+Stories = Union[Sequence[str], Mapping[str, Sequence[str]]]
+WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
 def clauses(text: str) -> List[str]:
@@ -58,8 +77,11 @@ def asks(clause: str, original: str) -> bool:
     if QUESTION_START.search(clause):
         return True
     position = original.find(clause)
-    rest = original[position + len(clause):position + len(clause) + 3] if position >= 0 else ""
-    return rest.lstrip().startswith("?")
+    if position < 0:
+        return False
+    rest = original[position + len(clause):position + len(clause) + 3]
+    before = original[max(0, position - 3):position]
+    return rest.lstrip().startswith("?") or before.rstrip().endswith("¿")
 
 
 @dataclass
@@ -113,12 +135,18 @@ class TopicModel:
         self.classifier = LogisticRegression(C=self.c, max_iter=3000)
 
     # ---------------------------------------------------------------- training
-    def fit(self, texts: Sequence[str], labels: Sequence[str], story: Sequence[str] = ()) -> "TopicModel":
+    def fit(self, texts: Sequence[str], labels: Sequence[str], story: Stories = (),
+            languages: Optional[Sequence[str]] = None) -> "TopicModel":
+        """Learns the labels. `story` is one list of story sentences, or one per language
+        ({"en": [...], "es": [...]}) with `languages` giving each text's language (a text
+        gets the story of its own language; English when not given)."""
         texts, labels = list(texts), list(labels)
-        if story and self.story_copies:
+        stories = dict(story) if isinstance(story, Mapping) else {DEFAULT_LANGUAGE: list(story)}
+        langs = list(languages) if languages is not None else [DEFAULT_LANGUAGE] * len(texts)
+        if any(stories.values()) and self.story_copies:
             rng = random.Random(self.seed)
-            extra = [(self._with_story(text, rng.choice(story), rng), label)
-                     for _ in range(self.story_copies) for text, label in zip(texts, labels)
+            extra = [(self._with_story(text, rng.choice(stories.get(lang) or stories[DEFAULT_LANGUAGE]), rng), label)
+                     for _ in range(self.story_copies) for text, label, lang in zip(texts, labels, langs)
                      if label not in self.no_story_labels]
             texts += [t for t, _ in extra]
             labels += [l for _, l in extra]
@@ -140,7 +168,8 @@ class TopicModel:
         return f"{text} {' '.join(extra)}" if extra else text
 
     def _features(self, texts: Sequence[str], fit: bool = False):
-        texts = [self.expand(t) for t in texts]
+        # Spanish opening marks say "a question" on any topic: they are not features
+        texts = [self.expand(OPENING_MARKS.sub(" ", t)) for t in texts]
         if fit:
             return hstack([self.words.fit_transform(texts), self.chars.fit_transform(texts)]).tocsr()
         return hstack([self.words.transform(texts), self.chars.transform(texts)]).tocsr()
@@ -196,3 +225,23 @@ class TopicModel:
                 and self._answerable(top) and self._answerable(runner):
             return top, runner
         return None
+
+
+@dataclass
+class PerLanguage:
+    """One TopicModel per language; each message is read by the model of the language
+    `detect` finds. When `detect` is unsure (None: "ok", "sí", a date), the reading of
+    the model that is surest of its top label is used."""
+
+    models: Dict[str, TopicModel]
+    detect: Callable[[str], Optional[str]]
+
+    @property
+    def labels_(self) -> List[str]:
+        return sorted({label for model in self.models.values() for label in model.labels_})
+
+    def read(self, text: str) -> Reading:
+        language = self.detect(text)
+        if language in self.models:
+            return self.models[language].read(text)
+        return max((model.read(text) for model in self.models.values()), key=lambda reading: reading.confidence)

@@ -1,16 +1,19 @@
 """Measures understanding on messages the model never trained on, against a plain baseline.
 
-    .venv/bin/python scripts/nlu_eval.py            # the shipped design vs the baseline (seconds)
+    .venv/bin/python scripts/nlu_eval.py            # the shipped design vs the baseline (a few minutes)
     .venv/bin/python scripts/nlu_eval.py --cv 5     # plus 5-fold cross-validation on data/
     .venv/bin/python scripts/nlu_eval.py --rasa models/x.tar.gz   # plus a trained Rasa model
+    .venv/bin/python scripts/nlu_eval.py --languages  # one model for both languages vs one per language
 
 The test sets: tests/nlu/heldout.yml (short questions, written apart from the training
-data) and tests/nlu/patients.yml (what patients really write, with sources). The
-baseline is the simplest thing that could work: TF-IDF of word 1-2-grams and char_wb
-2-5-grams (sublinear tf) with LogisticRegression C=10 on the whole message, trained on
-the same data/. "Confident wrong" is an answer to the wrong topic given with a confidence
-at or above the fallback threshold: the worst outcome, since the patient gets a wrong
-answer with no sign that it is one.
+data) and tests/nlu/patients.yml (what patients really write, with sources); in Spanish
+tests/nlu/es/heldout.yml (and tests/nlu/es/patients.yml). The training data is explicit:
+English data/nlu/*.yml, Spanish data/nlu/es/*.yml. The baseline is the simplest thing
+that could work: TF-IDF of word 1-2-grams and char_wb 2-5-grams (sublinear tf) with
+LogisticRegression C=10 on the whole message, trained on the same data. "Confident
+wrong" is an answer to the wrong topic given with a confidence at or above the fallback
+threshold: the worst outcome, since the patient gets a wrong answer with no sign that
+it is one. docs/languages.md has the comparison of the bilingual designs.
 """
 from __future__ import annotations
 
@@ -26,10 +29,17 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from components.topic_model import TopicModel  # noqa: E402
+from common.language import detect  # noqa: E402
+from components.topic_model import PerLanguage, TopicModel  # noqa: E402
 
 SETS = {"held-out": ROOT / "tests" / "nlu" / "heldout.yml", "patients": ROOT / "tests" / "nlu" / "patients.yml"}
+SETS_ES = {"held-out es": ROOT / "tests" / "nlu" / "es" / "heldout.yml",
+           "patients es": ROOT / "tests" / "nlu" / "es" / "patients.yml"}
 DEV_SET = ROOT / "tests" / "nlu" / "patients_dev.yml"
+# The training data of each language, named one by one (data/nlu/es is not in the English glob).
+DATA = {"en": ROOT / "data" / "nlu", "es": ROOT / "data" / "nlu" / "es"}
+STORIES = {"en": ROOT / "components" / "context_sentences.yml", "es": ROOT / "components" / "context_sentences_es.yml"}
+WORDS = {"en": ROOT / "components" / "patient_words.yml", "es": ROOT / "components" / "patient_words_es.yml"}
 
 
 @dataclass
@@ -51,11 +61,18 @@ def nlu_examples(path: Path) -> List[Tuple[str, str]]:
     return pairs
 
 
-def training_data(data_dir: Path = ROOT / "data" / "nlu") -> List[Tuple[str, str]]:
+def training_data(language: str = "en") -> List[Tuple[str, str]]:
+    """(text, label) pairs of one language's training files (DATA[language]/*.yml, not recursive)."""
     pairs: List[Tuple[str, str]] = []
-    for path in sorted(data_dir.glob("*.yml")):
+    for path in sorted(DATA[language].glob("*.yml")):
         pairs.extend(nlu_examples(path))
     return pairs
+
+
+def bilingual_data() -> Tuple[List[Tuple[str, str]], List[str]]:
+    """Both languages' training pairs and each pair's language."""
+    english, spanish = training_data("en"), training_data("es")
+    return english + spanish, ["en"] * len(english) + ["es"] * len(spanish)
 
 
 def key_of(label: Optional[str]) -> str:
@@ -124,13 +141,18 @@ def score(cases: Sequence[Case], predict: Callable[[str], Outcome], threshold: f
     return Score(len(cases), top, answered, asked, fallback, wrong, two_found, two_total)
 
 
-def story_sentences() -> List[str]:
-    content = yaml.safe_load((ROOT / "components" / "context_sentences.yml").read_text(encoding="utf-8"))
+def story_sentences(language: str = "en") -> List[str]:
+    content = yaml.safe_load(STORIES[language].read_text(encoding="utf-8"))
     return list(content["sentences"])
 
 
-def patient_words() -> Dict[str, List[str]]:
-    return yaml.safe_load((ROOT / "components" / "patient_words.yml").read_text(encoding="utf-8"))
+def patient_words(*languages: str) -> Dict[str, List[str]]:
+    """The patient words of the given languages (English when none given), merged."""
+    merged: Dict[str, List[str]] = {}
+    for language in languages or ("en",):
+        for word, patterns in (yaml.safe_load(WORDS[language].read_text(encoding="utf-8")) or {}).items():
+            merged.setdefault(word, []).extend(patterns)
+    return merged
 
 
 def fallback_threshold() -> float:
@@ -153,11 +175,8 @@ def baseline(pairs: Sequence[Tuple[str, str]]) -> Callable[[str], Outcome]:
     return predict
 
 
-def shipped(pairs: Sequence[Tuple[str, str]], **options) -> Callable[[str], Outcome]:
-    """The shipped design: clause by clause, two questions, "do you mean A or B?"."""
-    options.setdefault("synonyms", patient_words())
-    model = TopicModel(**options).fit([t for t, _ in pairs], [l for _, l in pairs], story_sentences())
-
+def reader(model) -> Callable[[str], Outcome]:
+    """What the assistant does with a TopicModel's (or PerLanguage's) reading."""
     def predict(text: str) -> Outcome:
         reading = model.read(text)
         if reading.unsure_between:
@@ -168,6 +187,54 @@ def shipped(pairs: Sequence[Tuple[str, str]], **options) -> Callable[[str], Outc
             return Outcome(key_of(reading.both[0]), reading.both_confidence, both=reading.both)
         return Outcome(key_of(reading.label), reading.confidence)
     return predict
+
+
+def shipped(pairs: Sequence[Tuple[str, str]], **options) -> Callable[[str], Outcome]:
+    """The shipped design on one language's pairs: clause by clause, two questions, "do you mean A or B?"."""
+    options.setdefault("synonyms", patient_words())
+    return reader(TopicModel(**options).fit([t for t, _ in pairs], [l for _, l in pairs], story_sentences()))
+
+
+# ------------------------------------------------------------------ the bilingual designs
+def one_model(**options) -> TopicModel:
+    """(a) One model on both languages' data: each example with a story in its own language,
+    both languages' patient words."""
+    pairs, languages = bilingual_data()
+    options.setdefault("synonyms", patient_words("en", "es"))
+    return TopicModel(**options).fit([t for t, _ in pairs], [l for _, l in pairs],
+                                     {"en": story_sentences("en"), "es": story_sentences("es")}, languages)
+
+
+def per_language(spanish_on_both: bool = False, **options) -> PerLanguage:
+    """(b) One model per language, chosen by common/language.detect(): the English model
+    exactly as before (English data, stories and words); the Spanish model on the Spanish
+    data (or, with `spanish_on_both`, on both languages' data)."""
+    english = training_data("en")
+    en = TopicModel(**{"synonyms": patient_words("en"), **options}).fit(
+        [t for t, _ in english], [l for _, l in english], story_sentences("en"))
+    if spanish_on_both:
+        es = one_model(**options)
+    else:
+        spanish = training_data("es")
+        es = TopicModel(**{"synonyms": patient_words("en", "es"), **options}).fit(
+            [t for t, _ in spanish], [l for _, l in spanish], story_sentences("es"))
+    return PerLanguage({"en": en, "es": es}, detect)
+
+
+# The design config.yml ships (components/topic_classifier.py with `languages: {es: ...}`;
+# the choice is in docs/languages.md).
+SHIPPED = per_language
+
+
+def shipped_model(**options):
+    """The shipped bilingual design, trained on data/nlu and data/nlu/es."""
+    return SHIPPED(**options)
+
+
+def bilingual_baseline() -> Callable[[str], Outcome]:
+    """The baseline on both languages' data (whole message, no stories, no patient words)."""
+    pairs, _ = bilingual_data()
+    return baseline(pairs)
 
 
 def outcome_of_parse(parsed: Dict) -> Outcome:
@@ -229,18 +296,7 @@ def report(name: str, result: Score) -> str:
             f"  confident wrong {result.confident_wrong_rate:5.1%} ({result.confident_wrong}/{n}){two}")
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cv", type=int, default=0, help="also cross-validate on data/ with this many folds")
-    parser.add_argument("--rasa", action="append", default=[], help="also evaluate a trained Rasa model")
-    parser.add_argument("--dev", action="store_true", help="evaluate on the development set instead")
-    args = parser.parse_args(argv)
-    threshold = fallback_threshold()
-    pairs = training_data()
-    sets = {"dev": DEV_SET} if args.dev else SETS
-    systems = {"baseline": baseline(pairs), "shipped design": shipped(pairs)}
-    for path in args.rasa:
-        systems[f"rasa model {Path(path).name}"] = rasa_model(Path(path))
+def print_sets(sets: Dict[str, Path], systems: Dict[str, Callable[[str], Outcome]], threshold: float) -> None:
     for set_name, path in sets.items():
         if not path.exists():
             print(f"{set_name}: {path.relative_to(ROOT)} is missing")
@@ -249,7 +305,43 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"{set_name} ({path.relative_to(ROOT)}, {len(cases)} messages):")
         for name, predict in systems.items():
             print("  " + report(name, score(cases, predict, threshold)))
+
+
+def timed(name: str, build: Callable[[], object]) -> object:
+    """Builds a model and prints the CPU time it took (other work on the machine does not count)."""
+    import time
+
+    start = time.process_time()
+    model = build()
+    print(f"  trained {name} in {time.process_time() - start:.0f} s of CPU")
+    return model
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cv", type=int, default=0, help="also cross-validate on data/ with this many folds")
+    parser.add_argument("--rasa", action="append", default=[], help="also evaluate a trained Rasa model")
+    parser.add_argument("--dev", action="store_true", help="evaluate on the development set instead")
+    parser.add_argument("--languages", action="store_true",
+                        help="compare one model for both languages with one model per language")
+    args = parser.parse_args(argv)
+    threshold = fallback_threshold()
+    sets = {"dev": DEV_SET} if args.dev else {**SETS, **SETS_ES}
+    print("training:")
+    systems: Dict[str, Callable[[str], Outcome]] = {"baseline": timed("baseline (en+es)", bilingual_baseline)}
+    if args.languages:
+        systems["English only (before)"] = reader(timed("English only", lambda: per_language().models["en"]))
+        systems["(a) one model en+es"] = reader(timed("(a) one model", one_model))
+        systems["(b) per language"] = reader(timed("(b) per language", per_language))
+        systems["(c) per lang, es on both"] = reader(timed("(c) per language, es on both",
+                                                           lambda: per_language(spanish_on_both=True)))
+    else:
+        systems["shipped design"] = reader(timed("shipped design", shipped_model))
+    for path in args.rasa:
+        systems[f"rasa model {Path(path).name}"] = rasa_model(Path(path))
+    print_sets(sets, systems, threshold)
     if args.cv:
+        pairs = training_data()
         print(f"{args.cv}-fold cross-validation on data/nlu ({len(pairs)} examples):")
         print(f"  baseline       {cross_validate(pairs, args.cv, baseline, threshold):6.1%}")
         print(f"  shipped design {cross_validate(pairs, args.cv, shipped, threshold):6.1%}")

@@ -91,3 +91,139 @@ def test_the_rasa_component_answers_in_the_response_selector_format(model):
     assert modes[two] == [("faq_mode", "two"), ("topic", "contrast"), ("topic", "duration")]
     assert payload.get("intent")["confidence"] == 1.0
     assert payload.get("response_selector")["faq"]["response"]["intent_response_key"] == "faq/duration"
+
+
+# ---------------------------------------------------------------- Spanish (issue 16)
+TRAIN_ES = {
+    "faq/pain": ["duele", "es doloroso el hsg", "cuanto duele el estudio", "me va a doler mucho",
+                 "duele mucho la histerosalpingografía", "el estudio es doloroso"],
+    "faq/duration": ["cuánto dura", "cuanto tiempo tarda el estudio", "cuántos minutos es el examen",
+                     "es largo el estudio", "cuanto dura la histerosalpingografía", "tarda mucho"],
+    "faq/contrast": ["qué es el tinte", "de qué está hecho el contraste", "a dónde va el tinte",
+                     "es seguro el contraste", "que tinte usan", "el líquido de contraste"],
+    "greet": ["hola", "buenos días", "buenas tardes", "qué tal", "buenas", "hola buenas"],
+}
+STORY_ES = ["llevamos dos años buscando bebé", "mi doctora me mandó el hsg", "estoy muy nerviosa",
+            "mi cita es el viernes"]
+
+
+def _fit(train, story, synonyms=None):
+    texts = [t for examples in train.values() for t in examples]
+    labels = [label for label, examples in train.items() for _ in examples]
+    return TopicModel(synonyms=synonyms or {}).fit(texts, labels, story)
+
+
+@pytest.fixture(scope="module")
+def spanish_model():
+    return _fit(TRAIN_ES, STORY_ES, {"contraste": ["tinte"]})
+
+
+def test_spanish_clauses_split_at_question_marks_and_spanish_link_words():
+    assert clauses("Hola, estoy nerviosa. ¿Es seguro el tinte? ¿Y cuánto dura?") == \
+        ["Hola, estoy nerviosa", "Es seguro el tinte", "Y cuánto dura"]
+    assert clauses("cuanto dura el estudio y también puede entrar mi esposo") == \
+        ["cuanto dura el estudio", "también puede entrar mi esposo"]     # the lone "y" is dropped
+    assert clauses("es seguro el contraste además duele mucho?") == ["es seguro el contraste", "además duele mucho"]
+    assert clauses("¿duele? otra pregunta: cuánto dura") == ["otra pregunta", "cuánto dura"]
+    # no question word with its accent: the story goes on, no cut
+    assert clauses("me bajó el lunes y como estoy nerviosa no sé") == ["me bajó el lunes y como estoy nerviosa no sé"]
+
+
+def test_spanish_asking_clauses_are_told_from_the_story():
+    text = "llevamos dos años buscando bebé. mi doctora me mandó el hsg. q tanto duele"
+    assert [asks(c, text) for c in clauses(text)] == [False, False, True]
+    assert asks("la parte del tinte", "¿la parte del tinte")        # an opening ¿ is a question
+    assert asks("es normal manchar", "es normal manchar")
+    assert not asks("tengo fiebre desde ayer", "tengo fiebre desde ayer")
+
+
+def test_a_spanish_story_does_not_pull_the_question_off_its_topic(spanish_model):
+    reading = spanish_model.read("hola, llevamos dos años buscando bebé y mi doctora me mandó el hsg, "
+                                 "estoy muy nerviosa. ¿duele mucho?")
+    assert reading.label == "faq/pain" and reading.both is None
+
+
+def test_two_spanish_questions_come_back_in_the_order_asked(spanish_model):
+    assert spanish_model.read("¿Es seguro el tinte? Además, ¿cuánto dura?").both == ("faq/contrast", "faq/duration")
+    assert spanish_model.read("cuanto tiempo tarda el estudio? y también duele mucho?").both == \
+        ("faq/duration", "faq/pain")
+
+
+def test_each_language_gets_its_own_story_sentences():
+    texts = TRAIN["faq/pain"] + TRAIN_ES["faq/pain"]
+    labels = ["faq/pain"] * len(texts)
+    languages = ["en"] * len(TRAIN["faq/pain"]) + ["es"] * len(TRAIN_ES["faq/pain"])
+    both = TopicModel(story_copies=3).fit(texts + ["hi", "hola"], labels + ["greet", "greet"],
+                                          {"en": STORY, "es": STORY_ES}, languages + ["en", "es"])
+    vocabulary = set(both.words.vocabulary_)
+    assert {"nerviosa", "viernes"} <= vocabulary and {"nervous", "friday"} <= vocabulary
+    english_only = TopicModel(story_copies=3).fit(TRAIN["faq/pain"] + ["hi"], ["faq/pain"] * 6 + ["greet"],
+                                                  {"en": STORY, "es": STORY_ES})   # no languages: English
+    assert "nerviosa" not in english_only.words.vocabulary_
+
+
+def test_per_language_reads_with_the_model_of_the_language(model, spanish_model):
+    from components.topic_model import PerLanguage
+
+    seen = []
+
+    def detect(text):
+        seen.append(text)
+        return {"does it hurt": "en", "cuanto dura el estudio": "es"}.get(text)
+
+    both = PerLanguage({"en": model, "es": spanish_model}, detect)
+    assert both.read("does it hurt").label == "faq/pain"
+    assert both.read("cuanto dura el estudio").label == "faq/duration"
+    assert set(both.labels_) == set(model.labels_) | set(spanish_model.labels_)
+    unsure = both.read("hola")                                 # None: the surer of the two models
+    assert unsure.label == "greet"
+    assert unsure.confidence == max(model.read("hola").confidence, spanish_model.read("hola").confidence)
+
+
+def test_the_rasa_component_trains_one_model_per_language(tmp_path):
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from components.topic_classifier import TopicClassifier
+    from components.topic_model import PerLanguage
+
+    examples = []
+    for train, language in ((TRAIN, None), (TRAIN_ES, "es")):
+        for label, texts in train.items():
+            intent, _, key = label.partition("/")
+            for text in texts:
+                data = {"text": text, "intent": intent}
+                if key:
+                    data["intent_response_key"] = label
+                if language:
+                    data["metadata"] = {"intent": {"language": language}}
+                examples.append(Message(data=data))
+
+    class Storage:
+        def write_to(self, resource):
+            import contextlib
+
+            @contextlib.contextmanager
+            def folder():
+                yield tmp_path
+            return folder()
+
+    config = {**TopicClassifier.get_default_config(), "story_copies": 1,
+              "languages": {"es": {"story_file": "components/context_sentences_es.yml",
+                                   "words_file": "components/patient_words_es.yml"}}}
+    component = TopicClassifier(config, Storage(), None)
+    component.train(TrainingData(training_examples=examples))
+    assert isinstance(component.model, PerLanguage) and set(component.model.models) == {"en", "es"}
+    assert "cuánto dura" not in " ".join(component.model.models["en"].words.vocabulary_)
+    assert "buenos" in component.model.models["es"].words.vocabulary_
+    assert "buenos" not in component.model.models["en"].words.vocabulary_
+    spanish, english = Message(data={"text": "¿cuánto tiempo tarda el estudio?"}), Message(data={"text": "does the hsg hurt"})
+    component.process([spanish, english])
+    assert spanish.get("response_selector")["faq"]["response"]["intent_response_key"] == "faq/duration"
+    assert english.get("response_selector")["faq"]["response"]["intent_response_key"] == "faq/pain"
+    assert (tmp_path / "topic_model.pkl").exists()
+
+
+def test_spanish_opening_marks_do_not_change_a_reading(spanish_model):
+    assert spanish_model.probabilities(["¿cuánto dura?"]).tolist() == spanish_model.probabilities([" cuánto dura?"]).tolist()
+    assert spanish_model.read("¿cuánto dura?").label == "faq/duration"

@@ -1,0 +1,73 @@
+"""The language a patient writes in, for the slot `language` (issue 16).
+
+Adds the entity `language` ("es" or "en") when common/language.py is sure of the
+message's language; short replies ("ok", "sí", "1", a date alone) get none, so the
+conversation keeps its language. A whole message that asks for a language ("ESPAÑOL",
+"ENGLISH", "INGLÉS", "en español") becomes the intent `choose_language` with that
+language; when the model itself chose `choose_language` ("can you answer in spanish",
+"no hablo inglés"), the entity is the language the request names.
+
+Runs after the classifiers and before the safety net (config.yml): the urgent answer
+still wins on intent. Intent payloads ("/choose_language{"language":"es"}") never reach
+it: Rasa's RegexMessageHandler reads them before the NLU pipeline. It never logs text.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from common.language import chosen_language, detect, named_language
+
+CHOOSE_INTENT = "choose_language"
+ENTITY = "language"
+EXTRACTOR = "LanguageDetector"
+TOPIC_EXTRACTOR = "TopicClassifier"   # its faq_mode/topic entities mean nothing for a language choice
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class LanguageDetector(GraphComponent):
+    """Adds the `language` entity; "ESPAÑOL"/"ENGLISH" alone -> choose_language."""
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "LanguageDetector":
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            language: Optional[str] = chosen_language(text)
+            entities = [e for e in message.get(ENTITIES) or [] if e.get("extractor") != EXTRACTOR]
+            if language:
+                chosen = {INTENT_NAME_KEY: CHOOSE_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != CHOOSE_INTENT]
+                message.data[INTENT] = chosen
+                message.data[INTENT_RANKING_KEY] = [chosen] + ranking
+                message.data.pop("response_selector", None)
+                entities = [e for e in entities if e.get("extractor") != TOPIC_EXTRACTOR]
+            elif (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == CHOOSE_INTENT:
+                language = named_language(text) or detect(text)
+            else:
+                language = detect(text)
+            if language:
+                entities.append({"entity": ENTITY, "value": language, "start": 0, "end": 0,
+                                 "extractor": EXTRACTOR})
+            message.set(ENTITIES, entities, add_to_output=True)
+        return messages
