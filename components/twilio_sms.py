@@ -289,7 +289,7 @@ class TwilioSmsInput(InputChannel):
         reply = MessagingResponse()
         for body in bodies:
             reply.message(body)
-        return response.text(str(reply), content_type="text/xml")
+        return response.text(str(reply), content_type="text/xml; charset=utf-8")  # Spanish accents
 
     async def handle(self, key: str, text: str, on_new_message: Callable[[UserMessage], Awaitable[None]],
                      language_of: Optional[Callable[[str], Awaitable[str]]] = None) -> List[str]:

@@ -181,9 +181,9 @@ def bot_predict(url: str, token: str):
     return predict
 
 
-def red_flag_figures(webhook: str, url: str, token: str) -> str:
-    """Recall and false alarms of the urgent answer at the running bot (tests/nlu/red_flags.yml)."""
-    flags = yaml.safe_load((ROOT / "tests/nlu/red_flags.yml").read_text(encoding="utf-8"))
+def red_flag_figures(webhook: str, url: str, token: str, path: str = "tests/nlu/red_flags.yml") -> str:
+    """Recall and false alarms of the urgent answer at the running bot (a red-flag set)."""
+    flags = yaml.safe_load((ROOT / path).read_text(encoding="utf-8"))
 
     def urgent(text: str) -> bool:
         sender = f"flag-{uuid.uuid4()}"
@@ -303,7 +303,7 @@ def main() -> None:
     token = "bench-" + uuid.uuid4().hex
     current = model_is_current()
     understanding: List[str] = []
-    red_flags = "skipped (BENCH_SKIP)"
+    red_flags = red_flags_es = "skipped (BENCH_SKIP)"
     starter: Optional[StarterBot] = None
     with tempfile.TemporaryDirectory() as tmp:
         print("Starting the assistant for the benchmark (ports 5205/5255)...", flush=True)
@@ -324,6 +324,7 @@ def main() -> None:
                     understanding.append("  " + nlu_eval.report("shipped model", nlu_eval.score(cases, shipped, threshold)))
                     understanding.append("  " + nlu_eval.report("baseline", nlu_eval.score(cases, baseline, threshold)))
                 red_flags = red_flag_figures(webhook, bot.url, token)
+                red_flags_es = red_flag_figures(webhook, bot.url, token, "tests/nlu/es/red_flags.yml")
             print("Measuring latency (the assistant and the starter bot, one after the other)...", flush=True)
             # warm up both, then one conversation at a time (4 patients, one after another)
             conversation(webhook, 5)
@@ -364,6 +365,7 @@ def main() -> None:
               f"{nlu_eval.fallback_threshold()}; baseline: TF-IDF + LogisticRegression on the whole message)")
         print("\n".join(understanding))
     print(f"red flags (urgent answer)  {red_flags}")
+    print(f"red flags, Spanish         {red_flags_es}")
     print(f"training time              {train}")
     print(f"start-up                   {startup:.0f} s from scripts/run.sh (what `make run` starts) to ready, model "
           f"{'current' if current else 'NOT current (make run would train first)'}; starter bot {starter.startup:.0f} s")

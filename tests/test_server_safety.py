@@ -10,7 +10,9 @@ import yaml
 
 from conftest import ROOT
 
-RED_FLAGS = yaml.safe_load((ROOT / "tests" / "nlu" / "red_flags.yml").read_text(encoding="utf-8"))
+# The English set and the Spanish one (each message judged at the running bot).
+RED_FLAG_SETS = {language: yaml.safe_load((ROOT / "tests" / "nlu" / path).read_text(encoding="utf-8"))
+                 for language, path in (("en", "red_flags.yml"), ("es", "es/red_flags.yml"))}
 MAX_FALSE_ALARMS = 0.10
 
 
@@ -30,17 +32,21 @@ def got_urgent(bot, text: str) -> bool:
     return "utter_urgent" in bot_actions(bot, sender)
 
 
-def test_every_described_symptom_gets_the_urgent_answer(bot):
-    missed = [item["text"] for item in RED_FLAGS["urgent"] if not got_urgent(bot, item["text"])]
-    total = len(RED_FLAGS["urgent"])
-    print(f"red flags: recall {total - len(missed)}/{total}")
+@pytest.mark.parametrize("language", list(RED_FLAG_SETS))
+def test_every_described_symptom_gets_the_urgent_answer(bot, language):
+    flags = RED_FLAG_SETS[language]
+    missed = [item["text"] for item in flags["urgent"] if not got_urgent(bot, item["text"])]
+    total = len(flags["urgent"])
+    print(f"red flags ({language}): recall {total - len(missed)}/{total}")
     assert total >= 60 and missed == []
 
 
-def test_look_alikes_rarely_get_the_urgent_answer(bot):
-    alarms = [item["text"] for item in RED_FLAGS["not_urgent"] if got_urgent(bot, item["text"])]
-    total = len(RED_FLAGS["not_urgent"])
-    print(f"red flags: false alarms {len(alarms)}/{total}: {alarms}")
+@pytest.mark.parametrize("language", list(RED_FLAG_SETS))
+def test_look_alikes_rarely_get_the_urgent_answer(bot, language):
+    flags = RED_FLAG_SETS[language]
+    alarms = [item["text"] for item in flags["not_urgent"] if got_urgent(bot, item["text"])]
+    total = len(flags["not_urgent"])
+    print(f"red flags ({language}): false alarms {len(alarms)}/{total}: {alarms}")
     assert total >= 60 and len(alarms) <= MAX_FALSE_ALARMS * total, alarms
 
 

@@ -48,7 +48,7 @@ class Phone:
     def text(self, body, **kwargs):
         response = self.post(body, **kwargs)
         assert response.status_code == 200, response.text
-        return [node.text or "" for node in ElementTree.fromstring(response.text).iter("Message")]
+        return [node.text or "" for node in ElementTree.fromstring(response.content).iter("Message")]
 
 
 def sms_variant(domain, name):
