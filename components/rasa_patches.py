@@ -192,6 +192,7 @@ def apply() -> None:
     _store_new_events_at_once()
     _freeze_the_loaded_model_for_gc()
     _carry_the_language_over()
+    _fill_the_language_slot()
     RemoteAction._hsg_patched = True
 
 
@@ -406,3 +407,32 @@ def _carry_the_language_over() -> None:
 
     ORIGINALS["ActionSessionStart.run"] = original_run
     ActionSessionStart.run = run
+
+
+LANGUAGE = "language"  # the parse field components/language.py sets, and the slot it fills
+
+
+def _fill_the_language_slot() -> None:
+    """ActionExtractSlots.run as in Rasa 3.6.21; then, when the message's parse carries
+    a `language` (components/language.py: the language the whole message is written
+    in) that differs from the slot's, and no mapping set the slot this turn (the web
+    chat's /choose_language{"language": ...} payload does, by its entity), the slot is
+    set to it. A field of the parse rather than an entity, since it marks no span of
+    the text."""
+    from rasa.core.actions.action import ActionExtractSlots
+    from rasa.shared.core.events import SlotSet
+
+    original_run = ActionExtractSlots.run
+
+    async def run(self: ActionExtractSlots, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Any]:
+        events = await original_run(self, output_channel, nlg, tracker, domain)
+        latest = tracker.latest_message
+        language = (latest.parse_data or {}).get(LANGUAGE) if latest is not None else None
+        if language in ("en", "es") and any(slot.name == LANGUAGE for slot in domain.slots) \
+                and tracker.get_slot(LANGUAGE) != language \
+                and not any(isinstance(event, SlotSet) and event.key == LANGUAGE for event in events):
+            events = list(events) + [SlotSet(LANGUAGE, language)]
+        return events
+
+    ORIGINALS["ActionExtractSlots.run"] = original_run
+    ActionExtractSlots.run = run

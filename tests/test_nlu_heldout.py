@@ -284,10 +284,11 @@ def test_spanish_heldout_accuracy(bot):
     assert accuracy >= MIN_SPANISH_HELDOUT_ACCURACY, f"accuracy {accuracy:.3f}; misses:\n" + "\n".join(misses)
 
 
-def test_spanish_language_entity_at_the_bot(bot):
+def test_the_language_of_a_message_at_the_bot(bot):
     spanish = bot.parse("¿cuánto dura el estudio?")
     english = bot.parse("how long does it take?")
-    assert {"entity": "language", "value": "es"}.items() <= next(
-        e for e in spanish["entities"] if e["entity"] == "language").items()
-    assert next(e["value"] for e in english["entities"] if e["entity"] == "language") == "en"
-    assert bot.parse("ESPAÑOL")["intent"]["name"] == "choose_language"
+    assert (spanish["language"], english["language"]) == ("es", "en")
+    assert "language" not in bot.parse("ok")                # a short reply keeps the conversation's
+    assert not [e for e in spanish["entities"] + english["entities"] if e["entity"] == "language"]
+    chosen = bot.parse("ESPAÑOL")
+    assert (chosen["intent"]["name"], chosen["language"]) == ("choose_language", "es")

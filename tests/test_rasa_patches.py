@@ -392,3 +392,53 @@ async def test_a_domain_that_carries_every_slot_over_is_left_as_rasa_does_it():
     events = await ActionSessionStart().run(None, None, tracker, domain)
     assert [(e.key, e.value) for e in events if isinstance(e, SlotSet)] == [("language", "es"),
                                                                              ("period_start", "2026-11-03")]
+
+
+def _extract_domain():
+    from rasa.shared.core.domain import Domain
+
+    return Domain.from_yaml("""
+version: "3.1"
+intents: [faq, choose_language]
+entities: [language]
+slots:
+  language: {type: categorical, values: [en, es], influence_conversation: false,
+             mappings: [{type: from_entity, entity: language}]}
+""")
+
+
+def _after_message(parse_language=None, entities=(), slot=None):
+    from rasa.shared.core.events import SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = _extract_domain()
+    parse = {"intent": {"name": "faq", "confidence": 0.9}, "entities": list(entities)}
+    if parse_language:
+        parse["language"] = parse_language
+    events = ([SlotSet("language", slot)] if slot else []) + [
+        UserUttered("text", parse["intent"], list(entities), parse)]
+    return DialogueStateTracker.from_events("p", events, slots=domain.slots), domain
+
+
+async def _extracted(tracker, domain):
+    from rasa.core.actions.action import ActionExtractSlots
+    from rasa.shared.core.events import SlotSet
+
+    events = await ActionExtractSlots(None).run(None, None, tracker, domain)
+    return [(e.key, e.value) for e in events if isinstance(e, SlotSet)]
+
+
+async def test_the_language_a_message_is_written_in_fills_the_slot():
+    import components.topic_classifier  # noqa: F401
+
+    assert await _extracted(*_after_message("es")) == [("language", "es")]
+    assert await _extracted(*_after_message("en", slot="es")) == [("language", "en")]   # English again
+    assert await _extracted(*_after_message("es", slot="es")) == []                      # no change
+    assert await _extracted(*_after_message(None, slot="es")) == []                      # "ok": kept
+
+
+async def test_the_web_switchs_entity_wins_over_the_written_language():
+    import components.topic_classifier  # noqa: F401
+
+    switch = [{"entity": "language", "value": "en"}]
+    assert await _extracted(*_after_message("es", entities=switch, slot="es")) == [("language", "en")]

@@ -25,8 +25,7 @@ def test_a_spanish_question_about_the_balloon_is_faq_balloon(bot):
     parsed = bot.parse("¿para qué sirve el globito que ponen en el cuello del útero?")
     assert parsed["intent"]["name"] == "faq"
     assert parsed["response_selector"]["faq"]["response"]["intent_response_key"] == "faq/balloon"
-    assert {"entity": "language", "value": "es"}.items() <= next(
-        e for e in parsed["entities"] if e["entity"] == "language").items()
+    assert parsed["language"] == "es"
 
 
 def test_a_patient_who_writes_spanish_gets_spanish_from_that_message_on(bot, domain):
