@@ -33,13 +33,20 @@ RESERVED_SENDER_PREFIX = "sms-"  # components/sms_store.number_key
 STORE_UNAVAILABLE = "utter_store_unavailable"
 
 
-async def store_unavailable_messages(request: Request, sender: str, channel: str) -> list:
+async def store_unavailable_messages(request: Request, sender: str, channel: str, text: str = "") -> list:
     """The 'please try again in a minute, or call' answer, rendered without the
-    conversation (which cannot be read), as Rasa's collecting channel would send it."""
+    conversation (which cannot be read), as Rasa's collecting channel would send it:
+    in Spanish when the patient's message is clearly Spanish."""
+    from rasa.shared.core.events import SlotSet
     from rasa.shared.core.trackers import DialogueStateTracker
 
+    from common.language import detect
+
     agent = request.app.ctx.agent
-    message = await agent.nlg.generate(STORE_UNAVAILABLE, DialogueStateTracker(sender, agent.domain.slots), channel)
+    language = detect(text) if text else None
+    events = [SlotSet("language", language)] if language else []
+    tracker = DialogueStateTracker.from_events(sender, events, slots=agent.domain.slots)
+    message = await agent.nlg.generate(STORE_UNAVAILABLE, tracker, channel)
     if not message:
         return []
     return [{"recipient_id": sender, **{k: v for k, v in message.items() if v and k in ("text", "buttons")}}]
@@ -113,7 +120,8 @@ class SafeRestInput(RestInput):
                     )
                 )
             except ConversationStoreUnavailable:
-                return response.json(await store_unavailable_messages(request, payload["sender"].strip(), "rest"))
+                return response.json(await store_unavailable_messages(request, payload["sender"].strip(), "rest",
+                                                                      payload["message"]))
             except Exception as error:  # log the kind of failure, never the text
                 logger.error("REST message failed: %s", type(error).__name__)
                 return response.json({"error": "temporarily_unavailable"}, status=503)

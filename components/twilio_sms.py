@@ -361,7 +361,8 @@ class TwilioSmsInput(InputChannel):
                 bodies = await self.handle(number_key(self.hash_key, number), params.get("Body", ""), on_new_message,
                                            lambda key: conversation_language(request, key))
             except ConversationStoreUnavailable:  # "please send it again in a minute, or call"
-                bodies = [m["text"] for m in await store_unavailable_messages(request, "sms", self.name())]
+                bodies = [m["text"] for m in await store_unavailable_messages(request, "sms", self.name(),
+                                                                              params.get("Body", ""))]
             except asyncio.CancelledError:  # Twilio hung up: its retry is to be answered
                 self.store.release(sid)
                 raise

@@ -410,3 +410,26 @@ async def test_a_database_outage_gets_the_try_again_text_not_silence(tmp_path, d
         status, messages = await post(base, form)
     assert status == 200 and messages == [sms_variant(domain, "utter_store_unavailable")["text"]]
     assert channel.store.is_answered(form["MessageSid"])
+
+
+async def test_during_an_outage_a_spanish_text_gets_the_try_again_text_in_spanish(tmp_path, domain):
+    """The conversation (and its language) cannot be read: the message's own language decides."""
+    from types import SimpleNamespace
+
+    from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.slots import CategoricalSlot
+
+    from components.rasa_patches import ConversationStoreUnavailable
+    from test_sms_es import variant
+
+    async def outage(message):
+        raise ConversationStoreUnavailable("OperationalError")
+
+    slots = [CategoricalSlot("language", mappings=[], values=["en", "es"], influence_conversation=False)]
+    agent = SimpleNamespace(nlg=TemplatedNaturalLanguageGenerator(domain["responses"]), domain=SimpleNamespace(slots=slots))
+    channel = make_channel(tmp_path)
+    async with webhook(channel, outage, agent) as base:
+        status, messages = await post(base, sms_form(body="hola, ¿cuánto tiempo dura el examen?"))
+        _, english = await post(base, sms_form(body="how long does the exam take?"))
+    assert status == 200 and messages == [variant(domain, "utter_store_unavailable", "es")["text"]]
+    assert english == [variant(domain, "utter_store_unavailable", "en")["text"]]
