@@ -231,6 +231,9 @@ def test_spanish_hypotheticals(flags, urgent, not_urgent):
     ("me mareo muchísimo", "siempre me mareo muchísimo con las agujas"),
     # a temperature, not an age
     ("tengo 38 de fiebre", "tengo 38 años, ¿hay algún riesgo?"),
+    # the exam as the subject is a question sent without its "?"; "me" makes it hers
+    ("el estudio me dolió mucho y sigo sangrando", "duele mucho el estudio"),
+    ("el examen me duele muchísimo", "oiga y eso del hsg duele mucho o nomas tantito"),
 ])
 def test_spanish_questions_people_and_history(flags, urgent, not_urgent):
     assert flags.is_urgent(urgent)
