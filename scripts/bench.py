@@ -323,6 +323,14 @@ def main() -> None:
                     understanding.append(f"{name} ({len(cases)} messages):")
                     understanding.append("  " + nlu_eval.report("shipped model", nlu_eval.score(cases, shipped, threshold)))
                     understanding.append("  " + nlu_eval.report("baseline", nlu_eval.score(cases, baseline, threshold)))
+                # Spanish: the baseline trained on all of data/ (both languages), the shipped model at the bot
+                baseline_both = nlu_eval.bilingual_baseline()
+                for name, path in nlu_eval.SETS_ES.items():
+                    cases = nlu_eval.load_cases(path)
+                    understanding.append(f"{name} ({len(cases)} messages):")
+                    understanding.append("  " + nlu_eval.report("shipped model", nlu_eval.score(cases, shipped, threshold)))
+                    understanding.append("  " + nlu_eval.report("baseline (en+es)",
+                                                                nlu_eval.score(cases, baseline_both, threshold)))
                 red_flags = red_flag_figures(webhook, bot.url, token)
                 red_flags_es = red_flag_figures(webhook, bot.url, token, "tests/nlu/es/red_flags.yml")
             print("Measuring latency (the assistant and the starter bot, one after the other)...", flush=True)
