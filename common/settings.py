@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict
@@ -30,14 +31,36 @@ def load_settings(path: str = str(SETTINGS_FILE)) -> Dict[str, Any]:
     return settings
 
 
+def in_language(values: Dict[str, str], settings: Dict[str, Any], language: str) -> Dict[str, str]:
+    """`values` with the clinic's words in `language`: a setting `<key>_<language>`
+    (results_days_es) replaces the words of `<key>`; numbers and phones are the same in
+    every language."""
+    return dict(values, **{key: str(settings[f"{key}_{language}"]) for key in TEXT_PLACEHOLDERS
+                           if f"{key}_{language}" in settings})
+
+
 def placeholders(settings: Dict[str, Any], language: str = "en") -> Dict[str, str]:
-    """The values that fill {clinic_phone}, {last_cycle_day} and friends in the answers.
-    For another language, a setting `<key>_<language>` (results_days_es) replaces the
-    English words of `<key>`; numbers and phones are the same in every language."""
-    values = {key: str(settings.get(f"{key}_{language}", settings[key])) for key in TEXT_PLACEHOLDERS}
+    """The values that fill {clinic_phone}, {last_cycle_day} and friends in the answers,
+    in `language` (in_language)."""
+    values = {key: str(settings[key]) for key in TEXT_PLACEHOLDERS}
     values.update({key: str(value) for key, value in settings["window"].items()})
     values["device_check_months"] = str(settings.get("device_check_months", 3))
-    return values
+    return in_language(values, settings, language)
+
+
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def fill(value: Any, values: Dict[str, str]) -> Any:
+    """Fills the {placeholders} found in `values` in every string of a structure (a
+    string, or lists and mappings of them); other braces are left as they are."""
+    if isinstance(value, str):
+        return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), value)
+    if isinstance(value, list):
+        return [fill(item, values) for item in value]
+    if isinstance(value, dict):
+        return {key: fill(item, values) for key, item in value.items()}
+    return value
 
 
 def topic_labels(path: Path = ROOT / "content" / "topic_labels.yml") -> Dict[str, Dict[str, str]]:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import tempfile
 import threading
 from datetime import datetime, timezone
@@ -38,6 +37,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import yaml
+
+from common.settings import fill
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DIR = ROOT / "content"
@@ -47,7 +48,6 @@ FORM_FIELDS = ("text", "buttons", "custom")
 SMS_CHANNEL = "twilio"
 LANGUAGE_SLOT = "language"
 SPANISH = [{"type": "slot", "name": LANGUAGE_SLOT, "value": "es"}]  # the Spanish variants' condition
-PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
 class StoreError(ValueError):
@@ -140,25 +140,11 @@ def normalise(answer: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def spanish_values(values: Dict[str, str], settings: Optional[Dict[str, Any]] = None) -> Dict[str, str]:
-    """The values that fill the Spanish answers' {placeholders}: `values` with the words
-    that clinic.yml has in Spanish (`<key>_es`, such as results_days_es) replaced; for
-    callers that have only the English values. `common.settings.placeholders(settings, "es")`
-    gives the same for clinic.yml's own values."""
-    from common.settings import TEXT_PLACEHOLDERS, load_settings
+    """The values that fill the Spanish answers' {placeholders}: `values` (the English
+    ones, or the checks' worst-case ones) with clinic.yml's Spanish words."""
+    from common.settings import in_language, load_settings
 
-    settings = load_settings() if settings is None else settings
-    return dict(values, **{key: str(settings[f"{key}_es"]) for key in TEXT_PLACEHOLDERS if f"{key}_es" in settings})
-
-
-def fill(value: Any, values: Dict[str, str]) -> Any:
-    """Fills the {placeholders} found in `values` in every string of a structure."""
-    if isinstance(value, str):
-        return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), value)
-    if isinstance(value, list):
-        return [fill(item, values) for item in value]
-    if isinstance(value, dict):
-        return {key: fill(item, values) for key, item in value.items()}
-    return value
+    return in_language(values, load_settings() if settings is None else settings, "es")
 
 
 def to_variants(answer: Dict[str, Any], values: Dict[str, str],

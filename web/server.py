@@ -33,14 +33,13 @@ from icalendar import Calendar, Event
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common.settings import load_settings, placeholders  # noqa: E402
+from common.settings import fill, load_settings, placeholders  # noqa: E402
 STATIC = Path(__file__).resolve().parent / "static"
 WIDGET_TEXT = ROOT / "content" / "widget_text.yml"
 TEXT_MARKER = "/*HSG_WIDGET_TEXT*/null"  # where widget.js receives its words
 mimetypes.add_type("image/svg+xml", ".svg")
 MAX_WINDOW_DAYS = 31
 MAX_YEARS_AWAY = 2
-PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 _text_lock = threading.Lock()
 _text_cache: Dict[Path, Tuple[Tuple[int, int], Dict[str, Any]]] = {}
@@ -49,18 +48,6 @@ _text_cache: Dict[Path, Tuple[Tuple[int, int], Dict[str, Any]]] = {}
 def clinic_settings() -> dict:
     """clinic.yml as every process reads it (checked by common/settings.py)."""
     return load_settings()
-
-
-def fill(value: Any, values: Dict[str, str]) -> Any:
-    """`value` (a string, or lists and mappings of them) with each known {name} replaced;
-    other braces ({month}, filled in by the widget) are left as they are."""
-    if isinstance(value, str):
-        return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), value)
-    if isinstance(value, list):
-        return [fill(item, values) for item in value]
-    if isinstance(value, dict):
-        return {key: fill(item, values) for key, item in value.items()}
-    return value
 
 
 def with_defaults(words: Any, english: Any) -> Any:
