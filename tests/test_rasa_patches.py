@@ -360,7 +360,6 @@ session_config: {{session_expiration_time: 60, carry_over_slots_to_new_session: 
 """)
 
 
-@pytest.mark.asyncio
 async def test_a_new_session_keeps_the_language_but_not_the_dates():
     import components.topic_classifier  # noqa: F401
     from rasa.core.actions.action import ActionSessionStart
@@ -379,7 +378,6 @@ async def test_a_new_session_keeps_the_language_but_not_the_dates():
     assert not [e for e in await ActionSessionStart().run(None, None, unset, domain) if isinstance(e, SlotSet)]
 
 
-@pytest.mark.asyncio
 async def test_a_domain_that_carries_every_slot_over_is_left_as_rasa_does_it():
     import components.topic_classifier  # noqa: F401
     from rasa.core.actions.action import ActionSessionStart
