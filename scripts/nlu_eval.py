@@ -36,6 +36,9 @@ SETS = {"held-out": ROOT / "tests" / "nlu" / "heldout.yml", "patients": ROOT / "
 SETS_ES = {"held-out es": ROOT / "tests" / "nlu" / "es" / "heldout.yml",
            "patients es": ROOT / "tests" / "nlu" / "es" / "patients.yml"}
 DEV_SET = ROOT / "tests" / "nlu" / "patients_dev.yml"
+# Development sets: written in patients' style, and real patients' words from public pages
+# that tests/nlu/patients.yml does not use (docs/model-choice.md, session 6).
+DEV_SETS = {"dev (written)": DEV_SET, "dev (pages)": ROOT / "tests" / "nlu" / "patients_dev_pages.yml"}
 # The training data of each language, named one by one (data/nlu/es is not in the English glob).
 DATA = {"en": ROOT / "data" / "nlu", "es": ROOT / "data" / "nlu" / "es"}
 STORIES = {"en": ROOT / "components" / "context_sentences.yml", "es": ROOT / "components" / "context_sentences_es.yml"}
@@ -321,12 +324,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cv", type=int, default=0, help="also cross-validate on data/ with this many folds")
     parser.add_argument("--rasa", action="append", default=[], help="also evaluate a trained Rasa model")
-    parser.add_argument("--dev", action="store_true", help="evaluate on the development set instead")
+    parser.add_argument("--dev", action="store_true", help="evaluate on the development sets instead")
     parser.add_argument("--languages", action="store_true",
                         help="compare one model for both languages with one model per language")
     args = parser.parse_args(argv)
     threshold = fallback_threshold()
-    sets = {"dev": DEV_SET} if args.dev else {**SETS, **SETS_ES}
+    sets = DEV_SETS if args.dev else {**SETS, **SETS_ES}
     print("training:")
     systems: Dict[str, Callable[[str], Outcome]] = {"baseline": timed("baseline (en+es)", bilingual_baseline)}
     if args.languages:

@@ -13,6 +13,7 @@ from conftest import ROOT, load_nlu_examples
 from common.language import chosen_language, detect, named_language
 
 ENGLISH_SETS = ["tests/nlu/heldout.yml", "tests/nlu/patients.yml", "tests/nlu/patients_dev.yml",
+                "tests/nlu/patients_dev_pages.yml",
                 "tests/nlu/red_flags.yml"]
 SPANISH_SETS = ["tests/nlu/es/heldout.yml", "tests/nlu/es/patients.yml", "tests/nlu/es/red_flags.yml"]
 MIN_SPANISH_DETECTED = 0.95   # the rest may be None (very short replies), never "en"

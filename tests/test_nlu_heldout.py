@@ -97,6 +97,19 @@ def test_patient_set_is_real_and_never_trained_on():
     assert len(multi) >= 0.4 * len(content)
 
 
+def test_the_pages_development_set_shares_no_page_with_the_test_set():
+    """Designs are chosen on tests/nlu/patients_dev_pages.yml: for the test set to stay
+    unseen, no page (address without query or trailing slash) may feed both."""
+    page = lambda url: re.sub(r"^https?://(www\.)?|[?#].*$|/+$", "", url.strip()).lower()  # noqa: E731
+    test = yaml.safe_load((ROOT / "tests/nlu/patients.yml").read_text(encoding="utf-8"))["messages"]
+    dev = yaml.safe_load((ROOT / "tests/nlu/patients_dev_pages.yml").read_text(encoding="utf-8"))["messages"]
+    assert len(dev) >= 150 and all(m.get("source", "").startswith("http") for m in dev)
+    test_pages = {page(m["source"]) for m in test if m["source"] != "written"}
+    assert not [m["source"] for m in dev if page(m["source"]) in test_pages]
+    test_texts = {_normal(m["text"]) for m in test}
+    assert not [m["text"] for m in dev if _normal(m["text"]) in test_texts]
+
+
 def bot_responses(bot, sender: str) -> List[str]:
     return [(e.get("metadata") or {}).get("utter_action", "") for e in bot.tracker(sender)["events"]
             if e["event"] == "bot"]
