@@ -141,6 +141,16 @@ def load_nlu_examples(path: Path) -> Dict[str, List[str]]:
     return examples
 
 
+def set_texts(path: Path) -> List[str]:
+    """Every message of a test set, whatever its format (NLU, patients' messages, red flags)."""
+    content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if "messages" in content:
+        return [m["text"] for m in content["messages"]]
+    if "urgent" in content or "not_urgent" in content:
+        return [m["text"] for key in ("urgent", "not_urgent") for m in content.get(key) or []]
+    return [line for lines in load_nlu_examples(path).values() for line in lines]
+
+
 def topic_key(parse_result: Dict[str, Any]) -> str:
     """The product.md topic key of a /model/parse result: the intent, or faq/<key>'s key."""
     intent = (parse_result.get("intent") or {}).get("name")

@@ -8,7 +8,7 @@ from typing import List
 import pytest
 import yaml
 
-from conftest import ROOT, load_nlu_examples
+from conftest import ROOT, set_texts
 
 from common.language import chosen_language, detect, named_language
 
@@ -20,16 +20,7 @@ MIN_SPANISH_DETECTED = 0.95   # the rest may be None (very short replies), never
 
 
 def texts(path: str) -> List[str]:
-    """Every message of a test set, whatever its format (NLU, patients, red flags)."""
-    full = ROOT / path
-    if not full.exists():
-        return []
-    content = yaml.safe_load(full.read_text(encoding="utf-8")) or {}
-    if "messages" in content:
-        return [m["text"] for m in content["messages"]]
-    if "urgent" in content or "not_urgent" in content:
-        return [m["text"] for key in ("urgent", "not_urgent") for m in content.get(key) or []]
-    return [line for lines in load_nlu_examples(full).values() for line in lines]
+    return set_texts(ROOT / path)
 
 
 # ---------------------------------------------------------------- detect()

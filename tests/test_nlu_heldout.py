@@ -15,7 +15,7 @@ from typing import Dict, List
 import pytest
 import yaml
 
-from conftest import ROOT, load_nlu_examples, topic_key
+from conftest import ROOT, load_nlu_examples, set_texts, topic_key
 
 # The top guess (what /model/parse ranks first): issue 12 asks for 95% and 90%
 # (figures of the shipped model in docs/model-choice.md and `make bench`).
@@ -187,21 +187,12 @@ def _normal(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text).split())
 
 
-def _set_texts(path) -> List[str]:
-    content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if "messages" in content:
-        return [m["text"] for m in content["messages"]]
-    if "urgent" in content or "not_urgent" in content:
-        return [m["text"] for key in ("urgent", "not_urgent") for m in content.get(key) or []]
-    return [line for lines in load_nlu_examples(path).values() for line in lines]
-
-
 def test_no_test_message_in_either_language_is_trained_on():
     trained = {_normal(t) for path in (ROOT / "data" / "nlu").rglob("*.yml")
                for lines in load_nlu_examples(path).values() for t in lines}
     sets = sorted((ROOT / "tests" / "nlu").rglob("*.yml"))
     assert ROOT / "tests/nlu/es/heldout.yml" in sets
-    leaked = [f"{path.relative_to(ROOT)}: {text}" for path in sets for text in _set_texts(path)
+    leaked = [f"{path.relative_to(ROOT)}: {text}" for path in sets for text in set_texts(path)
               if _normal(text) in trained]
     assert not leaked, "\n".join(leaked)
 
