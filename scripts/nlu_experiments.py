@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, List, Sequence, Tuple
 
-import yaml
 from nltk.stem.snowball import SnowballStemmer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.naive_bayes import ComplementNB
@@ -30,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from components.topic_model import TopicModel  # noqa: E402
+from editor.store import FileContentStore  # noqa: E402
 from scripts import nlu_eval as ev  # noqa: E402
 
 TOKEN = re.compile(r"(?u)\b\w+\b")
@@ -42,32 +42,25 @@ def _stemmed_ngrams(text: str) -> List[str]:
     return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
 
 
-def answer_sentences() -> List[Tuple[str, str]]:
-    """Each English answer's sentences (web and SMS), labelled with its topic."""
-    pairs = []
-    for path in sorted((ROOT / "content" / "answers" / "faq").glob("*.yml")):
-        answer = yaml.safe_load(path.read_text(encoding="utf-8"))
-        label = "faq/" + answer["response"].split("/", 1)[1]
-        for form in ("web", "sms"):
-            text = re.sub(r"[{}]", "", (answer.get(form) or {}).get("text") or "")
-            pairs += [(s, label) for s in SENTENCE_END.split(text) if len(s.split()) >= 4]
-    return pairs
-
-
-def fact_sentences() -> List[Tuple[str, str]]:
-    """The sentences of the docs/facts.md section an answer names as its only source."""
+def knowledge_sentences() -> List[Tuple[str, str]]:
+    """Each English topic answer's sentences (web and SMS), and those of the docs/facts.md
+    section it names when it names only one, labelled with the answer's topic."""
     sections = {}
     for block in re.split(r"^## ", (ROOT / "docs" / "facts.md").read_text(encoding="utf-8"), flags=re.M)[1:]:
         title, _, body = block.partition("\n")
         sections[title.strip()] = re.sub(r"\[[^\]]*\]\([^)]*\)|\([^)]*https?://[^)]*\)|[*_`>|#-]", " ", body)
     pairs = []
-    for path in sorted((ROOT / "content" / "answers" / "faq").glob("*.yml")):
-        answer = yaml.safe_load(path.read_text(encoding="utf-8"))
-        names = [s.split(":", 1)[1].strip() for s in answer["source"].split(";") if s.strip().startswith("docs/facts.md")]
-        if len(names) == 1:
-            label = "faq/" + answer["response"].split("/", 1)[1]
-            pairs += [(" ".join(s.split()), label) for s in SENTENCE_END.split(sections.get(names[0], ""))
-                      if len(s.split()) >= 4]
+    for name, answer in FileContentStore().answers().items():
+        if not name.startswith("utter_faq/"):
+            continue
+        label = "faq/" + name.split("/", 1)[1]
+        texts = [re.sub(r"[{}]", "", (answer.get(form) or {}).get("text") or "") for form in ("web", "sms")]
+        named = [part.split(":", 1)[1].strip() for part in (answer.get("source") or "").split(";")
+                 if part.strip().startswith("docs/facts.md")]
+        if len(named) == 1:
+            texts.append(sections.get(named[0], ""))
+        pairs += [(" ".join(s.split()), label) for text in texts for s in SENTENCE_END.split(text)
+                  if len(s.split()) >= 4]
     return pairs
 
 
@@ -111,7 +104,7 @@ class Variant(TopicModel):
 
 def designs() -> Dict[str, Callable[[], Variant]]:
     words = ev.patient_words()
-    knowledge = answer_sentences() + fact_sentences()
+    knowledge = knowledge_sentences()
 
     def make(**options):
         return lambda: Variant(synonyms=words).configure(**options)
