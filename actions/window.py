@@ -9,13 +9,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.relativedelta import relativedelta
 
-Status = Literal["ok", "next_cycle_estimate", "bleeding_past_window", "pregnancy_test", "period_late", "invalid"]
+Status = Literal["ok", "next_cycle_estimate", "bleeding_past_window", "pregnancy_test", "period_late", "short_cycle",
+                 "invalid"]
 
 OK: Final = "ok"
 NEXT_CYCLE_ESTIMATE: Final = "next_cycle_estimate"
 BLEEDING_PAST_WINDOW: Final = "bleeding_past_window"
 PREGNANCY_TEST: Final = "pregnancy_test"
 PERIOD_LATE: Final = "period_late"
+SHORT_CYCLE: Final = "short_cycle"
+# Ovulation comes about this many days before the next period (the luteal phase).
+LUTEAL_DAYS: Final = 14
 INVALID: Final = "invalid"
 
 
@@ -28,6 +32,9 @@ class WindowPolicy:
     default_cycle_length: int = 28
     max_days_since_period: int = 42
     device_check_months: int = 3
+    min_start_day: int = 1
+    short_cycle_under: int = 25
+    days_before_ovulation: int = 4
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> "WindowPolicy":
@@ -50,7 +57,12 @@ class WindowPolicy:
             default_cycle_length=pick(window, "default_cycle_length"),
             max_days_since_period=pick(window, "max_days_since_period"),
             device_check_months=pick(settings, "device_check_months"),
+            min_start_day=pick(window, "min_start_day"),
+            short_cycle_under=pick(window, "short_cycle_under"),
+            days_before_ovulation=pick(window, "days_before_ovulation"),
         )
+        if policy.min_start_day > policy.last_cycle_day:
+            raise ValueError("window.min_start_day must not be after window.last_cycle_day")
         if policy.default_start_day > policy.last_cycle_day:
             raise ValueError("window.default_start_day must not be after window.last_cycle_day")
         if policy.default_cycle_length <= policy.last_cycle_day:
@@ -81,26 +93,38 @@ def day_date(cycle_start: date, day_number: int) -> date:
     return cycle_start + timedelta(days=day_number - 1)
 
 
-def _window(
-    cycle_start: date, start_day: int, today: date, policy: WindowPolicy, status: Status, is_estimate: bool
-) -> WindowResult:
-    """Window from start_day to the last cycle day, moved up to today if it has begun."""
-    start_day = max(start_day, cycle_day(cycle_start, today))
+def last_day(policy: WindowPolicy, cycle_length: Optional[int]) -> int:
+    """The last cycle day for the exam. With a stated cycle shorter than short_cycle_under
+    days, ovulation (about cycle length - 14) can come before the usual last day, so the
+    window ends days_before_ovulation days before it."""
+    if cycle_length is None or cycle_length >= policy.short_cycle_under:
+        return policy.last_cycle_day
+    return min(policy.last_cycle_day, cycle_length - LUTEAL_DAYS - policy.days_before_ovulation)
+
+
+def _window(cycle_start: date, start_day: int, today: date, policy: WindowPolicy, status: Status,
+            is_estimate: bool, end_day: int) -> WindowResult:
+    """Window from start_day (not before the clinic's first day, moved up to today if it has
+    begun) to end_day; a short cycle with no day left gets no window."""
+    start_day = max(start_day, cycle_day(cycle_start, today), policy.min_start_day)
+    if start_day > end_day:
+        return WindowResult(SHORT_CYCLE, cycle_start=cycle_start)
     return WindowResult(
         status=status,
         start=day_date(cycle_start, start_day),
-        end=day_date(cycle_start, policy.last_cycle_day),
+        end=day_date(cycle_start, end_day),
         start_day=start_day,
-        end_day=policy.last_cycle_day,
+        end_day=end_day,
         cycle_start=cycle_start,
         is_estimate=is_estimate,
     )
 
 
-def _next_cycle(period_start: date, today: date, policy: WindowPolicy, cycle_length: int) -> WindowResult:
+def _next_cycle(period_start: date, today: date, policy: WindowPolicy, cycle_length: Optional[int]) -> WindowResult:
     """Estimated window of the next cycle; only called while that next period is not yet due."""
-    cycle_start = period_start + timedelta(days=cycle_length)
-    return _window(cycle_start, policy.default_start_day, today, policy, NEXT_CYCLE_ESTIMATE, True)
+    cycle_start = period_start + timedelta(days=cycle_length or policy.default_cycle_length)
+    return _window(cycle_start, policy.default_start_day, today, policy, NEXT_CYCLE_ESTIMATE, True,
+                   last_day(policy, cycle_length))
 
 
 def period_overdue(period_start: date, today: date, policy: WindowPolicy, cycle_length: Optional[int] = None) -> bool:
@@ -124,7 +148,8 @@ def compute_window(
     Safety rules (not settings): once the next period is due and no later period was
     given, the period may be late, so no dates (PERIOD_LATE); bleeding that lasts, or is
     expected (end_expected: the stop date is a forecast) to last, past the last cycle day
-    gets no window this cycle (BLEEDING_PAST_WINDOW).
+    gets no window this cycle (BLEEDING_PAST_WINDOW); with a short cycle the window ends
+    before ovulation, and when no day is left there is none (SHORT_CYCLE).
     """
     if period_start is None:  # (no periods at all is answered before: actions/flow.py)
         return WindowResult(PREGNANCY_TEST)
@@ -141,22 +166,24 @@ def compute_window(
     if not expected and period_overdue(period_start, today, policy, cycle_length):
         return WindowResult(PERIOD_LATE, cycle_start=period_start)
 
-    last_day = policy.last_cycle_day
+    end_day = last_day(policy, cycle_length)
     today_day = cycle_day(period_start, today)
     if bleeding_end is not None:
         start_day = cycle_day(period_start, bleeding_end) + 1
-        if start_day > last_day:
+        if start_day > policy.last_cycle_day:
             return WindowResult(BLEEDING_PAST_WINDOW, cycle_start=period_start)
     elif still_bleeding and not expected:
-        if today_day >= last_day:
+        if today_day >= policy.last_cycle_day:
             return WindowResult(BLEEDING_PAST_WINDOW, cycle_start=period_start)
         start_day = max(policy.default_start_day, today_day + 1)
     else:
         start_day = policy.default_start_day
 
-    if today_day > last_day:
-        return _next_cycle(period_start, today, policy, cycle_length or policy.default_cycle_length)
-    return _window(period_start, start_day, today, policy, OK, expected)
+    if today_day > end_day:
+        if end_day < policy.last_cycle_day and today_day <= policy.last_cycle_day:
+            return WindowResult(SHORT_CYCLE, cycle_start=period_start)
+        return _next_cycle(period_start, today, policy, cycle_length)
+    return _window(period_start, start_day, today, policy, OK, expected, end_day)
 
 
 def device_check_date(placed: date, policy: WindowPolicy) -> date:

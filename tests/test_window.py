@@ -298,3 +298,57 @@ def test_today_in_rejects_naive_now() -> None:
     """A naive datetime is ambiguous."""
     with pytest.raises(ValueError):
         today_in("America/Denver", datetime(2026, 11, 20, 12, 0))
+
+
+# ---- short cycles and the clinic's first day (issue 22)
+
+@pytest.mark.parametrize(
+    "cycle_length, bleeding_end, expected_status, window",
+    [
+        # 28 days: the usual day 10
+        (28, D(2026, 11, 4), "ok", (D(2026, 11, 5), D(2026, 11, 12), 3, 10)),
+        # 25 days is not short: still day 10
+        (25, D(2026, 11, 4), "ok", (D(2026, 11, 5), D(2026, 11, 12), 3, 10)),
+        # 24 days: ovulation about day 10, so the window ends on day 6 (4 days before)
+        (24, D(2026, 11, 4), "ok", (D(2026, 11, 5), D(2026, 11, 8), 3, 6)),
+        # 22 days: ovulation about day 8, window ends on day 4; bleeding stopped day 3 -> day 4 only
+        (22, D(2026, 11, 5), "ok", (D(2026, 11, 6), D(2026, 11, 6), 4, 4)),
+        # 21 days: ends on day 3; bleeding to day 3 leaves no day: no dates, call the clinic
+        (21, D(2026, 11, 5), "short_cycle", None),
+    ],
+)
+def test_short_cycles_end_the_window_before_ovulation(cycle_length, bleeding_end, expected_status, window) -> None:
+    result = compute_window(D(2026, 11, 3), bleeding_end, D(2026, 11, 5), POLICY, cycle_length=cycle_length)
+    assert result.status == expected_status
+    if window:
+        assert (result.start, result.end, result.start_day, result.end_day) == window
+
+
+def test_a_short_cycle_with_an_unknown_stop_date_gets_no_dates() -> None:
+    # the stop date unknown: the window would start on day 7, after a 24-day cycle's day 6
+    result = compute_window(D(2026, 11, 3), None, D(2026, 11, 4), POLICY, cycle_length=24)
+    assert result.status == "short_cycle" and result.start is None
+
+
+def test_short_cycle_settings_come_from_clinic_yml() -> None:
+    policy = WindowPolicy.from_settings({"window": {"short_cycle_under": 30, "days_before_ovulation": 2,
+                                                    "min_start_day": 5}})
+    # 28 days is short for this clinic: ovulation about day 14, window ends day 12 -> capped at 10
+    result = compute_window(D(2026, 11, 3), D(2026, 11, 4), D(2026, 11, 4), policy, cycle_length=28)
+    assert (result.start_day, result.end_day) == (5, 10)
+    # 26 days: ovulation about day 12, ends on day 10 - 0 = 10; 25: ends on day 9
+    result = compute_window(D(2026, 11, 3), D(2026, 11, 4), D(2026, 11, 4), policy, cycle_length=25)
+    assert result.end_day == 9
+
+
+def test_the_clinic_first_day_holds_back_an_early_window() -> None:
+    policy = WindowPolicy(min_start_day=6)
+    result = compute_window(D(2026, 11, 3), D(2026, 11, 4), D(2026, 11, 4), policy)
+    assert (result.start, result.start_day) == (D(2026, 11, 8), 6)
+    assert compute_window(D(2026, 11, 3), D(2026, 11, 4), D(2026, 11, 4), POLICY).start_day == 3
+
+
+def test_the_shipped_clinic_yml_keeps_todays_first_day_and_the_short_cycle_rule() -> None:
+    settings = yaml.safe_load((ROOT / "clinic.yml").read_text(encoding="utf-8"))
+    policy = WindowPolicy.from_settings(settings)
+    assert (policy.min_start_day, policy.short_cycle_under, policy.days_before_ovulation) == (1, 25, 4)
