@@ -63,9 +63,10 @@ def _has_dates(tracker: Tracker) -> bool:
 
 
 def _asks_personal(tracker: Tracker) -> bool:
-    """"Work out my best days", or no periods for months: the date questions start at once."""
+    """"Work out my best days", no periods for months, or a late period: the date questions
+    start at once (and a late period ends them at once, with no dates)."""
     flags = flow.detect_flags(_text(tracker), _language(tracker))
-    return flags["wants_dates"] or flags["no_periods"]
+    return flags["wants_dates"] or flags["no_periods"] or flags["late"]
 
 
 class _RouteRun:
@@ -77,6 +78,9 @@ class _RouteRun:
     personal_words_start = False
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if self.route == "device" and flow.names_other_device(_text(tracker)):
+            dispatcher.utter_message(response="utter_device_not_checked_by_hsg")
+            return [SlotSet("dates_route", "none")]
         if _wants_dates(tracker) or _has_dates(tracker) or (self.personal_words_start and _asks_personal(tracker)):
             return _slot_events({name: None for name in self.fresh_slots}) + [SlotSet("dates_route", self.route)]
         dispatcher.utter_message(response=self.general_answer)

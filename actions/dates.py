@@ -19,6 +19,7 @@ import dateparser
 from dateutil.relativedelta import FR, MO, SA, SU, TH, TU, WE, relativedelta, weekday
 from spacy.tokens import Span
 
+from common.late_period import says_late
 from common.nlp import get_nlp
 
 Expect = Literal["past", "future"]
@@ -240,6 +241,10 @@ class DateFlags(TypedDict):
     yes: bool
     no: bool
     wants_dates: bool
+    late: bool
+    stopped: bool
+    not_yet: bool
+    cancel: bool
 
 
 def normalise(text: str) -> str:
@@ -444,6 +449,9 @@ def parse_date(
 STRONG_CUES: List[Tuple[str, str]] = [
     (EXPECTED_PERIOD, r"\b(?:should|will|would|going\s+to|gonna|supposed\s+to|expected\s+to|likely\s+to|meant\s+to)"
                       r"\s+(?:\w+\s+)?(?:start|begin|come|arrive)\b"),
+    # "should have started", "was supposed to have come": a period that was due (and is late)
+    (EXPECTED_PERIOD, r"\b(?:should|supposed\s+to|meant\s+to)\s*(?:have|'ve|of|a)\s+(?:\w+\s+)?"
+                      r"(?:started|begun|come|came|arrived|been\s+here)\b"),
     (EXPECTED_PERIOD, r"\bnext\s+(?:period|cycle|menstrual\s+period|menses)\b"),
     (EXPECTED_PERIOD, r"\bdue\b"),
     (EXPECTED_PERIOD, r"\bexpect(?:ed|ing)?\b"),
@@ -475,8 +483,9 @@ NOT_A_DATE_NEXT = {
 # Spanish cue words (matched on folded text: lower case, no accents), tried beside the English ones.
 STRONG_CUES_ES: List[Tuple[str, str]] = [
     (EXPECTED_PERIOD, r"\bme\s+(?:toca|tocaria|tocara|tiene\s+que)\b"),
-    (EXPECTED_PERIOD, r"\b(?:debe|deberia|debia|tiene\s+que|va\s+a|iba\s+a)\s+(?:\w+\s+)?"
-                      r"(?:bajar|llegar|venir|empezar|comenzar|iniciar)(?:me)?\b"),
+    (EXPECTED_PERIOD, r"\b(?:debe|deberia|debia|debio|tiene\s+que|tenia\s+(?:que|q)|va\s+a|iba\s+a)\s+(?:\w+\s+)?"
+                      r"(?:bajar|llegar|venir|empezar|comenzar|iniciar|bajado|llegado|venido)(?:me)?\b"),
+    (EXPECTED_PERIOD, r"\bme\s+tocaba\b"),
     (EXPECTED_PERIOD, r"\b(?:bajara|llegara|vendra|empezara|comenzara|iniciara)\b"),
     (EXPECTED_PERIOD, r"\b(?:proxim[oa]|siguiente)\s+(?:regla|periodo|menstruacion|ciclo|sangrado)\b"),
     (EXPECTED_PERIOD, r"\b(?:regla|periodo|menstruacion)\s+(?:que\s+viene|proxim[oa]|siguiente)\b"),
@@ -638,15 +647,56 @@ def extract_dates(
         )
     mentions: List[DateMention] = []
     period_start = known_period_start
+    was_due = says_late(text)
     for span, role in zip(spans, roles):
-        expect: Expect = "future" if role == EXPECTED_PERIOD else "past"
-        anchor = period_start if role == BLEEDING_END else None
-        parsed = parse_date(span.text, today, expect=expect, date_order=date_order, not_before=anchor,
-                            language=language)
+        if role == EXPECTED_PERIOD:
+            parsed = _parse_expected(span.text, today, date_order, language, was_due)
+        else:
+            anchor = period_start if role == BLEEDING_END else None
+            parsed = parse_date(span.text, today, expect="past", date_order=date_order, not_before=anchor,
+                                language=language)
         if role == PERIOD_START and parsed.value and not parsed.problem:
             period_start = parsed.value
         mentions.append(DateMention(span.text, parsed.value, parsed.problem, role))
     return mentions
+
+
+def _parse_expected(text: str, today: date, date_order: DateOrder, language: str, was_due: bool) -> ParsedDate:
+    """The date a period is (or was) expected. Said with "was due" words ("was due on the 3rd",
+    "me tocaba el 10") a yearless date is in the past. Otherwise it is ahead, unless only a
+    recent past reading makes sense ("due Dec 5" written on Dec 7 is two days ago, not next
+    year): a due date on or before today means the period is late (actions/flow.py)."""
+    if was_due:
+        return parse_date(text, today, expect="past", date_order=date_order, language=language)
+    ahead = parse_date(text, today, expect="future", date_order=date_order, language=language)
+    if ahead.problem != TOO_FAR:
+        return ahead
+    past = parse_date(text, today, expect="past", date_order=date_order, language=language)
+    recent = past.value is not None and not past.problem and (today - past.value).days <= MAX_FUTURE_DAYS
+    return past if recent else ahead
+
+
+# ---------------------------------------------------------------- devices
+
+# Birth control that an HSG does not check: IUDs and arm implants (patients mix them up with
+# Essure and Adiana). Matched on folded text, English and Spanish.
+RE_OTHER_DEVICE = re.compile(
+    r"\b(?:iuds?|mirena|paragard|para\s+gard|kyleena|skyla|liletta|copper\s+(?:iud|coil|t)|coil|nexplanon|implanon"
+    r"|(?:arm|birth\s+control|contraceptive|hormone|hormonal)\s+implant|implant\s+in\s+(?:my|the|her)\s+arm"
+    r"|diu|t\s+de\s+cobre|implante\s+(?:anticonceptivo|hormonal|subdermico|en\s+el\s+brazo|del\s+brazo|de\s+brazo)"
+    r"|(?:el\s+)?implante\s+(?:en\s+)?(?:mi|el)\s+brazo)\b"
+)
+RE_TUBE_DEVICE = re.compile(r"\b(?:essure|esure|essur|adiana|micro-?inserts?|microinsertos?|espirales?\s+en\s+las\s+trompas)\b")
+
+
+def names_other_device(text: str) -> bool:
+    """True when the message names an IUD or an arm implant and not Essure or Adiana."""
+    folded = fold(text)
+    return bool(RE_OTHER_DEVICE.search(folded)) and not RE_TUBE_DEVICE.search(folded)
+
+
+def names_adiana(text: str) -> bool:
+    return "adiana" in fold(text)
 
 
 # ---------------------------------------------------------------- flags
@@ -780,28 +830,77 @@ def _cycle_length(text: str, patterns: Optional[List[re.Pattern[str]]] = None) -
     return None
 
 
+# Negations and "not yet" words. A short reply is read as a whole: a negation anywhere in it
+# is a no ("I have not", "it did not", "ya no me baja"), however it starts.
+RE_NEGATION = re.compile(r"\b(?:no|not|nope|nah|naw|never|none|nothing|havent|hasnt|didnt|dont|isnt|aint)\b|n't\b")
+RE_NEGATION_ES = re.compile(r"\b(?:no|nop|nel|nada|ningun[oa]?|nunca|tampoco)\b")
+RE_NOT_YET = re.compile(r"\b(?:still\s+waiting|waiting|not\s+yet|nothing\s+yet|no\s+sign)\b")
+RE_NOT_YET_ES = re.compile(r"\b(?:sigo\s+esperando|esperando|todavia\s+no|aun\s+no|no\s+todavia|no\s+aun"
+                           r"|todavia\s+nada|aun\s+nada|nada\s+todavia|nada\s+aun)\b")
+SHORT_REPLY_WORDS = 8
+# The bleeding has stopped, said without a date (an answer to "when did the bleeding stop?").
+RE_STOPPED = re.compile(
+    r"^\W*(?:it\s+|the\s+bleeding\s+|bleeding\s+|my\s+period\s+)?(?:has\s+|had\s+)?(?:already\s+)?"
+    r"(?:stopped|ended|finished|done|over)\b"
+    r"|\b(?:it'?s|its|it\s+is|i'?m|i\s+am|im|it\s+has|it'?s\s+been|i'?ve|i\s+have|bleeding\s+is|period\s+is)\s+"
+    r"(?:already\s+|all\s+|completely\s+)?(?:done|over|finished|stopped|ended|gone)\b"
+    r"|\balready\s+(?:stopped|ended|finished|done|over|gone)\b|\b(?:stopped|ended|finished|done|over)\s+already\b"
+    r"|\bno\s+(?:more\s+)?(?:bleeding|blood|spotting)\b(?!\s+yet)|\bnot\s+bleeding\s+(?:anymore|any\s+more|now)\b"
+    r"|^\W*(?:not\s+anymore|no\s+longer|not\s+any\s+more)\b"
+)
+RE_STOPPED_ES = re.compile(
+    r"^\W*ya\s+no\b(?!\s+(?:se\b|quiero|gracias|me\s+acuerdo|recuerdo))"
+    r"|\bya\s+(?:(?:se\s+)?(?:me\s+)?(?:paro|pare|quito|fue|corto|detuvo|acabo|termino|termine|acabe))\b"
+    r"|\b(?:se\s+(?:me\s+)?)?(?:quito|termino|acabo|paro|corto)\s+ya\b"
+    r"|\bya\s+(?:no\s+(?:sangro|mancho|estoy\s+sangrando|hay\s+sangre|tengo))\b"
+)
+# A clear "stop asking me": the only words (besides the button) that end the date questions.
+RE_CANCEL = re.compile(
+    r"^\W*(?:(?:ok|okay|oh|um|no|hmm)\W+)?(?:never\s*mind|nevermind|nvm|forget\s+(?:it|about\s+it)|cancel\w*"
+    r"|stop(?!ped|s)\b|quit|no\s+thanks?|no\s+thank\s+you|not\s+now|skip\s+(?:it|this)|i\s+don'?t\s+want"
+    r"|olvid\w+|dejel[oa]|dejal[oa]|ya\s+no\s+quiero|no\s+quiero|no\s+gracias|ahora\s+no|no\s+importa"
+    r"|basta|parar|alto)\b"
+)
+
+
+def _reply_polarity(s: str, folded: str, flags: DateFlags, spanish: bool) -> Tuple[bool, bool]:
+    """(yes, no) of a reply, read as a whole: unsure, not-yet and late words, and a negation
+    anywhere in a short reply, make it a no whatever it starts with."""
+    short = len(s.split()) <= SHORT_REPLY_WORDS
+    negated = bool(RE_NEGATION.search(s)) or (spanish and bool(RE_NEGATION_ES.search(folded)))
+    no = (flags["no"] or flags["not_yet"] or flags["late"] or (short and negated))
+    yes = flags["yes"] and not (no or flags["unsure"])
+    return yes, no
+
+
 def detect_flags(text: str, language: str = "en") -> DateFlags:
-    """Detect still-bleeding, unsure, no-periods, correction and a stated cycle length
-    (language "es": Spanish wordings as well)."""
+    """Detect still-bleeding, unsure, no-periods, late, stopped, cancel, correction, a stated
+    cycle length, and a yes or no (language "es": Spanish wordings as well)."""
     s = re.sub(r"\s+", " ", text.lower().replace("\u2019", "'")).strip()
     flags = _english_flags(s)
-    if language != SPANISH:
-        return flags
+    spanish = language == SPANISH
     f = fold(s)
-    return DateFlags(
-        still_bleeding=flags["still_bleeding"] or bool(RE_STILL_BLEEDING_ES.search(f)),
-        unsure=flags["unsure"] or bool(RE_UNSURE_ES.search(f)),
-        no_periods=flags["no_periods"] or bool(RE_NO_PERIODS_ES.search(f)),
-        correction=flags["correction"] or bool(RE_CORRECTION_ES.search(f)),
-        cycle_length=_cycle_length(f, CYCLE_LENGTH_PATTERNS_ES) or flags["cycle_length"],
-        yes=bool(RE_YES_ES.search(f)),  # not the English list: its "y" is Spanish "and"
-        no=flags["no"] or bool(RE_NO_ES.search(f)),
-        wants_dates=flags["wants_dates"] or bool(RE_WANTS_DATES_ES.search(f)),
-    )
+    if spanish:
+        flags = DateFlags(
+            still_bleeding=flags["still_bleeding"] or bool(RE_STILL_BLEEDING_ES.search(f)),
+            unsure=flags["unsure"] or bool(RE_UNSURE_ES.search(f)),
+            no_periods=flags["no_periods"] or bool(RE_NO_PERIODS_ES.search(f)),
+            correction=flags["correction"] or bool(RE_CORRECTION_ES.search(f)),
+            cycle_length=_cycle_length(f, CYCLE_LENGTH_PATTERNS_ES) or flags["cycle_length"],
+            yes=bool(RE_YES_ES.search(f)),  # not the English list: its "y" is Spanish "and"
+            no=flags["no"] or bool(RE_NO_ES.search(f)),
+            wants_dates=flags["wants_dates"] or bool(RE_WANTS_DATES_ES.search(f)),
+            late=flags["late"],
+            stopped=flags["stopped"] or bool(RE_STOPPED_ES.search(f)),
+            not_yet=flags["not_yet"] or bool(RE_NOT_YET_ES.search(f)),
+            cancel=flags["cancel"] or bool(RE_CANCEL.search(f)),
+        )
+    flags["yes"], flags["no"] = _reply_polarity(s, f, flags, spanish)
+    return flags
 
 
 def _english_flags(s: str) -> DateFlags:
-    """The flags of a lower-cased English message."""
+    """The flags of a lower-cased English message (late words in either language)."""
     return DateFlags(
         still_bleeding=bool(RE_STILL_BLEEDING.search(s)),
         unsure=bool(RE_UNSURE.search(s)),
@@ -811,4 +910,8 @@ def _english_flags(s: str) -> DateFlags:
         yes=bool(RE_YES.search(s)),
         no=bool(RE_NO.search(s)),
         wants_dates=bool(RE_WANTS_DATES.search(s)),
+        late=says_late(s),
+        stopped=bool(RE_STOPPED.search(s)) and not RE_STILL_BLEEDING.search(s),
+        not_yet=bool(RE_NOT_YET.search(s)),
+        cancel=bool(RE_CANCEL.search(s)),
     )

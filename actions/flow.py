@@ -21,20 +21,20 @@ from babel import localedata
 from babel.dates import format_date as babel_format_date
 from babel.dates import get_date_format
 
-from actions.dates import SPANISH, detect_flags, extract_dates, fold
+from actions.dates import SPANISH, detect_flags, extract_dates, fold, names_adiana, names_other_device
 from actions.window import WindowPolicy, compute_window, device_check_date, period_overdue
 
 TIMING_SLOTS = ("period_start", "bleeding_end", "bleeding_end_unknown", "still_bleeding", "bleeding_end_expected",
-                "period_expected", "no_periods", "period_since", "period_too_old", "cycle_length",
+                "period_expected", "no_periods", "period_since", "period_too_old", "period_late", "cycle_length",
                 "hsg_window_start", "hsg_window_end")
 # What a patient said about an earlier cycle that no longer applies once a new period date is given.
 CYCLE_SLOTS = ("bleeding_end", "bleeding_end_unknown", "still_bleeding", "bleeding_end_expected", "no_periods",
-               "period_since", "period_too_old")
-DEVICE_SLOTS = ("device_placed", "device_check_date")
+               "period_since", "period_too_old", "period_late")
+DEVICE_SLOTS = ("device_placed", "device_check_date", "device_other")
 # Intents with which a patient is answering the form's question; with these, a
 # message without a usable date gets a helpful re-ask instead of being treated as
 # an interruption (which Rasa hands to the interruption rules).
-ANSWERING_INTENTS = {"inform", "affirm", "nlu_fallback", "timing", "device_confirmation"}
+ANSWERING_INTENTS = {"inform", "affirm", "deny", "nlu_fallback", "timing", "device_confirmation"}
 # A message with these intents is never read for dates: "I fainted yesterday" is a
 # symptom to act on now, not the day the bleeding stopped.
 NOT_FOR_THE_FORM = {"report_symptoms"}
@@ -48,8 +48,11 @@ PROBLEM_RESPONSES = {
 }
 # Asked by Rasa's form whenever the validator requests `period_since`.
 LATE_PERIOD_QUESTION = "utter_ask_period_since"
-# The first year Essure or Adiana could have been placed (Essure was approved in 2002).
+# The first year Essure or Adiana could have been placed (Essure was approved in 2002), and the
+# last: Essure was not sold in the US after 2018, Adiana after 2012 (docs/facts.md, Essure and Adiana).
 FIRST_DEVICE_YEAR = 2002
+LAST_ESSURE_YEAR = 2018
+LAST_ADIANA_YEAR = 2012
 
 
 @dataclass
@@ -115,7 +118,7 @@ def timing_required(slots: Dict[str, Any], policy: WindowPolicy, today: date) ->
     form asks whether a period has come since (`period_since`) before anything else,
     and a "no" or "not sure" ends it with no dates (the period may be late).
     """
-    if slots.get("no_periods"):
+    if slots.get("no_periods") or slots.get("period_late"):
         return []
     required = ["period_start"]
     start = parse_iso(slots.get("period_start"))
@@ -154,12 +157,23 @@ def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
         return turn  # not handled: Rasa's rules answer it (the urgent answer stops the form)
     current = dict(slots)
     flags = detect_flags(text, language)
+    if _cancels(text, intent, flags):
+        return turn  # not handled: the rule "patient stops the form" answers it
     mentions = _timing_mentions(text, flags, current, requested, today, settings, language)
 
     if flags.get("cycle_length"):
         turn.slots["cycle_length"] = float(flags["cycle_length"])
     if requested == "period_since" and not any(m.role in ("period_start", "expected_period") for m in mentions):
         return _period_since_turn(turn, current, intent, flags, policy, today)
+    if _is_late(text, flags, mentions, today):
+        turn.slots.update({name: None for name in CYCLE_SLOTS}, period_start=None, period_expected=None,
+                          period_late=True)
+        turn.handled = True
+        return turn  # nothing more to ask: no dates while the period is late
+    if requested == "bleeding_end" and not mentions and _bleeding_stopped_words(turn, flags, current, today):
+        current.update(turn.slots)
+        turn.requested_slot = _next_missing(timing_required(current, policy, today), current)
+        return turn
     confirms_long_ago = (requested == "period_start" and current.get("period_too_old") and not mentions
                          and (intent == "affirm" or flags.get("yes")))
     if flags.get("no_periods") or confirms_long_ago:
@@ -171,6 +185,65 @@ def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
     current.update(turn.slots)
     turn.requested_slot = _next_missing(timing_required(current, policy, today), current)
     return turn
+
+
+def _cancels(text: str, intent: Optional[str], flags: Dict[str, Any]) -> bool:
+    """Only a clear "never mind" (or the button) ends the date questions: a bare "no", "ya no"
+    or "not yet" is an answer to the question asked."""
+    return bool(flags.get("cancel")) or (intent == "deny" and not text.strip())
+
+
+# A period start this recent means the period came (even if late): "it came 3 days late, on the 24th".
+CAME_WITHIN_DAYS = 21
+
+
+# Words that say the period did come (with a start date this cycle, it is not late now).
+RE_CAME = re.compile(r"\b(?:started|starts|came|began|begun|arrived|showed\s+up|got\s+(?:it|my\s+period)|empez\w*"
+                     r"|comenz\w*|inici\w*|me\s+(?:bajo|llego|vino)|llego|vino|bajo)\b")
+RE_NOT_BEFORE = re.compile(r"(?:\bno\s+(?:me\s+|se\s+|ha\s+|me\s+ha\s+)?|\bnot\s+|n't\s+|\bnever\s+)$")
+
+
+def _says_it_came(text: str) -> bool:
+    """"it came", "empezó el 24" (not "no me llegó", "hasn't come")."""
+    folded = fold(text)
+    return any(not RE_NOT_BEFORE.search(folded[:m.start()]) for m in RE_CAME.finditer(folded))
+
+
+# No periods for months or years: the no-periods answer, not the late one.
+RE_LONG_TIME = re.compile(r"\b(?:months|years|meses|años|anos|a\s+year|un\s+año|un\s+ano|a\s+long\s+time"
+                          r"|mucho\s+tiempo)\b")
+
+
+def _is_late(text: str, flags: Dict[str, Any], mentions: List[Any], today: date) -> bool:
+    """Words that say the period is due but has not come, or a due date on or before today;
+    unless the message also gives a period start this cycle (it came), or says there have
+    been no periods for months (the no-periods answer)."""
+    came = _says_it_came(text) and any(m.role == "period_start" and m.value is not None and not m.problem
+                                             and 0 <= (today - m.value).days < CAME_WITHIN_DAYS for m in mentions)
+    if came:
+        return False
+    long_gone = flags.get("no_periods") and (not flags.get("late") or RE_LONG_TIME.search(text.lower()))
+    past_due = any(m.role == "expected_period" and m.value is not None and m.value <= today for m in mentions)
+    return not long_gone and (bool(flags.get("late")) or past_due)
+
+
+def _bleeding_stopped_words(turn: Turn, flags: Dict[str, Any], current: Dict[str, Any], today: date) -> bool:
+    """An answer to "when did the bleeding stop?" with no date: "ya paró", "it's done" (stopped by
+    today: the exam can be from tomorrow), or "not yet", "todavía no" (still bleeding)."""
+    if flags.get("stopped") and not flags.get("still_bleeding"):
+        start = parse_iso(current.get("period_start"))
+        if start is None or start > today:
+            return False
+        turn.slots.update(bleeding_end=today.isoformat(), bleeding_end_unknown=None, still_bleeding=None,
+                          bleeding_end_expected=None, no_periods=None, last_date_slot="bleeding_end")
+        turn.say.append(Say("utter_readback_bleeding_stopped"))
+    elif flags.get("not_yet") or flags.get("still_bleeding"):
+        turn.slots.update(bleeding_end=None, bleeding_end_unknown=True, still_bleeding=True)
+        turn.say.append(Say("utter_readback_still_bleeding"))
+    else:
+        return False
+    turn.handled = True
+    return True
 
 
 def _timing_mentions(text: str, flags: Dict[str, Any], current: Dict[str, Any], requested: Optional[str],
@@ -290,11 +363,15 @@ def _expected_stop(turn: Turn, current: Dict[str, Any], value: date, today: date
 def _period_since_turn(turn: Turn, current: Dict[str, Any], intent: Optional[str], flags: Dict[str, Any],
                        policy: WindowPolicy, today: date) -> Turn:
     """The answer to "has a new period started since then?" (no new date in the message)."""
-    if intent == "affirm" or flags.get("yes"):
+    # The words decide before the intent: "I have not" may look like an affirmation to the model.
+    if flags.get("no") or flags.get("unsure") or flags.get("no_periods") or flags.get("late"):
+        turn.slots["period_since"] = False
+        turn.handled = True
+    elif flags.get("yes") or (intent == "affirm" and not flags.get("unsure")):
         # Yes: forget the old cycle and ask for the new period's first day.
         turn.slots.update({name: None for name in CYCLE_SLOTS}, period_start=None)
         turn.handled = True
-    elif intent == "deny" or flags.get("no") or flags.get("unsure") or flags.get("no_periods"):
+    elif intent == "deny":
         turn.slots["period_since"] = False
         turn.handled = True
     elif intent in ANSWERING_INTENTS:
@@ -309,8 +386,14 @@ def device_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
                 today: date, settings: Dict[str, Any], language: str = "en") -> Turn:
     """Reads the placement date from one message of the device conversation."""
     turn = Turn()
-    if intent in NOT_FOR_THE_FORM:
+    if intent in NOT_FOR_THE_FORM or _cancels(text, intent, detect_flags(text, language)):
         return turn
+    if names_other_device(text):
+        # An IUD or an arm implant: an HSG does not check those (action_device_check says so).
+        turn.slots.update(device_other=True, device_placed=None)
+        turn.handled = True
+        return turn
+    last_year = LAST_ADIANA_YEAR if names_adiana(text) else LAST_ESSURE_YEAR
     for mention in extract_dates(text, today, date_order(settings, language), default_role="device_placed",
                                  language=language):
         if mention.role in ("bleeding_end", "expected_period"):
@@ -326,6 +409,11 @@ def device_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
             turn.slots["device_placed"] = None
             turn.say.append(Say(PROBLEM_RESPONSES[problem or "unreadable"], {"date_text": mention.text}))
             continue
+        if value.year > last_year:
+            # No Essure or Adiana was placed then: a different device, or a wrong year?
+            turn.slots["device_placed"] = None
+            turn.say.append(Say("utter_device_placed_recent", {"placed_text": long_date(value, today, language)}))
+            continue
         turn.slots["device_placed"] = value.isoformat()
         turn.slots["last_date_slot"] = "device_placed"
         turn.say.append(Say("utter_readback_device_placed", {"date_text": long_date(value, today, language)}))
@@ -335,7 +423,8 @@ def device_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
         turn.say.append(Say("utter_no_date_found"))
         turn.handled = True
     current = {**slots, **turn.slots}
-    turn.requested_slot = None if current.get("device_placed") else "device_placed"
+    done = current.get("device_placed") or current.get("device_other")
+    turn.requested_slot = None if done else "device_placed"
     return turn
 
 
@@ -343,6 +432,10 @@ def timing_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any], 
     """The window reply once the form has what it needs; sets the window slots."""
     policy = WindowPolicy.from_settings(settings)
     turn = Turn(handled=True)
+    if slots.get("period_late"):
+        turn.slots.update(hsg_window_start=None, hsg_window_end=None)
+        turn.say.append(Say("utter_window_period_late"))
+        return turn
     if slots.get("no_periods"):
         turn.slots.update(hsg_window_start=None, hsg_window_end=None)
         turn.say.append(Say("utter_window_pregnancy_test"))
@@ -377,6 +470,7 @@ def timing_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any], 
     turn.slots.update(hsg_window_start=None, hsg_window_end=None)
     turn.say.append(Say({"bleeding_past_window": "utter_window_bleeding_too_long",
                          "period_late": "utter_window_period_late",
+                         "short_cycle": "utter_window_short_cycle",
                          "pregnancy_test": "utter_window_pregnancy_test"}.get(result.status,
                                                                               "utter_date_problem_end_before_start"),
                         {"date_text": long_date(end, today, language) if end else ""}))
@@ -388,6 +482,9 @@ def device_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any], 
     policy = WindowPolicy.from_settings(settings)
     placed = parse_iso(slots.get("device_placed"))
     turn = Turn(handled=True)
+    if slots.get("device_other"):
+        turn.say.append(Say("utter_device_not_checked_by_hsg"))
+        return turn
     if placed is None:
         turn.say.append(Say("utter_no_date_found"))
         return turn

@@ -140,8 +140,8 @@ def test_long_ago_period_does_not_ask_when_bleeding_stopped(settings):
 
 
 @pytest.mark.parametrize("text,placed,check", [
-    ("I had Essure placed on 9/15/2026", "2026-09-15", "2026-12-15"),
-    ("adiana put in november 30 2025", "2025-11-30", "2026-02-28"),   # month end moves back
+    ("I had Essure placed on 9/15/2018", "2018-09-15", "2018-12-15"),
+    ("adiana put in november 30 2010", "2010-11-30", "2011-02-28"),   # month end moves back
     ("my essure was placed June 3, 2015", "2015-06-03", "2015-09-03"),  # years ago is real
 ])
 def test_device_date_and_check(settings, text, placed, check):
@@ -461,10 +461,10 @@ def test_spanish_estimate_and_no_window_answers(settings):
 
 
 @pytest.mark.parametrize("text,placed,check,placed_text,check_text", [
-    ("me pusieron el Essure el 15/9/2026", "2026-09-15", "2026-12-15", "martes, 15 de septiembre",
-     "martes, 15 de diciembre"),
-    ("me colocaron el adiana el 30 de noviembre de 2025", "2025-11-30", "2026-02-28",
-     "domingo, 30 de noviembre de 2025", "sábado, 28 de febrero"),
+    ("me pusieron el Essure el 15/9/2018", "2018-09-15", "2018-12-15", "sábado, 15 de septiembre de 2018",
+     "sábado, 15 de diciembre de 2018"),
+    ("me colocaron el adiana el 30 de noviembre de 2010", "2010-11-30", "2011-02-28",
+     "martes, 30 de noviembre de 2010", "lunes, 28 de febrero de 2011"),
 ])
 def test_spanish_device_date_and_check(settings, text, placed, check, placed_text, check_text):
     turn = flow.device_turn(text, "device_confirmation", {}, None, TODAY, settings, "es")
@@ -493,3 +493,89 @@ def test_date_order_per_language(settings):
     assert flow.date_order(settings, "en") == settings["date_order"]
     assert flow.date_order(settings, "es") == "DMY"
     assert flow.date_order({"date_order": "MDY"}, "es") == "MDY"  # no Spanish setting: the clinic's own
+
+
+# ---- issue 22: devices an HSG does not check, placements after the devices were sold,
+# the bleeding "already stopped" without a date, and only a clear cancel stops the questions
+
+@pytest.mark.parametrize("text,language", [
+    ("I had my IUD placed Feb 1, when is my confirmation test?", "en"),
+    ("got my mirena put in on 10/1", "en"),
+    ("I have the Nexplanon implant in my arm since August, do I need the HSG?", "en"),
+    ("me pusieron el DIU el 3 de octubre", "es"),
+    ("tengo el implante en el brazo desde agosto", "es"),
+])
+def test_an_iud_or_arm_implant_is_not_checked_with_an_hsg(settings, text, language):
+    turn = flow.device_turn(text, "device_confirmation", {}, None, TODAY, settings, language)
+    assert turn.slots == {"device_other": True, "device_placed": None} and turn.requested_slot is None
+    result = flow.device_result({**turn.slots}, TODAY, settings, language)
+    assert names(result) == ["utter_device_not_checked_by_hsg"] and "device_check_date" not in result.slots
+
+
+def test_essure_named_with_an_iud_is_still_essure(settings):
+    turn = flow.device_turn("I had Essure put in on 5/2/2016, before that an IUD", "device_confirmation", {}, None,
+                            TODAY, settings)
+    assert turn.slots["device_placed"] == "2016-05-02"
+
+
+@pytest.mark.parametrize("text,language", [
+    ("I had Essure placed on 9/15/2026", "en"),
+    ("essure put in march 3 2019", "en"),
+    ("my adiana was placed on june 3 2014", "en"),
+    ("me pusieron el Essure el 15/9/2026", "es"),
+])
+def test_a_placement_after_the_device_was_sold_asks_whether_it_is_another_device(settings, text, language):
+    turn = flow.device_turn(text, "device_confirmation", {}, None, TODAY, settings, language)
+    assert turn.slots["device_placed"] is None and turn.requested_slot == "device_placed"
+    assert names(turn) == ["utter_device_placed_recent"] and turn.say[0].values["placed_text"]
+
+
+@pytest.mark.parametrize("text,language", [
+    ("it's done", "en"), ("already stopped", "en"), ("it stopped already", "en"), ("no more bleeding", "en"),
+    ("ya no", "es"), ("ya paró", "es"), ("ya se me quitó", "es"), ("ya no sangro", "es"), ("ya no me baja", "es"),
+])
+def test_the_bleeding_stopped_without_a_date_is_an_answer_not_a_cancel(settings, text, language):
+    start = flow.timing_turn("my period started nov 22", "timing", {}, None, TODAY, settings, language)
+    assert start.requested_slot == "bleeding_end"
+    slots = {**start.slots, "requested_slot": "bleeding_end"}
+    for intent in ("inform", "deny"):  # "ya no" may read as a "no" to the model
+        turn = flow.timing_turn(text, intent, slots, "bleeding_end", TODAY, settings, language)
+        assert turn.handled and turn.requested_slot is None, intent
+        assert names(turn) == ["utter_readback_bleeding_stopped"]
+        assert turn.slots["bleeding_end"] == TODAY.isoformat() and not turn.slots.get("no_periods")
+        result = flow.timing_result({**slots, **turn.slots}, TODAY, settings, language)
+        assert names(result)[0] == "utter_window"
+        assert result.slots["hsg_window_start"] == "2026-11-28"  # from tomorrow (stopped by today)
+
+
+@pytest.mark.parametrize("text,language", [("not yet", "en"), ("todavía no", "es"), ("aún no", "es")])
+def test_not_yet_to_when_did_the_bleeding_stop_is_still_bleeding(settings, text, language):
+    slots = {"period_start": "2026-11-22", "requested_slot": "bleeding_end"}
+    turn = flow.timing_turn(text, "deny", slots, "bleeding_end", TODAY, settings, language)
+    assert turn.handled and turn.slots["still_bleeding"] is True and names(turn) == ["utter_readback_still_bleeding"]
+
+
+@pytest.mark.parametrize("text,language", [
+    ("never mind", "en"), ("forget it", "en"), ("no thanks", "en"), ("", "en"), ("olvídelo", "es"),
+    ("no gracias", "es"), ("ya no quiero", "es"),
+])
+def test_only_a_clear_cancel_stops_the_date_questions(settings, text, language):
+    """Not handled: the rule "patient stops the form" answers it ("" is the Never mind button's payload)."""
+    slots = {"period_start": "2026-11-22", "requested_slot": "bleeding_end"}
+    assert not flow.timing_turn(text, "deny", slots, "bleeding_end", TODAY, settings, language).handled
+    assert not flow.device_turn(text, "deny", {}, "device_placed", TODAY, settings, language).handled
+
+
+def test_a_bare_no_to_a_date_question_asks_again(settings):
+    slots = {"period_start": "2026-11-22", "requested_slot": "bleeding_end"}
+    turn = flow.timing_turn("no", "deny", slots, "bleeding_end", TODAY, settings)
+    assert turn.handled and turn.requested_slot == "bleeding_end" and names(turn) == ["utter_no_date_found"]
+
+
+def test_a_short_cycle_with_no_safe_day_gets_no_dates(settings):
+    slots, requested, _ = run_form(settings, [("my period started nov 24, my cycle is 22 days", "timing"),
+                                              ("not sure", "inform")])
+    assert requested is None and slots["cycle_length"] == 22.0
+    result = flow.timing_result(slots, TODAY, settings)
+    assert names(result) == ["utter_window_short_cycle"]
+    assert result.slots == {"hsg_window_start": None, "hsg_window_end": None}

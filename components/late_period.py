@@ -1,0 +1,52 @@
+"""Sends a message that says a period is late to the date questions, which answer it
+with no dates.
+
+"I'm 4 days late", "my period should have started Monday", "me tocaba el 10": the model
+may read these as a timing question, a pregnancy-test question, or not understand them.
+This component makes the intent `timing` whatever the model chose (the words are in
+common/late_period.py, shared with the date logic), so the timing route starts the date
+questions and actions/flow.py gives the late-period answer at once: no exam dates, a
+pregnancy test first, call the clinic. A symptom report is left alone (the safety net
+runs after this and decides the urgent answer), and so are buttons and a language switch.
+It never logs the text of a message.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from common.late_period import says_late
+
+TIMING_INTENT = "timing"
+LEFT_ALONE = {"report_symptoms", "choose_language", TIMING_INTENT}
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class LatePeriod(GraphComponent):
+    """Late-period words -> the timing intent."""
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "LatePeriod":
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            text = message.get(TEXT) or ""
+            if intent.get(INTENT_NAME_KEY) in LEFT_ALONE or text.startswith("/") or not says_late(text):
+                continue
+            timing = {INTENT_NAME_KEY: TIMING_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+            message.data[INTENT] = timing
+            message.data["intent_ranking"] = [timing] + (message.get("intent_ranking") or [])
+        return messages
