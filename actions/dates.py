@@ -891,16 +891,17 @@ def detect_flags(text: str, language: str = "en") -> DateFlags:
             no=flags["no"] or bool(RE_NO_ES.search(f)),
             wants_dates=flags["wants_dates"] or bool(RE_WANTS_DATES_ES.search(f)),
             late=flags["late"],
-            stopped=flags["stopped"] or bool(RE_STOPPED_ES.search(f)),
-            not_yet=flags["not_yet"] or bool(RE_NOT_YET_ES.search(f)),
-            cancel=flags["cancel"] or bool(RE_CANCEL.search(f)),
+            stopped=flags["stopped"],
+            not_yet=flags["not_yet"],
+            cancel=flags["cancel"],
         )
     flags["yes"], flags["no"] = _reply_polarity(s, f, flags, spanish)
     return flags
 
 
 def _english_flags(s: str) -> DateFlags:
-    """The flags of a lower-cased English message (late words in either language)."""
+    """The flags of a lower-cased English message (late, stopped, not-yet and cancel words in
+    either language)."""
     return DateFlags(
         still_bleeding=bool(RE_STILL_BLEEDING.search(s)),
         unsure=bool(RE_UNSURE.search(s)),
@@ -911,7 +912,9 @@ def _english_flags(s: str) -> DateFlags:
         no=bool(RE_NO.search(s)),
         wants_dates=bool(RE_WANTS_DATES.search(s)),
         late=says_late(s),
-        stopped=bool(RE_STOPPED.search(s)) and not RE_STILL_BLEEDING.search(s),
-        not_yet=bool(RE_NOT_YET.search(s)),
-        cancel=bool(RE_CANCEL.search(s)),
+        # these three in both languages: a short Spanish reply ("ya no", "olvídelo") may not
+        # switch the conversation's language
+        stopped=(bool(RE_STOPPED.search(s)) and not RE_STILL_BLEEDING.search(s)) or bool(RE_STOPPED_ES.search(fold(s))),
+        not_yet=bool(RE_NOT_YET.search(s) or RE_NOT_YET_ES.search(fold(s))),
+        cancel=bool(RE_CANCEL.search(fold(s))),
     )

@@ -72,10 +72,54 @@ def test_expected_period_gives_a_window_from_it(bot):
 
 def test_device_check_date(bot):
     sender = new_sender()
-    replies = " ".join(bot.texts(sender, "I had Essure placed on 9/15/2026, when is my confirmation test?"))
+    replies = " ".join(bot.texts(sender, "I had Essure placed on 9/15/2018, when is my confirmation test?"))
     slots = bot.tracker(sender)["slots"]
-    assert (slots["device_placed"], slots["device_check_date"]) == ("2026-09-15", "2026-12-15")
-    assert "Tuesday, December 15" in replies and "birth control" in replies
+    assert (slots["device_placed"], slots["device_check_date"]) == ("2018-09-15", "2018-12-15")
+    assert "Saturday, December 15, 2018" in replies and "birth control" in replies
+
+
+def uttered(bot, sender):
+    return [(e.get("metadata") or {}).get("utter_action") for e in bot.tracker(sender)["events"] if e["event"] == "bot"]
+
+
+@pytest.mark.parametrize("text", ["I had my IUD placed Feb 1, when is my confirmation test?",
+                                  "do I need an HSG after my Nexplanon implant in my arm?",
+                                  "me pusieron el DIU el 3 de octubre, ¿cuándo es mi prueba de confirmación?"])
+def test_an_iud_or_arm_implant_gets_no_test_date(bot, text):
+    sender = new_sender()
+    bot.texts(sender, text)
+    assert "utter_device_not_checked_by_hsg" in uttered(bot, sender)
+    slots = bot.tracker(sender)["slots"]
+    assert slots["device_check_date"] is None and slots["device_placed"] is None
+
+
+def test_a_2026_essure_placement_asks_whether_it_is_another_device(bot):
+    sender = new_sender()
+    bot.texts(sender, "I had Essure placed on 9/15/2026, when is my confirmation test?")
+    tracker = bot.tracker(sender)
+    assert "utter_device_placed_recent" in uttered(bot, sender)
+    assert tracker["slots"]["device_check_date"] is None and tracker["slots"]["requested_slot"] == "device_placed"
+    bot.texts(sender, "sorry, it was 9/15/2016")
+    assert bot.tracker(sender)["slots"]["device_check_date"] == "2016-12-15"
+
+
+@pytest.mark.parametrize("reply", ["ya no", "ya paró", "it's done", "already stopped"])
+def test_the_bleeding_already_stopped_goes_on_to_the_window(bot, reply):
+    sender = new_sender()
+    bot.texts(sender, "My period started Nov 22, when can I have the HSG?")
+    bot.texts(sender, reply)
+    slots = bot.tracker(sender)["slots"]
+    assert (slots["bleeding_end"], slots["hsg_window_start"]) == ("2026-11-27", "2026-11-28")
+    assert "utter_readback_bleeding_stopped" in uttered(bot, sender) and "utter_form_stopped" not in uttered(bot, sender)
+
+
+@pytest.mark.parametrize("reply", ["never mind", "olvídelo"])
+def test_a_clear_cancel_stops_the_date_questions(bot, reply):
+    sender = new_sender()
+    bot.texts(sender, "My period started Nov 22, when can I have the HSG?")
+    bot.texts(sender, reply)
+    tracker = bot.tracker(sender)
+    assert not (tracker["active_loop"] or {}).get("name") and uttered(bot, sender)[-1] == "utter_form_stopped"
 
 
 def test_symptom_inside_the_form_gets_the_urgent_answer(bot, settings):
