@@ -6,9 +6,11 @@ may read these as a timing question, a pregnancy-test question, or not understan
 This component makes the intent `timing` whatever the model chose (the words are in
 common/late_period.py, shared with the date logic), so the timing route starts the date
 questions and actions/flow.py gives the late-period answer at once: no exam dates, a
-pregnancy test first, call the clinic. A symptom report is left alone (the safety net
-runs after this and decides the urgent answer), and so are buttons and a language switch.
-It never logs the text of a message.
+pregnancy test first, call the clinic. The model's own "symptom report" is overridden
+too: the red-flag safety net runs after this component and judges the message itself
+(on the safety sets it finds every urgent message alone), so a late period with a red
+flag still gets the urgent answer, and "me toca desde el 20 y nada" does not. Buttons and
+a language switch are left alone. It never logs the text of a message.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from common.late_period import says_late
 
 TIMING_INTENT = "timing"
-LEFT_ALONE = {"report_symptoms", "choose_language", TIMING_INTENT}
+LEFT_ALONE = {"choose_language", TIMING_INTENT}
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

@@ -118,3 +118,11 @@ def test_every_no_or_unsure_reply_gets_the_late_period_answer_at_the_bot(bot):
             wrong.append((language, reply, said))
     print(f"replies at the bot: {len(REPLIES) - len(wrong)}/{len(REPLIES)} read as no or not sure")
     assert wrong == []
+
+
+@pytest.mark.parametrize("text", ["I'm 5 days late and I'm bleeding through a pad every hour",
+                                  "tengo 5 días de atraso y me desmayé hace rato"])
+def test_a_late_period_with_a_red_flag_still_gets_the_urgent_answer(bot, text):
+    sender = f"late-urgent-{uuid.uuid4()}"
+    bot.say(sender, text)
+    assert "utter_urgent" in bot_actions(bot, sender)
