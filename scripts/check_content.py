@@ -3,6 +3,9 @@ in English and in Spanish.
 
 Exits 1 when any check fails, after printing each problem with its fix.
 The rules are in content/checks.yml; the checks in editor/checks.py.
+Demo values in the clinic settings (fictional 555-01xx phone numbers, the example booking
+link: common/demo_settings.py) are printed as warnings: `make run-prod` refuses them, but
+the checks still pass, so the demo can be tried and tested.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common.demo_settings import demo_settings, settings_path  # noqa: E402
 from common.settings import load_settings, placeholders  # noqa: E402
 from editor.checks import check_store, load_rules, median_grade, median_reading_ease  # noqa: E402
 from editor.store import open_store  # noqa: E402
@@ -35,6 +39,16 @@ def cell(row: dict, key: str, shape: str) -> str:
             return "not yet"
         return "-" if key != "es_reviewed" else "no Spanish"
     return shape.format(value)
+
+
+def print_demo_warnings(settings: dict) -> None:
+    """Each demo value of the clinic settings as a warning, with what to do."""
+    found = demo_settings(settings)
+    if found:
+        print(f"\nWarning: {len(found)} demo value(s) in {settings_path()}; `make run-prod` refuses to start "
+              "until each is the clinic's own:")
+        for item in found:
+            print(f"  - warning: {item.name}: {item.value} is {item.reason}; {item.fix}.")
 
 
 def main() -> int:
@@ -62,6 +76,7 @@ def main() -> int:
           f"{rules['max_sms_segments_es']} SMS segments, {rules['max_words']} words; "
           f"{missing} answer(s) without a Spanish version, {unreviewed} Spanish version(s) not yet reviewed "
           "by a bilingual clinician")
+    print_demo_warnings(settings)
     if problems:
         print(f"\n{len(problems)} problem(s):")
         for problem in problems:

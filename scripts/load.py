@@ -26,7 +26,7 @@ from typing import Callable, Dict, List
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.servers import start_bot  # noqa: E402
+from scripts.servers import clinic_file, start_bot  # noqa: E402
 
 LOCUST = ROOT / ".venv-load" / "bin" / "locust"
 OUT = ROOT / "docs" / "load"
@@ -132,6 +132,8 @@ def measure_bot(profile: str, folder: Path) -> Dict[str, object]:
     bot = start_bot(folder / profile, base, base + 50, "load-" + uuid.uuid4().hex, web_port=base + 3000,
                     content_port=base + 51, args=["--prod"] if profile == "prod" else [], timeout=400,
                     extra_env={"HSG_TODAY": TODAY, "HSG_SMS_HASH_KEY": "load",
+                               # the clinic's own numbers: run-prod refuses clinic.yml's demo ones
+                               "HSG_CLINIC_SETTINGS": str(clinic_file(folder / profile / "clinic")),
                                "HSG_TRACKER_DB": str(folder / profile / "tracker.sqlite3"),
                                # its own local PostgreSQL and Redis, never a developer's run-prod
                                "HSG_PG_PORT": "5983", "HSG_REDIS_PORT": "6983"})

@@ -31,6 +31,15 @@ ALLOWED_ORIGINS="http://localhost:${WEB_PORT} ${HSG_ALLOWED_ORIGINS:-}"
 MODEL=${HSG_MODEL:-models/hsg.tar.gz}
 TRACKER_DB=$(realpath -m "${HSG_TRACKER_DB:-var/tracker.sqlite3}")
 ENV_FILES=(.env)   # where secrets are read from; new ones go to the first
+# Demo values in the clinic settings (common/demo_settings.py: fictional 555-01xx phone
+# numbers, the example booking link). The production profile refuses to start with any,
+# naming each, before it writes or starts anything; the embedded default runs as a demo
+# and says so in one line. (-B: no byte code written into the checkout.)
+if [ "$MODE" = "--prod" ]; then
+  .venv/bin/python -B -m common.demo_settings --prod || exit 1
+else
+  .venv/bin/python -B -m common.demo_settings
+fi
 if [ "$MODE" = "--prod" ]; then
   # The production profile writes nothing into this checkout (a `git pull` deployment
   # never meets runtime data): everything it writes goes to the state folder.

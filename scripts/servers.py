@@ -12,6 +12,12 @@ from typing import Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The clinic's own values for a production-profile start in tests and benchmarks, which
+# refuses the demo values of clinic.yml (common/demo_settings.py). Real-looking, not
+# 555-01xx; never dialled nor shown to anyone but the test.
+CLINIC_VALUES = {"clinic_phone": "303-420-7142", "after_hours_phone": "303-420-7199",
+                 "billing_phone": "303-420-7150", "booking_url": "https://clinic.example/book-hsg"}
+
 
 def free_ports(count: int) -> List[int]:
     """Ports nothing listens on right now (the OS picks them), so test runs and
@@ -29,6 +35,25 @@ def free_ports(count: int) -> List[int]:
         for sock in sockets:
             sock.close()
     return ports
+
+
+def clinic_file(folder: Path, values: Optional[Dict[str, str]] = None) -> Path:
+    """A copy of clinic.yml in `folder` with `values` (default CLINIC_VALUES) in place of
+    its own, for HSG_CLINIC_SETTINGS; with the defaults it must hold no demo value."""
+    import yaml
+
+    from common.demo_settings import demo_settings
+
+    settings = yaml.safe_load((ROOT / "clinic.yml").read_text(encoding="utf-8"))
+    settings.update(CLINIC_VALUES if values is None else values)
+    left = demo_settings(settings)
+    if values is None and left:
+        raise ValueError(f"clinic.yml has demo values that scripts/servers.py CLINIC_VALUES does not replace: "
+                         f"{', '.join(item.name for item in left)}")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "clinic.yml"
+    path.write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def stop_process_group(process: subprocess.Popen) -> None:

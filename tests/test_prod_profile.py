@@ -1,7 +1,9 @@
 """The production profile on real servers: two Rasa instances share conversations in
 PostgreSQL with a Redis lock store (scripts/services.sh installs both from Debian's
 packages and starts them on loopback, on their own ports and folder), behind nginx,
-which also takes the SMS webhook as a TLS proxy in front would forward it."""
+which also takes the SMS webhook as a TLS proxy in front would forward it. The profile
+refuses clinic.yml's demo phone numbers and booking link (tests/test_demo_settings.py),
+so it runs here with a copy holding real-looking ones (HSG_CLINIC_SETTINGS)."""
 from __future__ import annotations
 
 import os
@@ -34,14 +36,23 @@ def services():
 
 
 @pytest.fixture(scope="module")
-def prod(services, tmp_path_factory):
+def clinic(tmp_path_factory):
+    """The clinic file of the running profile: clinic.yml with the clinic's own numbers."""
+    from scripts.servers import clinic_file
+
+    return clinic_file(tmp_path_factory.mktemp("clinic"))
+
+
+@pytest.fixture(scope="module")
+def prod(services, clinic, tmp_path_factory):
     from scripts.servers import start_bot
 
     run_dir = tmp_path_factory.mktemp("prod")
     bot = start_bot(run_dir, LB_PORT, ACTIONS_PORT, "prod-" + uuid.uuid4().hex,
                     web_port=WEB_PORT, content_port=CONTENT_PORT, args=["--prod"], timeout=400,
                     extra_env=dict(services["settings"], HSG_TODAY=TODAY.isoformat(), HSG_SMS_HASH_KEY="prod-test",
-                                   TWILIO_AUTH_TOKEN=TWILIO_TOKEN, HSG_SMS_DB=str(run_dir / "sms.sqlite3")))
+                                   TWILIO_AUTH_TOKEN=TWILIO_TOKEN, HSG_SMS_DB=str(run_dir / "sms.sqlite3"),
+                                   HSG_CLINIC_SETTINGS=str(clinic)))
     yield bot
     bot.stop()
 
@@ -90,6 +101,25 @@ def rasa_pids():
     return sorted(found)
 
 
+def test_started_with_the_clinics_own_numbers_which_patients_are_given(prod, clinic):
+    """With no demo value left in the clinic file, the profile starts (nothing refused, no
+    demo line), and the urgent answer, in English and Spanish, through nginx, names the
+    file's own phone numbers and no fictional 555-01xx one: every process reads the file
+    that was checked (HSG_CLINIC_SETTINGS)."""
+    from common.demo_settings import FICTIONAL_PHONE, demo_settings
+    from common.settings import load_settings
+
+    settings = load_settings(str(clinic))
+    assert demo_settings(settings) == []
+    started = (prod.run_dir / "run.out").read_text()
+    assert "demo values" not in started and "will not start" not in started, started
+    for message in ("I fainted. Should I go to the ER?", "me desmayé ayer después del estudio, es normal?"):
+        replies = " ".join(say(LB_PORT, "own-" + uuid.uuid4().hex[:8], message))
+        for key in ("clinic_phone", "after_hours_phone"):
+            assert settings[key] in replies, (message, replies)
+        assert not FICTIONAL_PHONE.search(replies), replies
+
+
 def test_one_conversation_alternating_between_two_instances(prod, db):
     sender = "alt-" + uuid.uuid4().hex[:8]
     steps = [("my period started Nov 20, when can I have the HSG?", "Friday, November 20"),
@@ -131,17 +161,17 @@ def pg_ctl(services, *args):
                    check=True, capture_output=True, timeout=120)
 
 
-def store_unavailable_text():
+def store_unavailable_text(clinic):
     from common.settings import load_settings
 
-    settings = load_settings()
+    settings = load_settings(str(clinic))
     text = yaml.safe_load((ROOT / "content/answers/conversation/store_unavailable.yml").read_text())["web"]["text"]
     for key in ("clinic_name", "clinic_phone", "emergency_number"):
         text = text.replace("{" + key + "}", str(settings[key]))
     return text
 
 
-def test_postgresql_down_then_restarted_mid_form_loses_nothing(prod, services, db):
+def test_postgresql_down_then_restarted_mid_form_loses_nothing(prod, services, db, clinic):
     """A patient halfway through the date questions. While PostgreSQL is stopped, their
     next message gets "please send it again in a minute, or call" on both Rasa servers
     (not an answer on a blank conversation). After PostgreSQL is started again, with no
@@ -160,7 +190,7 @@ def test_postgresql_down_then_restarted_mid_form_loses_nothing(prod, services, d
     pg_ctl(services, "stop")
     try:
         for port in INSTANCES:
-            assert say(port, sender, "it stopped on the 24th") == [store_unavailable_text()]
+            assert say(port, sender, "it stopped on the 24th") == [store_unavailable_text(clinic)]
     finally:
         pg_ctl(services, "start")
     replies = say(INSTANCES[1], sender, "it stopped on the 24th")

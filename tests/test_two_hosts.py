@@ -153,7 +153,7 @@ class Host:
 
 @pytest.fixture(scope="module")
 def hosts(services, tmp_path_factory):
-    from scripts.servers import start_bot
+    from scripts.servers import clinic_file, start_bot
 
     shared_env_file = "".join(f"{name}={value}\n" for name, value in (
         ("HSG_SMS_HASH_KEY", "two-hosts-" + uuid.uuid4().hex), ("HSG_EDITOR_SECRET", "two-hosts-" + uuid.uuid4().hex),
@@ -166,8 +166,10 @@ def hosts(services, tmp_path_factory):
         host.status_before = git_status(host.checkout)
         host.state.mkdir(mode=0o700)
         (host.state / ".env").write_text(shared_env_file)  # what every host of a deployment is given alike
-        # PYTHONDONTWRITEBYTECODE empty: Python writes byte code, as on a real host (to the state folder)
-        host.env = dict(services, HSG_INSTANCES="1", HSG_STATE_DIR=str(host.state), PYTHONDONTWRITEBYTECODE="")
+        # PYTHONDONTWRITEBYTECODE empty: Python writes byte code, as on a real host (to the state folder);
+        # the clinic's own numbers, outside the checkout: run-prod refuses clinic.yml's demo ones
+        host.env = dict(services, HSG_INSTANCES="1", HSG_STATE_DIR=str(host.state), PYTHONDONTWRITEBYTECODE="",
+                        HSG_CLINIC_SETTINGS=str(clinic_file(host.folder / "clinic")))
 
     def start(host):
         p = host.ports
