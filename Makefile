@@ -11,7 +11,7 @@ export PYTHONWARNINGS := ignore
 
 DATA_FILES  := $(shell find data -name '*.yml' 2>/dev/null)
 ANSWER_FILES := $(shell find content/answers -name '*.yml' 2>/dev/null)
-BUILD_INPUTS := domain.yml clinic.yml $(ANSWER_FILES) editor/store.py scripts/build.py
+BUILD_INPUTS := domain.yml $(or $(HSG_CLINIC_SETTINGS),clinic.yml) $(ANSWER_FILES) editor/store.py scripts/build.py
 MODEL_INPUTS := config.yml $(DATA_FILES) $(wildcard components/*.py components/*.yml common/*.py) build/.built
 
 .PHONY: help setup build train run run-prod services-stop shell test validate check-content report editor-user content-export purge load bench profile screenshots clean
