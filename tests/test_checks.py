@@ -18,18 +18,20 @@ from editor.checks import (check_answer, check_save, check_store, fact_sections,
                            plain_grade, reading_ease, sms_body, spanish_syllables)
 from editor.store import dump_answer, open_store
 
-GOOD = {
+GOOD = {  # the pain answer keeps its nurse line ({after_hours_phone}: content/checks.yml, `required`)
     "response": "utter_faq/pain",
     "source": "docs/facts.md: How it feels; clinic.yml: clinic phone",
-    "web": {"text": "Most people feel some cramps. They often fade in a few hours. Call {clinic_phone} with questions.",
+    "web": {"text": "Most people feel some cramps. They often fade in a few hours. Call {clinic_phone} with questions. "
+                    "Worse pain? Call {after_hours_phone}.",
             "buttons": [{"title": "How long does it take?", "payload": "How long does it take?"}]},
-    "sms": {"text": "Most people feel some cramps. They often fade in a few hours.",
+    "sms": {"text": "Most people feel some cramps. They often fade in a few hours. "
+                    "Worse pain? Call {after_hours_phone}.",
             "buttons": [{"title": "How long is it?", "payload": "How long does it take?"}]},
     "es": {"reviewed_by": None, "reviewed_on": None,
            "web": {"text": "La mayoría de las personas sienten algunos cólicos. Suelen pasar en unas horas. "
-                           "Llame al {clinic_phone} si tiene preguntas.",
+                           "Llame al {clinic_phone} si tiene preguntas. ¿Más dolor? Llame al {after_hours_phone}.",
                    "buttons": [{"title": "¿Cuánto dura?", "payload": "¿Cuánto dura el examen?"}]},
-           "sms": {"text": "La mayoría de las personas sienten algunos cólicos. Suelen pasar en unas horas.",
+           "sms": {"text": "La mayoría siente algunos cólicos. ¿Más dolor? Llame al {after_hours_phone}.",
                    "buttons": [{"title": "¿Cuánto dura?", "payload": "¿Cuánto dura el examen?"}]}},
 }
 HARD = ("Notwithstanding considerable interindividual variability, procedural discomfort "
@@ -100,8 +102,8 @@ def test_a_good_answer_passes(values, values_es):
      ["Spanish sms", "5 SMS segments", "more than 4", "UCS-2", "á, í, ó or ú"]),
     (("es", "web", "text"), "Llame al {clinic_phon} hoy.", "placeholder", ["{clinic_phon}", "{clinic_phone}"]),
     (("es", "web", "text"), "Llame al {clinic_phone hoy.", "placeholder", ["brace"]),
-    (("es", "web", "text"), "Llame a la clínica si tiene preguntas.", "placeholder",
-     ["leaves out {clinic_phone}", "English web chat"]),
+    (("es", "web", "text"), "Llame a la clínica si tiene preguntas. ¿Más dolor? Llame al {after_hours_phone}.",
+     "placeholder", ["leaves out {clinic_phone}", "English web chat"]),
     (("es", "web", "text"), "La HSG le garantiza que abrirá sus trompas. Llame al {clinic_phone}.", "promise",
      ["promises an outcome", "garantiza", "muchas personas"]),
     (("es", "web", "text"), "Funciona el 100 % de las veces. Llame al {clinic_phone}.", "promise", ["100 %"]),
@@ -137,8 +139,8 @@ def test_each_check_refuses_a_bad_answer(values, path, value, check, words):
 
 
 def test_a_link_from_the_settings_is_checked_after_filling_in(values):
-    answer = with_change(("web", "text"), "Book online at {booking_url}.")
-    answer["es"]["web"]["text"] = "Pida su cita en {booking_url}."
+    answer = with_change(("web", "text"), "Book online at {booking_url}. Worse pain? Call {after_hours_phone}.")
+    answer["es"]["web"]["text"] = "Pida su cita en {booking_url}. ¿Más dolor? Llame al {after_hours_phone}."
     assert check_answer("utter_faq/pain", answer, values) == []
     broken = dict(values, booking_url="www.clinic")
     assert [(p.check, p.language) for p in check_answer("utter_faq/pain", answer, broken)] == \
@@ -222,6 +224,68 @@ def test_required_words_keep_the_spanish_urgent_answer_safe_too(values):
     assert {(p.check, p.form, p.language) for p in problems} == {("required", "sms", "es"),
                                                                  ("placeholder", "sms", "es")}
     assert any("{emergency_number}" in str(p) and "(Spanish sms)" in str(p) for p in problems)
+
+
+# The safety lines the checks must keep (issue 22): 911 and the nurse line where a symptom or
+# heavy bleeding is described, the emergency line for a pregnancy after tube inserts, and
+# the clinic's phone wherever the answer gives no dates and says to call instead.
+SAFETY_LINES = {
+    "utter_urgent": {"{emergency_number}", "{clinic_phone}", "{after_hours_phone}"},
+    "utter_faq/warning_signs": {"{emergency_number}", "{after_hours_phone}"},
+    "utter_faq/aftercare": {"{emergency_number}", "{after_hours_phone}"},
+    "utter_faq/pain": {"{after_hours_phone}"},
+    "utter_device_confirmation": {"{emergency_number}"},
+    "utter_window_period_late": {"{clinic_phone}"},
+    "utter_device_not_checked_by_hsg": {"{clinic_phone}"},
+    "utter_device_placed_recent": {"{clinic_phone}"},
+}
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_checks_require_the_safety_lines_in_both_languages(language):
+    rules = load_rules()
+    required = rules["required"] if language == "en" else rules["required_es"]
+    for name, lines in SAFETY_LINES.items():
+        assert lines <= set(required.get(name, [])), (name, language, lines - set(required.get(name, [])))
+
+
+@pytest.mark.parametrize("key", ["required", "required_es"])
+def test_every_answer_named_by_a_required_rule_exists(key):
+    """A misspelt name (utter_faq_aftercare for utter_faq/aftercare) would check nothing."""
+    answers = open_store().answers()
+    missing = [name for name in load_rules()[key] if name not in answers]
+    assert not missing, f"{key} names answers that do not exist: {missing}"
+
+
+def without(text, word):
+    """`text` with a required word (or each of its "one of these" words) taken out."""
+    for one in (word if isinstance(word, list) else [word]):
+        text = re.sub(re.escape(str(one)), "", text, flags=re.I)
+    return text
+
+
+@pytest.mark.parametrize("name", sorted(set(load_rules()["required"]) | set(load_rules()["required_es"])))
+def test_removing_any_required_line_from_any_form_fails_the_check(values, values_es, name):
+    """Each required word, taken out of one form (English or Spanish, web or SMS) of the
+    answer as it is today, gives a `required` problem naming that word and that form,
+    and nothing else `required`."""
+    rules = load_rules()
+    answer = open_store().answers()[name]
+    assert not [p for p in check_answer(name, answer, values, rules, values_es) if p.check == "required"]
+    forms = ["sms"] if answer.get("sms_only") else ["web", "sms"]
+    tried = 0
+    for language, words in (("en", rules["required"].get(name, [])), ("es", rules["required_es"].get(name, []))):
+        for word in words:
+            for form in forms:
+                changed = copy.deepcopy(answer)
+                part = changed[form] if language == "en" else changed["es"][form]
+                part["text"] = without(part["text"], word)
+                found = [p for p in check_answer(name, changed, values, rules, values_es) if p.check == "required"]
+                assert [(p.language, p.form) for p in found] == [(language, form)], (name, language, form, word)
+                shown = word[0] if isinstance(word, list) else word
+                assert str(shown) in str(found[0]) and "put" in str(found[0]), str(found[0])
+                tried += 1
+    assert tried >= 2
 
 
 def test_the_spanish_greeting_must_say_it_is_automated_in_spanish(values):
@@ -361,7 +425,7 @@ def spanish_answers(count=9):
     for number in range(count):
         answer = copy.deepcopy(GOOD)
         answer["response"] = f"utter_faq/topic_{number}"
-        answer["web"]["text"] = answer["sms"]["text"]  # no {clinic_phone} to keep
+        answer["web"]["text"] = "Most people feel some cramps. They often fade in a few hours."  # no placeholders
         answers[answer["response"]] = answer
     return answers
 

@@ -140,6 +140,58 @@ def test_spanish_answers_use_the_clinics_spanish_words_for_its_own_rules(setting
         assert settings["pregnancy_test_rule_es"] in text, form
 
 
+def both_languages(settings, *names):
+    """(name, language, form, filled text) of the given answers in English and Spanish."""
+    for name, form, text, _ in filled_forms(settings, *names):
+        yield name, "en", form, text
+    for name, form, text in spanish_forms(settings, *names):
+        yield name, "es", form, text
+
+
+def test_the_answers_that_give_dates_follow_the_clinics_pregnancy_rule(settings):
+    """Everyone is tested on the day (the clinic's rule, not "you may need a test"), no sex
+    without a condom from day 1 until the exam, and a late period means call, don't come."""
+    condom = {"en": "condom", "es": "condón"}
+    for name, language, form, text in both_languages(settings, "utter_window_reminders", "utter_timing",
+                                                     "utter_faq/pregnancy_test"):
+        assert condom[language] in text, (name, language, form)
+    for name, language, form, text in both_languages(settings, "utter_window_reminders", "utter_faq/pregnancy_test"):
+        rule = settings["pregnancy_test_rule" if language == "en" else "pregnancy_test_rule_es"]
+        assert rule in text and settings["clinic_phone"] in text, (name, language, form)
+        late = r"period (is )?late.*don't come" if language == "en" else r"atrasa.*no venga"
+        assert re.search(late, text, re.I), (name, language, form, text)
+    for name, language, form, text in both_languages(settings, "utter_window_reminders"):
+        assert not re.search(r"may need a pregnancy test|puede necesitar una prueba", text, re.I), (language, form)
+
+
+def test_estimated_dates_say_what_to_do_if_the_period_is_late(settings):
+    for name, language, form, text in both_languages(settings, "utter_window_estimate", "utter_window_expected"):
+        assert settings["clinic_phone"] in text, (name, language, form)
+        assert re.search(r"late|no period comes|atrasa|no le baja", text, re.I), (name, language, form, text)
+
+
+def test_the_after_exam_answers_name_a_rash_and_the_spanish_bleeding_line_is_plain(settings):
+    rash = {"en": "rash", "es": "ronchas"}
+    for name, language, form, text in both_languages(settings, "utter_faq/warning_signs", "utter_faq/aftercare"):
+        assert rash[language] in text.lower(), (name, language, form)
+    for name, language, form, text in both_languages(settings, "utter_faq/aftercare"):
+        assert ("smell" if language == "en" else "mal olor") in text, (language, form)
+    web = open_store().answers()["utter_faq/warning_signs"]["es"]["web"]["text"].lower()
+    assert "empapa una toalla sanitaria cada hora durante 2 horas seguidas" in web
+    assert "llenar" not in web
+    # the nurse line, for any hour, comes first in the list of whom to call
+    for name, language, form, text in both_languages(settings, "utter_faq/warning_signs"):
+        assert text.index(settings["after_hours_phone"]) < text.index(settings["clinic_phone"]), (language, form)
+
+
+def test_the_device_test_is_due_on_or_after_its_date_never_around_it(settings):
+    for name, language, form, text in both_languages(settings, "utter_device_check_due", "utter_device_check_passed"):
+        assert not re.search(r"\baround\b|más o menos|\bhacia\b", text, re.I), (name, language, form, text)
+    for name, language, form, text in both_languages(settings, "utter_device_check_due"):
+        assert re.search(r"on or after|o después", text), (language, form, text)
+        assert re.search(r"ultrasound|ultrasonido", text) and re.search(r"pregnancy test|prueba de embarazo", text)
+
+
 def test_greeting_says_it_is_automated_and_not_medical_advice(domain):
     text = domain["responses"]["utter_greet"][0]["text"].lower()
     assert "automated" in text and "not medical advice" in text
