@@ -676,29 +676,6 @@ def _parse_expected(text: str, today: date, date_order: DateOrder, language: str
     return past if recent else ahead
 
 
-# ---------------------------------------------------------------- devices
-
-# Birth control that an HSG does not check: IUDs and arm implants (patients mix them up with
-# Essure and Adiana). Matched on folded text, English and Spanish.
-RE_OTHER_DEVICE = re.compile(
-    r"\b(?:iuds?|mirena|paragard|para\s+gard|kyleena|skyla|liletta|copper\s+(?:iud|coil|t)|coil|nexplanon|implanon"
-    r"|(?:arm|birth\s+control|contraceptive|hormone|hormonal)\s+implant|implant\s+in\s+(?:my|the|her)\s+arm"
-    r"|diu|t\s+de\s+cobre|implante\s+(?:anticonceptivo|hormonal|subdermico|en\s+el\s+brazo|del\s+brazo|de\s+brazo)"
-    r"|(?:el\s+)?implante\s+(?:en\s+)?(?:mi|el)\s+brazo)\b"
-)
-RE_TUBE_DEVICE = re.compile(r"\b(?:essure|esure|essur|adiana|micro-?inserts?|microinsertos?|espirales?\s+en\s+las\s+trompas)\b")
-
-
-def names_other_device(text: str) -> bool:
-    """True when the message names an IUD or an arm implant and not Essure or Adiana."""
-    folded = fold(text)
-    return bool(RE_OTHER_DEVICE.search(folded)) and not RE_TUBE_DEVICE.search(folded)
-
-
-def names_adiana(text: str) -> bool:
-    return "adiana" in fold(text)
-
-
 # ---------------------------------------------------------------- flags
 
 RE_STILL_BLEEDING = re.compile(

@@ -21,7 +21,8 @@ from babel import localedata
 from babel.dates import format_date as babel_format_date
 from babel.dates import get_date_format
 
-from actions.dates import SPANISH, detect_flags, extract_dates, fold, names_adiana, names_other_device
+from actions.dates import SPANISH, detect_flags, extract_dates, fold
+from common.devices import names_adiana, names_other_device
 from actions.window import WindowPolicy, compute_window, device_check_date, period_overdue
 
 TIMING_SLOTS = ("period_start", "bleeding_end", "bleeding_end_unknown", "still_bleeding", "bleeding_end_expected",

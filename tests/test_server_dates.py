@@ -144,8 +144,14 @@ def test_a_correction_inside_the_form_corrects_the_date_and_never_stops_the_form
     assert tracker["slots"]["requested_slot"] == "bleeding_end"
 
 
-def test_a_plain_no_inside_the_form_still_stops_it(bot):
+def test_a_plain_no_inside_the_form_asks_again_and_never_mind_stops_it(bot):
+    """Issue 22: "no" to "when did the bleeding stop?" is no answer, not a cancel (it used to
+    stop the form); only a clear cancel does."""
     sender = new_sender()
     bot.texts(sender, "My period started Nov 20, when can I have the HSG?")
     bot.texts(sender, "no")
+    tracker = bot.tracker(sender)
+    assert tracker["active_loop"].get("name") == "timing_form" and tracker["slots"]["requested_slot"] == "bleeding_end"
+    assert uttered(bot, sender)[-2:] == ["utter_no_date_found", "utter_ask_bleeding_end"]
+    bot.texts(sender, "never mind")
     assert not (bot.tracker(sender)["active_loop"] or {}).get("name")
