@@ -34,6 +34,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 logger = logging.getLogger(__name__)
 URGENT_INTENT = "report_symptoms"
+ROOT = Path(__file__).resolve().parent.parent   # a relative patterns_file is read from here
+# Rasa's intent payloads ("/affirm", '/choose_language{"language":"es"}', "/faq/duration",
+# from buttons) are not a patient's words; any other text starting with "/" is judged.
+PAYLOAD = re.compile(r"^/[\w/-]+(@[0-9.]+)?(\{.*\})?$", re.DOTALL)
 
 # How a clause is tied to the one before it in the same sentence (clause.link).
 FIRST = "first"          # starts a sentence: nothing carries over
@@ -357,7 +361,8 @@ class SymptomSafetyNet(GraphComponent):
         return {"patterns_file": "safety/red_flags.yml"}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
-        self.flags = RedFlags(Path(config["patterns_file"]))
+        path = Path(config["patterns_file"])
+        self.flags = RedFlags(path if path.is_absolute() else ROOT / path)
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -374,7 +379,7 @@ class SymptomSafetyNet(GraphComponent):
         for message in messages:
             intent = message.get(INTENT) or {}
             text = message.get(TEXT) or ""
-            if intent.get(INTENT_NAME_KEY) == URGENT_INTENT or text.startswith("/"):
+            if intent.get(INTENT_NAME_KEY) == URGENT_INTENT or PAYLOAD.match(text.strip()):
                 continue
             if self.flags.is_urgent(text):
                 logger.info("Safety net: a message was sent to the urgent answer")

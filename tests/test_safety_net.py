@@ -395,6 +395,28 @@ def test_the_component_never_removes_the_urgent_intent(safety_net):
     assert button.get("intent")["name"] == "inform"
 
 
+@pytest.mark.parametrize("text", ["/ i fainted and cant breathe", "/I fainted", "//fever 102 since yesterday"])
+def test_a_typed_message_starting_with_a_slash_is_still_judged(safety_net, text):
+    """Code review L21: only Rasa's intent payloads skip the net, not any text starting with "/"."""
+    [message] = safety_net.process([_message(text, "nlu_fallback")])
+    assert message.get("intent")["name"] == "report_symptoms"
+
+
+def test_button_payloads_skip_the_net(safety_net):
+    for payload in ('/choose_language{"language":"es"}', "/faq/warning_signs", "/affirm@0.9"):
+        [message] = safety_net.process([_message(payload, "inform")])
+        assert message.get("intent")["name"] == "inform"
+
+
+def test_a_relative_patterns_file_is_read_from_the_project_whatever_the_folder(tmp_path, monkeypatch):
+    """Code review L6: Rasa started from another folder still loads the safety net."""
+    from components.safety_net import SymptomSafetyNet
+
+    monkeypatch.chdir(tmp_path)
+    net = SymptomSafetyNet({"patterns_file": "safety/red_flags.yml"})
+    assert net.flags.is_urgent("I fainted") and net.flags.languages == ["en", "es"]
+
+
 def test_the_component_sends_a_spanish_symptom_to_the_urgent_intent(safety_net, caplog):
     text = "me desmayé, ¿debo ir a urgencias?"
     with caplog.at_level(logging.DEBUG, logger="components.safety_net"):
