@@ -34,6 +34,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 logger = logging.getLogger(__name__)
 URGENT_INTENT = "report_symptoms"
+ROOT = Path(__file__).resolve().parent.parent   # a relative patterns_file is read from here
+# Rasa's intent payloads ("/affirm", '/choose_language{"language":"es"}', "/faq/duration",
+# from buttons) are not a patient's words; any other text starting with "/" is judged.
+PAYLOAD = re.compile(r"^/[\w/-]+(@[0-9.]+)?(\{.*\})?$", re.DOTALL)
 
 # How a clause is tied to the one before it in the same sentence (clause.link).
 FIRST = "first"          # starts a sentence: nothing carries over
@@ -61,7 +65,8 @@ class _Judged:
     """What a clause passes on to the next clause of its sentence."""
 
     urgent: bool
-    hypothetical: bool
+    hypothetical: bool    # a "what if", a fear or hearsay: what follows is not happening now
+    over_patient: bool    # ...that also covers a continued clause naming the patient
     past: bool            # old history or a habit
     who: Optional[str]
 
@@ -137,11 +142,15 @@ class RedFlags:
         self._not_a_negation = _compile(spec["not_a_negation"])
         # optional: a negation right after the red flag ("fiebre no, solo cansancio")
         self._negation_after = _compile(spec["negation_after"]) if spec.get("negation_after") else None
-        # optional: a "what if" goes on into a continued clause that names the patient
-        # (Spanish "¿qué pasa si me da fiebre, y luego me desmayo?": the verb names her)
-        self._frame_over_patient = bool(spec.get("hypothetical_carries_over_patient"))
         self._hypothetical = _compile(spec["hypothetical"])
+        # optional: the "what if" words whose frame goes on into a continued clause that
+        # names the patient (Spanish "¿qué pasa si me da fiebre, y luego me desmayo?": the
+        # verb names her); other frames (a cause, hearsay) stop at the patient's own words
+        over = spec.get("hypothetical_carries_over_patient")
+        self._over_patient = _compile(over) if over else None
         self._reported = _compile(spec["reported"])
+        # the patient's own statements, which end hearsay (patient_starts, and optional words)
+        self._own = [self._patient_starts] + ([_compile(spec["own_words"])] if spec.get("own_words") else [])
         self._as_a_topic = _compile(spec["as_a_topic"])
         self._history = _compile(spec["history"])
         self._habit = _compile(spec["habit"])
@@ -264,10 +273,12 @@ class RedFlags:
                          for flag in self._flags if flag.applies(text)
                          for rx in flag.patterns for match in rx.finditer(text))
         own = self._who(message, clause.start, text)
+        kept = self._keeps_frame(carried, own)
         return _Judged(
             urgent=urgent,
-            hypothetical=bool(self._hypothetical.search(text) or self._reported.search(text))
-            or bool(carried and carried.hypothetical and self._keeps_frame(own)),
+            hypothetical=bool(self._hypothetical.search(text) or self._reported.search(text)) or kept,
+            over_patient=bool(self._over_patient and self._over_patient.search(text))
+            or bool(kept and carried and carried.over_patient),
             past=past,
             who=own or (carried.who if carried else None),
         )
@@ -280,10 +291,10 @@ class RedFlags:
             return False
         if self._negation_after is not None and self._negation_after.match(after):
             return False
-        if self._hypothetical.search(before) or self._reported.search(before):
+        if self._hypothetical.search(before) or self._hearsay_covers(clause.text, match):
             return False
         who = self._who(message, clause.start, before)
-        if carried is not None and carried.hypothetical and self._keeps_frame(who):
+        if self._keeps_frame(carried, who):
             return False
         if who is None and carried is not None:
             who = carried.who
@@ -291,9 +302,26 @@ class RedFlags:
             return False
         return personal or not clause.question
 
-    def _keeps_frame(self, who: Optional[str]) -> bool:
-        """Whether a continued clause naming `who` stays in the clause before's "what if"."""
-        return who is None or (self._frame_over_patient and who == SELF)
+    @staticmethod
+    def _keeps_frame(carried: Optional[_Judged], who: Optional[str]) -> bool:
+        """Whether a continued clause naming `who` stays in the clause before's "what if",
+        fear or hearsay: when it names no one, or names the patient under a frame that
+        covers her too. Hearsay never does: "leí que puede ser infección, y tengo 38.7"."""
+        if carried is None or not carried.hypothetical:
+            return False
+        return who is None or (who == SELF and carried.over_patient)
+
+    def _hearsay_covers(self, text: str, match: "re.Match") -> bool:
+        """Whether hearsay before a red flag ("I read that ...", "I was told ...") covers
+        it: not when a statement of the patient's own (`patient_starts`, `own_words`)
+        starts after the hearsay ("I read a fever can mean infection and I've got 101.5",
+        "escuché que el yodo da alergia y se me está hinchando la cara")."""
+        heard = None
+        for heard in self._reported.finditer(text, 0, match.start()):
+            pass
+        if heard is None:
+            return False
+        return not any(rx.search(text, heard.end(), match.end()) for rx in self._own)
 
     def _negated(self, text: str, before: str) -> bool:
         """A negation just before the red flag ("no fever"), not a hedge ("no idea why")."""
@@ -333,7 +361,8 @@ class SymptomSafetyNet(GraphComponent):
         return {"patterns_file": "safety/red_flags.yml"}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
-        self.flags = RedFlags(Path(config["patterns_file"]))
+        path = Path(config["patterns_file"])
+        self.flags = RedFlags(path if path.is_absolute() else ROOT / path)
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -350,7 +379,7 @@ class SymptomSafetyNet(GraphComponent):
         for message in messages:
             intent = message.get(INTENT) or {}
             text = message.get(TEXT) or ""
-            if intent.get(INTENT_NAME_KEY) == URGENT_INTENT or text.startswith("/"):
+            if intent.get(INTENT_NAME_KEY) == URGENT_INTENT or PAYLOAD.match(text.strip()):
                 continue
             if self.flags.is_urgent(text):
                 logger.info("Safety net: a message was sent to the urgent answer")

@@ -303,6 +303,65 @@ def test_the_spanish_rules_raise_no_alarm_on_english_look_alikes(flags, safety_s
     assert not alarms, alarms
 
 
+# ---------------------------------------------------------------- hearsay (issue 22)
+# What happened to someone else, what a friend said, what the patient read, heard or
+# fears is a look-alike; her own symptom inside such a message is urgent. The messages
+# marked `hearsay: true` in both safety sets are each judged by the net alone.
+MIN_HEARSAY_LOOK_ALIKES = 25
+MIN_HEARSAY_URGENT = 10
+
+
+def _hearsay(kind: str) -> List[str]:
+    return [item["text"] for path in (SAFETY_SET, SPANISH_SAFETY_SET)
+            for item in yaml.safe_load(path.read_text(encoding="utf-8"))[kind] if item.get("hearsay")]
+
+
+@pytest.mark.parametrize("path", [SAFETY_SET, SPANISH_SAFETY_SET], ids=["en", "es"])
+def test_each_safety_set_has_hearsay_on_both_sides(path):
+    content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert sum(bool(item.get("hearsay")) for item in content["not_urgent"]) >= MIN_HEARSAY_LOOK_ALIKES
+    assert sum(bool(item.get("hearsay")) for item in content["urgent"]) >= MIN_HEARSAY_URGENT
+
+
+@pytest.mark.parametrize("text", _hearsay("not_urgent"))
+def test_hearsay_and_fears_are_not_symptoms(flags, text):
+    assert not flags.is_urgent(text)
+
+
+@pytest.mark.parametrize("text", _hearsay("urgent"))
+def test_the_patients_own_symptom_inside_hearsay_is_urgent(flags, text):
+    assert flags.is_urgent(text)
+
+
+@pytest.mark.parametrize("urgent, not_urgent", [
+    # hearsay covers what follows it, until a statement of the patient's own
+    ("I read a fever can mean an infection and I've got 101.5 now",
+     "I read a fever can mean an infection and can go over 101.5"),
+    ("I heard the cramps are terrible and my cramps keep getting worse",
+     "I heard the cramps are terrible and get worse at night"),
+    ("escuché que el yodo da alergia y se me está hinchando la cara",
+     "escuché que el yodo da alergia y a algunas se les hincha la cara"),
+    ("I did faint at the clinic", "I was told some women faint at the clinic"),
+    ("vi videos y ahora me duele horrible", "vi videos de mujeres a las que les duele horrible"),
+    # a continued clause naming the patient leaves hearsay behind; a Spanish "qué pasa si" not
+    ("leí que puede ser infección, y tengo 38.7", "¿qué pasa si me da fiebre, y tengo 38.7?"),
+    ("I read it's common to bleed a lot, and I'm soaking a pad every hour",
+     "I read it's common to bleed a lot, and to soak a pad every hour"),
+    # other people, and "me" as a place ("the lady next to me")
+    ("the lady next to me said I fainted", "the lady next to me fainted"),
+    ("I got hives after the dye", "my bestie got hives after the dye"),
+    ("me dio calentura después del estudio", "mi comadre dice que le dio calentura después del estudio"),
+    # fears: of something to come, not of what is happening
+    ("I'm scared I'm bleeding so much", "I'm scared I'll bleed so much"),
+    ("I feel like I'm going to faint", "I'm terrified I'm going to faint on the table"),
+    ("tengo terror, me desmayé en el baño", "tengo terror de desmayarme en el baño"),
+    ("me asusta, tengo fiebre de 39", "me asusta que me dé fiebre de 39"),
+])
+def test_hearsay_and_fear_frames_end_at_the_patients_own_words(flags, urgent, not_urgent):
+    assert flags.is_urgent(urgent)
+    assert not flags.is_urgent(not_urgent)
+
+
 # ---------------------------------------------------------------- the Rasa component
 def _message(text: str, intent: str):
     from rasa.shared.nlu.training_data.message import Message
@@ -334,6 +393,28 @@ def test_the_component_never_removes_the_urgent_intent(safety_net):
     assert kept.get("intent")["name"] == "report_symptoms"
     assert left.get("intent")["name"] == "faq"
     assert button.get("intent")["name"] == "inform"
+
+
+@pytest.mark.parametrize("text", ["/ i fainted and cant breathe", "/I fainted", "//fever 102 since yesterday"])
+def test_a_typed_message_starting_with_a_slash_is_still_judged(safety_net, text):
+    """Code review L21: only Rasa's intent payloads skip the net, not any text starting with "/"."""
+    [message] = safety_net.process([_message(text, "nlu_fallback")])
+    assert message.get("intent")["name"] == "report_symptoms"
+
+
+def test_button_payloads_skip_the_net(safety_net):
+    for payload in ('/choose_language{"language":"es"}', "/faq/warning_signs", "/affirm@0.9"):
+        [message] = safety_net.process([_message(payload, "inform")])
+        assert message.get("intent")["name"] == "inform"
+
+
+def test_a_relative_patterns_file_is_read_from_the_project_whatever_the_folder(tmp_path, monkeypatch):
+    """Code review L6: Rasa started from another folder still loads the safety net."""
+    from components.safety_net import SymptomSafetyNet
+
+    monkeypatch.chdir(tmp_path)
+    net = SymptomSafetyNet({"patterns_file": "safety/red_flags.yml"})
+    assert net.flags.is_urgent("I fainted") and net.flags.languages == ["en", "es"]
 
 
 def test_the_component_sends_a_spanish_symptom_to_the_urgent_intent(safety_net, caplog):

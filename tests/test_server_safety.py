@@ -43,11 +43,33 @@ def test_every_described_symptom_gets_the_urgent_answer(bot, language):
 
 @pytest.mark.parametrize("language", list(RED_FLAG_SETS))
 def test_look_alikes_rarely_get_the_urgent_answer(bot, language):
+    """Hearsay look-alikes included (issue 22): the net raises none of them, so any alarm
+    here is the topic model reading a look-alike as a symptom report."""
     flags = RED_FLAG_SETS[language]
     alarms = [item["text"] for item in flags["not_urgent"] if got_urgent(bot, item["text"])]
     total = len(flags["not_urgent"])
-    print(f"red flags ({language}): false alarms {len(alarms)}/{total}: {alarms}")
-    assert total >= 60 and len(alarms) <= MAX_FALSE_ALARMS * total, alarms
+    hearsay = [item["text"] for item in flags["not_urgent"] if item.get("hearsay")]
+    print(f"red flags ({language}): false alarms {len(alarms)}/{total}, of them hearsay "
+          f"{len(set(alarms) & set(hearsay))}/{len(hearsay)}: {alarms}")
+    assert total >= 60 and len(hearsay) >= 25 and len(alarms) <= MAX_FALSE_ALARMS * total, alarms
+
+
+@pytest.mark.parametrize("text", [
+    "my friend drove me home because I fainted",
+    "I'm scared, I'm bleeding through a pad an hour",
+    "I read a fever can mean an infection and I've got 101.5 now",
+    "mi hermana dice que estoy pálida y me desmayé",
+    "leí que puede ser infección, y tengo 38.7",
+])
+def test_the_patients_own_symptom_inside_hearsay_ends_a_date_form(bot, text):
+    """Issue 22: hearsay around the patient's own symptom gets the urgent answer in every
+    state, here in the middle of the date questions."""
+    sender = new_sender("hearsay")
+    bot.say(sender, "my period started Nov 20, when can I have the HSG?")
+    assert bot.tracker(sender)["active_loop"].get("name") == "timing_form"
+    bot.say(sender, text)
+    assert bot_actions(bot, sender)[-1] == "utter_urgent"
+    assert not (bot.tracker(sender).get("active_loop") or {}).get("name")
 
 
 def test_the_urgent_answer_interrupts_a_date_form_and_ends_it(bot):
