@@ -2,7 +2,11 @@
 
 Runs last in the NLU pipeline. When the message describes a red-flag symptom
 (safety/red_flags.yml) and the model chose another intent, the intent becomes
-`report_symptoms`. It only ever adds urgent answers; it never removes one.
+`report_symptoms`. It removes an urgent answer in one case only: the model chose
+`report_symptoms`, but the message names the red flag only as someone else's or as
+something heard or read, and never names the patient ("my friend said she nearly
+passed out"); that message is then not understood (`nlu_fallback`). Hearsay is not a
+symptom (issue 22), and on the safety sets the rules alone find every urgent message.
 
 The message is judged clause by clause: "I have a fever of 102, what if it's an
 infection?" is urgent by its first clause, whatever the question after it. The
@@ -34,6 +38,9 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 logger = logging.getLogger(__name__)
 URGENT_INTENT = "report_symptoms"
+# What the model's "symptom report" becomes when the rules see only someone else's symptom:
+# the message is not understood (the fallback's topic choices), never a confident answer.
+NOT_ABOUT_THE_PATIENT = "nlu_fallback"
 ROOT = Path(__file__).resolve().parent.parent   # a relative patterns_file is read from here
 # Rasa's intent payloads ("/affirm", '/choose_language{"language":"es"}', "/faq/duration",
 # from buttons) are not a patient's words; any other text starting with "/" is judged.
@@ -172,6 +179,27 @@ class RedFlags:
         """True when the message describes a worrying symptom the patient has or had,
         in the words of any of the languages."""
         return any(rules.describes_red_flag(text) for rules in [self] + self._others)
+
+    def about_someone_else(self, text: Text) -> bool:
+        """True when the message names a red flag only as something that happened to someone
+        else, or was heard or read ("my friend said she nearly passed out"), and never names
+        the patient or a carer: no language's rules find it urgent, one finds a red flag
+        word and another person or a report, and none finds "I", "me" or "my wife". The
+        model's own symptom label is not trusted for such a message (issue 22)."""
+        if self.is_urgent(text):
+            return False
+        judged = [rules._someone_else(rules.normalize(text)) for rules in [self] + self._others]
+        return any(verdict is True for verdict in judged) and not any(verdict is None for verdict in judged)
+
+    def _someone_else(self, message: str) -> Optional[bool]:
+        """None when the message names the patient or a carer; True when it names a red flag
+        and another person or a report; False otherwise."""
+        people = [m.lastgroup for m in self._people.finditer(message)]
+        if "patient" in people or "carer" in people:
+            return None
+        names_flag = any(flag.applies(message) and any(rx.search(message) for rx in flag.patterns)
+                         for flag in self._flags)
+        return names_flag and ("others" in people or bool(self._reported.search(message)))
 
     def language(self, code: str) -> "RedFlags":
         """The rules of one language alone ("en", "es"), for tests and debugging."""
@@ -379,7 +407,17 @@ class SymptomSafetyNet(GraphComponent):
         for message in messages:
             intent = message.get(INTENT) or {}
             text = message.get(TEXT) or ""
-            if intent.get(INTENT_NAME_KEY) == URGENT_INTENT or PAYLOAD.match(text.strip()):
+            if PAYLOAD.match(text.strip()):
+                continue
+            if intent.get(INTENT_NAME_KEY) == URGENT_INTENT:
+                if self.flags.about_someone_else(text):
+                    # the model's guess, but the rules see only someone else's symptom
+                    unsure = {INTENT_NAME_KEY: NOT_ABOUT_THE_PATIENT,
+                              PREDICTED_CONFIDENCE_KEY: intent.get(PREDICTED_CONFIDENCE_KEY)}
+                    message.data[INTENT] = unsure
+                    message.data["intent_ranking"] = [unsure] + [
+                        entry for entry in message.get("intent_ranking") or []
+                        if entry.get(INTENT_NAME_KEY) != URGENT_INTENT]
                 continue
             if self.flags.is_urgent(text):
                 logger.info("Safety net: a message was sent to the urgent answer")

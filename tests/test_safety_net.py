@@ -386,7 +386,29 @@ def test_the_component_adds_the_urgent_intent_and_logs_no_text(safety_net, caplo
     assert "fainted" not in caplog.text.lower()
 
 
-def test_the_component_never_removes_the_urgent_intent(safety_net):
+@pytest.mark.parametrize("text", ["my friend said she nearly passed out", "my sister fainted at hers",
+                                  "a woman on the forum had a fever of 102", "mi amiga se desmayó en el estudio"])
+def test_the_model_s_symptom_label_on_someone_else_s_symptom_is_dropped(safety_net, text):
+    """Issue 22: hearsay is not a symptom, even when the model reads it as one."""
+    [message] = safety_net.process([_message(text, "report_symptoms")])
+    assert message.get("intent")["name"] == "nlu_fallback"
+    assert "report_symptoms" not in [entry["name"] for entry in message.get("intent_ranking")]
+
+
+@pytest.mark.parametrize("text", ["my friend fainted and I feel dizzy", "my wife fainted after her hsg",
+                                  "my sister said I look pale", "mi amiga me dijo que me veo pálida"])
+def test_the_model_s_symptom_label_stays_when_the_patient_is_named(safety_net, text):
+    [message] = safety_net.process([_message(text, "report_symptoms")])
+    assert message.get("intent")["name"] == "report_symptoms"
+
+
+@pytest.mark.parametrize("path", [SAFETY_SET, SPANISH_SAFETY_SET])
+def test_no_urgent_message_of_the_safety_sets_is_taken_for_someone_else_s(flags, path):
+    urgent = _load_set(path)["urgent"]
+    assert not [text for text in urgent if flags.about_someone_else(text)]
+
+
+def test_the_component_never_removes_the_urgent_intent_of_the_patient_s_own_words(safety_net):
     [kept] = safety_net.process([_message("is a fever common after it?", "report_symptoms")])
     [left] = safety_net.process([_message("is a fever common after it?", "faq")])
     [button] = safety_net.process([_message("/inform", "inform")])

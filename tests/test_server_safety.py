@@ -141,3 +141,10 @@ def test_work_out_my_best_days_starts_the_date_questions(bot):
     assert tracker["active_loop"].get("name") == "timing_form"
     assert "utter_timing" not in bot_actions(bot, sender)
     assert tracker["slots"]["requested_slot"] == "period_start"
+
+
+@pytest.mark.parametrize("text", ["my friend said she nearly passed out", "my friend said she nearly passed out at hers",
+                                  "mi amiga dijo que casi se desmaya"])
+def test_what_a_friend_said_is_not_the_emergency_answer(bot, text):
+    """Issue 22: a frightened patient repeating hearsay gets no emergency answer."""
+    assert not got_urgent(bot, text)
