@@ -124,6 +124,10 @@ keep_running "content service" "$RUN_DIR/content.log" \
   .venv/bin/python editor/service.py --port "$CONTENT_PORT" &
 helpers+=($!)
 
+# Retention (scripts/retention.sh): make purge every day in the production profile.
+source scripts/retention.sh
+schedule_purge
+
 if [ "$MODE" = "--shell" ]; then
   .venv/bin/rasa shell -m "$MODEL" --endpoints "$ENDPOINTS" --port "$RASA_PORT"
   exit 0
