@@ -61,7 +61,7 @@ editor-user: | $(VENV)/.installed  ## create an editor account or change its pas
 content-export: | $(VENV)/.installed  ## production profile: write the live answers (PostgreSQL) back to content/answers/ for git
 	@$(PY) -B -m editor.content_sync export
 
-purge: | $(VENV)/.installed  ## delete conversations older than the retention setting (PROFILE=prod for PostgreSQL)
+purge: | $(VENV)/.installed  ## delete events older than the retention setting (PROFILE=prod for PostgreSQL)
 	@$(PY) scripts/purge.py $(if $(filter prod,$(PROFILE)),--prod)
 
 test: train              ## run every test (installs Chromium for the browser tests if missing)

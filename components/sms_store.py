@@ -13,6 +13,13 @@ forgets the claim after a failure, so Twilio's retry of a failed message is
 answered, and a retry of an answered one is not answered twice. A claim left by a
 server that died while answering expires after CLAIM_SECONDS.
 
+The numbered choices carry the time of the turn that offered them, and a list never
+replaces a newer one: two quick texts from one number answered by two servers cannot
+leave the first text's choices in place of the second's.
+
+Every call blocks (SQLite or psycopg2): the SMS channel makes them on its own worker
+threads, never on Rasa's event loop (components/twilio_sms.py).
+
 `purge` applies the conversations' retention rule (scripts/purge.py) to the answered
 MessageSids and the saved choices. Opt-outs are kept until the number opts back in.
 """
@@ -46,7 +53,57 @@ def store_path(configured: Optional[str] = None) -> Path:
     return path if path.is_absolute() else ROOT / path
 
 
-class SmsStore:
+class BaseSmsStore:
+    """What both stores answer; `pick` reads the saved choices through `choices`."""
+
+    def claim(self, sid: str) -> str:
+        raise NotImplementedError
+
+    def answered(self, sid: str) -> None:
+        raise NotImplementedError
+
+    def release(self, sid: str) -> None:
+        raise NotImplementedError
+
+    def is_answered(self, sid: str) -> bool:
+        raise NotImplementedError
+
+    def opt_out(self, key: str) -> None:
+        raise NotImplementedError
+
+    def opt_in(self, key: str) -> None:
+        raise NotImplementedError
+
+    def is_opted_out(self, key: str) -> bool:
+        raise NotImplementedError
+
+    def set_choices(self, key: str, payloads: List[dict], at: Optional[float] = None) -> None:
+        """Saves the choices offered at `at` (default now), unless newer ones are saved."""
+        raise NotImplementedError
+
+    def choices(self, key: str) -> List[dict]:
+        raise NotImplementedError
+
+    def purge(self, before: float) -> Dict[str, int]:
+        raise NotImplementedError
+
+    def where(self) -> str:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def pick(self, key: str, reply: str) -> Optional[str]:
+        """The payload of the choice a reply names, by number ("1") or by its words."""
+        wanted = reply.strip().rstrip(".").lower()
+        for number, choice in enumerate(self.choices(key), start=1):
+            if wanted == str(number) or wanted == choice["title"].strip().rstrip("?.").lower() \
+                    or wanted == choice["title"].strip().lower():
+                return choice["payload"]
+        return None
+
+
+class SmsStore(BaseSmsStore):
     """Opt-outs, answered MessageSids and last choices, kept in SQLite."""
 
     def __init__(self, path: Path) -> None:
@@ -124,22 +181,14 @@ class SmsStore:
     def is_opted_out(self, key: str) -> bool:
         return bool(self._run("SELECT 1 FROM opt_out WHERE key = ?", (key,)))
 
-    def set_choices(self, key: str, payloads: List[dict]) -> None:
-        self._run("INSERT OR REPLACE INTO choices (key, payloads, at) VALUES (?, ?, ?)",
-                  (key, json.dumps(payloads), time.time()))
+    def set_choices(self, key: str, payloads: List[dict], at: Optional[float] = None) -> None:
+        self._run("INSERT INTO choices (key, payloads, at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE "
+                  "SET payloads = excluded.payloads, at = excluded.at WHERE choices.at IS NULL OR choices.at <= excluded.at",
+                  (key, json.dumps(payloads), time.time() if at is None else at))
 
     def choices(self, key: str) -> List[dict]:
         rows = self._run("SELECT payloads FROM choices WHERE key = ?", (key,))
         return json.loads(rows[0][0]) if rows else []
-
-    def pick(self, key: str, reply: str) -> Optional[str]:
-        """The payload of the choice a reply names, by number ("1") or by its words."""
-        wanted = reply.strip().rstrip(".").lower()
-        for number, choice in enumerate(self.choices(key), start=1):
-            if wanted == str(number) or wanted == choice["title"].strip().rstrip("?.").lower() \
-                    or wanted == choice["title"].strip().lower():
-                return choice["payload"]
-        return None
 
     def purge(self, before: float) -> Dict[str, int]:
         """Deletes answered MessageSids, claims and saved choices older than `before`
@@ -159,12 +208,12 @@ class SmsStore:
             self._db.close()
 
 
-class PgSmsStore(SmsStore):
+class PgSmsStore(BaseSmsStore):
     """The same store in PostgreSQL (every host of the production profile shares it).
     A claim and its answer are serialised per MessageSid with an advisory lock, as the
     SQLite store does with BEGIN IMMEDIATE."""
 
-    def __init__(self, engine=None, legacy_path: Optional[Path] = None) -> None:  # noqa: super() not called
+    def __init__(self, engine=None, legacy_path: Optional[Path] = None) -> None:
         from common import pg
 
         self.pg = pg
@@ -258,10 +307,11 @@ class PgSmsStore(SmsStore):
     def is_opted_out(self, key: str) -> bool:
         return bool(self._sql([("SELECT 1 FROM hsg_sms_opt_out WHERE key = :k", {"k": key})])[0])
 
-    def set_choices(self, key: str, payloads: List[dict]) -> None:
-        self._sql([("INSERT INTO hsg_sms_choices (key, payloads, at) VALUES (:k, :p, :now) ON CONFLICT (key) "
-                    "DO UPDATE SET payloads = excluded.payloads, at = excluded.at",
-                    {"k": key, "p": json.dumps(payloads), "now": time.time()})])
+    def set_choices(self, key: str, payloads: List[dict], at: Optional[float] = None) -> None:
+        self._sql([("INSERT INTO hsg_sms_choices (key, payloads, at) VALUES (:k, :p, :at) ON CONFLICT (key) "
+                    "DO UPDATE SET payloads = excluded.payloads, at = excluded.at "
+                    "WHERE hsg_sms_choices.at IS NULL OR hsg_sms_choices.at <= excluded.at",
+                    {"k": key, "p": json.dumps(payloads), "at": time.time() if at is None else at})])
 
     def choices(self, key: str) -> List[dict]:
         rows = self._sql([("SELECT payloads FROM hsg_sms_choices WHERE key = :k", {"k": key})])[0]
@@ -283,7 +333,7 @@ class PgSmsStore(SmsStore):
         pass  # the engine is shared by the process
 
 
-def open_sms_store(path: Optional[Path] = None) -> SmsStore:
+def open_sms_store(path: Optional[Path] = None) -> BaseSmsStore:
     """PostgreSQL with HSG_STORE=postgresql (the production profile; the SQLite file at
     `path`, if any, gives its opt-outs once), else the SQLite file at `path` (default
     `store_path()`)."""

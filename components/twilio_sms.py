@@ -22,19 +22,30 @@ A refused request logs one WARNING naming the URL checked (never the number, the
 signature or the form), at most once an hour per URL and WARN_LIMIT an hour in all.
 
 A MessageSid is recorded as answered only after its reply is made; when answering
-fails, the webhook answers 500 and the message is left to Twilio's retry.
+fails, the webhook answers 500 and the message is left to Twilio's retry, and the
+failure is logged with a scrubbed traceback (components/channels.py: file, line and
+function; never the text, the number or any value).
+
+The SMS store's calls block (SQLite, psycopg2), so they run on the channel's own
+worker threads (STORE_THREADS), never on Rasa's event loop: a locked or slow store
+delays only the texts that need it, not the web chat. The texts of one number are
+handled one after the other in this process (each waits for the previous one's
+choices to be saved before its "1" is read), and across servers the store keeps the
+newer list of choices (components/sms_store.py).
 """
 from __future__ import annotations
 
 import asyncio
-import ipaddress
+import contextlib
+import functools
 import logging
 import os
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Text, Union
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Text, Union
 from urllib.parse import urlunsplit
 
 import yaml
@@ -45,9 +56,10 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from components.channels import store_unavailable_messages
-from components.rasa_patches import ConversationStoreUnavailable
+from common.proxies import Network, default_trusted_proxies, is_trusted, trusted_networks  # noqa: F401 (re-exported)
 from common.sms_segments import numbered
+from components.channels import log_failure, store_unavailable_messages
+from components.rasa_patches import ConversationStoreUnavailable
 from components.sms_store import number_key, open_sms_store, store_path
 
 logger = logging.getLogger(__name__)
@@ -62,46 +74,10 @@ START_WORDS = {"START", "UNSTOP", "YES"} | SPANISH_START_WORDS  # YES/SÍ count 
 HELP_WORDS = {"HELP", "INFO"} | SPANISH_HELP_WORDS
 SPANISH_WORDS = SPANISH_STOP_WORDS | SPANISH_START_WORDS | SPANISH_HELP_WORDS
 MAX_CHARS = 1600  # Twilio's own limit for one inbound message
-LOOPBACK_PROXIES = "127.0.0.1,::1"  # the production profile's nginx
 WARN_EVERY = 3600.0  # seconds between two warnings about the same URL
 WARN_LIMIT = 20      # warnings about refused signatures per WARN_EVERY, all URLs together
 HOST_PATTERN = re.compile(r"^(?:[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
-
-Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-
-
-def trusted_networks(setting: Union[str, Sequence[str], None]) -> List[Network]:
-    """The proxies whose forwarded headers count: addresses or networks, comma- or
-    space-separated (a list from credentials.yml works too)."""
-    entries = setting.replace(",", " ").split() if isinstance(setting, str) else [str(e) for e in setting or []]
-    networks = []
-    for entry in entries:
-        try:
-            networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
-        except ValueError:
-            logger.warning("HSG_TRUSTED_PROXIES: %r is not an IP address or network; ignored", entry[:60])
-    return networks
-
-
-def default_trusted_proxies(credentials: Dict[Text, Any]) -> Union[str, Sequence[str]]:
-    """HSG_TRUSTED_PROXIES, else credentials.yml's `trusted_proxies`, else loopback in
-    the production profile (HSG_PG_HOST is set: nginx on this machine is in front)
-    and nothing in the embedded one."""
-    if "HSG_TRUSTED_PROXIES" in os.environ:
-        return os.environ["HSG_TRUSTED_PROXIES"]
-    if credentials.get("trusted_proxies") is not None:
-        return credentials["trusted_proxies"]
-    return LOOPBACK_PROXIES if os.environ.get("HSG_PG_HOST") else ""
-
-
-def is_trusted(peer: str, networks: Sequence[Network]) -> bool:
-    try:
-        address = ipaddress.ip_address(peer.strip("[]"))
-    except ValueError:  # a UNIX socket or nothing
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return any(address in network for network in networks)
+STORE_THREADS = 4    # worker threads for the SMS store's blocking calls
 
 
 def _first(value: Optional[str]) -> str:
@@ -219,6 +195,26 @@ class TwilioSmsInput(InputChannel):
         self._warned: Dict[str, float] = {}   # URL -> when a refusal naming it was last logged
         self._warnings: List[float] = []      # when the recent warnings were logged
         self._warn_lock = threading.Lock()
+        self._store_threads = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="sms-store")
+        self._turns: Dict[str, List[Any]] = {}  # number key -> [asyncio.Lock, how many texts hold or await it]
+
+    async def _store(self, method: str, *args: Any) -> Any:
+        """A call of the SMS store, made on a worker thread (it blocks: SQLite, psycopg2)."""
+        call = functools.partial(getattr(self.store, method), *args)
+        return await asyncio.get_running_loop().run_in_executor(self._store_threads, call)
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, key: str) -> AsyncIterator[None]:
+        """Texts of one number are handled one at a time, in the order they came in."""
+        entry = self._turns.setdefault(key, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1] -= 1
+            if not entry[1]:
+                del self._turns[key]
 
     async def keyword_reply(self, name: str, language: str = "en") -> str:
         """A STOP/START/HELP reply (content/answers/sms_keywords/) in the patient's language,
@@ -294,36 +290,43 @@ class TwilioSmsInput(InputChannel):
     async def handle(self, key: str, text: str, on_new_message: Callable[[UserMessage], Awaitable[None]],
                      language_of: Optional[Callable[[str], Awaitable[str]]] = None) -> List[str]:
         """The replies to one inbound SMS, keywords first. A Spanish keyword (AYUDA,
-        PARAR...) is answered in Spanish, an English one in the conversation's language."""
-        word = text.strip().upper().strip("¡!¿?.")
-        if word in STOP_WORDS | HELP_WORDS or (word in START_WORDS and self.store.is_opted_out(key)):
-            language = "es" if word in SPANISH_WORDS else await self._language(key, language_of)
-            if word in STOP_WORDS:
-                already = self.store.is_opted_out(key)
-                self.store.opt_out(key)
-                return [] if already else [await self.keyword_reply("utter_sms_stop", language)]  # confirm once
-            if word in HELP_WORDS:
-                return [await self.keyword_reply("utter_sms_help", language)]
-            self.store.opt_in(key)
-            return [await self.keyword_reply("utter_sms_start", language)]
-        if self.store.is_opted_out(key):
-            return []
-        if not text.strip():
-            return []
-        message = self.store.pick(key, text) or text[:MAX_CHARS]
-        collector = SmsCollector()
-        await on_new_message(UserMessage(message, collector, key, input_channel=self.name()))
-        bodies, offered = [], []
-        language = "en"
-        if any(sent.get("buttons") for sent in collector.messages):  # the choices are worded in its language
-            language = await self._language(key, language_of)
-        for sent in collector.messages:
-            if sent.get("text"):
-                buttons = sent.get("buttons") or []
-                bodies.append(numbered(sent["text"], buttons, language))
-                offered = buttons or offered
-        self.store.set_choices(key, [{"title": b["title"], "payload": b["payload"]} for b in offered])
-        return bodies
+        PARAR...) is answered in Spanish, an English one in the conversation's language.
+        Texts of one number wait for each other (see `_turn`)."""
+        async with self._turn(key):
+            word = text.strip().upper().strip("¡!¿?.")
+            opted_out = await self._store("is_opted_out", key)
+            if word in STOP_WORDS | HELP_WORDS or (word in START_WORDS and opted_out):
+                return await self.keyword(key, word, opted_out, language_of)
+            if opted_out or not text.strip():
+                return []
+            message = await self._store("pick", key, text) or text[:MAX_CHARS]
+            collector = SmsCollector()
+            await on_new_message(UserMessage(message, collector, key, input_channel=self.name()))
+            turn_done = time.time()  # the choices of a later text are newer
+            bodies, offered = [], []
+            language = "en"
+            if any(sent.get("buttons") for sent in collector.messages):  # the choices are worded in its language
+                language = await self._language(key, language_of)
+            for sent in collector.messages:
+                if sent.get("text"):
+                    buttons = sent.get("buttons") or []
+                    bodies.append(numbered(sent["text"], buttons, language))
+                    offered = buttons or offered
+            await self._store("set_choices", key, [{"title": b["title"], "payload": b["payload"]} for b in offered],
+                              turn_done)
+            return bodies
+
+    async def keyword(self, key: str, word: str, opted_out: bool,
+                      language_of: Optional[Callable[[str], Awaitable[str]]]) -> List[str]:
+        """STOP (confirmed once), HELP, or START from a number that opted out."""
+        language = "es" if word in SPANISH_WORDS else await self._language(key, language_of)
+        if word in STOP_WORDS:
+            await self._store("opt_out", key)
+            return [] if opted_out else [await self.keyword_reply("utter_sms_stop", language)]
+        if word in HELP_WORDS:
+            return [await self.keyword_reply("utter_sms_help", language)]
+        await self._store("opt_in", key)
+        return [await self.keyword_reply("utter_sms_start", language)]
 
     @staticmethod
     async def _language(key: str, language_of: Optional[Callable[[str], Awaitable[str]]]) -> str:
@@ -355,22 +358,36 @@ class TwilioSmsInput(InputChannel):
             sid, number = params.get("MessageSid", ""), params.get("From", "")
             if not sid or not number:
                 return response.text("MessageSid and From are required", status=400)
-            if self.store.claim(sid) != "claimed":
-                return self.twiml([])  # answered already, or being answered by another delivery of it
             try:
-                bodies = await self.handle(number_key(self.hash_key, number), params.get("Body", ""), on_new_message,
-                                           lambda key: conversation_language(request, key))
-            except ConversationStoreUnavailable:  # "please send it again in a minute, or call"
-                bodies = [m["text"] for m in await store_unavailable_messages(request, "sms", self.name(),
-                                                                              params.get("Body", ""))]
-            except asyncio.CancelledError:  # Twilio hung up: its retry is to be answered
-                self.store.release(sid)
-                raise
-            except Exception as error:  # the kind of failure only: never the number or text
-                self.store.release(sid)
-                logger.error("SMS message failed (%s); not answered, left to Twilio's retry", type(error).__name__)
+                claimed = await self._store("claim", sid)
+            except Exception as error:  # the SMS store cannot be reached: Twilio's retry may find it back
+                log_failure(logger, "SMS store failed; the message is left to Twilio's retry", error)
                 return response.text("Not answered, try again", status=500)
-            self.store.answered(sid)
-            return self.twiml(bodies)
+            if claimed != "claimed":
+                return self.twiml([])  # answered already, or being answered by another delivery of it
+            return await self.answer(request, sid, number_key(self.hash_key, number), params.get("Body", ""),
+                                     on_new_message)
 
         return webhook
+
+    async def answer(self, request: Request, sid: str, key: str, body: str,
+                     on_new_message: Callable[[UserMessage], Awaitable[None]]) -> HTTPResponse:
+        """The TwiML reply to a claimed message; the message is recorded as answered only
+        once the reply is made, and released for Twilio's retry when it fails."""
+        try:
+            bodies = await self.handle(key, body, on_new_message, lambda key: conversation_language(request, key))
+        except ConversationStoreUnavailable:  # "please send it again in a minute, or call"
+            bodies = [m["text"] for m in await store_unavailable_messages(request, "sms", self.name(), body)]
+        except asyncio.CancelledError:  # Twilio hung up: its retry is to be answered
+            self._store_threads.submit(self.store.release, sid)  # not awaited: this task is being cancelled
+            raise
+        except Exception as error:  # the kind of failure and where: never the number or text
+            log_failure(logger, "SMS message failed; not answered, left to Twilio's retry", error)
+            with contextlib.suppress(Exception):
+                await self._store("release", sid)
+            return response.text("Not answered, try again", status=500)
+        try:
+            await self._store("answered", sid)
+        except Exception as error:  # the reply goes out; a retry of it may be answered twice
+            log_failure(logger, "SMS store failed to record an answered message", error)
+        return self.twiml(bodies)

@@ -9,10 +9,15 @@ profile (HSG_STORE=postgresql) in PostgreSQL (table hsg_report_misses, shared by
 host; common/pg.py), with its time, kind, the closest topic and the confidence; never
 the sender or phone number. Rows older than the retention setting (clinic.yml
 `report.retention_days`) are deleted on every write and read, and by `make purge`.
+At most `report.max_rows_per_day` rows (default 500) are kept from any 24 hours, so a
+script sending junk to the public webhook cannot fill the disk or bury the real
+questions; past the cap, rows are dropped and one WARNING a day says so.
 Only logged-in editors see the text (editor page; `make report` on the server itself).
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
 import sqlite3
@@ -20,11 +25,14 @@ import threading
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 from common.report_rules import report_kind, top_guess
 
 ROOT = Path(__file__).resolve().parent.parent
+logger = logging.getLogger(__name__)
+DAY = 86400.0
+MAX_ROWS_PER_DAY = 500  # the default of clinic.yml `report.max_rows_per_day`
 
 
 def report_db() -> Path:
@@ -40,9 +48,16 @@ class Report:
     """The report's rows: in the SQLite file `path` (default HSG_REPORT_DB), or, with no
     `path` and HSG_STORE=postgresql, in PostgreSQL."""
 
-    def __init__(self, path: Optional[Path] = None, retention_days: float = 30, low_confidence: float = 0.6) -> None:
+    def __init__(self, path: Optional[Path] = None, retention_days: float = 30, low_confidence: float = 0.6,
+                 max_rows_per_day: Optional[int] = None) -> None:
         self.retention_days = float(retention_days)
         self.low_confidence = float(low_confidence)
+        if max_rows_per_day is None:
+            from common.settings import load_settings
+
+            max_rows_per_day = (load_settings().get("report") or {}).get("max_rows_per_day", MAX_ROWS_PER_DAY)
+        self.max_rows_per_day = int(max_rows_per_day)
+        self._capped_until = 0.0  # the cap's warning is not repeated before this time
         self.lock = threading.Lock()
         from common import pg
 
@@ -61,8 +76,21 @@ class Report:
     def where(self) -> str:
         return str(self.path) if self.path else "PostgreSQL " + self.engine.url.render_as_string(hide_password=True)
 
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=10)
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection to the file, committed (or rolled back) and closed after use."""
+        with contextlib.closing(sqlite3.connect(self.path, timeout=10)) as db, db:
+            yield db
+
+    def _over_cap(self, rows_today: int, now: float) -> bool:
+        """True when the rows of the last 24 hours reach the cap; warns once a day."""
+        if rows_today < self.max_rows_per_day:
+            return False
+        if now >= self._capped_until:
+            self._capped_until = now + DAY
+            logger.warning("The report keeps at most %d messages a day (report.max_rows_per_day); "
+                           "more are dropped until the oldest of them is a day old", self.max_rows_per_day)
+        return True
 
     def purge(self, db: Any = None, now: Optional[float] = None) -> int:
         """Deletes the rows older than the retention setting; returns how many went."""
@@ -97,26 +125,33 @@ class Report:
         row = self.classify(response, latest)
         if row is None:
             return False
-        message_id = latest.get("message_id") or f"{tracker.get('sender_id')}:{latest.get('text')}:{time.time()}"
-        values = (message_id, time.time(), row["kind"], row["text"], row["topic"], row["confidence"], channel)
+        now = time.time()
+        message_id = latest.get("message_id") or f"{tracker.get('sender_id')}:{latest.get('text')}:{now}"
+        values = (message_id, now, row["kind"], row["text"], row["topic"], row["confidence"], channel)
         if self.engine is not None:
-            self._pg_insert(values)
-            return True
+            return self._pg_insert(values)
         with self.lock, self._connect() as db:
             self.purge(db)
+            if self._over_cap(db.execute("SELECT COUNT(*) FROM misses WHERE at >= ?", (now - DAY,)).fetchone()[0], now):
+                return False
             db.execute("INSERT OR IGNORE INTO misses VALUES (?, ?, ?, ?, ?, ?, ?)", values)
         return True
 
-    def _pg_insert(self, values: tuple) -> None:
+    def _pg_insert(self, values: tuple) -> bool:
+        import sqlalchemy as sa
         from sqlalchemy.dialects.postgresql import insert
 
         from common import pg
 
-        table = pg.report_misses
+        table, now = pg.report_misses, values[1]
         with self.engine.begin() as connection:
-            connection.execute(table.delete().where(table.c.at < time.time() - self.retention_days * 86400))
+            connection.execute(table.delete().where(table.c.at < now - self.retention_days * 86400))
+            today = connection.execute(sa.select(sa.func.count()).select_from(table).where(table.c.at >= now - DAY))
+            if self._over_cap(today.scalar_one(), now):
+                return False
             connection.execute(insert(table).values(dict(zip(
                 ("message_id", "at", "kind", "text", "topic", "confidence", "channel"), values))).on_conflict_do_nothing())
+        return True
 
     def _rows(self, now: Optional[float]) -> List[tuple]:
         if self.engine is not None:

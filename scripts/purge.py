@@ -1,7 +1,15 @@
-"""`make purge`: deletes conversations older than the retention setting.
+"""`make purge`: deletes what is older than the retention setting, event by event.
 
-A conversation goes when its newest event is older than `retention.conversation_days`
-in clinic.yml (default 30), so a conversation still going on is never cut in half.
+Every stored event (message, reply, date given...) older than
+`retention.conversation_days` in clinic.yml (default 30) is deleted, in a conversation
+that has ended and in one still going on alike: a patient who writes every few weeks
+keeps only the recent part of her conversation. A conversation with nothing newer than
+the cutoff goes whole. In one still going on, what its current session needs stays
+even when older (`kept_ids`): the session's start, the newest value of each slot
+(the language, the dates being asked for) and the newest form state, so the bot goes on
+exactly where it was. (A message being answered at the very moment of a purge, in a
+session older than the cutoff, could have its session's events stored again: Rasa
+counts a session's stored events to know which are new.)
 The store is the embedded SQLite file (HSG_TRACKER_DB, default var/tracker.sqlite3),
 or with `--prod` the PostgreSQL database of the production profile (HSG_PG_*).
 The SMS channel's store (HSG_SMS_DB, default var/sms.sqlite3; with `--prod` its tables
@@ -10,6 +18,7 @@ same number of days; opt-outs are kept. With `--prod`, the editors' report (its 
 in PostgreSQL) loses its rows older than `report.retention_days`.
 With `--prod` the settings are found as scripts/run.sh --prod finds them
 (common/pg.py `load_prod_settings`), and nothing is written into the checkout.
+`make run-prod` runs it every day (scripts/retention.sh).
 Prints how many conversations, events and rows it deleted, never their contents.
 """
 from __future__ import annotations
@@ -19,6 +28,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Dict, Iterable, List, NamedTuple, Sequence, Set, Tuple
 
 import sqlalchemy as sa
 
@@ -30,6 +40,24 @@ from common.settings import load_settings  # noqa: E402
 from components.sms_store import SmsStore, open_sms_store, store_path as sms_store_path  # noqa: E402
 from common import pg  # noqa: E402
 
+CHUNK = 500  # ids per IN (...) list
+# Rasa's event type names (rasa.shared.core.events ... .type_name)
+SESSION_STARTED, ACTION, SLOT, ACTIVE_LOOP = "session_started", "action", "slot", "active_loop"
+RESETS = ("restart", "reset_slots")  # kept with the slots they reset, so an old value stays reset
+
+
+class Purged(NamedTuple):
+    conversations: int  # deleted whole
+    events: int         # deleted in all
+    trimmed: int        # conversations still going on that lost their older events
+
+
+class Event(NamedTuple):
+    id: int
+    type_name: str
+    action_name: str
+    timestamp: float
+
 
 def store_url(prod: bool) -> sa.engine.URL:
     if prod:
@@ -39,22 +67,71 @@ def store_url(prod: bool) -> sa.engine.URL:
     return sa.engine.URL.create("sqlite", database=str(path))
 
 
-def purge(url: sa.engine.URL, days: float, now: float = None) -> tuple:
-    """(conversations, events) deleted: every conversation whose newest event is older than `days`."""
+def chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def kept_ids(events: List[Event]) -> Set[int]:
+    """The events of a conversation still going on that stay whatever their age: in its
+    current session (from its newest SessionStarted, as Rasa reads it), the session's
+    start, and the newest event of each slot, of the form state and of each reset."""
+    starts = [event.timestamp for event in events if event.type_name == SESSION_STARTED]
+    session = [event for event in events if not starts or event.timestamp >= max(starts)]
+    newest: Dict[tuple, int] = {}
+    for event in sorted(session, key=lambda e: e.id):
+        if event.type_name in (SESSION_STARTED, SLOT, ACTIVE_LOOP) + RESETS:
+            name = event.action_name if event.type_name == SLOT else ""
+            newest[(event.type_name, name)] = event.id
+    session_start_action = [event.id for event in events
+                            if event.type_name == ACTION and event.action_name == "action_session_start"]
+    return set(newest.values()) | set(session_start_action[-1:])
+
+
+def _delete(connection: sa.engine.Connection, column: str, values: Sequence) -> int:
+    deleted = 0
+    for chunk in chunks(values):
+        deleted += connection.execute(sa.text(f"DELETE FROM events WHERE {column} IN :values")
+                                      .bindparams(sa.bindparam("values", expanding=True)), {"values": chunk}).rowcount
+    return deleted
+
+
+def _trim(connection: sa.engine.Connection, senders: Sequence[str], cutoff: float) -> Tuple[int, int]:
+    """Deletes the events older than `cutoff` of conversations still going on, but those
+    their current session needs (`kept_ids`); returns (events deleted, conversations
+    that lost some)."""
+    old: List[int] = []
+    trimmed = 0
+    for chunk in chunks(senders):
+        by_sender: Dict[str, List[Event]] = {}
+        rows = connection.execute(sa.text("SELECT sender_id, id, type_name, action_name, timestamp FROM events "
+                                          "WHERE sender_id IN :senders ORDER BY id")
+                                  .bindparams(sa.bindparam("senders", expanding=True)), {"senders": list(chunk)})
+        for sender, *event in rows:
+            by_sender.setdefault(sender, []).append(Event(*event))
+        for events in by_sender.values():
+            keep = kept_ids(events)
+            going = [event.id for event in events if event.timestamp < cutoff and event.id not in keep]
+            trimmed += bool(going)
+            old += going
+    return _delete(connection, "id", old), trimmed
+
+
+def purge(url: sa.engine.URL, days: float, now: float = None) -> Purged:
+    """Deletes every event older than `days`: whole conversations with nothing newer,
+    and the older events of those still going on (see the module's docstring)."""
     cutoff = (now or time.time()) - days * 86400
     engine = sa.create_engine(url)
     try:
         with engine.begin() as connection:
             if not sa.inspect(connection).has_table("events"):
-                return 0, 0
-            old = [row[0] for row in connection.execute(sa.text(
-                "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff"), {"cutoff": cutoff})]
-            events = 0
-            for start in range(0, len(old), 500):
-                chunk = old[start:start + 500]
-                events += connection.execute(sa.text("DELETE FROM events WHERE sender_id IN :ids")
-                                             .bindparams(sa.bindparam("ids", expanding=True)), {"ids": chunk}).rowcount
-            return len(old), events
+                return Purged(0, 0, 0)
+            rows = connection.execute(sa.text("SELECT sender_id, MAX(timestamp) FROM events GROUP BY sender_id "
+                                              "HAVING MIN(timestamp) < :cutoff"), {"cutoff": cutoff}).fetchall()
+            ended = [sender for sender, newest in rows if newest < cutoff]
+            going_on = [sender for sender, newest in rows if newest >= cutoff]
+            trimmed_events, trimmed = _trim(connection, going_on, cutoff)
+            return Purged(len(ended), _delete(connection, "sender_id", ended) + trimmed_events, trimmed)
     finally:
         engine.dispose()
 
@@ -84,7 +161,7 @@ def purge_sms(path: Path, days: float, now: float = None) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Delete conversations older than the retention setting.")
+    parser = argparse.ArgumentParser(description="Delete events older than the retention setting.")
     parser.add_argument("--prod", action="store_true", help="purge the production profile's PostgreSQL store")
     parser.add_argument("--days", type=float, help="override clinic.yml retention.conversation_days")
     args = parser.parse_args()
@@ -94,9 +171,9 @@ def main() -> int:
     if url.get_backend_name() == "sqlite" and not Path(url.database).exists():
         print(f"No conversations stored yet ({url.database} does not exist).")
     else:
-        conversations, events = purge(url, days)
-        print(f"Deleted {conversations} conversation(s) ({events} events) older than {days:g} days "
-              f"from {url.render_as_string(hide_password=True)}.")
+        done = purge(url, days)
+        print(f"Deleted {done.conversations} conversation(s) and the older events of {done.trimmed} going on "
+              f"({done.events} events) older than {days:g} days from {url.render_as_string(hide_password=True)}.")
     before = time.time() - days * 86400
     if args.prod:  # the SMS tables and the report in PostgreSQL (HSG_STORE=postgresql from here on)
         sms_store = open_sms_store(sms_path())

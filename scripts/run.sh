@@ -121,7 +121,8 @@ trap stop INT TERM EXIT
 # keep_running NAME LOG COMMAND...: restarts a helper with a growing delay.
 source scripts/supervise.sh
 
-echo "==> Starting the action server on port $ACTIONS_PORT (log: $RUN_DIR/actions.log)"
+# The action server answers on 127.0.0.1 only (actions/__main__.py), unless HSG_ACTIONS_HOST says otherwise.
+echo "==> Starting the action server on ${HSG_ACTIONS_HOST:-127.0.0.1}:$ACTIONS_PORT (log: $RUN_DIR/actions.log)"
 : > "$RUN_DIR/actions.log"
 keep_running "action server" "$RUN_DIR/actions.log" \
   .venv/bin/python -m actions --port "$ACTIONS_PORT" &
@@ -132,6 +133,10 @@ echo "==> Starting the content service and editor on port $CONTENT_PORT (log: $R
 keep_running "content service" "$RUN_DIR/content.log" \
   .venv/bin/python editor/service.py --port "$CONTENT_PORT" &
 helpers+=($!)
+
+# Retention (scripts/retention.sh): make purge every day in the production profile.
+source scripts/retention.sh
+schedule_purge
 
 if [ "$MODE" = "--shell" ]; then
   .venv/bin/rasa shell -m "$MODEL" --endpoints "$ENDPOINTS" --port "$RASA_PORT"

@@ -117,7 +117,14 @@ ENV
   nginx-conf)
     # Round robin over the Rasa servers; any of them can take any message, because
     # conversations live in PostgreSQL and the Redis lock store serialises each one.
+    # The web chat's webhook is limited per client address (limit_req: HSG_RATE_CLIENT_PER_MINUTE
+    # after a burst of HSG_RATE_CLIENT_BURST, as in components/channels.py; 0 turns it off),
+    # 429 past it. The client address is the connection's, or, from a proxy on this machine
+    # or in HSG_TRUSTED_PROXIES (a TLS proxy in front), the one it forwarded in
+    # X-Forwarded-For; clients on this machine itself (tests, benchmarks) are not limited.
     run_dir=$2; port=$3; shift 3
+    rate=${HSG_RATE_CLIENT_PER_MINUTE:-60}; burst=${HSG_RATE_CLIENT_BURST:-120}
+    rate=${rate%%.*}; burst=${burst%%.*}
     mkdir -p "$run_dir/nginx-tmp"; chmod 0777 "$run_dir/nginx-tmp"
     {
       echo "worker_processes 1;"
@@ -131,6 +138,18 @@ ENV
       # what a TLS proxy or tunnel in front already forwarded, else this request's own.
       echo "  map \$http_x_forwarded_proto \$forwarded_proto { default \$http_x_forwarded_proto; \"\" \$scheme; }"
       echo "  map \$http_x_forwarded_host \$forwarded_host { default \$http_x_forwarded_host; \"\" \$http_host; }"
+      trusted=${HSG_TRUSTED_PROXIES:-}
+      for proxy in 127.0.0.1 ::1 ${trusted//,/ }; do
+        if [[ "$proxy" =~ ^[0-9A-Fa-f:.]+(/[0-9]+)?$ ]]; then echo "  set_real_ip_from $proxy;"; fi
+      done
+      echo "  real_ip_header X-Forwarded-For;"
+      echo "  real_ip_recursive on;"
+      echo "  geo \$rate_exempt { default 0; 127.0.0.1 1; ::1 1; }"
+      echo "  map \$rate_exempt \$rate_key { 1 \"\"; default \$binary_remote_addr; }"
+      if [ "$rate" -gt 0 ] 2>/dev/null; then
+        echo "  limit_req_zone \$rate_key zone=webchat:10m rate=${rate}r/m;"
+      fi
+      echo "  limit_req_status 429;"
       echo "  upstream rasa {"
       for upstream in "$@"; do echo "    server 127.0.0.1:$upstream max_fails=1 fail_timeout=5s;"; done
       echo "    keepalive 32;"
@@ -138,15 +157,28 @@ ENV
       echo "  server {"
       echo "    listen $port;"
       echo "    client_max_body_size 64k;"
+      echo "    proxy_http_version 1.1;"
+      echo "    proxy_set_header Connection \"\";"
+      echo "    proxy_set_header Host \$http_host;"
+      echo "    proxy_set_header X-Forwarded-Proto \$forwarded_proto;"
+      echo "    proxy_set_header X-Forwarded-Host \$forwarded_host;"
+      echo "    proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;"
+      echo "    proxy_read_timeout 120s;"
+      echo "    proxy_next_upstream error timeout http_502 http_503;"
       echo "    location / {"
       echo "      proxy_pass http://rasa;"
-      echo "      proxy_http_version 1.1;"
-      echo "      proxy_set_header Connection \"\";"
-      echo "      proxy_set_header Host \$http_host;"
-      echo "      proxy_set_header X-Forwarded-Proto \$forwarded_proto;"
-      echo "      proxy_set_header X-Forwarded-Host \$forwarded_host;"
-      echo "      proxy_read_timeout 120s;"
-      echo "      proxy_next_upstream error timeout http_502 http_503;"
+      echo "    }"
+      echo "    location = /webhooks/rest/webhook {"
+      if [ "$rate" -gt 0 ] 2>/dev/null; then
+        echo "      limit_req zone=webchat burst=$(( burst > 0 ? burst : 1 )) nodelay;"
+      fi
+      echo "      error_page 429 = @too_many_requests;"
+      echo "      proxy_pass http://rasa;"
+      echo "    }"
+      echo "    location @too_many_requests {"
+      echo "      default_type application/json;"
+      echo "      add_header Retry-After 60 always;"
+      echo "      return 429 '{\"error\": \"too_many_requests\", \"retry_after\": 60, \"messages\": []}';"
       echo "    }"
       echo "  }"
       echo "}"

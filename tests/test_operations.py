@@ -1,8 +1,9 @@
 """Operations, embedded profile: conversations survive a restart (SQLite tracker store),
-retention, a polite answer while the action server is down, and a clear error for a
-missing or damaged model."""
+retention by event age (and its schedule), a polite answer while the action server is
+down, and a clear error for a missing or damaged model."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -18,6 +19,7 @@ from conftest import ROOT, TODAY
 from scripts.purge import purge, store_url
 
 PERIOD = "my period started Nov 20, when can I have the HSG?"
+PERIOD_ES = "¿Cuándo me toca el HSG? Mi regla empezó el 20 de noviembre"
 
 
 def texts(bot, sender, message):
@@ -207,21 +209,126 @@ def senders(url):
     return found
 
 
-def test_purge_deletes_old_conversations_and_keeps_recent_ones_on_sqlite(tmp_path, monkeypatch):
+def test_purge_deletes_old_events_and_whole_old_conversations_on_sqlite(tmp_path, monkeypatch):
     monkeypatch.setenv("HSG_TRACKER_DB", str(tmp_path / "tracker.sqlite3"))
     url = store_url(prod=False)
     day = 86400
     now = time.time()
     make_events_table(url, [("old", now - 45 * day), ("old", now - 40 * day),
-                            ("ongoing", now - 40 * day), ("ongoing", now - 2 * day),  # still talking: kept whole
+                            ("ongoing", now - 40 * day), ("ongoing", now - 2 * day),  # still talking: loses the old
                             ("recent", now - 1 * day)])
-    assert purge(url, 30, now) == (1, 2)
+    assert purge(url, 30, now) == (1, 3, 1)  # conversations gone whole, events, conversations trimmed
     assert senders(url) == ["ongoing", "recent"]
     monkeypatch.setenv("HSG_SMS_DB", str(tmp_path / "sms.sqlite3"))  # never the project's own
     result = subprocess.run([str(ROOT / ".venv/bin/python"), "scripts/purge.py", "--days", "1.5"], cwd=ROOT,
                             capture_output=True, text=True, env=dict(os.environ))
     assert result.returncode == 0 and "Deleted 1 conversation(s)" in result.stdout, result.stdout + result.stderr
     assert senders(url) == ["recent"]
+
+
+def age(db_path, sender, days, up_to_id=None):
+    """Moves a conversation's events (those up to `up_to_id`) `days` into the past."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(db_path)) as connection, connection:
+        connection.execute("UPDATE events SET timestamp = timestamp - ? WHERE sender_id = ? AND id <= ?",
+                           (days * 86400, sender, up_to_id if up_to_id is not None else 2 ** 62))
+
+
+def last_id(db_path, sender):
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(db_path)) as connection:
+        return connection.execute("SELECT MAX(id) FROM events WHERE sender_id = ?", (sender,)).fetchone()[0]
+
+
+def spanish_web_texts(domain):
+    return {v["text"] for variants in domain["responses"].values() for v in variants
+            if v.get("condition") and not v.get("channel")}
+
+
+def test_purge_deletes_old_events_of_a_conversation_still_going_on(bot, domain):
+    """At the running bot (its SQLite conversations). A patient who wrote 40 days ago and
+    writes again today loses the old messages and keeps today's, still in Spanish. A
+    patient whose current session began 40 days ago and is still going (the date
+    questions half done) loses the old messages but keeps what the session needs: its
+    start, her language and the date she gave; the next message finishes the date
+    questions, in Spanish."""
+    db_path, url = bot.env["HSG_TRACKER_DB"], sa_url(bot.env["HSG_TRACKER_DB"])
+    spanish = spanish_web_texts(domain)
+    back = f"back-{uuid.uuid4().hex[:8]}"
+    assert bot.texts(back, "hola, ¿me va a doler el estudio?")[0] in spanish
+    age(db_path, back, 40)
+    assert bot.texts(back, "¿cuánto tiempo dura el examen?")[0] in spanish  # a new session, language carried
+    going = f"going-{uuid.uuid4().hex[:8]}"
+    assert bot.texts(going, "hola, ¿qué es el HSG?")[0] in spanish
+    first_turn = last_id(db_path, going)
+    assert "20 de noviembre" in " ".join(bot.texts(going, PERIOD_ES))
+    age(db_path, going, 40, up_to_id=first_turn)
+
+    done = purge(url, 30)
+    assert done.conversations == 0 and done.trimmed >= 2 and done.events >= 8
+    assert [text for kind, text in stored_events(db_path, back) if kind == "user"] == ["¿cuánto tiempo dura el examen?"]
+    assert bot.texts(back, "¿puedo manejar después?")[0] in spanish
+    events = stored_events(db_path, going)
+    assert [text for kind, text in events if kind == "user"] == [PERIOD_ES]
+    assert ("session_started", None) in events and ("slot", "language") in events
+    second = " ".join(bot.texts(going, "terminó el 24"))
+    assert "27 de noviembre" in second and "29 de noviembre" in second
+    slots = bot.tracker(going)["slots"]
+    assert (slots["language"], slots["period_start"], slots["hsg_window_start"]) == ("es", "2026-11-20", "2026-11-27")
+
+
+def sa_url(path):
+    import sqlalchemy as sa
+
+    return sa.engine.URL.create("sqlite", database=str(path))
+
+
+def test_what_a_current_session_needs_is_kept_however_old():
+    from scripts.purge import Event, kept_ids
+
+    events = [Event(1, "action", "action_session_start", 10), Event(2, "session_started", None, 10),
+              Event(3, "slot", "language", 11), Event(4, "user", None, 12), Event(5, "slot", "period_start", 13),
+              Event(6, "action", "action_session_start", 20), Event(7, "session_started", None, 20),
+              Event(8, "slot", "language", 20), Event(9, "user", None, 21), Event(10, "active_loop", "timing_form", 21),
+              Event(11, "slot", "period_start", 22), Event(12, "slot", "period_start", 23), Event(13, "restart", None, 24),
+              Event(14, "bot", None, 25)]
+    # The newest session starts at 7: its start, the newest of each slot, the form state, the reset.
+    assert kept_ids(events) == {6, 7, 8, 10, 12, 13}
+
+
+def test_the_purge_schedule_runs_make_purge_again_and_again(tmp_path):
+    """scripts/retention.sh (what `make run-prod` uses): purge_every runs scripts/purge.py
+    at once and then every HOURS hours; schedule_purge says at start-up whether it runs."""
+    url = sa_url(tmp_path / "tracker.sqlite3")
+    make_events_table(url, [("old", time.time() - 40 * 86400)])
+    log = tmp_path / "purge.log"
+    env = dict(os.environ, HSG_TRACKER_DB=str(tmp_path / "tracker.sqlite3"), HSG_SMS_DB=str(tmp_path / "sms.sqlite3"))
+    process = subprocess.Popen(["bash", "-c", f'source scripts/retention.sh; purge_every 0.0003 "{log}" --days 30'],
+                               cwd=ROOT, env=env, start_new_session=True)
+    def logged():
+        return log.read_text() if log.exists() else ""
+
+    try:
+        deadline = time.time() + 120
+        while logged().count(" conversation(s)") < 2:  # two runs
+            assert time.time() < deadline and process.poll() is None, logged()
+            time.sleep(0.5)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    runs = log.read_text()
+    assert "Deleted 1 conversation(s)" in runs and "Deleted 0 conversation(s)" in runs
+    assert senders(url) == []
+
+    def schedule(mode, **settings):
+        script = f'MODE="{mode}"; RUN_DIR="{tmp_path}"; helpers=(); source scripts/retention.sh; schedule_purge'
+        return subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=30,
+                              env=dict(os.environ, **settings)).stdout
+
+    assert "make purge is not scheduled" in schedule("")  # the embedded default: by hand or cron
+    assert "make purge is not scheduled (HSG_PURGE_HOURS=0)" in schedule("--prod", HSG_PURGE_HOURS="0")
 
 
 @pytest.mark.parametrize("damage", ["missing", "empty", "truncated", "not a model"])

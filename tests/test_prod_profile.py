@@ -1,7 +1,8 @@
 """The production profile on real servers: two Rasa instances share conversations in
 PostgreSQL with a Redis lock store (scripts/services.sh installs both from Debian's
 packages and starts them on loopback, on their own ports and folder), behind nginx,
-which also takes the SMS webhook as a TLS proxy in front would forward it. The profile
+which also takes the SMS webhook as a TLS proxy in front would forward it, limits the
+web chat per client address, and `make purge` runs on its daily schedule. The profile
 refuses clinic.yml's demo phone numbers and booking link (tests/test_demo_settings.py),
 so it runs here with a copy holding real-looking ones (HSG_CLINIC_SETTINGS)."""
 from __future__ import annotations
@@ -27,6 +28,7 @@ LB_PORT, ACTIONS_PORT, CONTENT_PORT, WEB_PORT = 5705, 5755, 5756, 8705
 INSTANCES = [LB_PORT + 11, LB_PORT + 12]
 PG_PORT, REDIS_PORT = 5533, 6480
 TWILIO_TOKEN = "prod-test-twilio-auth-token"
+CLIENT_BURST, CLIENT_PER_MINUTE = 5, 6  # the per-address limit of this test's profile (nginx and Rasa)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,9 @@ def prod(services, clinic, tmp_path_factory):
                     web_port=WEB_PORT, content_port=CONTENT_PORT, args=["--prod"], timeout=400,
                     extra_env=dict(services["settings"], HSG_TODAY=TODAY.isoformat(), HSG_SMS_HASH_KEY="prod-test",
                                    TWILIO_AUTH_TOKEN=TWILIO_TOKEN, HSG_SMS_DB=str(run_dir / "sms.sqlite3"),
-                                   HSG_CLINIC_SETTINGS=str(clinic)))
+                                   HSG_CLINIC_SETTINGS=str(clinic),
+                                   HSG_RATE_CLIENT_BURST=str(CLIENT_BURST),
+                                   HSG_RATE_CLIENT_PER_MINUTE=str(CLIENT_PER_MINUTE)))
     yield bot
     bot.stop()
 
@@ -288,24 +292,59 @@ def test_sms_behind_a_tls_proxy_through_nginx(prod):
     assert number not in logs and number[2:] not in logs
 
 
-def test_purge_on_postgresql_deletes_old_conversations_only(prod, db, services):
+def test_purge_on_postgresql_deletes_old_events_and_keeps_recent_ones(prod, db, services):
     now = time.time()
     with db.begin() as connection:
-        for sender, stamp in (("old-pg", now - 40 * 86400), ("recent-pg", now - 86400)):
+        for sender, stamp in (("old-pg", now - 40 * 86400), ("recent-pg", now - 86400),
+                              ("going-pg", now - 40 * 86400), ("going-pg", now - 86400)):
             connection.execute(sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) "
                                        "VALUES (:s, 'user', :t, '{}')"), {"s": sender, "t": stamp})
-    conversations, _ = purge(db.url, 30, now)
-    assert conversations >= 1
+    done = purge(db.url, 30, now)
+    assert done.conversations >= 1 and done.trimmed >= 1
     with db.connect() as connection:
-        left = {row[0] for row in connection.execute(sa.text("SELECT DISTINCT sender_id FROM events"))}
-    assert "old-pg" not in left and "recent-pg" in left
-    assert any(sender.startswith("alt-") for sender in left)  # today's conversations are kept
+        left = [tuple(row) for row in connection.execute(sa.text(
+            "SELECT sender_id, timestamp FROM events WHERE sender_id LIKE '%-pg'"))]
+        senders = {row[0] for row in connection.execute(sa.text("SELECT DISTINCT sender_id FROM events"))}
+    assert sorted(left) == [("going-pg", now - 86400), ("recent-pg", now - 86400)]  # the old event of going-pg went
+    assert any(sender.startswith("alt-") for sender in senders)  # today's conversations are kept
     result = subprocess.run([str(ROOT / ".venv/bin/python"), "scripts/purge.py", "--prod"], cwd=ROOT,
                             env=dict(os.environ, **services["settings"], HSG_SMS_DB=prod.env["HSG_SMS_DB"]),
                             capture_output=True, text=True)
     assert result.returncode == 0 and "Deleted 0 conversation(s)" in result.stdout, result.stdout + result.stderr
     assert "Deleted 0 answered SMS id(s)" in result.stdout, result.stdout  # the SMS store, same rule
     assert services["settings"]["HSG_PG_PASSWORD"] not in result.stdout
+
+
+def test_make_run_prod_runs_the_purge_at_start_and_says_so(prod):
+    assert "Retention: make purge runs now and every 24 h" in (prod.run_dir / "run.out").read_text()
+    log = (prod.run_dir / "purge.log").read_text()
+    assert "conversation(s)" in log and "report row(s)" in log and "failed" not in log, log
+
+
+def post_from(port, client, sender=None):
+    """A web chat message as a TLS proxy on this machine passes it on (X-Forwarded-For)."""
+    return requests.post(f"http://localhost:{port}/webhooks/rest/webhook", timeout=60,
+                         json={"sender": sender or "limit-" + uuid.uuid4().hex[:8], "message": "does it hurt?"},
+                         headers={"X-Forwarded-For": client})
+
+
+def test_nginx_limits_each_client_address_and_keeps_serving_the_others(prod):
+    """nginx's limit_req (CLIENT_PER_MINUTE after a burst of CLIENT_BURST here): one
+    address past it gets nginx's own 429 (a JSON error, Retry-After 60) before Rasa sees
+    the request, whichever Rasa server would have taken it; another address is served.
+    Each Rasa server has the same limit itself (its 429 carries the answer's text), for
+    a client that reaches it without nginx."""
+    statuses = [post_from(LB_PORT, "203.0.113.7") for _ in range(CLIENT_BURST + 3)]
+    codes = [response.status_code for response in statuses]
+    assert codes[:CLIENT_BURST] == [200] * CLIENT_BURST and codes[-1] == 429, codes
+    refused = statuses[-1]
+    assert refused.json() == {"error": "too_many_requests", "retry_after": 60, "messages": []}
+    assert refused.headers["Retry-After"] == "60"
+    assert post_from(LB_PORT, "203.0.113.8").status_code == 200  # another client
+    assert say(LB_PORT, "local-" + uuid.uuid4().hex[:6], "does it hurt?")  # this machine: no address limit
+    direct = [post_from(INSTANCES[0], "203.0.113.9") for _ in range(CLIENT_BURST + 1)]
+    assert [r.status_code for r in direct] == [200] * CLIENT_BURST + [429]
+    assert direct[-1].json()["messages"][0]["text"] and 1 <= int(direct[-1].headers["Retry-After"]) <= 10
 
 
 def test_bodies_over_64_kb_get_413_through_nginx_and_at_each_rasa_server(prod):

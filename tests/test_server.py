@@ -139,6 +139,32 @@ def test_action_server_health(bot):
     assert response.status_code == 200
 
 
+def other_addresses():
+    """This machine's addresses other than loopback (`hostname -I`)."""
+    import ipaddress
+    import subprocess
+
+    try:
+        found = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=10).stdout.split()
+    except OSError:
+        return []
+    return [address for address in found if not ipaddress.ip_address(address.split("%")[0]).is_loopback]
+
+
+def test_the_action_server_is_not_reachable_on_the_machines_other_addresses(bot):
+    """It has no authentication: it answers on 127.0.0.1 only (actions/__main__.py). Rasa,
+    the public server, answers on the same address, which shows the address is reachable."""
+    addresses = [a for a in other_addresses() if ":" not in a]  # Rasa listens on IPv4 (0.0.0.0)
+    if not addresses:
+        pytest.skip("this machine has no IPv4 address but loopback (`hostname -I`), so there is no other "
+                    "address to try the action server on")
+    for address in addresses:
+        assert requests.get(f"http://{address}:{bot.running.rasa_port}/", timeout=10).ok  # the address works
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://{address}:{bot.running.actions_port}/health", timeout=10)
+    assert requests.get(f"http://127.0.0.1:{bot.running.actions_port}/health", timeout=10).ok
+
+
 def test_logs_hold_no_message_text(bot):
     marker = f"zebra{uuid.uuid4().hex[:8]}"
     bot.texts(f"log-{uuid.uuid4()}", f"my period started 3 days ago {marker} when can i have it")

@@ -173,15 +173,15 @@ async def answer(message):
 
 
 @contextlib.asynccontextmanager
-async def webhook(channel, on_new_message=answer, agent=None):
+async def webhook(channel, on_new_message=answer, agent=None, prefix="/webhooks/twilio"):
     """The channel's blueprint on a Sanic server on 127.0.0.1 (the peer address of every
     request in these tests); yields the server's base URL."""
     from sanic import Sanic
 
     Sanic.test_mode = True
-    app = Sanic("sms_webhook_" + uuid.uuid4().hex[:8])
+    app = Sanic("webhook_" + uuid.uuid4().hex[:8])
     app.ctx.agent = agent
-    app.blueprint(channel.blueprint(on_new_message), url_prefix="/webhooks/twilio")
+    app.blueprint(channel.blueprint(on_new_message), url_prefix=prefix)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)  # listening
@@ -433,3 +433,99 @@ async def test_during_an_outage_a_spanish_text_gets_the_try_again_text_in_spanis
         _, english = await post(base, sms_form(body="how long does the exam take?"))
     assert status == 200 and messages == [variant(domain, "utter_store_unavailable", "es")["text"]]
     assert english == [variant(domain, "utter_store_unavailable", "en")["text"]]
+
+
+# --- the store off the event loop, and texts of one number in order ---------------------------
+def test_a_slow_sms_store_does_not_delay_a_web_patient_on_the_same_server(bot):
+    """Another program holds the SMS store's SQLite file (a backup, `make purge`): a
+    text waits for it, on the channel's own threads, while a web patient on the same
+    Rasa server is answered at once, before the file is free again; then the text is
+    answered too. (With the store called on Rasa's event loop, the web reply waited for
+    the file: it came after the release.)"""
+    import threading
+
+    locker = sqlite3.connect(bot.env["HSG_SMS_DB"], isolation_level=None, check_same_thread=False)
+    sms = {}
+
+    def text():
+        sms["response"] = Phone(bot).post("what is an hsg")
+        sms["done"] = time.monotonic()
+
+    locker.execute("BEGIN IMMEDIATE")  # the SMS store's writes wait for this transaction
+    try:
+        texting = threading.Thread(target=text)
+        texting.start()
+        time.sleep(1.0)  # the text is now waiting for the file
+        started = time.monotonic()
+        assert bot.texts(f"web-{uuid.uuid4()}", "does it hurt?")
+        web_done = time.monotonic()
+        time.sleep(max(0.0, started + 5.0 - time.monotonic()))  # hold the file 5 s after the web message
+        assert "response" not in sms  # the text is still waiting
+    finally:
+        locker.execute("ROLLBACK")
+        released = time.monotonic()
+        locker.close()
+    texting.join(timeout=60)
+    assert web_done - started < 4.0 and web_done < released
+    assert sms["response"].status_code == 200 and "<Message>" in sms["response"].text
+    assert sms["done"] >= released
+
+
+async def test_two_quick_texts_from_one_number_are_handled_in_order(tmp_path):
+    """A question, then "1" a moment later, before the question's answer is made: the
+    "1" waits for the question's choices and picks from them; the choices saved are the
+    ones offered last."""
+    taken = []
+
+    async def slow_buttons(message):
+        taken.append(message.text)
+        if message.text == "does it hurt?":
+            await asyncio.sleep(0.5)  # a slow turn: the "1" comes in meanwhile
+            await message.output_channel.send_text_with_buttons(
+                message.sender_id, "Most feel some discomfort.", [{"title": "How long", "payload": "/faq_duration"}])
+        else:
+            await message.output_channel.send_text_with_buttons(
+                message.sender_id, "About 30 minutes.", [{"title": "Book", "payload": "/book"}])
+
+    channel = make_channel(tmp_path)
+    async with webhook(channel, slow_buttons) as base:
+        first = asyncio.ensure_future(post(base, sms_form(body="does it hurt?")))
+        await asyncio.sleep(0.1)
+        second = await post(base, sms_form(body="1"))
+        assert (await first)[0] == 200 and second[0] == 200
+    assert taken == ["does it hurt?", "/faq_duration"]
+    assert channel.store.choices(number_key(SMS_HASH_KEY, NUMBER)) == [{"title": "Book", "payload": "/book"}]
+    assert not channel._turns  # nothing left behind per number
+
+
+def test_an_older_list_of_choices_never_replaces_a_newer_one(tmp_path):
+    """Two servers finishing two quick texts in the wrong order (production profile):
+    the list of the later turn stays."""
+    from components.sms_store import SmsStore
+
+    store = SmsStore(tmp_path / "sms.sqlite3")
+    store.set_choices("sms-a", [{"title": "Newer", "payload": "/newer"}], at=2000.0)
+    store.set_choices("sms-a", [{"title": "Older", "payload": "/older"}], at=1000.0)
+    assert store.pick("sms-a", "1") == "/newer"
+    store.set_choices("sms-a", [], at=3000.0)
+    assert store.choices("sms-a") == []
+
+
+async def test_a_failed_text_logs_where_it_failed_without_the_number_or_the_words(tmp_path, caplog):
+    caplog.set_level(logging.ERROR, logger="components.twilio_sms")
+
+    def reads_the_text(text):
+        raise ValueError(f"cannot read {text}")
+
+    async def fails(message):
+        reads_the_text(message.text)
+
+    async with webhook(make_channel(tmp_path), fails) as base:
+        form = sms_form(body="my period started Nov 20 zebra")
+        assert (await post(base, form))[0] == 500
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "SMS message failed" in logged and "(ValueError)" in logged
+    assert re.search(r"tests/test_sms\.py:\d+ in reads_the_text\b", logged), logged
+    assert re.search(r"components/twilio_sms\.py:\d+ in handle\b", logged), logged
+    for secret in ("zebra", "Nov 20", NUMBER, NUMBER[2:], "cannot read"):
+        assert secret not in caplog.text
