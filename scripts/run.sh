@@ -153,11 +153,17 @@ if [ "$INSTANCES" -gt 1 ] || [ "$MODE" = "--prod" ]; then
 else
   rasa_ports=("$RASA_PORT")
 fi
+# Behind nginx (the production profile) each Rasa server listens on loopback only, so no
+# client can get past nginx's per-address limit; the embedded default keeps Rasa's own
+# interface (HSG_RASA_HOST overrides both).
+RASA_HOST=${HSG_RASA_HOST:-}
+[ -z "$RASA_HOST" ] && [ "$MODE" = "--prod" ] && RASA_HOST=127.0.0.1
+RASA_HOST_ARGS=(); [ -n "$RASA_HOST" ] && RASA_HOST_ARGS=(--interface "$RASA_HOST")
 for i in "${!rasa_ports[@]}"; do
   port=${rasa_ports[$i]}
   log="$RUN_DIR/rasa.log"; [ ${#rasa_ports[@]} -gt 1 ] && log="$RUN_DIR/rasa-$((i + 1)).log"
   echo "==> Starting Rasa on port $port (log: $log)"
-  SANIC_REQUEST_MAX_SIZE=$RASA_MAX_BODY .venv/bin/rasa run -m "$MODEL" --port "$port" --enable-api --auth-token "$HSG_API_TOKEN" \
+  SANIC_REQUEST_MAX_SIZE=$RASA_MAX_BODY .venv/bin/rasa run -m "$MODEL" "${RASA_HOST_ARGS[@]}" --port "$port" --enable-api --auth-token "$HSG_API_TOKEN" \
     --credentials credentials.yml --endpoints "$ENDPOINTS" --cors $ALLOWED_ORIGINS \
     > "$log" 2>&1 &
   pids+=($!)
