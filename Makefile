@@ -14,7 +14,7 @@ ANSWER_FILES := $(shell find content/answers -name '*.yml' 2>/dev/null)
 BUILD_INPUTS := domain.yml $(or $(HSG_CLINIC_SETTINGS),clinic.yml) $(ANSWER_FILES) editor/store.py scripts/build.py
 MODEL_INPUTS := config.yml $(DATA_FILES) $(wildcard components/*.py components/*.yml common/*.py) build/.built
 
-.PHONY: help setup build train run run-prod services-stop shell test validate check-content report editor-user content-export purge load bench profile screenshots clean
+.PHONY: help setup build train run run-prod services-stop shell test lint validate check-content report editor-user content-export purge load bench profile screenshots clean
 help:            ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -64,7 +64,12 @@ content-export: | $(VENV)/.installed  ## production profile: write the live answ
 purge: | $(VENV)/.installed  ## delete events older than the retention setting (PROFILE=prod for PostgreSQL)
 	@$(PY) scripts/purge.py $(if $(filter prod,$(PROFILE)),--prod)
 
-test: train              ## run every test (installs Chromium for the browser tests if missing)
+lint: | $(VENV)/.installed  ## lint and types: ruff (pyproject.toml) and mypy over common/, actions/, components/
+	@echo "==> Lint (ruff) and types (mypy)"
+	@$(VENV)/bin/ruff check --quiet .
+	@$(VENV)/bin/mypy --no-error-summary
+
+test: train lint         ## run every test (installs Chromium for the browser tests if missing)
 	@bash scripts/setup_browser.sh
 	@$(PY) scripts/check_content.py > /dev/null || $(PY) scripts/check_content.py
 	@$(PY) scripts/validate.py

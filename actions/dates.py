@@ -356,6 +356,16 @@ def _classify(value: date, today: date, expect: Expect) -> Optional[str]:
     return None
 
 
+def _calendar_date(month: int, day: int, year_text: Optional[str], today: date, expect: Expect,
+                   not_before: Optional[date]) -> Tuple[Optional[date], Optional[str]]:
+    """A month and day, with the year given or chosen by expect; impossible when not on the calendar."""
+    if year_text:
+        value = _make_date(_full_year(year_text), month, day)
+    else:
+        value = _resolve_month_day(month, day, today, expect, not_before)
+    return (value, None) if value else (None, IMPOSSIBLE)
+
+
 def _interpret(
     s: str, today: date, expect: Expect, date_order: DateOrder, not_before: Optional[date]
 ) -> Tuple[Optional[date], Optional[str]]:
@@ -382,21 +392,13 @@ def _interpret(
         month, day = (a, b) if date_order == "MDY" else (b, a)
         if not (1 <= month <= 12 and 1 <= day <= 31):
             return None, IMPOSSIBLE
-        if m.group("year"):
-            value = _make_date(_full_year(m.group("year")), month, day)
-        else:
-            value = _resolve_month_day(month, day, today, expect, not_before)
-        return (value, None) if value else (None, IMPOSSIBLE)
+        return _calendar_date(month, day, m.group("year"), today, expect, not_before)
 
     for regex in (RE_MONTH_DAY, RE_DAY_MONTH):
         m = regex.match(s)
         if m:
-            month, day = MONTHS[m.group("month")], int(m.group("day"))
-            if m.group("year"):
-                value = _make_date(_full_year(m.group("year")), month, day)
-            else:
-                value = _resolve_month_day(month, day, today, expect, not_before)
-            return (value, None) if value else (None, IMPOSSIBLE)
+            return _calendar_date(MONTHS[m.group("month")], int(m.group("day")), m.group("year"), today, expect,
+                                  not_before)
 
     m = RE_DAY_ONLY.match(s)
     if m:

@@ -12,18 +12,17 @@ weekday names come from babel's locale data, not from this code).
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, cast
 
 from babel import localedata
 from babel.dates import format_date as babel_format_date
 from babel.dates import get_date_format
 
-from actions.dates import SPANISH, detect_flags, extract_dates, fold
-from common.devices import names_adiana, names_other_device
+from actions.dates import SPANISH, DateFlags, DateOrder, detect_flags, extract_dates, fold
 from actions.window import WindowPolicy, compute_window, device_check_date, period_overdue
+from common.devices import names_adiana, names_other_device
 
 TIMING_SLOTS = ("period_start", "bleeding_end", "bleeding_end_unknown", "still_bleeding", "bleeding_end_expected",
                 "period_expected", "no_periods", "period_since", "period_too_old", "period_late", "cycle_length",
@@ -91,12 +90,14 @@ def _date_pattern(language: str, with_year: bool) -> str:
     return pattern if with_year else re.sub(r"[\s,]*(?:'[^']*'\s*)?y+", "", pattern).strip()
 
 
-def date_order(settings: Dict[str, Any], language: str = "en") -> str:
+def date_order(settings: Dict[str, Any], language: str = "en") -> DateOrder:
     """How the clinic's patients write 3/11 in this language: `date_order_<language>`
     in clinic.yml when set, else `date_order`."""
-    if language == "en":
-        return settings["date_order"]
-    return settings.get(f"date_order_{language}") or settings["date_order"]
+    order = settings["date_order"] if language == "en" else (settings.get(f"date_order_{language}")
+                                                             or settings["date_order"])
+    if order not in ("MDY", "DMY"):
+        raise ValueError(f"date_order must be MDY or DMY, not {order!r}")
+    return cast(DateOrder, order)
 
 
 def parse_iso(value: Any) -> Optional[date]:
@@ -162,7 +163,7 @@ def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
         return turn  # not handled: the rule "patient stops the form" answers it
     mentions = _timing_mentions(text, flags, current, requested, today, settings, language)
 
-    if flags.get("cycle_length"):
+    if flags["cycle_length"]:
         turn.slots["cycle_length"] = float(flags["cycle_length"])
     if requested == "period_since" and not any(m.role in ("period_start", "expected_period") for m in mentions):
         return _period_since_turn(turn, current, intent, flags, policy, today)
@@ -188,7 +189,7 @@ def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
     return turn
 
 
-def _cancels(text: str, intent: Optional[str], flags: Dict[str, Any]) -> bool:
+def _cancels(text: str, intent: Optional[str], flags: DateFlags) -> bool:
     """Only a clear "never mind" (or the button) ends the date questions: a bare "no", "ya no"
     or "not yet" is an answer to the question asked."""
     return bool(flags.get("cancel")) or (intent == "deny" and not text.strip())
@@ -215,7 +216,7 @@ RE_LONG_TIME = re.compile(r"\b(?:months|years|meses|años|anos|a\s+year|un\s+añ
                           r"|mucho\s+tiempo)\b")
 
 
-def _is_late(text: str, flags: Dict[str, Any], mentions: List[Any], today: date) -> bool:
+def _is_late(text: str, flags: DateFlags, mentions: List[Any], today: date) -> bool:
     """Words that say the period is due but has not come, or a due date on or before today;
     unless the message also gives a period start this cycle (it came), or says there have
     been no periods for months (the no-periods answer)."""
@@ -228,7 +229,7 @@ def _is_late(text: str, flags: Dict[str, Any], mentions: List[Any], today: date)
     return not long_gone and (bool(flags.get("late")) or past_due)
 
 
-def _bleeding_stopped_words(turn: Turn, flags: Dict[str, Any], current: Dict[str, Any], today: date) -> bool:
+def _bleeding_stopped_words(turn: Turn, flags: DateFlags, current: Dict[str, Any], today: date) -> bool:
     """An answer to "when did the bleeding stop?" with no date: "ya paró", "it's done" (stopped by
     today: the exam can be from tomorrow), or "not yet", "todavía no" (still bleeding)."""
     if flags.get("stopped") and not flags.get("still_bleeding"):
@@ -247,7 +248,7 @@ def _bleeding_stopped_words(turn: Turn, flags: Dict[str, Any], current: Dict[str
     return True
 
 
-def _timing_mentions(text: str, flags: Dict[str, Any], current: Dict[str, Any], requested: Optional[str],
+def _timing_mentions(text: str, flags: DateFlags, current: Dict[str, Any], requested: Optional[str],
                      today: date, settings: Dict[str, Any], language: str = "en") -> List[Any]:
     """The dates in the message, each with its role. A date with no word around it
     belongs to the question being asked or, in a correction ("no, it was the 12th"), to
@@ -328,7 +329,7 @@ def _apply_bleeding_end(turn: Turn, current: Dict[str, Any], mention: Any, today
     return True
 
 
-def _apply_bleeding_words(turn: Turn, flags: Dict[str, Any], intent: Optional[str], requested: Optional[str]) -> None:
+def _apply_bleeding_words(turn: Turn, flags: DateFlags, intent: Optional[str], requested: Optional[str]) -> None:
     """"still bleeding", "not sure" without a stop date, or a helpful re-ask when an
     answer to the question held no date at all."""
     if turn.slots.get("bleeding_end") is not None:
@@ -361,7 +362,7 @@ def _expected_stop(turn: Turn, current: Dict[str, Any], value: date, today: date
     return True
 
 
-def _period_since_turn(turn: Turn, current: Dict[str, Any], intent: Optional[str], flags: Dict[str, Any],
+def _period_since_turn(turn: Turn, current: Dict[str, Any], intent: Optional[str], flags: DateFlags,
                        policy: WindowPolicy, today: date) -> Turn:
     """The answer to "has a new period started since then?" (no new date in the message)."""
     # The words decide before the intent: "I have not" may look like an affirmation to the model.
@@ -448,6 +449,7 @@ def timing_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any], 
                             still_bleeding=bool(slots.get("still_bleeding")),
                             end_expected=bool(slots.get("bleeding_end_expected")))
     if result.status in ("ok", "next_cycle_estimate"):
+        assert result.start and result.end and result.cycle_start  # a window has all three
         turn.slots.update(hsg_window_start=result.start.isoformat(), hsg_window_end=result.end.isoformat())
         values = {"start_text": long_date(result.start, today, language),
                   "end_text": long_date(result.end, today, language),

@@ -37,7 +37,7 @@ class WindowPolicy:
     days_before_ovulation: int = 4
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> "WindowPolicy":
+    def from_settings(cls, settings: Mapping[str, Any]) -> WindowPolicy:
         """Build a policy from the clinic.yml mapping (`window` section and `device_check_months`)."""
         window = settings.get("window") or {}
         defaults = cls()

@@ -53,10 +53,10 @@ class Words:
     ratio: float
     choose: Dict[str, str]                      # whole-message phrase -> language
     names: Dict[str, str]                       # language word -> language
-    not_spoken: "re.Pattern"
+    not_spoken: re.Pattern
 
     @classmethod
-    def read(cls, path: Path = WORDS_FILE) -> "Words":
+    def read(cls, path: Path = WORDS_FILE) -> Words:
         spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         points: Dict[str, Tuple[int, str]] = {}
         for word in spec["english"]:

@@ -65,7 +65,7 @@ LATE_ES: List[str] = [
     rf"\b(?:la\s+|mi\s+)?{_REGLA}\s+no\s+(?:me\s+)?(?:ha\s+|han\s+)?(?:llega|llegado|llego|baja|bajado|bajo|viene"
     r"|venido|vino)\b",
     rf"\bsigo\s+(?:sin|esperando)\s+(?:la\s+|mi\s+)?{_REGLA}\b",
-    rf"\bfalta\s+(?:de\s+)?(?:la\s+|mi\s+)?(?:regla|menstruacion)\b",
+    r"\bfalta\s+(?:de\s+)?(?:la\s+|mi\s+)?(?:regla|menstruacion)\b",
 ]
 
 RE_LATE_EN = re.compile("|".join(f"(?:{p})" for p in LATE_EN))

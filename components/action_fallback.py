@@ -69,7 +69,7 @@ async def polite_events(nlg: Any, tracker: Any, output_channel: Any) -> List[Eve
     return events + [FollowupAction(ACTION_LISTEN_NAME)]
 
 
-def _wrap(cls: type, validation_raises: bool) -> None:
+def _wrap(cls: Any, validation_raises: bool) -> None:
     original = cls.run
     if getattr(original, "hsg_polite", False):
         return

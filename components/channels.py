@@ -35,7 +35,7 @@ import os
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Optional, Sequence, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Set, Text, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -73,7 +73,9 @@ def scrubbed_traceback(error: BaseException) -> str:
     """The traceback of `error` and of the exceptions it was raised from, as Python
     prints it but with the class names only: `file:line in function` for each frame,
     never the exceptions' messages, the source lines or any local value."""
-    chain, seen, current = [], set(), error
+    chain: List[BaseException] = []
+    seen: Set[int] = set()
+    current: Optional[BaseException] = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         chain.append(current)
@@ -197,7 +199,7 @@ class RateLimits:
         self._logged = time.monotonic() - REFUSAL_LOG_EVERY  # the first refusal is logged at once
 
     @classmethod
-    def from_env(cls, credentials: Dict[Text, Any]) -> "RateLimits":
+    def from_env(cls, credentials: Dict[Text, Any]) -> RateLimits:
         return cls(TokenBuckets(_setting("HSG_RATE_SENDER_PER_MINUTE", 10), _setting("HSG_RATE_SENDER_BURST", 20)),
                    TokenBuckets(_setting("HSG_RATE_CLIENT_PER_MINUTE", 60), _setting("HSG_RATE_CLIENT_BURST", 120)),
                    trusted_networks(default_trusted_proxies(credentials)),

@@ -42,7 +42,7 @@ class DateCorrection(GraphComponent):
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "DateCorrection":
+               execution_context: ExecutionContext) -> DateCorrection:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -45,7 +45,7 @@ class LanguageDetector(GraphComponent):
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "LanguageDetector":
+               execution_context: ExecutionContext) -> LanguageDetector:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

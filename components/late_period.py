@@ -36,7 +36,7 @@ class LatePeriod(GraphComponent):
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "LatePeriod":
+               execution_context: ExecutionContext) -> LatePeriod:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -32,7 +32,7 @@ class OtherDevice(GraphComponent):
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "OtherDevice":
+               execution_context: ExecutionContext) -> OtherDevice:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -52,7 +52,7 @@ import gc
 import json
 import logging
 import weakref
-from functools import lru_cache
+from functools import cache
 from typing import Any, Callable, Dict, List, Optional
 
 from rasa.shared.exceptions import RasaException
@@ -66,7 +66,7 @@ class ConversationStoreUnavailable(RasaException):
     """The conversation database cannot be reached (or refused a read or a write)."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(schema_function: Callable[[], Dict[str, Any]]) -> Any:
     from jsonschema.validators import validator_for
 
@@ -125,7 +125,7 @@ class _EventsByType:
         return True
 
 
-@lru_cache(maxsize=None)
+@cache
 def _events_by_type() -> Optional[_EventsByType]:
     from rasa.core.actions.action import RemoteAction
 
@@ -249,12 +249,13 @@ def _cache_event_type_lookup() -> None:
     state: Dict[str, Any] = {"generation": 0, "built": -1, "by_name": {}}
 
     def __init_subclass__(cls: type, **kwargs: Any) -> None:
-        super(Event, cls).__init_subclass__(**kwargs)  # type: ignore[misc]
+        super(Event, cls).__init_subclass__(**kwargs)
         state["generation"] += 1
 
     def lookup() -> Dict[str, Any]:
         if state["built"] != state["generation"]:
-            generation, by_name = state["generation"], {}
+            generation = state["generation"]
+            by_name: Dict[str, Any] = {}
             for cls in rasa.shared.utils.common.all_subclasses(Event):
                 by_name.setdefault(cls.type_name, weakref.ref(cls))
             state["by_name"], state["built"] = by_name, generation
@@ -278,8 +279,8 @@ def _cache_event_type_lookup() -> None:
             raise ValueError(f"Unknown event name '{type_name}'.")
 
     ORIGINALS["Event.resolve_by_type"] = Event.resolve_by_type
-    Event.__init_subclass__ = classmethod(__init_subclass__)  # type: ignore[assignment]
-    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[assignment]
+    Event.__init_subclass__ = classmethod(__init_subclass__)
+    Event.resolve_by_type = staticmethod(resolve_by_type)
 
 
 def _keep_sqlite_connections_open() -> None:

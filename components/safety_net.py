@@ -25,7 +25,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Pattern, Text
+from typing import Any, Dict, Iterator, List, Optional, Pattern, Text
 
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -110,6 +110,14 @@ def _words_rx(variants: Dict[str, str]) -> Optional[Pattern]:
     return re.compile(rf"(?<![\w'])({alternatives})(?![\w'])")
 
 
+def _last(matches: Iterator[re.Match[str]]) -> Optional[re.Match[str]]:
+    """The last of some regular-expression matches, or None."""
+    found = None
+    for found in matches:  # noqa: B007 - only the last one is wanted
+        pass
+    return found
+
+
 class RedFlags:
     """The red flags of a patterns file, judged clause by clause (no Rasa types).
 
@@ -169,7 +177,7 @@ class RedFlags:
                              [_compile(p) for p in flag.get("unless") or []],
                              _compile(flag["needs"]) if flag.get("needs") else None)
                        for flag in spec["red_flags"]]
-        self._others: List["RedFlags"] = []
+        self._others: List[RedFlags] = []
         if _with_other_languages:
             self._others = [RedFlags(path.parent / name, _with_other_languages=False)
                             for name in (spec.get("other_languages") or {}).values()]
@@ -201,7 +209,7 @@ class RedFlags:
                          for flag in self._flags)
         return names_flag and ("others" in people or bool(self._reported.search(message)))
 
-    def language(self, code: str) -> "RedFlags":
+    def language(self, code: str) -> RedFlags:
         """The rules of one language alone ("en", "es"), for tests and debugging."""
         for rules in [self] + self._others:
             if rules.code == code:
@@ -259,7 +267,7 @@ class RedFlags:
         def cut(position: int, link: str) -> None:
             while position < len(sentence) and sentence[position].isspace():
                 position += 1
-            if 0 < position < len(sentence) and _LINK_RANK[link] > _LINK_RANK.get(cuts.get(position), 0):
+            if 0 < position < len(sentence) and _LINK_RANK[link] > _LINK_RANK.get(cuts.get(position, ""), 0):
                 cuts[position] = link
 
         for rx in self._new:
@@ -311,7 +319,7 @@ class RedFlags:
             who=own or (carried.who if carried else None),
         )
 
-    def _flag_counts(self, message: str, clause: Clause, match: "re.Match", carried: Optional[_Judged],
+    def _flag_counts(self, message: str, clause: Clause, match: re.Match, carried: Optional[_Judged],
                      personal: bool) -> bool:
         """Whether one red-flag match in a clause is about the patient, now."""
         before, after = clause.text[:match.start()], clause.text[match.end():]
@@ -339,14 +347,12 @@ class RedFlags:
             return False
         return who is None or (who == SELF and carried.over_patient)
 
-    def _hearsay_covers(self, text: str, match: "re.Match") -> bool:
+    def _hearsay_covers(self, text: str, match: re.Match) -> bool:
         """Whether hearsay before a red flag ("I read that ...", "I was told ...") covers
         it: not when a statement of the patient's own (`patient_starts`, `own_words`)
         starts after the hearsay ("I read a fever can mean infection and I've got 101.5",
         "escuché que el yodo da alergia y se me está hinchando la cara")."""
-        heard = None
-        for heard in self._reported.finditer(text, 0, match.start()):
-            pass
+        heard = _last(self._reported.finditer(text, 0, match.start()))
         if heard is None:
             return False
         return not any(rx.search(text, heard.end(), match.end()) for rx in self._own)
@@ -354,13 +360,11 @@ class RedFlags:
     def _negated(self, text: str, before: str) -> bool:
         """A negation just before the red flag ("no fever"), not a hedge ("no idea why")."""
         negation = self._negation.search(before)
-        return bool(negation) and not self._not_a_negation.match(text[negation.start():])
+        return negation is not None and not self._not_a_negation.match(text[negation.start():])
 
     def _who(self, message: str, clause_start: int, text: str) -> Optional[str]:
         """The last person named in `text` (SELF, CARER, OTHERS), or None."""
-        last = None
-        for last in self._people.finditer(text):
-            pass
+        last = _last(self._people.finditer(text))
         if last is None:
             return None
         if last.lastgroup == "carer":
@@ -369,9 +373,7 @@ class RedFlags:
             return OTHERS
         if last.lastgroup == "patient":
             return SELF
-        named = None
-        for named in self._named.finditer(message[:clause_start + last.start()]):
-            pass
+        named = _last(self._named.finditer(message[:clause_start + last.start()]))
         if named is None:
             return CARER        # "she fainted" with no one named: someone writing for the patient
         return CARER if named.lastgroup == "carer" else OTHERS
@@ -394,7 +396,7 @@ class SymptomSafetyNet(GraphComponent):
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "SymptomSafetyNet":
+               execution_context: ExecutionContext) -> SymptomSafetyNet:
         """Creates the component and compiles the patterns."""
         return cls(config)
 

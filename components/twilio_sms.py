@@ -56,7 +56,7 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from common.proxies import Network, default_trusted_proxies, is_trusted, trusted_networks  # noqa: F401 (re-exported)
+from common.proxies import Network, default_trusted_proxies, is_trusted, trusted_networks
 from common.sms_segments import numbered
 from components.channels import log_failure, store_unavailable_messages
 from components.rasa_patches import ConversationStoreUnavailable
@@ -303,7 +303,8 @@ class TwilioSmsInput(InputChannel):
             collector = SmsCollector()
             await on_new_message(UserMessage(message, collector, key, input_channel=self.name()))
             turn_done = time.time()  # the choices of a later text are newer
-            bodies, offered = [], []
+            bodies: List[str] = []
+            offered: List[Any] = []
             language = "en"
             if any(sent.get("buttons") for sent in collector.messages):  # the choices are worded in its language
                 language = await self._language(key, language_of)

@@ -166,6 +166,7 @@ class PgAccounts:
 
     def __init__(self, engine=None) -> None:
         import sqlalchemy as sa
+
         from common import pg
 
         self.engine = engine or pg.engine()
@@ -316,7 +317,7 @@ class Throttle:
         self.size = size
         self.lock = threading.Lock()
         # kind -> key -> {"failures", "inflight", "last", "next", "reserved"}
-        self.tables: Dict[str, "OrderedDict[str, Dict[str, float]]"] = {}
+        self.tables: Dict[str, OrderedDict[str, Dict[str, float]]] = {}
 
     def delay(self, failures: int, free: int) -> float:
         """The wait before the next attempt after `failures` failures: 0 while free,

@@ -27,8 +27,15 @@ if str(ROOT) not in sys.path:
 
 import yaml  # noqa: E402
 
-from editor.store import (DEFAULT_DIR, FileContentStore, PgContentStore, StoreError, _atomic_write,  # noqa: E402
-                          dump_answer, normalise)
+from editor.store import (  # noqa: E402
+    DEFAULT_DIR,
+    FileContentStore,
+    PgContentStore,
+    StoreError,
+    _atomic_write,
+    dump_answer,
+    normalise,
+)
 
 IMPORT_NOTE = "imported from the files"
 

@@ -378,6 +378,7 @@ class PgContentStore(ContentStore):
         """Adds the answers of the files that the database does not have yet (all of them
         the first time), with the files' own history if any; returns their names."""
         import sqlalchemy as sa
+
         from common import pg
 
         with self.engine.begin() as connection:
@@ -444,6 +445,7 @@ class PgContentStore(ContentStore):
     def paths(self) -> Dict[str, str]:
         """Each answer's file, relative to content/answers/ (for the export)."""
         import sqlalchemy as sa
+
         from common import pg
 
         self._prepare()
@@ -453,6 +455,7 @@ class PgContentStore(ContentStore):
     def history(self, name: str) -> List[Dict[str, Any]]:
         """Every saved version, oldest first."""
         import sqlalchemy as sa
+
         from common import pg
 
         self._prepare()
@@ -477,6 +480,7 @@ class PgContentStore(ContentStore):
         """Saves the answer as its next version; refused (StoreError) for an unknown
         answer, or when `base_version` is not the latest (somebody else saved since)."""
         import sqlalchemy as sa
+
         from common import pg
 
         self._prepare()

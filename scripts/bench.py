@@ -38,10 +38,10 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import yaml  # noqa: E402
+import yaml
 
-from scripts import nlu_eval  # noqa: E402
-from scripts.servers import start_bot, stop_process_group  # noqa: E402
+from scripts import nlu_eval
+from scripts.servers import start_bot, stop_process_group
 
 FAQ_QUESTIONS = ["what is an hsg", "does it hurt", "how long does it take", "what is the balloon for",
                  "can i eat before the exam", "when do i get results", "is the radiation safe", "what is the dye"]
@@ -299,6 +299,76 @@ def figures(values: List[float]) -> str:
     return f"p50 {statistics.median(values):4.0f} ms, p95 {percentile(values, 95):4.0f} ms"
 
 
+def understanding_figures(bot_url: str, token: str) -> List[str]:
+    """The shipped model (at the bot) and the plain baseline on each set, English and Spanish."""
+    lines: List[str] = []
+    threshold = nlu_eval.fallback_threshold()
+    shipped, baseline = bot_predict(bot_url, token), nlu_eval.baseline(nlu_eval.training_data())
+    for name, path in nlu_eval.SETS.items():
+        cases = nlu_eval.load_cases(path)
+        lines.append(f"{name} ({len(cases)} messages):")
+        lines.append("  " + nlu_eval.report("shipped model", nlu_eval.score(cases, shipped, threshold)))
+        lines.append("  " + nlu_eval.report("baseline", nlu_eval.score(cases, baseline, threshold)))
+    # Spanish: the baseline trained on all of data/ (both languages), the shipped model at the bot
+    baseline_both = nlu_eval.bilingual_baseline()
+    for name, path in nlu_eval.SETS_ES.items():
+        cases = nlu_eval.load_cases(path)
+        lines.append(f"{name} ({len(cases)} messages):")
+        lines.append("  " + nlu_eval.report("shipped model", nlu_eval.score(cases, shipped, threshold)))
+        lines.append("  " + nlu_eval.report("baseline (en+es)", nlu_eval.score(cases, baseline_both, threshold)))
+    return lines
+
+
+def latency_figures(webhook: str, starter_hook: str) -> Dict[str, List[float]]:
+    """Every latency series of the report, in ms (and the two saturation rates, messages/s)."""
+    # warm up both, then one conversation at a time (4 patients, one after another)
+    conversation(webhook, 5)
+    conversation(webhook, 4, script=mixed_script(4))
+    conversation(starter_hook, 5, script=starter_script(5))
+    runs: Dict[str, List[float]] = {"single": [value for _ in range(4)
+                                               for value in conversation(webhook, MESSAGES_PER_CONVERSATION)]}
+    # 20 conversations at once, patients pausing to read (about 1 s): FAQ only, against
+    # the starter bot with its own messages, then with the date conversations mixed in
+    # (in turns, ROUNDS times, pooled)
+    runs.update(ours_faq=[], theirs=[], ours_mixed=[])
+    for _ in range(ROUNDS):
+        runs["ours_faq"] += concurrent(webhook, THINK_SECONDS)[0]
+        runs["theirs"] += concurrent(starter_hook, THINK_SECONDS, starter_script(MESSAGES_PER_CONVERSATION))[0]
+        runs["ours_mixed"] += concurrent(webhook, THINK_SECONDS, mixed_script(MESSAGES_PER_CONVERSATION))[0]
+    # saturation: every reply answered at once, no pauses
+    for name, hook, script in (("burst", webhook, None), ("mixed_burst", webhook, mixed_script(MESSAGES_PER_CONVERSATION)),
+                               ("starter_burst", starter_hook, starter_script(MESSAGES_PER_CONVERSATION))):
+        runs[name], rate = concurrent(hook, 0.0, script)
+        runs[name + "_rate"] = [rate]
+    # a date turn next to an FAQ turn, each in a fresh conversation
+    runs["date_turn"] = [timed_post(webhook, f"date-{uuid.uuid4()}", "my period started 3 days ago, when can i have the hsg")
+                         for _ in range(20)]
+    runs["faq_turn"] = [timed_post(webhook, f"faq-{uuid.uuid4()}", "does the hsg hurt") for _ in range(20)]
+    return runs
+
+
+def print_latency(runs: Dict[str, List[float]]) -> None:
+    print(f"latency, 1 conversation    {figures(runs['single'])} ({len(runs['single'])} messages: 4 patients one "
+          f"after another, {MESSAGES_PER_CONVERSATION} each)")
+    ratio = percentile(runs["ours_faq"], 95) / percentile(runs["theirs"], 95)
+    mixed_ratio = percentile(runs["ours_mixed"], 95) / percentile(runs["theirs"], 95)
+    print(f"{CONCURRENT} concurrent conversations, {MESSAGES_PER_CONVERSATION} messages each, ~{THINK_SECONDS:g} s pauses, "
+          f"{ROUNDS} rounds taken in turns ({len(runs['ours_faq'])} messages a row; same client, same run; "
+          f"ratio = assistant p95 / starter bot p95, goal <= 0.7):")
+    print(f"  FAQ questions            assistant {figures(runs['ours_faq'])} | starter bot {figures(runs['theirs'])} | "
+          f"ratio {ratio:.2f}")
+    print(f"  with date conversations  assistant {figures(runs['ours_mixed'])} | starter bot (same run as above) | "
+          f"ratio {mixed_ratio:.2f}")
+    print(f"saturation, {CONCURRENT} at once without pauses, one Rasa process:")
+    print(f"  assistant, FAQ only      {runs['burst_rate'][0]:5.1f} messages/s ({figures(runs['burst'])})")
+    print(f"  assistant, with dates    {runs['mixed_burst_rate'][0]:5.1f} messages/s ({figures(runs['mixed_burst'])})")
+    print(f"  starter bot              {runs['starter_burst_rate'][0]:5.1f} messages/s ({figures(runs['starter_burst'])})")
+    date_turn, faq_turn = runs["date_turn"], runs["faq_turn"]
+    print(f"date turn vs FAQ turn      date p50 {statistics.median(date_turn):.0f} ms / p95 "
+          f"{percentile(date_turn, 95):.0f} ms; FAQ p50 {statistics.median(faq_turn):.0f} ms / p95 "
+          f"{percentile(faq_turn, 95):.0f} ms")
+
+
 def main() -> None:
     token = "bench-" + uuid.uuid4().hex
     current = model_is_current()
@@ -313,51 +383,13 @@ def main() -> None:
         try:
             starter = StarterBot(starter_model())
             webhook = f"{bot.url}/webhooks/rest/webhook"
-            starter_hook = f"{starter.url}/webhooks/rest/webhook"
             if "understanding" not in SKIP:
-                # understanding: the shipped model (at the bot) and the plain baseline, on both sets
-                threshold = nlu_eval.fallback_threshold()
-                shipped, baseline = bot_predict(bot.url, token), nlu_eval.baseline(nlu_eval.training_data())
-                for name, path in nlu_eval.SETS.items():
-                    cases = nlu_eval.load_cases(path)
-                    understanding.append(f"{name} ({len(cases)} messages):")
-                    understanding.append("  " + nlu_eval.report("shipped model", nlu_eval.score(cases, shipped, threshold)))
-                    understanding.append("  " + nlu_eval.report("baseline", nlu_eval.score(cases, baseline, threshold)))
-                # Spanish: the baseline trained on all of data/ (both languages), the shipped model at the bot
-                baseline_both = nlu_eval.bilingual_baseline()
-                for name, path in nlu_eval.SETS_ES.items():
-                    cases = nlu_eval.load_cases(path)
-                    understanding.append(f"{name} ({len(cases)} messages):")
-                    understanding.append("  " + nlu_eval.report("shipped model", nlu_eval.score(cases, shipped, threshold)))
-                    understanding.append("  " + nlu_eval.report("baseline (en+es)",
-                                                                nlu_eval.score(cases, baseline_both, threshold)))
+                understanding = understanding_figures(bot.url, token)
                 red_flags = red_flag_figures(webhook, bot.url, token)
                 red_flags_es = red_flag_figures(webhook, bot.url, token, "tests/nlu/es/red_flags.yml")
             print("Measuring latency (the assistant and the starter bot, one after the other)...", flush=True)
-            # warm up both, then one conversation at a time (4 patients, one after another)
-            conversation(webhook, 5)
-            conversation(webhook, 4, script=mixed_script(4))
-            conversation(starter_hook, 5, script=starter_script(5))
-            single = [value for _ in range(4) for value in conversation(webhook, MESSAGES_PER_CONVERSATION)]
-            # 20 conversations at once, patients pausing to read (about 1 s): FAQ only, against
-            # the starter bot with its own messages, then with the date conversations mixed in
-            # (in turns, ROUNDS times, pooled)
             other_work = OtherWork([bot.process.pid, starter.process.pid])
-            ours_faq: List[float] = []
-            theirs: List[float] = []
-            ours_mixed: List[float] = []
-            for _ in range(ROUNDS):
-                ours_faq += concurrent(webhook, THINK_SECONDS)[0]
-                theirs += concurrent(starter_hook, THINK_SECONDS, starter_script(MESSAGES_PER_CONVERSATION))[0]
-                ours_mixed += concurrent(webhook, THINK_SECONDS, mixed_script(MESSAGES_PER_CONVERSATION))[0]
-            # saturation: every reply answered at once, no pauses
-            burst, burst_rate = concurrent(webhook, 0.0)
-            mixed_burst, mixed_rate = concurrent(webhook, 0.0, mixed_script(MESSAGES_PER_CONVERSATION))
-            starter_burst, starter_rate = concurrent(starter_hook, 0.0, starter_script(MESSAGES_PER_CONVERSATION))
-            # a date turn next to an FAQ turn, each in a fresh conversation
-            date_turn = [timed_post(webhook, f"date-{uuid.uuid4()}", "my period started 3 days ago, when can i have the hsg")
-                         for _ in range(20)]
-            faq_turn = [timed_post(webhook, f"faq-{uuid.uuid4()}", "does the hsg hurt") for _ in range(20)]
+            runs = latency_figures(webhook, f"{starter.url}/webhooks/rest/webhook")
             others = other_work.cores()
             memory = memory_by_role(bot)
             starter_mb = starter.rss_mb()
@@ -381,24 +413,7 @@ def main() -> None:
     print(f"memory (RSS)               rasa {memory['rasa']:.0f} MB, actions {memory['actions']:.0f} MB, content "
           f"{memory['content']:.0f} MB, web {memory['web']:.0f} MB, run.sh and its loops {memory['supervisors']:.0f} MB; "
           f"embedded default total {memory['total']:,.0f} MB (starter bot: rasa {starter_mb:,.0f} MB)")
-    print(f"latency, 1 conversation    {figures(single)} ({len(single)} messages: 4 patients one after another, "
-          f"{MESSAGES_PER_CONVERSATION} each)")
-    ratio = percentile(ours_faq, 95) / percentile(theirs, 95)
-    mixed_ratio = percentile(ours_mixed, 95) / percentile(theirs, 95)
-    print(f"{CONCURRENT} concurrent conversations, {MESSAGES_PER_CONVERSATION} messages each, ~{THINK_SECONDS:g} s pauses, "
-          f"{ROUNDS} rounds taken in turns ({len(ours_faq)} messages a row; same client, same run; "
-          f"ratio = assistant p95 / starter bot p95, goal <= 0.7):")
-    print(f"  FAQ questions            assistant {figures(ours_faq)} | starter bot {figures(theirs)} | "
-          f"ratio {ratio:.2f}")
-    print(f"  with date conversations  assistant {figures(ours_mixed)} | starter bot (same run as above) | "
-          f"ratio {mixed_ratio:.2f}")
-    print(f"saturation, {CONCURRENT} at once without pauses, one Rasa process:")
-    print(f"  assistant, FAQ only      {burst_rate:5.1f} messages/s ({figures(burst)})")
-    print(f"  assistant, with dates    {mixed_rate:5.1f} messages/s ({figures(mixed_burst)})")
-    print(f"  starter bot              {starter_rate:5.1f} messages/s ({figures(starter_burst)})")
-    print(f"date turn vs FAQ turn      date p50 {statistics.median(date_turn):.0f} ms / p95 "
-          f"{percentile(date_turn, 95):.0f} ms; FAQ p50 {statistics.median(faq_turn):.0f} ms / p95 "
-          f"{percentile(faq_turn, 95):.0f} ms")
+    print_latency(runs)
     print(f"machine                    {os.cpu_count()} cores; other processes used {others:.2f} cores' worth of CPU "
           f"during the latency runs (0 on a machine of its own)")
 

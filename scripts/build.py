@@ -18,8 +18,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common.settings import load_settings, placeholders  # noqa: E402
-from editor.store import open_store, rasa_responses  # noqa: E402
+from common.settings import load_settings, placeholders
+from editor.store import open_store, rasa_responses
 
 
 def main() -> None:

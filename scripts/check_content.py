@@ -15,10 +15,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common.demo_settings import demo_settings, settings_path  # noqa: E402
-from common.settings import load_settings, placeholders  # noqa: E402
-from editor.checks import check_store, load_rules, median_grade, median_reading_ease  # noqa: E402
-from editor.store import open_store  # noqa: E402
+from common.demo_settings import demo_settings, settings_path
+from common.settings import load_settings, placeholders
+from editor.checks import check_store, load_rules, median_grade, median_reading_ease
+from editor.store import open_store
 
 COLUMNS = [  # (title, row key, how a value is shown)
     ("web grade", "web_grade", "{:.1f}"),

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.dont_write_bytecode = True  # nothing written into the checkout (the production profile's rule)
 
-from editor.accounts import account_store, load_accounts, remove_account, set_password  # noqa: E402
+from editor.accounts import account_store, load_accounts, remove_account, set_password
 
 
 def main() -> int:

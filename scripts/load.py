@@ -26,7 +26,7 @@ from typing import Callable, Dict, List
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.servers import clinic_file, start_bot  # noqa: E402
+from scripts.servers import clinic_file, start_bot
 
 LOCUST = ROOT / ".venv-load" / "bin" / "locust"
 OUT = ROOT / "docs" / "load"
@@ -79,7 +79,7 @@ class MemorySampler:
                 self.peaks[role] = max(self.peaks[role], totals[role])
             self.stop.wait(1)
 
-    def __enter__(self) -> "MemorySampler":
+    def __enter__(self) -> MemorySampler:
         self.thread.start()
         return self
 

@@ -28,9 +28,9 @@ from sklearn.naive_bayes import ComplementNB
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from components.topic_model import TopicModel  # noqa: E402
-from editor.store import FileContentStore  # noqa: E402
-from scripts import nlu_eval as ev  # noqa: E402
+from components.topic_model import TopicModel
+from editor.store import FileContentStore
+from scripts import nlu_eval as ev
 
 TOKEN = re.compile(r"(?u)\b\w+\b")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
@@ -68,7 +68,7 @@ class Variant(TopicModel):
     """The shipped TopicModel with one or more of the tried changes switched on."""
 
     def configure(self, stem: bool = False, multi_story: bool = False, nb_weight: float = 0.0,
-                  extra: Sequence[Tuple[str, str]] = ()) -> "Variant":
+                  extra: Sequence[Tuple[str, str]] = ()) -> Variant:
         self.multi_story, self.nb_weight, self.extra = multi_story, nb_weight, list(extra)
         if stem:
             self.words = TfidfVectorizer(analyzer=_stemmed_ngrams, sublinear_tf=True)
@@ -77,11 +77,11 @@ class Variant(TopicModel):
     def fit(self, texts, labels, story=(), languages=None):
         texts, labels, story = list(texts), list(labels), list(story)
         rng = random.Random(self.seed)
-        copies = [(self._story_around(t, story, rng), l) for _ in range(self.story_copies)
-                  for t, l in zip(texts, labels) if story and l not in self.no_story_labels]
+        copies = [(self._story_around(t, story, rng), label) for _ in range(self.story_copies)
+                  for t, label in zip(texts, labels) if story and label not in self.no_story_labels]
         pairs = list(zip(texts, labels)) + copies + self.extra
         features = self._features([t for t, _ in pairs], fit=True)
-        y = [l for _, l in pairs]
+        y = [label for _, label in pairs]
         self.classifier.fit(features, y)
         if self.nb_weight:
             self.nb = ComplementNB(alpha=0.3).fit(features, y)
@@ -131,7 +131,7 @@ def main(argv: List[str] = None) -> int:
     systems = {"baseline": lambda: ev.baseline(pairs)}
     for name, build in designs().items():
         systems[name] = lambda build=build: ev.reader(
-            build().fit([t for t, _ in pairs], [l for _, l in pairs], ev.story_sentences()))
+            build().fit([t for t, _ in pairs], [label for _, label in pairs], ev.story_sentences()))
     for name, make_predict in systems.items():
         start = time.process_time()
         predict = make_predict()

@@ -137,7 +137,7 @@ class Driver:
                 for message, expected in DATE_TURNS:
                     self.say(session, sender, message, expected)
 
-    def __enter__(self) -> "Driver":
+    def __enter__(self) -> Driver:
         for thread in self.threads:
             thread.start()
         return self

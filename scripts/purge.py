@@ -36,9 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.dont_write_bytecode = True  # nothing written into the checkout (the production profile's rule)
 
-from common.settings import load_settings  # noqa: E402
-from components.sms_store import SmsStore, open_sms_store, store_path as sms_store_path  # noqa: E402
-from common import pg  # noqa: E402
+from common import pg
+from common.settings import load_settings
+from components.sms_store import SmsStore, open_sms_store
+from components.sms_store import store_path as sms_store_path
 
 CHUNK = 500  # ids per IN (...) list
 # Rasa's event type names (rasa.shared.core.events ... .type_name)

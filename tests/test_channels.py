@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 import uuid
 from types import SimpleNamespace
 
 import pytest
-
 from test_sms import webhook
 from test_sms_es import variant
 
@@ -78,9 +76,9 @@ async def post(base, message, sender="patient-1", client=None):
     import aiohttp
 
     headers = {"X-Forwarded-For": client} if client else {}
-    async with aiohttp.ClientSession() as session:
-        async with session.post(base + WEBHOOK, json={"sender": sender, "message": message}, headers=headers) as reply:
-            return reply.status, await reply.json(), reply.headers.get("Retry-After")
+    async with aiohttp.ClientSession() as session, session.post(
+            base + WEBHOOK, json={"sender": sender, "message": message}, headers=headers) as reply:
+        return reply.status, await reply.json(), reply.headers.get("Retry-After")
 
 
 async def test_one_client_address_past_its_limit_gets_429_and_other_addresses_are_served(domain):

@@ -10,12 +10,22 @@ import sys
 import pytest
 import textstat
 import yaml
+from conftest import ROOT
 
 from common.settings import placeholders
 from common.sms_segments import segments
-from conftest import ROOT
-from editor.checks import (check_answer, check_save, check_store, fact_sections, load_rules, median_reading_ease,
-                           plain_grade, reading_ease, sms_body, spanish_syllables)
+from editor.checks import (
+    check_answer,
+    check_save,
+    check_store,
+    fact_sections,
+    load_rules,
+    median_reading_ease,
+    plain_grade,
+    reading_ease,
+    sms_body,
+    spanish_syllables,
+)
 from editor.store import dump_answer, open_store
 
 GOOD = {  # the pain answer keeps its nurse line ({after_hours_phone}: content/checks.yml, `required`)

@@ -4,8 +4,9 @@ from __future__ import annotations
 import ast
 import re
 
-from common.settings import placeholders
 from conftest import ROOT
+
+from common.settings import placeholders
 from editor.checks import check_store
 from editor.store import fill, open_store, rasa_responses
 
@@ -57,17 +58,17 @@ def test_symptom_answers_give_a_route_to_care_at_any_hour(settings):
 
 
 def test_aftercare_says_when_to_call_in_its_text(settings):
-    for name, form, text, _ in filled_forms(settings, "utter_faq/aftercare"):
+    for _name, form, text, _ in filled_forms(settings, "utter_faq/aftercare"):
         assert settings["after_hours_phone"] in text and "fever" in text.lower(), form
 
 
 def test_answers_use_the_clinic_settings_for_its_own_rules(settings):
-    for name, form, text, _ in filled_forms(settings, "utter_faq/results"):
+    for _name, form, text, _ in filled_forms(settings, "utter_faq/results"):
         assert settings["results_days"] in text, form
-    for name, form, text, _ in filled_forms(settings, "utter_faq/pregnancy_test"):
+    for _name, form, text, _ in filled_forms(settings, "utter_faq/pregnancy_test"):
         assert settings["pregnancy_test_rule"] in text, form
     months = str(settings["device_check_months"])
-    for name, form, text, _ in filled_forms(settings, "utter_device_confirmation"):
+    for _name, form, text, _ in filled_forms(settings, "utter_device_confirmation"):
         assert f"{months} months" in text, form
     raw = open_store().answers()["utter_device_confirmation"]
     assert "{device_check_months}" in raw["web"]["text"] and "{device_check_months}" in raw["sms"]["text"]
@@ -134,9 +135,9 @@ def test_spanish_symptom_answers_give_a_route_to_care_at_any_hour(settings):
 
 
 def test_spanish_answers_use_the_clinics_spanish_words_for_its_own_rules(settings):
-    for name, form, text in spanish_forms(settings, "utter_faq/results"):
+    for _name, form, text in spanish_forms(settings, "utter_faq/results"):
         assert settings["results_days_es"] in text and settings["results_days"] not in text, form
-    for name, form, text in spanish_forms(settings, "utter_faq/pregnancy_test"):
+    for _name, form, text in spanish_forms(settings, "utter_faq/pregnancy_test"):
         assert settings["pregnancy_test_rule_es"] in text, form
 
 
@@ -160,7 +161,7 @@ def test_the_answers_that_give_dates_follow_the_clinics_pregnancy_rule(settings)
         assert rule in text and settings["clinic_phone"] in text, (name, language, form)
         late = r"period (is )?late.*don't come" if language == "en" else r"atrasa.*no venga"
         assert re.search(late, text, re.I), (name, language, form, text)
-    for name, language, form, text in both_languages(settings, "utter_window_reminders"):
+    for _name, language, form, text in both_languages(settings, "utter_window_reminders"):
         assert not re.search(r"may need a pregnancy test|puede necesitar una prueba", text, re.I), (language, form)
 
 
@@ -174,20 +175,20 @@ def test_the_after_exam_answers_name_a_rash_and_the_spanish_bleeding_line_is_pla
     rash = {"en": "rash", "es": "ronchas"}
     for name, language, form, text in both_languages(settings, "utter_faq/warning_signs", "utter_faq/aftercare"):
         assert rash[language] in text.lower(), (name, language, form)
-    for name, language, form, text in both_languages(settings, "utter_faq/aftercare"):
+    for _name, language, form, text in both_languages(settings, "utter_faq/aftercare"):
         assert ("smell" if language == "en" else "mal olor") in text, (language, form)
     web = open_store().answers()["utter_faq/warning_signs"]["es"]["web"]["text"].lower()
     assert "empapa una toalla sanitaria cada hora durante 2 horas seguidas" in web
     assert "llenar" not in web
     # the nurse line, for any hour, comes first in the list of whom to call
-    for name, language, form, text in both_languages(settings, "utter_faq/warning_signs"):
+    for _name, language, form, text in both_languages(settings, "utter_faq/warning_signs"):
         assert text.index(settings["after_hours_phone"]) < text.index(settings["clinic_phone"]), (language, form)
 
 
 def test_the_device_test_is_due_on_or_after_its_date_never_around_it(settings):
     for name, language, form, text in both_languages(settings, "utter_device_check_due", "utter_device_check_passed"):
         assert not re.search(r"\baround\b|más o menos|\bhacia\b", text, re.I), (name, language, form, text)
-    for name, language, form, text in both_languages(settings, "utter_device_check_due"):
+    for _name, language, form, text in both_languages(settings, "utter_device_check_due"):
         assert re.search(r"on or after|o después", text), (language, form, text)
         assert re.search(r"ultrasound|ultrasonido", text) and re.search(r"pregnancy test|prueba de embarazo", text)
 

@@ -12,10 +12,10 @@ import logging
 import time
 
 import pytest
-
 from conftest import ROOT
-from editor.report import Report
 from test_content_service import TOKEN, login, service  # noqa: F401 - the fixture
+
+from editor.report import Report
 
 NEW_TEXT = "The exam itself takes about 15 minutes."
 QUESTION = "how long is it"
@@ -63,7 +63,7 @@ def make_nlg(url, domain_object, lkg_path, monkeypatch, token=TOKEN, poll_second
     return nlg
 
 
-def edit_duration(service):  # noqa: F811
+def edit_duration(service):
     session, _ = login(service)
     answer = service.store.answers()["utter_faq/duration"]
     answer["web"]["text"] = NEW_TEXT
@@ -94,12 +94,12 @@ async def polls(nlg, count):
     await until(lambda: nlg.polls >= target, what=f"{count} polls")
 
 
-def nlg_calls(service):  # noqa: F811
+def nlg_calls(service):
     return service.requests[("POST", "/nlg")]
 
 
 # --- rendering in the bot, an edit through polling -----------------------------------
-async def test_replies_make_no_request_and_an_edit_is_live_after_the_next_poll(service, domain_object,  # noqa: F811
+async def test_replies_make_no_request_and_an_edit_is_live_after_the_next_poll(service, domain_object,
                                                                                 tmp_path, monkeypatch):
     nlg = make_nlg(service.url, domain_object, tmp_path / "lkg.json", monkeypatch)
     built = domain_object.responses["utter_faq/duration"][0]["text"]
@@ -116,7 +116,7 @@ async def test_replies_make_no_request_and_an_edit_is_live_after_the_next_poll(s
     assert nlg_calls(service) == 0 and service.requests[("POST", "/nlg/report")] == 0
 
 
-async def test_a_hundred_replies_send_no_request_at_all(service, domain_object, tmp_path, monkeypatch):  # noqa: F811
+async def test_a_hundred_replies_send_no_request_at_all(service, domain_object, tmp_path, monkeypatch):
     nlg = make_nlg(service.url, domain_object, tmp_path / "lkg.json", monkeypatch, poll_seconds=3600)
     await say(nlg, domain_object)  # starts the poller; its first poll is done when this returns
     before = sum(service.requests.values())
@@ -125,7 +125,7 @@ async def test_a_hundred_replies_send_no_request_at_all(service, domain_object, 
     assert sum(service.requests.values()) == before
 
 
-async def test_an_unchanged_version_fetches_no_bundle(service, domain_object, tmp_path, monkeypatch):  # noqa: F811
+async def test_an_unchanged_version_fetches_no_bundle(service, domain_object, tmp_path, monkeypatch):
     nlg = make_nlg(service.url, domain_object, tmp_path / "lkg.json", monkeypatch)
     await say(nlg, domain_object)
     await polls(nlg, 5)
@@ -141,17 +141,17 @@ async def test_an_unchanged_version_fetches_no_bundle(service, domain_object, tm
 
 
 # --- outages --------------------------------------------------------------------------
-def refuse(service, monkeypatch):  # noqa: F811
+def refuse(service, monkeypatch):
     monkeypatch.setattr(service, "token", "another-token")  # every request gets 401
 
 
-def fail(service, monkeypatch):  # noqa: F811
+def fail(service, monkeypatch):
     def broken():
         raise OSError("the disk went away")
     monkeypatch.setattr(service.store, "version", broken)  # every poll gets 500
 
 
-def hang(service, monkeypatch):  # noqa: F811
+def hang(service, monkeypatch):
     version = service.store.version
 
     def slow():
@@ -162,7 +162,7 @@ def hang(service, monkeypatch):  # noqa: F811
 
 @pytest.mark.parametrize("outage", [refuse, fail, hang])
 async def test_during_an_outage_replies_go_on_from_the_copy_logged_once_without_text(
-        service, domain_object, tmp_path, monkeypatch, caplog, outage):  # noqa: F811
+        service, domain_object, tmp_path, monkeypatch, caplog, outage):
     nlg = make_nlg(service.url, domain_object, tmp_path / "lkg.json", monkeypatch, timeout=0.3)
     await asyncio.to_thread(edit_duration, service)
     with caplog.at_level(logging.INFO, logger="components.content_nlg"):
@@ -182,7 +182,7 @@ async def test_during_an_outage_replies_go_on_from_the_copy_logged_once_without_
     assert nlg_calls(service) == 0
 
 
-async def test_a_restart_during_an_outage_answers_from_the_last_known_good_file(service, domain_object,  # noqa: F811
+async def test_a_restart_during_an_outage_answers_from_the_last_known_good_file(service, domain_object,
                                                                                tmp_path, monkeypatch, caplog):
     nlg = make_nlg(service.url, domain_object, tmp_path / "lkg.json", monkeypatch)
     await asyncio.to_thread(edit_duration, service)
@@ -205,7 +205,7 @@ async def test_before_any_copy_exists_the_answers_built_into_the_model_are_used(
     assert not (tmp_path / "none.json").exists()
 
 
-async def test_a_refusing_service_also_falls_back(service, domain_object, tmp_path, monkeypatch,  # noqa: F811
+async def test_a_refusing_service_also_falls_back(service, domain_object, tmp_path, monkeypatch,
                                                   caplog):
     nlg = make_nlg(service.url, domain_object, tmp_path / "lkg.json", monkeypatch, token="wrong-token")
     with caplog.at_level(logging.WARNING, logger="components.content_nlg"):
@@ -225,7 +225,7 @@ async def test_an_unreadable_copy_is_ignored_with_a_warning(domain_object, tmp_p
 FALLBACK = dict(response="utter_fallback", text="can my husband come in", intent="nlu_fallback", confidence=0.45)
 
 
-async def test_a_fallback_reply_is_recorded_for_the_report_in_the_background(service, domain_object,  # noqa: F811
+async def test_a_fallback_reply_is_recorded_for_the_report_in_the_background(service, domain_object,
                                                                              tmp_path, monkeypatch, caplog):
     nlg = make_nlg(service.url, domain_object, tmp_path / "lkg.json", monkeypatch)
     with caplog.at_level(logging.DEBUG, logger="components.content_nlg"):
@@ -244,7 +244,7 @@ async def test_a_fallback_reply_is_recorded_for_the_report_in_the_background(ser
     assert "husband" not in caplog.text and "sore" not in caplog.text
 
 
-async def test_report_entries_wait_for_the_service_during_an_outage(service, domain_object, tmp_path,  # noqa: F811
+async def test_report_entries_wait_for_the_service_during_an_outage(service, domain_object, tmp_path,
                                                                      monkeypatch):
     nlg = make_nlg(service.url, domain_object, tmp_path / "lkg.json", monkeypatch)
     await say(nlg, domain_object)
@@ -281,7 +281,7 @@ async def test_report_entries_wait_for_the_service_during_an_outage(service, dom
     ("utter_fallback", {"text": "/greet", "intent": {"name": "greet", "confidence": 1.0}}),
     ("utter_fallback", {"text": "  ", "intent": {"name": "nlu_fallback", "confidence": 0.2}}),
 ])
-def test_the_bot_offers_the_report_exactly_the_replies_it_keeps(service, domain_object, tmp_path,  # noqa: F811
+def test_the_bot_offers_the_report_exactly_the_replies_it_keeps(service, domain_object, tmp_path,
                                                                 monkeypatch, response, latest):
     nlg = make_nlg(service.url, domain_object, tmp_path / "lkg.json", monkeypatch)
     report = Report(tmp_path / "report.sqlite3", low_confidence=0.6)
@@ -291,7 +291,7 @@ def test_the_bot_offers_the_report_exactly_the_replies_it_keeps(service, domain_
     assert nlg.reportable(response, latest) == bool(latest["text"].strip() and not latest["text"].startswith("/"))
 
 
-def test_the_saved_copy_keeps_the_report_rules(service, domain_object, tmp_path, monkeypatch):  # noqa: F811
+def test_the_saved_copy_keeps_the_report_rules(service, domain_object, tmp_path, monkeypatch):
     nlg = make_nlg(service.url, domain_object, tmp_path / "lkg.json", monkeypatch)
     asyncio.run(say(nlg, domain_object))
     saved = json.loads((tmp_path / "lkg.json").read_text())

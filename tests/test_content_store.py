@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import shutil
 import threading
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 import yaml
-
 from conftest import ROOT, local_services
-from editor.store import (FileContentStore, PgContentStore, StoreError, dump_answer, normalise, spanish_values,
-                          to_variants)
+
+from editor.store import (
+    FileContentStore,
+    PgContentStore,
+    StoreError,
+    dump_answer,
+    normalise,
+    spanish_values,
+    to_variants,
+)
 
 PG_PORT, REDIS_PORT = 5663, 6603
 

@@ -5,7 +5,6 @@ import re
 from typing import Dict
 
 import pytest
-
 from conftest import ROOT, load_nlu_examples
 
 TOPICS = ROOT / "docs" / "topics.md"

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 import pytest
-import spacy
 
 from actions.dates import DateMention, ParsedDate, detect_flags, extract_dates, parse_date
 from common.nlp import build_nlp, get_nlp, pipeline_fingerprint

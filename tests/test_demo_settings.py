@@ -10,8 +10,8 @@ import time
 
 import pytest
 import yaml
-
 from conftest import ROOT
+
 from common.demo_settings import demo_settings, fictional_phone
 
 DEMO_LINK = "https://www.invisionsallyjobe.com/schedule"

@@ -10,7 +10,6 @@ import signal
 import time
 
 import pytest
-
 from conftest import EDITOR
 from test_sms import Phone
 from test_web import ask, bot_texts, browser, open_chat  # noqa: F401 - browser is a fixture

@@ -20,14 +20,14 @@ from http.server import ThreadingHTTPServer
 
 import pytest
 import requests
-
 from conftest import ROOT
+from test_content_service import add_missing_spanish
+
 from editor import accounts
 from editor.accounts import Sessions, Throttle, remove_account, sessions_file, set_password
 from editor.report import Report
 from editor.service import ContentService, make_handler
 from editor.store import FileContentStore
-from test_content_service import add_missing_spanish
 
 EDITOR = ("nurse.kim", "a-long-password")
 OTHER = ("Sam_O-Neil.2", "another-long-password")

@@ -8,13 +8,12 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from test_content_service import EDITOR, service  # noqa: F401 - the fixture
 from test_web import browser  # noqa: F401 - the fixture
 
 
 @pytest.fixture()
-def page(browser, service):  # noqa: F811
+def page(browser, service):
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     page = context.new_page()
     errors = []
@@ -34,7 +33,7 @@ def open_answer(page, name):
     page.get_by_role("heading", name=name).wait_for()
 
 
-def test_an_editor_edits_and_saves_the_spanish_text_and_buttons(page, service):  # noqa: F811
+def test_an_editor_edits_and_saves_the_spanish_text_and_buttons(page, service):
     open_answer(page, "utter_faq/duration")
     english = service.store.answers()["utter_faq/duration"]["web"]
     spanish = service.store.answers()["utter_faq/duration"]["es"]
@@ -62,7 +61,7 @@ def test_an_editor_edits_and_saves_the_spanish_text_and_buttons(page, service): 
     assert page.locator("#history tr").first.locator("td[lang=es]").inner_text().startswith("El examen dura")
 
 
-def test_a_spanish_problem_is_shown_live_and_blocks_the_save(page, service):  # noqa: F811
+def test_a_spanish_problem_is_shown_live_and_blocks_the_save(page, service):
     open_answer(page, "utter_faq/pain")
     before = service.store.path_of("utter_faq/pain").read_text()
     page.locator("#es-web-text").fill("La HSG le garantiza un embarazo.")
@@ -72,7 +71,7 @@ def test_a_spanish_problem_is_shown_live_and_blocks_the_save(page, service):  # 
     assert service.store.path_of("utter_faq/pain").read_text() == before
 
 
-def test_the_spanish_is_reviewed_on_its_own_and_the_list_shows_what_is_not(page, service):  # noqa: F811
+def test_the_spanish_is_reviewed_on_its_own_and_the_list_shows_what_is_not(page, service):
     assert not service.store.answers()["utter_faq/duration"]["es"].get("reviewed_by")
     page.get_by_text("Spanish answer(s) not yet reviewed by a bilingual clinician").wait_for()
     duration = page.get_by_role("button", name="utter_faq/duration", exact=True)

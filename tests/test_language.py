@@ -7,7 +7,6 @@ from typing import List
 
 import pytest
 import yaml
-
 from conftest import ROOT, set_texts
 
 from common.language import chosen_language, detect, named_language

@@ -12,10 +12,10 @@ from typing import List
 
 import pytest
 import yaml
+from conftest import ROOT, load_nlu_examples
 
 from actions import flow
 from common.late_period import says_late
-from conftest import ROOT, load_nlu_examples
 
 LATE = yaml.safe_load((ROOT / "tests" / "nlu" / "late_periods.yml").read_text(encoding="utf-8"))
 TODAY = date(2026, 11, 27)

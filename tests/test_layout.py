@@ -16,7 +16,6 @@ import ast
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 ROOMS = ("common", "actions", "components", "editor", "web", "scripts")
@@ -57,3 +56,20 @@ def test_the_check_catches_a_sideways_import(tmp_path):
     sideways = tmp_path / "x.py"
     sideways.write_text("def f():\n    from editor.store import open_store\n")
     assert list(imported_rooms(sideways)) == [(2, "editor")]
+
+
+MAX_FUNCTION_LINES = 60
+
+
+def test_no_function_outside_the_tests_is_over_60_lines():
+    """Issue 24: one job per function; a long one is split where its parts have names."""
+    long = []
+    for path in sorted(ROOT.glob("*/**/*.py")):
+        if path.relative_to(ROOT).parts[0] in (".venv", ".venv-load", "tests", "build", "models", "run", "var"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({lines} lines)")
+    assert long == []

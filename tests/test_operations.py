@@ -14,8 +14,8 @@ import uuid
 import pytest
 import requests
 import yaml
-
 from conftest import ROOT, TODAY
+
 from scripts.purge import purge, store_url
 
 PERIOD = "my period started Nov 20, when can I have the HSG?"

@@ -19,9 +19,9 @@ import pytest
 import requests
 import sqlalchemy as sa
 import yaml
+from conftest import ROOT, TODAY, local_services
 from twilio.request_validator import RequestValidator
 
-from conftest import ROOT, TODAY, local_services
 from scripts.purge import purge
 
 LB_PORT, ACTIONS_PORT, CONTENT_PORT, WEB_PORT = 5705, 5755, 5756, 8705

@@ -5,16 +5,18 @@ import pytest
 
 
 def test_the_patches_are_applied_where_the_model_is_loaded():
-    import components.topic_classifier  # noqa: F401
     from rasa.core.actions.action import RemoteAction
+
+    import components.topic_classifier  # noqa: F401
 
     assert getattr(RemoteAction, "_hsg_patched", False)
 
 
 def test_an_action_server_reply_is_checked_as_before():
-    import components.topic_classifier  # noqa: F401
     from jsonschema import ValidationError
     from rasa.core.actions.action import RemoteAction
+
+    import components.topic_classifier  # noqa: F401
 
     action = RemoteAction("action_x", None)
     assert action._validate_action_result({"events": [{"event": "slot", "name": "a", "value": 1}], "responses": []})
@@ -23,9 +25,10 @@ def test_an_action_server_reply_is_checked_as_before():
 
 
 def test_an_nlg_reply_is_checked_as_before():
-    import components.topic_classifier  # noqa: F401
     from rasa.core.nlg.callback import CallbackNaturalLanguageGenerator
     from rasa.shared.exceptions import RasaException
+
+    import components.topic_classifier  # noqa: F401
 
     assert CallbackNaturalLanguageGenerator.validate_response({"text": "hello", "buttons": []})
     assert CallbackNaturalLanguageGenerator.validate_response(None)
@@ -61,10 +64,10 @@ class _Store:
 
 
 async def test_a_database_outage_is_passed_on_not_answered_on_a_blank_conversation():
-    import components.tracker_store  # noqa: F401  (applies the patches, as endpoints.yml does)
     from rasa.core.tracker_store import FailSafeTrackerStore
     from rasa.shared.core.trackers import DialogueStateTracker
 
+    import components.tracker_store  # noqa: F401  (applies the patches, as endpoints.yml does)
     from components.rasa_patches import ConversationStoreUnavailable
 
     store = FailSafeTrackerStore(_Store(ConversationStoreUnavailable("OperationalError")))
@@ -75,9 +78,10 @@ async def test_a_database_outage_is_passed_on_not_answered_on_a_blank_conversati
 
 
 async def test_other_tracker_store_errors_keep_rasas_fallback():
-    import components.tracker_store  # noqa: F401
     from rasa.core.tracker_store import FailSafeTrackerStore
     from rasa.shared.core.trackers import DialogueStateTracker
+
+    import components.tracker_store  # noqa: F401
 
     errors = []
     store = FailSafeTrackerStore(_Store(ValueError("x")), on_tracker_store_error=errors.append)
@@ -145,10 +149,10 @@ def _action_replies():
 
 
 def test_an_action_reply_gets_rasas_verdict_with_each_event_checked_by_its_type():
-    import components.topic_classifier  # noqa: F401
     from jsonschema.validators import validator_for
     from rasa.core.actions.action import RemoteAction
 
+    import components.topic_classifier  # noqa: F401
     from components.rasa_patches import _events_by_type, action_result_is_valid
 
     assert _events_by_type() is not None  # Rasa's schema has the shape the shortcut needs
@@ -161,10 +165,10 @@ def test_an_action_reply_gets_rasas_verdict_with_each_event_checked_by_its_type(
 
 
 def test_a_broken_action_reply_still_raises_rasas_error():
-    import components.topic_classifier  # noqa: F401
     from jsonschema import ValidationError
     from rasa.core.actions.action import RemoteAction
 
+    import components.topic_classifier  # noqa: F401
     from components.rasa_patches import ORIGINALS
 
     action = RemoteAction("action_x", None)
@@ -185,10 +189,10 @@ def _first_by_name(type_name):
 
 
 def test_event_types_are_found_as_before():
-    import components.topic_classifier  # noqa: F401
     from rasa.shared.core.events import Event, SlotSet, deserialise_events
     from rasa.shared.utils.common import all_subclasses
 
+    import components.topic_classifier  # noqa: F401
     from components.rasa_patches import ORIGINALS
 
     assert Event.resolve_by_type is not ORIGINALS["Event.resolve_by_type"]
@@ -206,8 +210,9 @@ def test_event_types_are_found_as_before():
 def test_an_event_type_defined_later_is_found_and_forgotten_when_gone():
     import gc
 
-    import components.topic_classifier  # noqa: F401
     from rasa.shared.core.events import AlwaysEqualEventMixin, Event
+
+    import components.topic_classifier  # noqa: F401
 
     Event.resolve_by_type("slot")  # the lookup is built
 
@@ -241,11 +246,11 @@ async def test_a_sqlite_store_keeps_its_connection_and_reads_what_rasa_read(tmp_
     import asyncio
     import threading
 
-    import components.tracker_store  # noqa: F401
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
     from sqlalchemy.pool import SingletonThreadPool
 
+    import components.tracker_store  # noqa: F401
     from components.rasa_patches import ORIGINALS
     from components.tracker_store import ResilientSQLTrackerStore
 
@@ -267,7 +272,7 @@ async def test_a_sqlite_store_keeps_its_connection_and_reads_what_rasa_read(tmp_
         assert journal == ("wal" if kind is ResilientSQLTrackerStore else "delete")  # the store's PRAGMAs still run
         assert store.engine.pool._pre_ping is (kind is ResilientSQLTrackerStore)
         seen = []  # another thread gets its own connection (SQLite's connections stay in their thread)
-        thread = threading.Thread(target=lambda: seen.append(asyncio.run(store.retrieve("a"))))
+        thread = threading.Thread(target=lambda seen=seen, store=store: seen.append(asyncio.run(store.retrieve("a"))))
         thread.start()
         thread.join()
         assert len(seen[0].events) == len((await store.retrieve("a")).events)
@@ -276,11 +281,11 @@ async def test_a_sqlite_store_keeps_its_connection_and_reads_what_rasa_read(tmp_
 async def test_new_events_are_stored_in_the_same_rows_as_rasa_stored_them(tmp_path):
     import sqlite3
 
-    import components.tracker_store  # noqa: F401
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import BotUttered, UserUttered
 
+    import components.tracker_store  # noqa: F401
     from components.rasa_patches import ORIGINALS
 
     domain = Domain.from_dict({"slots": {"a": {"type": "any", "mappings": [{"type": "custom"}]}}})
@@ -307,9 +312,9 @@ async def test_new_events_are_stored_in_the_same_rows_as_rasa_stored_them(tmp_pa
 def test_a_loaded_model_is_kept_out_of_full_garbage_collections(monkeypatch):
     import gc
 
-    import components.topic_classifier  # noqa: F401
     from rasa.core.agent import Agent
 
+    import components.topic_classifier  # noqa: F401
     from components import rasa_patches
 
     calls = []
@@ -361,10 +366,11 @@ session_config: {{session_expiration_time: 60, carry_over_slots_to_new_session: 
 
 
 async def test_a_new_session_keeps_the_language_but_not_the_dates():
-    import components.topic_classifier  # noqa: F401
     from rasa.core.actions.action import ActionSessionStart
     from rasa.shared.core.events import SessionStarted, SlotSet
     from rasa.shared.core.trackers import DialogueStateTracker
+
+    import components.topic_classifier  # noqa: F401
 
     domain = _session_domain(carry_over=False)
     tracker = DialogueStateTracker.from_events(
@@ -379,10 +385,11 @@ async def test_a_new_session_keeps_the_language_but_not_the_dates():
 
 
 async def test_a_domain_that_carries_every_slot_over_is_left_as_rasa_does_it():
-    import components.topic_classifier  # noqa: F401
     from rasa.core.actions.action import ActionSessionStart
     from rasa.shared.core.events import SlotSet
     from rasa.shared.core.trackers import DialogueStateTracker
+
+    import components.topic_classifier  # noqa: F401
 
     domain = _session_domain(carry_over=True)
     tracker = DialogueStateTracker.from_events(

@@ -8,12 +8,10 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from pathlib import Path
 from typing import Dict, List
 
 import pytest
 import yaml
-
 from conftest import ROOT, load_nlu_examples
 
 from common.language import detect

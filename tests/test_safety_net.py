@@ -14,7 +14,6 @@ from typing import Dict, List
 
 import pytest
 import yaml
-
 from conftest import ROOT, load_nlu_examples
 
 SAFETY_SET = ROOT / "tests" / "nlu" / "red_flags.yml"

@@ -7,7 +7,6 @@ import uuid
 import pytest
 import requests
 import yaml
-
 from conftest import ROOT
 
 

@@ -7,7 +7,6 @@ from typing import List
 
 import pytest
 import yaml
-
 from conftest import ROOT
 
 # The English set and the Spanish one (each message judged at the running bot).

@@ -22,11 +22,11 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 import requests
+from conftest import ROOT, SMS_HASH_KEY, TWILIO_TOKEN
 from twilio.request_validator import RequestValidator
 
 from common.sms_segments import segments
 from components.sms_store import number_key
-from conftest import ROOT, SMS_HASH_KEY, TWILIO_TOKEN
 
 
 class Phone:
@@ -204,10 +204,9 @@ async def post(base, form, signed_url=PUBLIC_URL, headers=PROXY_HEADERS, token=T
     import aiohttp
 
     signature = RequestValidator(token).compute_signature(signed_url, form)
-    async with aiohttp.ClientSession() as session:
-        async with session.post(base + WEBHOOK_PATH, data=form,
-                                headers=dict(headers, **{"X-Twilio-Signature": signature})) as response:
-            text = await response.text()
+    async with aiohttp.ClientSession() as session, session.post(base + WEBHOOK_PATH, data=form,
+                            headers=dict(headers, **{"X-Twilio-Signature": signature})) as response:
+        text = await response.text()
     messages = [node.text or "" for node in ElementTree.fromstring(text).iter("Message")] \
         if response.status == 200 else []
     return response.status, messages
@@ -418,9 +417,9 @@ async def test_during_an_outage_a_spanish_text_gets_the_try_again_text_in_spanis
 
     from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
     from rasa.shared.core.slots import CategoricalSlot
+    from test_sms_es import variant
 
     from components.rasa_patches import ConversationStoreUnavailable
-    from test_sms_es import variant
 
     async def outage(message):
         raise ConversationStoreUnavailable("OperationalError")

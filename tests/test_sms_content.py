@@ -8,6 +8,7 @@ import pytest
 
 from common.sms_segments import segments
 from editor.checks import load_rules, sms_body
+
 KEYWORD_REPLIES = {"utter_sms_stop", "utter_sms_start", "utter_sms_help"}
 
 

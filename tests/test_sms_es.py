@@ -3,11 +3,12 @@ answers (at most 4 segments: accents make an SMS UCS-2), AYUDA works like HELP,
 ESPAÑOL and ENGLISH switch, and STOP (or PARAR) still opts out."""
 from __future__ import annotations
 
+from conftest import SMS_HASH_KEY
+from test_sms import Phone
+
 from common.settings import load_settings, placeholders
 from common.sms_segments import segments
 from components.sms_store import number_key
-from conftest import SMS_HASH_KEY
-from test_sms import Phone
 
 SPANISH = [{"type": "slot", "name": "language", "value": "es"}]
 
@@ -24,7 +25,6 @@ def variant(domain, name, language="en", channel="twilio"):
 def keyword_text(name, language):
     """A keyword reply as the patient reads it (clinic settings filled in)."""
     import yaml
-
     from conftest import ROOT
 
     answer = yaml.safe_load((ROOT / "content" / "answers" / "sms_keywords" / f"{name}.yml").read_text("utf-8"))

@@ -68,7 +68,6 @@ def test_widget_text_file_has_the_same_words_in_english_and_spanish():
     """Content staff edit content/widget_text.yml: every key in both languages, every
     word translated (a Spanish word equal to the English one is a forgotten one)."""
     import yaml
-
     from conftest import ROOT
 
     raw = yaml.safe_load((ROOT / "content" / "widget_text.yml").read_text(encoding="utf-8"))

@@ -13,11 +13,11 @@ import argparse
 import hashlib
 import json
 import logging
-import re
-import threading
 import mimetypes
 import os
+import re
 import sys
+import threading
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from http import HTTPStatus
@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from common.settings import fill, load_settings, placeholders  # noqa: E402
+
 STATIC = Path(__file__).resolve().parent / "static"
 WIDGET_TEXT = ROOT / "content" / "widget_text.yml"
 TEXT_MARKER = "/*HSG_WIDGET_TEXT*/null"  # where widget.js receives its words
@@ -162,7 +163,7 @@ class Handler(SimpleHTTPRequestHandler):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, directory=str(STATIC), **kwargs)
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - no request lines (they hold dates)
+    def log_message(self, format: str, *args) -> None:
         logging.debug(format, *args)
 
     def send_body(self, body: bytes, content_type: str, extra_headers: dict = None, etag: bool = False) -> None:
@@ -189,7 +190,7 @@ class Handler(SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
         super().end_headers()
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         url = urlparse(self.path)
         if url.path == "/calendar.ics":
             query = parse_qs(url.query, keep_blank_values=True)  # "lang=" is a bad language, not none
