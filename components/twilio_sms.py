@@ -62,6 +62,10 @@ START_WORDS = {"START", "UNSTOP", "YES"} | SPANISH_START_WORDS  # YES/SÍ count 
 HELP_WORDS = {"HELP", "INFO"} | SPANISH_HELP_WORDS
 SPANISH_WORDS = SPANISH_STOP_WORDS | SPANISH_START_WORDS | SPANISH_HELP_WORDS
 MAX_CHARS = 1600  # Twilio's own limit for one inbound message
+# A reply of one of these words picks the numbered choice whose title starts with it
+# ("Yes, that's it" of "Is your question about ...?"; "Sí, eso es"), when one does.
+YES_WORDS = {"yes", "y", "yeah", "yep", "yup", "yes please", "si", "sí", "sip"}
+YES_TITLES = {"yes", "si", "sí"}
 LOOPBACK_PROXIES = "127.0.0.1,::1"  # the production profile's nginx
 WARN_EVERY = 3600.0  # seconds between two warnings about the same URL
 WARN_LIMIT = 20      # warnings about refused signatures per WARN_EVERY, all URLs together
@@ -310,7 +314,7 @@ class TwilioSmsInput(InputChannel):
             return []
         if not text.strip():
             return []
-        message = self.store.pick(key, text) or text[:MAX_CHARS]
+        message = self.store.pick(key, text) or self.yes_pick(key, text) or text[:MAX_CHARS]
         collector = SmsCollector()
         await on_new_message(UserMessage(message, collector, key, input_channel=self.name()))
         bodies, offered = [], []
@@ -324,6 +328,16 @@ class TwilioSmsInput(InputChannel):
                 offered = buttons or offered
         self.store.set_choices(key, [{"title": b["title"], "payload": b["payload"]} for b in offered])
         return bodies
+
+    def yes_pick(self, key: str, text: str) -> Optional[str]:
+        """The payload of the one saved choice whose title starts with "yes" (or "sí"),
+        for a reply that is only a yes: "Is your question about ...? Reply 1 for Yes,
+        that's it, 2 for Something else." answered "yes"."""
+        if text.strip().strip("!.").lower() not in YES_WORDS:
+            return None
+        found = [c["payload"] for c in self.store.choices(key)
+                 if (c["title"].lower().replace(",", " ").split() or [""])[0] in YES_TITLES]
+        return found[0] if len(found) == 1 else None
 
     @staticmethod
     async def _language(key: str, language_of: Optional[Callable[[str], Awaitable[str]]]) -> str:

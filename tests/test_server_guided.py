@@ -267,3 +267,22 @@ def test_the_question_buttons_of_the_answers_are_understood(bot):
     missed = [q for q in sorted(questions)
               if bot.parse(q)["intent"]["name"] in ("nlu_fallback", "out_of_scope")]
     assert not missed, missed
+
+
+@pytest.mark.parametrize("language,yes", [("en", "yes"), ("es", "sí")])
+def test_by_sms_a_yes_answers_is_it_about(bot, domain, language, yes):
+    """"Is your question about ...? Reply 1 for Yes, that's it, 2 for Something else."
+    answered with a plain yes (or sí) gets that topic's answer."""
+    from conftest import SMS_HASH_KEY
+
+    from components.sms_store import number_key, open_sms_store
+
+    phone = Phone(bot)
+    phone.text("¿qué es la HSG?" if language == "es" else "what is an hsg")  # the conversation's language
+    # the choices "Is your question about whether it hurts?" leaves (one likely topic is rare)
+    title = "Sí, eso es" if language == "es" else "Yes, that's it"
+    open_sms_store(Path(bot.env["HSG_SMS_DB"])).set_choices(
+        number_key(SMS_HASH_KEY, phone.number),
+        [{"title": title, "payload": "/faq/pain"}, {"title": "Something else", "payload": "/topic_menu"}])
+    answer = phone.text(yes)[0]
+    assert answer[:40] in sms_texts(domain, "utter_faq/pain", language)
