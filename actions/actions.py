@@ -2,6 +2,7 @@
 dispatch responses by name. No patient-facing words live here."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 from datetime import date
@@ -13,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import flow
-from common.settings import load_settings, topic_labels
+from common.settings import load_settings, topic_groups, topic_labels
 from actions.window import today_in
 
 logger = logging.getLogger(__name__)
@@ -194,7 +195,7 @@ class ActionDeviceCheck(Action):
 
 
 def _topic_label(labels: Dict[Text, Any], key: Text, language: Text) -> Dict[Text, Text]:
-    """How "do you mean A or B?" names a topic: the row's `label` and `button`, or for
+    """How the guided choice names a topic: the row's `label` and `button`, or for
     another language its `<language>: {label, button}` (each falling back to English)."""
     row = labels.get(key) or {"label": key, "button": key}
     translated = row.get(language) if language != "en" else None
@@ -203,30 +204,111 @@ def _topic_label(labels: Dict[Text, Any], key: Text, language: Text) -> Dict[Tex
     return {"label": translated.get("label") or row["label"], "button": translated.get("button") or row["button"]}
 
 
+# The guided choice, by how many likely topics there are: "Is it about A?" (Yes /
+# Something else), "A or B?", "one of these?" (each topic a button, and Something else).
+GUIDED_RESPONSES = {1: "utter_guided_one", 2: "utter_clarify_topic", 3: "utter_guided_three"}
+STORY_ACK = "utter_story_ack"
+TOPIC_MENU = "/topic_menu"
+
+
+def _intent_names(domain: DomainDict) -> set:
+    return {item if isinstance(item, str) else next(iter(item)) for item in domain.get("intents") or []}
+
+
+def topic_payload(key: Text, intents: set) -> Text:
+    """A topic's button payload: `/faq/<key>` (the topic model reads it back as that
+    answer), or `/<intent>` for a topic that is an intent of its own (timing...)."""
+    return f"/{key}" if key in intents else f"/faq/{key}"
+
+
+def guided_choice(keys: List[Text], language: Text, intents: set) -> tuple:
+    """(response, arguments) of the guided choice offering `keys` (1 to 3, best first),
+    named from content/topic_labels.yml in `language`."""
+    labels = topic_labels()
+    keys = keys[:len(GUIDED_RESPONSES)]
+    arguments: Dict[Text, Any] = {}
+    for letter, key in zip("abc", keys):
+        row = _topic_label(labels, key, language)
+        arguments.update({f"topic_{letter}": row["label"], f"topic_{letter}_button": row["button"],
+                          f"topic_{letter}_key": key, f"topic_{letter}_payload": topic_payload(key, intents)})
+    return GUIDED_RESPONSES[len(keys)], arguments
+
+
+def _entity_values(tracker: Tracker, name: Text) -> List[Any]:
+    return [e.get("value") for e in tracker.latest_message.get("entities") or [] if e.get("entity") == name]
+
+
+def _top_guess(tracker: Tracker) -> Optional[Text]:
+    """The model's best intent other than nlu_fallback."""
+    ranking = [item.get("name") for item in tracker.latest_message.get("intent_ranking") or []
+               if item.get("name") != "nlu_fallback"]
+    return ranking[0] if ranking else None
+
+
 class ActionAnswerTopics(Action):
-    """Two questions in one message: both answers in the order asked. Unsure between two
-    topics: "do you mean A or B?", a button for each (components/topic_classifier.py)."""
+    """How to answer a message the topic model read as more than one plain answer
+    (components/topic_classifier.py):
+    - two questions in one message: both answers in the order asked;
+    - unsure of the topic (`faq_mode` choose, or story: it asks nothing): the guided
+      choice of its likely topics, each a button, and "Something else" (the topic list);
+      a story gets a short acknowledgement first. The offer is kept in the slot
+      `guided_offer` for the editors' report;
+    - not understood (nlu_fallback) with nothing about the HSG: the out-of-scope answer
+      when that was the best guess, else the fallback."""
 
     def name(self) -> Text:
         return "action_answer_topics"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        topics = [e.get("value") for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "topic"]
-        mode = tracker.get_slot("faq_mode")
-        if len(topics) < 2:
-            # a slot left over from an earlier message (say the fallback answered that
+        topics = [t for t in _entity_values(tracker, "topic") if t]
+        mode = next(iter(_entity_values(tracker, "faq_mode")), None) or tracker.get_slot("faq_mode")
+        unsure = _intent(tracker) == "nlu_fallback"
+        events: List[EventType] = [SlotSet("faq_mode", None)]  # the next question is one question again
+        if mode == "two" and len(topics) >= 2 and not unsure:
+            for key in topics[:2]:
+                dispatcher.utter_message(response=FAQ_RESPONSE.format(key=key))
+        elif mode in ("choose", "story", "two") and topics:
+            if mode == "story":
+                dispatcher.utter_message(response=STORY_ACK)
+            response, arguments = guided_choice(topics, _language(tracker), _intent_names(domain))
+            dispatcher.utter_message(response=response, **arguments)
+            offered = topics[:len(GUIDED_RESPONSES)]
+            events.append(SlotSet("guided_offer", {"message_id": tracker.latest_message.get("message_id"),
+                                                   "offered": offered}))
+        elif unsure:
+            dispatcher.utter_message(
+                response="utter_out_of_scope" if _top_guess(tracker) == "out_of_scope" else "utter_fallback")
+        else:
+            # a slot left over from an earlier message (say the urgent answer answered that
             # one): answer this message's one question
             selected = ((tracker.latest_message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
             key = (selected.get("intent_response_key") or "").partition("/")[2]
             dispatcher.utter_message(response=FAQ_RESPONSE.format(key=key) if key else "utter_fallback")
-        elif mode == "two":
-            for key in topics[:2]:
-                dispatcher.utter_message(response=FAQ_RESPONSE.format(key=key))
-        else:
-            language = _language(tracker)
-            labels = topic_labels()
-            a, b = (_topic_label(labels, key, language) for key in topics[:2])
-            dispatcher.utter_message(response="utter_clarify_topic", topic_a=a["label"], topic_b=b["label"],
-                                     topic_a_button=a["button"], topic_b_button=b["button"],
-                                     topic_a_key=topics[0], topic_b_key=topics[1])
-        return [SlotSet("faq_mode", None)]  # the next question is one question again
+        return events
+
+
+class ActionTopicMenu(Action):
+    """The full topic list, grouped (content/topic_groups.yml): the groups as buttons
+    ("Something else", "what can I ask?"), or, for /topic_menu{"topic_group": key}, that
+    group's topics as buttons, each leading to its answer."""
+
+    def name(self) -> Text:
+        return "action_topic_menu"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        language = _language(tracker)
+        groups = topic_groups()
+        wanted = next(iter(_entity_values(tracker, "topic_group")), None)
+        group = next((g for g in groups if g.get("key") == wanted), None)
+        if group is None:
+            buttons = [{"title": g.get(language) or g["en"],
+                        "payload": TOPIC_MENU + json.dumps({"topic_group": g["key"]}, separators=(",", ":"))}
+                       for g in groups]
+            dispatcher.utter_message(response="utter_topic_groups", buttons=buttons)
+            return []
+        labels, intents = topic_labels(), _intent_names(domain)
+        buttons = [{"title": _topic_label(labels, key, language)["button"], "payload": topic_payload(key, intents)}
+                   for key in group.get("topics") or []]
+        dispatcher.utter_message(response="utter_topic_group", group_name=group.get(language) or group["en"],
+                                 buttons=buttons)
+        return []

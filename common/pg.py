@@ -91,6 +91,14 @@ report_misses = sa.Table(
     sa.Column("topic", sa.Text),
     sa.Column("confidence", sa.Float),
     sa.Column("channel", sa.Text))
+# What a guided choice offered for a message of hsg_report_misses, and what was picked.
+report_choices = sa.Table(
+    "hsg_report_choices", metadata,
+    sa.Column("message_id", sa.Text, primary_key=True),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+    sa.Column("offered", sa.Text, nullable=False),
+    sa.Column("picked", sa.Text),
+    sa.Column("via", sa.Text))
 sms_opt_out = sa.Table(
     "hsg_sms_opt_out", metadata,
     sa.Column("key", sa.Text, primary_key=True),

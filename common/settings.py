@@ -68,3 +68,10 @@ def topic_labels(path: Path = ROOT / "content" / "topic_labels.yml") -> Dict[str
     every use (a small file), so an editor's change is live on the next message."""
     with open(path, encoding="utf-8") as handle:
         return yaml.safe_load(handle) or {}
+
+
+def topic_groups(path: Path = ROOT / "content" / "topic_groups.yml") -> list:
+    """[{key, en, es, topics}]: the full topic list, grouped, in the order shown (what the
+    guided choice's "Something else" opens). Read on every use, like topic_labels()."""
+    with open(path, encoding="utf-8") as handle:
+        return list((yaml.safe_load(handle) or {}).get("groups") or [])

@@ -18,8 +18,9 @@ refusing), replies go on from the copy; the fault is logged once per outage (nev
 with message text), and again when the service is back.
 
 The editors' report of what patients asked that the bot could not answer well:
-for a reply the report keeps (the fallback or out-of-scope answer, or an unsure
-guess: the service sends the rules with each version), the bot sends the same body
+for a reply the report keeps (the fallback or out-of-scope answer, the guided choice,
+or an unsure guess: the service sends the rules with each version; and the patient's
+pick after a guided choice), the bot sends the same body
 Rasa's NLG request has to POST /nlg/report, in the background, so the reply never
 waits for it. While the service is down the entries wait in memory (at most
 REPORT_QUEUE) and are sent when it is back.
@@ -52,7 +53,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.utils.endpoints import EndpointConfig
 
-from common.report_rules import report_kind
+from common.report_rules import picked_topic, report_kind
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -266,10 +267,13 @@ class ContentNLG(NaturalLanguageGenerator):
                     raise
 
     # --- the editors' report -------------------------------------------------------
-    def reportable(self, utter_action: Text, latest: Dict[str, Any]) -> bool:
+    def reportable(self, utter_action: Text, latest: Dict[str, Any], slots: Optional[Dict[str, Any]] = None) -> bool:
         """Whether the report would keep this reply (common/report_rules.py, with the
-        rules the service sent; before it has, every reply to a patient's words)."""
+        rules the service sent; before it has, every reply to a patient's words), or
+        the patient's pick after a guided choice."""
         text = latest.get("text") or ""
+        if picked_topic(utter_action, latest, slots or {}) is not None:
+            return True
         if not text.strip() or text.startswith("/"):
             return False
         rules = self.report_rules
@@ -280,7 +284,8 @@ class ContentNLG(NaturalLanguageGenerator):
     def _report(self, utter_action: Text, tracker: DialogueStateTracker, output_channel: Text,
                 arguments: Dict[Text, Any]) -> None:
         latest = tracker.latest_message.parse_data if tracker.latest_message else {}
-        if not self.reportable(utter_action, latest or {}):
+        offer = tracker.slots.get("guided_offer")
+        if not self.reportable(utter_action, latest or {}, {"guided_offer": offer.value if offer else None}):
             return
         if len(self.pending) >= REPORT_QUEUE:
             self.pending.popleft()

@@ -53,6 +53,12 @@ def store_path(configured: Optional[str] = None) -> Path:
     return path if path.is_absolute() else ROOT / path
 
 
+# A reply of one of these words picks the numbered choice whose title starts with it
+# ("Yes, that's it" of "Is your question about ...?"; "Sí, eso es"), when one does.
+YES_WORDS = {"yes", "y", "yeah", "yep", "yup", "yes please", "si", "sí", "sip"}
+YES_TITLES = {"yes", "si", "sí"}
+
+
 class BaseSmsStore:
     """What both stores answer; `pick` reads the saved choices through `choices`."""
 
@@ -94,13 +100,19 @@ class BaseSmsStore:
         pass
 
     def pick(self, key: str, reply: str) -> Optional[str]:
-        """The payload of the choice a reply names, by number ("1") or by its words."""
+        """The payload of the choice a reply names, by number ("1") or by its words, or, for a
+        reply that is only a yes, of the one choice whose title starts with yes ("Is your
+        question about ...? Reply 1 for Yes, that's it, 2 for Something else." answered "yes")."""
         wanted = reply.strip().rstrip(".").lower()
-        for number, choice in enumerate(self.choices(key), start=1):
+        choices = self.choices(key)
+        for number, choice in enumerate(choices, start=1):
             if wanted == str(number) or wanted == choice["title"].strip().rstrip("?.").lower() \
                     or wanted == choice["title"].strip().lower():
                 return choice["payload"]
-        return None
+        if wanted.strip("!") not in YES_WORDS:
+            return None
+        found = [c["payload"] for c in choices if (c["title"].lower().replace(",", " ").split() or [""])[0] in YES_TITLES]
+        return found[0] if len(found) == 1 else None
 
 
 class SmsStore(BaseSmsStore):

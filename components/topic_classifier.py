@@ -7,9 +7,19 @@ It also tells the dialogue how to answer, as the entity `faq_mode` (slot `faq_mo
 - none: one question, Rasa's `utter_faq` answers it;
 - `two`: two questions in one message; the `topic` entities hold both answers'
   keys in the order asked, and `action_answer_topics` sends both;
-- `choose`: unsure between two topics (`topic` entities); `action_answer_topics`
-  asks "do you mean A or B?" with a button for each, whose payload `/faq/<key>`
-  this component reads back as that topic for sure.
+- `choose`: unsure (below `unsure_below`, the fallback threshold, or two topics too
+  close to call): the `topic` entities are the message's likely topics, best first
+  (up to three; components/topic_model.py `candidates`), and `action_answer_topics`
+  offers them as the guided choice ("Is it about A?", "A or B?", "A, B or C?", each
+  with "Something else"), whose payload `/faq/<key>` this component reads back as
+  that topic for sure. The intent stays `faq` when the two best together are sure
+  enough, else the FallbackClassifier makes it `nlu_fallback`: the same action answers
+  both.
+- `story`: the same, for a message that asks nothing ("my HSG is tomorrow and I'm
+  terrified"): a short acknowledgement comes first.
+An unsure message with nothing about the HSG (components/hsg_words.yml, or the model's
+topics together below `hsg_mass`) gets no `topic` entities: the out-of-scope answer or
+the fallback.
 
 One model per language (docs/languages.md): the English model learns the English
 examples, and each language under `languages` in config.yml gets its own model from
@@ -84,6 +94,14 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             "unsure_margin": 0.25,
             "unsure_pair_min": 0.55,
             "whole_weight": 1.0,
+            # the guided choice: topics within this share of the best one's score, at
+            # least candidate_floor, at most max_candidates (docs/model-choice.md)
+            "candidate_ratio": 0.1,
+            "candidate_floor": 0.05,
+            "max_candidates": 3,
+            # what makes an unsure message "about the HSG" (components/topic_model.py)
+            "vocabulary_file": "components/hsg_words.yml",
+            "hsg_mass": 0.5,
             # {language: {story_file, words_file}}: a model of its own for each (English is
             # the default model, from story_file and words_file above)
             "languages": {},
@@ -94,7 +112,7 @@ class TopicClassifier(GraphComponent, IntentClassifier):
         """Retrain when the story sentences or the patient words change."""
         config = {**cls.get_default_config(), **(config or {})}
         digest = hashlib.sha256()
-        files = [config["story_file"], config["words_file"]]
+        files = [config["story_file"], config["words_file"], config["vocabulary_file"]]
         for language in sorted(config["languages"] or {}):
             files += [config["languages"][language]["story_file"], config["languages"][language]["words_file"]]
         for name in files:
@@ -117,10 +135,13 @@ class TopicClassifier(GraphComponent, IntentClassifier):
 
     def _new_model(self, synonyms: Dict[str, List[str]]) -> TopicModel:
         c = self.config
+        vocabulary = [pattern for patterns in (_read_yaml(c["vocabulary_file"]) or {}).values() for pattern in patterns]
         return TopicModel(c=float(c["C"]), story_copies=int(c["story_copies"]),
                           second_threshold=float(c["second_threshold"]), unsure_below=float(c["unsure_below"]),
                           unsure_margin=float(c["unsure_margin"]), unsure_pair_min=float(c["unsure_pair_min"]),
-                          whole_weight=float(c["whole_weight"]), synonyms=synonyms)
+                          whole_weight=float(c["whole_weight"]), synonyms=synonyms,
+                          candidate_ratio=float(c["candidate_ratio"]), candidate_floor=float(c["candidate_floor"]),
+                          max_candidates=int(c["max_candidates"]), vocabulary=vocabulary, hsg_mass=float(c["hsg_mass"]))
 
     @staticmethod
     def _language(example: Message) -> Text:
@@ -182,19 +203,21 @@ class TopicClassifier(GraphComponent, IntentClassifier):
                 first = (reading.both[0], reading.both_confidence)
                 self._set(message, [first] + [r for r in reading.ranking if r[0] != reading.both[0]], "two",
                           list(reading.both))
-            elif reading.unsure_between:
-                self._set(message, reading.ranking, "choose", list(reading.unsure_between))
+            elif reading.unsure(float(self.config["unsure_below"])) and reading.about_hsg and reading.candidates:
+                self._set(message, reading.ranking, "story" if reading.story else "choose", reading.candidates,
+                          reading.unsure_between)
             else:
                 self._set(message, reading.ranking, "one", [])
         return messages
 
     @staticmethod
-    def _set(message: Message, ranking: List[Any], mode: Text, topics: List[Text]) -> None:
+    def _set(message: Message, ranking: List[Any], mode: Text, topics: List[Text],
+             pair: Optional[Any] = None) -> None:
         label, confidence = ranking[0]
-        if mode == "choose":
-            # the chance that it is one of the two: the fallback judges that, not the top guess
+        if pair:
+            # "A or B?": the chance that it is one of the two; the fallback judges that, not the top guess
             scores = dict(ranking)
-            confidence = scores[topics[0]] + scores[topics[1]]
+            confidence = scores[pair[0]] + scores[pair[1]]
         intents: Dict[Text, float] = {}
         for name, score in ranking:
             intent = name.split("/", 1)[0]
@@ -206,8 +229,19 @@ class TopicClassifier(GraphComponent, IntentClassifier):
         message.set(INTENT, {INTENT_NAME_KEY: top_intent, PREDICTED_CONFIDENCE_KEY: float(confidence)},
                     add_to_output=True)
         message.set(INTENT_RANKING_KEY, intent_ranking, add_to_output=True)
-        if top_intent != RETRIEVAL_INTENT:
-            return
+        if top_intent == RETRIEVAL_INTENT:
+            TopicClassifier._select(message, ranking, label, confidence)
+        entities = [e for e in message.get(ENTITIES) or [] if e.get("extractor") != EXTRACTOR]
+        if mode != "one":  # one answer is Rasa's plain `utter_faq`; action_answer_topics resets the slot
+            entities.append({"entity": "faq_mode", "value": mode, "start": 0, "end": 0, "extractor": EXTRACTOR})
+        for topic in topics:
+            entities.append({"entity": "topic", "value": topic.split("/", 1)[-1], "start": 0, "end": 0,
+                             "extractor": EXTRACTOR})
+        message.set(ENTITIES, entities, add_to_output=True)
+
+    @staticmethod
+    def _select(message: Message, ranking: List[Any], label: Text, confidence: float) -> None:
+        """The FAQ answer, as Rasa's ResponseSelector gives it."""
         faq_ranking = [{INTENT_RESPONSE_KEY: name, PREDICTED_CONFIDENCE_KEY: float(score)}
                        for name, score in ranking if name.startswith(RETRIEVAL_INTENT + "/")][:RANKING_LENGTH]
         selected = {
@@ -219,10 +253,3 @@ class TopicClassifier(GraphComponent, IntentClassifier):
         selectors["all_retrieval_intents"] = [RETRIEVAL_INTENT]
         selectors[RETRIEVAL_INTENT] = selected
         message.set("response_selector", selectors, add_to_output=True)
-        entities = [e for e in message.get(ENTITIES) or [] if e.get("extractor") != EXTRACTOR]
-        if mode != "one":  # one answer is Rasa's plain `utter_faq`; action_answer_topics resets the slot
-            entities.append({"entity": "faq_mode", "value": mode, "start": 0, "end": 0, "extractor": EXTRACTOR})
-        for topic in topics:
-            entities.append({"entity": "topic", "value": topic.split("/", 1)[1], "start": 0, "end": 0,
-                             "extractor": EXTRACTOR})
-        message.set(ENTITIES, entities, add_to_output=True)

@@ -12,7 +12,11 @@ whole message at once lets the story pull it to the wrong topic. This model:
 3. finds a second question when two asking clauses are each sure of a different
    answerable topic (in the order asked);
 4. says it is unsure between two topics when the best two are close, so the
-   assistant can ask "do you mean A or B?" instead of guessing.
+   assistant can ask "do you mean A or B?" instead of guessing;
+5. when it is unsure, names the message's likely topics (the guided choice: up to
+   `max_candidates` whose score is at least `candidate_ratio` of the best one's), whether
+   the message is about the HSG at all (`about_hsg`), and whether it asks anything or
+   only tells a story (`story`).
 
 docs/model-choice.md has the comparison behind these choices and their numbers.
 """
@@ -60,16 +64,56 @@ QUESTION_START = re.compile(
     r"expliqueme|sabe si|saben si)\b",
     re.IGNORECASE,
 )
+# Words that ask, anywhere in a message (a story "asks nothing" without them and without
+# "?" or "¿"): question words and asking phrases. Spanish question words only with their
+# accents: without them "que", "como", "cuando" are as often the story going on.
+QUESTION_WORDS = re.compile(
+    r"\b(?:what|whats|what's|wat|when|how|hows|how's|why|where|who|which|whether|wonder|wondering|curious|"
+    r"tips?|advice|anyone|anybody|any idea|is it|is this|is that|is there|are there|will it|will i|can i|can you|"
+    r"can they|could i|could you|should i|do i|do you|do they|does it|does anyone|did anyone|need to know|"
+    r"want to know|tell me|explain|questions?|query|to ask)\b"
+    r"|(?<!\w)(?:qué|cuándo|cómo|cuánto|cuánta|cuántos|cuántas|dónde|quién|cuál|por qué|porqué|xq|pq|"
+    r"quisiera saber|quiero saber|quería saber|queria saber|me gustaría saber|me gustaria saber|"
+    r"quería preguntar|queria preguntar|quisiera preguntar|alguien sabe|me pueden explicar|"
+    r"me puede explicar|explíqueme|expliqueme|sabe si|saben si|es normal|es seguro|se puede|puedo|debo|"
+    r"necesito saber|consejos?|preguntas?|dudas?)(?!\w)",
+    re.IGNORECASE,
+)
+# A story tells about the patient: it has a word in the first person.
+FIRST_PERSON = re.compile(r"(?<!\w)(?:i|i'm|im|i've|ive|i'd|i'll|me|my|mine|myself|we|we're|we've|us|our|"
+                          r"yo|mi|mis|me|conmigo|estoy|tengo|tuve|nosotros|nosotras|nuestro|nuestra|estamos)(?!\w)",
+                          re.IGNORECASE)
 DEFAULT_LANGUAGE = "en"
 OPENING_MARKS = re.compile("[¿¡]")
 Stories = Union[Sequence[str], Mapping[str, Sequence[str]]]
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+STORY_MIN_WORDS = 4
 
 
 def clauses(text: str) -> List[str]:
     """The message's sentences and clauses, each with at least two words."""
     parts = [p.strip(" ,.-") for p in CLAUSE_BREAK.split(text or "") if p and p.strip(" ,.-")]
     return [p for p in parts if len(WORD.findall(p.lower())) >= 2]
+
+
+def asks_something(text: str) -> bool:
+    """True when a message asks anything: a "?" or "¿", a question word or asking phrase
+    anywhere (QUESTION_WORDS: "...and I'm wondering how long", "...quisiera saber cuánto"),
+    or a clause shaped like a question (QUESTION_START: "is the dye safe", "duele mucho")."""
+    text = text or ""
+    if "?" in text or "¿" in text or QUESTION_WORDS.search(text):
+        return True
+    return any(asks(part, text) for part in clauses(text)) or bool(QUESTION_START.search(text))
+
+
+def is_story(text: str) -> bool:
+    """A story without a question ("my HSG is tomorrow and I'm terrified"): at least
+    STORY_MIN_WORDS words, the patient telling about themselves (a first-person word:
+    I, my, we...; yo, mi, estoy...), and nothing asked. Fewer words, or a list of things
+    ("the dye and breastfeeding and antibiotics"), are a question put short."""
+    text = text or ""
+    return len(WORD.findall(text.lower())) >= STORY_MIN_WORDS and bool(FIRST_PERSON.search(text)) \
+        and not asks_something(text)
 
 
 def asks(clause: str, original: str) -> bool:
@@ -96,6 +140,16 @@ class Reading:
     both_confidence: float = 0.0
     unsure_between: Optional[Tuple[str, str]] = None  # "do you mean A or B?"
     clause_labels: List[Tuple[str, str, float]] = field(default_factory=list)
+    # the likely topics to offer when unsure (best first), whether the message is about
+    # the HSG, and whether it only tells a story (asks nothing)
+    candidates: List[str] = field(default_factory=list)
+    about_hsg: bool = False
+    story: bool = False
+
+    def unsure(self, below: float) -> bool:
+        """Unsure of its one answer: "do you mean A or B?", or below `below` (the fallback
+        threshold); never when it found two questions."""
+        return not self.both and (self.unsure_between is not None or self.confidence < below)
 
 
 @dataclass
@@ -121,6 +175,21 @@ class TopicModel:
     story_copies: int = 3
     # Labels that are never given a story (short replies and small talk).
     no_story_labels: Tuple[str, ...] = ("greet", "goodbye", "thankyou", "affirm", "deny", "inform")
+    # The guided choice (docs/model-choice.md "The guided choice"): the topics offered when
+    # unsure are the best `max_candidates` topics whose score is at least `candidate_ratio`
+    # of the best topic's and at least `candidate_floor`. Topics are the answerable
+    # faq/<key> labels and the intents in `topic_intents`, which have answers of their own.
+    candidate_ratio: float = 0.1
+    candidate_floor: float = 0.05
+    max_candidates: int = 3
+    topic_intents: Tuple[str, ...] = ("timing", "device_confirmation")
+    # Safety: the chance that a message describes a symptom counts for the warning-signs
+    # answer (when to call, 911), so an unsure message that may be a symptom offers it.
+    symptom_votes: Tuple[str, str] = ("report_symptoms", "faq/warning_signs")
+    # A message is about the HSG when it has one of these words (components/hsg_words.yml,
+    # regular expressions) or when the topics together have at least `hsg_mass`.
+    vocabulary: List[str] = field(default_factory=list)
+    hsg_mass: float = 0.5
     seed: int = 42
     # {canonical word: [patterns]}: patients' words for the same thing (patient_words.yml)
     synonyms: Dict[str, List[str]] = field(default_factory=dict)
@@ -129,6 +198,8 @@ class TopicModel:
     def __post_init__(self) -> None:
         self._synonyms = [(word, re.compile(r"\b(?:" + "|".join(patterns) + r")\b", re.IGNORECASE))
                           for word, patterns in self.synonyms.items()]
+        self._vocabulary = re.compile(r"\b(?:" + "|".join(self.vocabulary) + r")\b", re.IGNORECASE) \
+            if self.vocabulary else None
         self.words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, lowercase=True,
                                      token_pattern=r"(?u)\b\w+\b")
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, lowercase=True)
@@ -201,7 +272,38 @@ class TopicModel:
             reading.both_confidence = min(max(p for _, topic, p in asking_labels if topic == t) for t in reading.both)
         else:
             reading.unsure_between = self._unsure(ranking)
+        reading.candidates = self.candidates(ranking)
+        reading.about_hsg = self.about_hsg(text, ranking)
+        reading.story = is_story(text)
         return reading
+
+    def topical(self, label: str) -> bool:
+        """A topic the guided choice may offer: an answerable faq/<key>, or an intent with
+        its own answer (the timing and device questions)."""
+        return self._answerable(label) or label in self.topic_intents
+
+    def candidates(self, ranking: List[Tuple[str, float]]) -> List[str]:
+        """The likely topics, best first: the best topic, then the next ones (up to
+        `max_candidates` in all) that score at least `candidate_ratio` of it and
+        `candidate_floor`; the warning signs also score what the symptom report does."""
+        scores = dict(ranking)
+        symptom, signs = self.symptom_votes
+        if signs in scores:
+            scores[signs] += scores.get(symptom, 0.0)
+        topics = sorted(((label, score) for label, score in scores.items() if self.topical(label)),
+                        key=lambda item: -item[1])[:self.max_candidates]
+        if not topics:
+            return []
+        best = topics[0][1]
+        return [topics[0][0]] + [label for label, score in topics[1:]
+                                 if score >= self.candidate_ratio * best and score >= self.candidate_floor]
+
+    def about_hsg(self, text: str, ranking: List[Tuple[str, float]]) -> bool:
+        """True when a message has a word of the HSG's vocabulary, or the model gives the
+        HSG's topics together at least `hsg_mass`."""
+        if self._vocabulary is not None and self._vocabulary.search(text or ""):
+            return True
+        return sum(score for label, score in ranking if self.topical(label)) >= self.hsg_mass
 
     def _answerable(self, label: str) -> bool:
         return label.startswith(self.answerable_prefix)

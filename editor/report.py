@@ -3,11 +3,14 @@
 The bot sends the content service the replies this report keeps, in the background
 (POST /nlg/report, with the conversation's latest message; components/content_nlg.py
 asks for the rules below at GET /nlg/version). When the reply is the fallback or the
-out-of-scope answer, or the bot's top guess was unsure, the message is kept
-in a SQLite file (HSG_REPORT_DB, default var/report.sqlite3), or in the production
-profile (HSG_STORE=postgresql) in PostgreSQL (table hsg_report_misses, shared by every
-host; common/pg.py), with its time, kind, the closest topic and the confidence; never
-the sender or phone number. Rows older than the retention setting (clinic.yml
+out-of-scope answer, the guided choice of likely topics, or the bot's top guess was
+unsure, the message is kept in a SQLite file (HSG_REPORT_DB, default
+var/report.sqlite3), or in the production profile (HSG_STORE=postgresql) in PostgreSQL
+(table hsg_report_misses, shared by every host; common/pg.py), with its time, kind, the
+closest topic and the confidence; never the sender or phone number. For a guided choice
+the topics offered, and then the one the patient picked (from the offer, or from the
+topic list after "Something else"), are kept beside it (table `choices`, or
+hsg_report_choices): candidates for new training examples. Rows older than the retention setting (clinic.yml
 `report.retention_days`) are deleted on every write and read, and by `make purge`.
 At most `report.max_rows_per_day` rows (default 500) are kept from any 24 hours, so a
 script sending junk to the public webhook cannot fill the disk or bury the real
@@ -17,6 +20,7 @@ Only logged-in editors see the text (editor page; `make report` on the server it
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -27,7 +31,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
-from common.report_rules import report_kind, top_guess
+from common.report_rules import SOMETHING_ELSE, offered_topics, picked_topic, report_kind, top_guess
 
 ROOT = Path(__file__).resolve().parent.parent
 logger = logging.getLogger(__name__)
@@ -71,6 +75,8 @@ class Report:
                 message_id TEXT PRIMARY KEY, at REAL NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL,
                 topic TEXT, confidence REAL, channel TEXT)""")
             db.execute("CREATE INDEX IF NOT EXISTS misses_at ON misses(at)")
+            db.execute("""CREATE TABLE IF NOT EXISTS choices (
+                message_id TEXT PRIMARY KEY, at REAL NOT NULL, offered TEXT NOT NULL, picked TEXT, via TEXT)""")
         os.chmod(self.path, 0o600)
 
     def where(self) -> str:
@@ -96,13 +102,16 @@ class Report:
         """Deletes the rows older than the retention setting; returns how many went."""
         cutoff = (now or time.time()) - self.retention_days * 86400
         if db is not None:
+            db.execute("DELETE FROM choices WHERE at < ?", (cutoff,))
             return db.execute("DELETE FROM misses WHERE at < ?", (cutoff,)).rowcount
         if self.engine is not None:
             from common import pg
 
             with self.engine.begin() as connection:
+                connection.execute(pg.report_choices.delete().where(pg.report_choices.c.at < cutoff))
                 return connection.execute(pg.report_misses.delete().where(pg.report_misses.c.at < cutoff)).rowcount
         with self.lock, self._connect() as sqlite_db:
+            sqlite_db.execute("DELETE FROM choices WHERE at < ?", (cutoff,))
             return sqlite_db.execute("DELETE FROM misses WHERE at < ?", (cutoff,)).rowcount
 
     def classify(self, response: str, latest: Dict[str, Any]) -> Optional[Dict[str, Any]]:
@@ -120,24 +129,57 @@ class Report:
         return {"kind": kind, "text": (latest.get("text") or "").strip()[:500], "topic": topic,
                 "confidence": round(confidence, 3) if confidence is not None else None}
 
-    def record(self, response: str, tracker: Dict[str, Any], channel: Optional[str]) -> bool:
+    def record(self, response: str, tracker: Dict[str, Any], channel: Optional[str],
+               arguments: Optional[Dict[str, Any]] = None) -> bool:
+        """Keeps a reply the report keeps (with the topics a guided choice offered, from
+        its `arguments`), or the patient's pick after a guided choice. True when kept."""
         latest = (tracker or {}).get("latest_message") or {}
+        pick = picked_topic(response, latest, (tracker or {}).get("slots") or {})
+        if pick is not None:
+            return self.record_pick(str(tracker["slots"]["guided_offer"]["message_id"]), pick)
         row = self.classify(response, latest)
         if row is None:
             return False
         now = time.time()
         message_id = latest.get("message_id") or f"{tracker.get('sender_id')}:{latest.get('text')}:{now}"
         values = (message_id, now, row["kind"], row["text"], row["topic"], row["confidence"], channel)
+        offered = offered_topics(arguments or {}) if row["kind"] == "guided choice" else []
         if self.engine is not None:
-            return self._pg_insert(values)
+            return self._pg_insert(values, offered)
         with self.lock, self._connect() as db:
             self.purge(db)
             if self._over_cap(db.execute("SELECT COUNT(*) FROM misses WHERE at >= ?", (now - DAY,)).fetchone()[0], now):
                 return False
             db.execute("INSERT OR IGNORE INTO misses VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+            if offered:
+                db.execute("INSERT OR IGNORE INTO choices (message_id, at, offered) VALUES (?, ?, ?)",
+                           (message_id, now, json.dumps(offered)))
         return True
 
-    def _pg_insert(self, values: tuple) -> bool:
+    @staticmethod
+    def next_pick(offered: List[str], picked: Optional[str], pick: str) -> Optional[tuple]:
+        """(picked, via) after a pick, or None when it changes nothing: the first pick of an
+        offered topic or of "something else" counts, and after "something else" the first
+        topic picked from the list; later taps (an old button) do not."""
+        if picked is None and (pick in offered or pick == SOMETHING_ELSE):
+            return pick, "list" if pick == SOMETHING_ELSE else "offer"
+        if picked == SOMETHING_ELSE and pick != SOMETHING_ELSE:
+            return pick, "list"
+        return None
+
+    def record_pick(self, message_id: str, pick: str) -> bool:
+        """Records what the patient picked after the guided choice of `message_id`."""
+        if self.engine is not None:
+            return self._pg_pick(message_id, pick)
+        with self.lock, self._connect() as db:
+            found = db.execute("SELECT offered, picked FROM choices WHERE message_id = ?", (message_id,)).fetchone()
+            change = self.next_pick(json.loads(found[0]), found[1], pick) if found else None
+            if change is None:
+                return False
+            db.execute("UPDATE choices SET picked = ?, via = ? WHERE message_id = ?", change + (message_id,))
+        return True
+
+    def _pg_insert(self, values: tuple, offered: List[str]) -> bool:
         import sqlalchemy as sa
         from sqlalchemy.dialects.postgresql import insert
 
@@ -149,8 +191,24 @@ class Report:
             today = connection.execute(sa.select(sa.func.count()).select_from(table).where(table.c.at >= now - DAY))
             if self._over_cap(today.scalar_one(), now):
                 return False
-            connection.execute(insert(table).values(dict(zip(
-                ("message_id", "at", "kind", "text", "topic", "confidence", "channel"), values))).on_conflict_do_nothing())
+            columns = ("message_id", "at", "kind", "text", "topic", "confidence", "channel")
+            connection.execute(insert(table).values(dict(zip(columns, values))).on_conflict_do_nothing())
+            if offered:
+                connection.execute(insert(pg.report_choices).values(
+                    message_id=values[0], at=values[1], offered=json.dumps(offered)).on_conflict_do_nothing())
+        return True
+
+    def _pg_pick(self, message_id: str, pick: str) -> bool:
+        from common import pg
+
+        table = pg.report_choices
+        with self.engine.begin() as connection:
+            found = connection.execute(table.select().where(table.c.message_id == message_id).with_for_update()).first()
+            change = self.next_pick(json.loads(found.offered), found.picked, pick) if found else None
+            if change is None:
+                return False
+            connection.execute(table.update().where(table.c.message_id == message_id).values(
+                picked=change[0], via=change[1]))
         return True
 
     def _rows(self, now: Optional[float]) -> List[tuple]:
@@ -160,21 +218,26 @@ class Report:
             from common import pg
 
             self.purge(now=now)
-            table = pg.report_misses
+            table, choices = pg.report_misses, pg.report_choices
             with self.engine.connect() as connection:
                 return [tuple(row) for row in connection.execute(sa.select(
-                    table.c.at, table.c.kind, table.c.text, table.c.topic, table.c.confidence, table.c.channel)
+                    table.c.at, table.c.kind, table.c.text, table.c.topic, table.c.confidence, table.c.channel,
+                    choices.c.offered, choices.c.picked, choices.c.via)
+                    .select_from(table.outerjoin(choices, table.c.message_id == choices.c.message_id))
                     .order_by(table.c.at))]
         with self.lock, self._connect() as db:
             self.purge(db, now)
-            return db.execute("SELECT at, kind, text, topic, confidence, channel FROM misses ORDER BY at").fetchall()
+            return db.execute("SELECT m.at, m.kind, m.text, m.topic, m.confidence, m.channel, c.offered, c.picked, "
+                              "c.via FROM misses m LEFT JOIN choices c ON c.message_id = m.message_id "
+                              "ORDER BY m.at").fetchall()
 
     def groups(self, now: Optional[float] = None) -> List[Dict[str, Any]]:
-        """Recent misses grouped by their words, most frequent first."""
-        rows = self._rows(now)
-        grouped: Dict[str, Dict[str, Any]] = defaultdict(lambda: {"count": 0, "kinds": defaultdict(int),
-                                                                  "topics": defaultdict(int), "channels": set()})
-        for at, kind, text, topic, confidence, channel in rows:
+        """Recent misses grouped by their words, most frequent first, with what the guided
+        choice offered (the latest offer) and what patients picked ({topic: times})."""
+        grouped: Dict[str, Dict[str, Any]] = defaultdict(lambda: {
+            "count": 0, "kinds": defaultdict(int), "topics": defaultdict(int), "channels": set(),
+            "offered": [], "picked": defaultdict(int)})
+        for at, kind, text, topic, _confidence, channel, offered, picked, via in self._rows(now):
             group = grouped[normalise(text)]
             group["count"] += 1
             group["example"] = text
@@ -184,7 +247,13 @@ class Report:
                 group["topics"][topic] += 1
             if channel:
                 group["channels"].add(channel)
-        result = [{"text": g["example"], "count": g["count"], "last": g["last"],
-                   "kinds": dict(g["kinds"]), "closest_topic": max(g["topics"], key=g["topics"].get) if g["topics"] else None,
-                   "channels": sorted(g["channels"])} for g in grouped.values()]
+            if offered:
+                group["offered"] = json.loads(offered)
+            if picked:
+                from_list = via == "list" and picked != SOMETHING_ELSE
+                group["picked"][f"{picked} (from the list)" if from_list else picked] += 1
+        result = [{"text": g["example"], "count": g["count"], "last": g["last"], "kinds": dict(g["kinds"]),
+                   "closest_topic": max(g["topics"], key=g["topics"].get) if g["topics"] else None,
+                   "channels": sorted(g["channels"]), "offered": g["offered"], "picked": dict(g["picked"])}
+                  for g in grouped.values()]
         return sorted(result, key=lambda g: (-g["count"], -g["last"]))

@@ -58,7 +58,7 @@ sys.path.insert(0, str(ROOT))
 from common.settings import load_settings, placeholders  # noqa: E402
 from editor import checks, render  # noqa: E402
 from editor.accounts import DEVICE_DAYS, SESSION_HOURS, Sessions, retry_seconds  # noqa: E402
-from common.report_rules import FALLBACK_RESPONSES, OUT_OF_SCOPE_RESPONSES  # noqa: E402
+from common.report_rules import FALLBACK_RESPONSES, GUIDED_RESPONSES, OUT_OF_SCOPE_RESPONSES  # noqa: E402
 from editor.report import Report  # noqa: E402
 from editor.store import ContentStore, StoreError, fill, normalise, open_store, rasa_responses  # noqa: E402
 
@@ -107,9 +107,10 @@ class ContentService:
 
     def report_rules(self) -> Dict[str, Any]:
         """Which replies the report keeps (editor/report.py `Report.classify`), so the
-        bot sends only those: the fallback and out-of-scope answers, and any answer to
-        a message whose top guess was below `low_confidence`."""
-        return {"responses": sorted(FALLBACK_RESPONSES | OUT_OF_SCOPE_RESPONSES),
+        bot sends only those: the fallback and out-of-scope answers, the guided choice,
+        and any answer to a message whose top guess was below `low_confidence` (and the
+        pick after a guided choice: common/report_rules.py picked_topic)."""
+        return {"responses": sorted(FALLBACK_RESPONSES | OUT_OF_SCOPE_RESPONSES | GUIDED_RESPONSES),
                 "low_confidence": self.report.low_confidence}
 
     def previews(self, answer: Dict[str, Any]) -> Dict[str, Any]:
@@ -367,7 +368,8 @@ def make_handler(service: ContentService):
             if request is None:
                 return
             try:
-                recorded = service.report.record(request["name"], request["tracker"], request["channel"])
+                recorded = service.report.record(request["name"], request["tracker"], request["channel"],
+                                                  request["arguments"])
             except Exception as error:  # the kind only: a database error can quote the message
                 logger.error("Could not record a report entry (%s)", type(error).__name__)
                 return self.error(HTTPStatus.SERVICE_UNAVAILABLE, "could not record the report entry")
@@ -383,7 +385,7 @@ def make_handler(service: ContentService):
             if message is None:
                 return self.error(HTTPStatus.NOT_FOUND, f"no response called {name}")
             try:
-                service.report.record(name, tracker, channel)
+                service.report.record(name, tracker, channel, request["arguments"])
             except Exception as error:  # never stops an answer; the kind only (SQL errors quote values)
                 logger.error("Could not record a report entry (%s)", type(error).__name__)
             self.json(HTTPStatus.OK, message)

@@ -256,7 +256,7 @@ def outcome_of_parse(parsed: Dict) -> Outcome:
     entities = parsed.get("entities") or []
     mode = next((e["value"] for e in entities if e["entity"] == "faq_mode"), None)
     topics = tuple(e["value"] for e in entities if e["entity"] == "topic")
-    if decision == "answer" and mode == "choose":
+    if decision == "answer" and mode in ("choose", "story"):  # the guided choice
         return Outcome(key, confidence, "ask", asks_which=topics)
     return Outcome(key, confidence, decision, both=topics if mode == "two" else None)
 

@@ -37,6 +37,9 @@ def main() -> int:
         kinds = ", ".join(sorted(group["kinds"]))
         last = datetime.fromtimestamp(group["last"]).strftime("%Y-%m-%d %H:%M")
         print(f"{group['count']:>5}  {last:<16}  {kinds:<22}  {group['closest_topic'] or '-':<28}  {group['text']}")
+        if group["offered"]:  # the guided choice: what it offered, and what patients picked
+            picked = ", ".join(f"{key} ({times})" for key, times in group["picked"].items()) or "nothing yet"
+            print(f"{'':>5}  offered: {', '.join(group['offered'])}; picked: {picked}")
     return 0
 
 

@@ -220,3 +220,95 @@ def test_spanish_do_you_mean_with_the_real_labels(make_tracker, dispatcher, doma
         row = labels[key]
         assert message[name] == (row.get("es") or {}).get("label", row["label"])
         assert message[f"{name}_button"] == (row.get("es") or {}).get("button", row["button"])
+
+
+# ---- the guided choice (issue 23): the likely topics when the model is unsure
+
+def _guided(make_tracker, dispatcher, domain, topics, mode="choose", intent="nlu_fallback", language=None,
+            ranking=None):
+    entities = [{"entity": "faq_mode", "value": mode}] if mode else []
+    entities += [{"entity": "topic", "value": key} for key in topics]
+    tracker = make_tracker("something about my hsg", intent, {"language": language, "faq_mode": mode}, entities)
+    tracker.latest_message["message_id"] = "m-1"
+    tracker.latest_message["intent_ranking"] = ranking or []
+    import asyncio
+
+    return asyncio.run(actions.ActionAnswerTopics().run(dispatcher, tracker, domain))
+
+
+@pytest.mark.parametrize("topics,response", [(["pain"], "utter_guided_one"),
+                                             (["pain", "pain_relief"], "utter_clarify_topic"),
+                                             (["pain", "pain_relief", "timing"], "utter_guided_three")])
+def test_unsure_offers_each_likely_topic_with_its_answer_as_payload(make_tracker, dispatcher, domain, topics, response):
+    from common.settings import topic_labels
+
+    events = _guided(make_tracker, dispatcher, domain, topics)
+    (message,) = dispatcher.messages
+    labels = topic_labels()
+    assert message["response"] == response
+    for letter, key in zip("abc", topics):
+        assert message[f"topic_{letter}"] == labels[key]["label"]
+        assert message[f"topic_{letter}_button"] == labels[key]["button"]
+        # a faq key is read back by the topic model; timing is an intent with its own answer
+        assert message[f"topic_{letter}_payload"] == ("/timing" if key == "timing" else f"/faq/{key}")
+    assert SlotSet("faq_mode", None) in events
+    assert SlotSet("guided_offer", {"message_id": "m-1", "offered": topics}) in events
+
+
+def test_a_story_gets_an_acknowledgement_before_its_choice(make_tracker, dispatcher, domain):
+    _guided(make_tracker, dispatcher, domain, ["pain", "pain_relief"], mode="story", intent="faq")
+    assert sent(dispatcher) == ["utter_story_ack", "utter_clarify_topic"]
+
+
+def test_two_questions_not_understood_surely_are_offered_not_answered(make_tracker, dispatcher, domain):
+    _guided(make_tracker, dispatcher, domain, ["contrast", "pain"], mode="two")
+    assert sent(dispatcher) == ["utter_clarify_topic"]
+
+
+def test_spanish_guided_choice_names_the_topics_in_spanish(make_tracker, dispatcher, domain):
+    from common.settings import topic_labels
+
+    _guided(make_tracker, dispatcher, domain, ["timing"], language="es")
+    (message,) = dispatcher.messages
+    assert message["topic_a"] == topic_labels()["timing"]["es"]["label"]
+
+
+@pytest.mark.parametrize("best,response", [("out_of_scope", "utter_out_of_scope"), ("greet", "utter_fallback"),
+                                           (None, "utter_fallback")])
+def test_not_understood_with_nothing_about_the_hsg(make_tracker, dispatcher, domain, best, response):
+    ranking = [{"name": "nlu_fallback", "confidence": 0.55}] + ([{"name": best, "confidence": 0.4}] if best else [])
+    events = _guided(make_tracker, dispatcher, domain, [], mode=None, ranking=ranking)
+    assert sent(dispatcher) == [response]
+    assert events == [SlotSet("faq_mode", None)]
+
+
+async def test_the_topic_list_shows_the_groups_in_order(make_tracker, dispatcher, domain):
+    from common.settings import topic_groups
+
+    await actions.ActionTopicMenu().run(dispatcher, make_tracker("/topic_menu", "topic_menu"), domain)
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_topic_groups"
+    groups = topic_groups()
+    assert [b["title"] for b in message["buttons"]] == [g["en"] for g in groups]
+    assert message["buttons"][0]["payload"] == '/topic_menu{"topic_group":"' + groups[0]["key"] + '"}'
+
+
+async def test_a_group_shows_its_topics_in_spanish_too(make_tracker, dispatcher, domain):
+    from common.settings import topic_groups, topic_labels
+
+    group = next(g for g in topic_groups() if "human_handoff" in g["topics"])
+    tracker = make_tracker('/topic_menu{"topic_group":"' + group["key"] + '"}', "topic_menu", {"language": "es"},
+                           [{"entity": "topic_group", "value": group["key"]}])
+    await actions.ActionTopicMenu().run(dispatcher, tracker, domain)
+    (message,) = dispatcher.messages
+    labels = topic_labels()
+    assert message["response"] == "utter_topic_group" and message["group_name"] == group["es"]
+    assert [b["title"] for b in message["buttons"]] == [labels[key]["es"]["button"] for key in group["topics"]]
+    assert "/human_handoff" in [b["payload"] for b in message["buttons"]]
+
+
+async def test_an_unknown_group_shows_the_groups(make_tracker, dispatcher, domain):
+    tracker = make_tracker('/topic_menu{"topic_group":"nope"}', "topic_menu",
+                           entities=[{"entity": "topic_group", "value": "nope"}])
+    await actions.ActionTopicMenu().run(dispatcher, tracker, domain)
+    assert sent(dispatcher) == ["utter_topic_groups"]

@@ -152,7 +152,8 @@ def test_the_version_changes_with_a_save_and_needs_the_token(service):
     bundle = requests.get(service.url + "/nlg/bundle", params={"token": TOKEN}).json()
     assert bundle["version"] == version["version"]
     assert version["report"] == bundle["report"] == {
-        "responses": ["utter_default", "utter_fallback", "utter_out_of_scope"], "low_confidence": 0.6}
+        "responses": ["utter_clarify_topic", "utter_default", "utter_fallback", "utter_guided_one",
+                      "utter_guided_three", "utter_out_of_scope"], "low_confidence": 0.6}
     session, _ = login(service)
     answer = service.store.answers()["utter_faq/duration"]
     answer["web"]["text"] = "The exam takes about 15 minutes."
@@ -192,6 +193,9 @@ PARITY_ARGUMENTS = {  # every {placeholder} the answers use, as the actions send
     "bleeding_end_iso": "2026-11-24", "cycle_start_iso": "2026-11-20", "cycle_start_text": "Friday, November 20",
     "placed_text": "August 27", "check_text": "November 27", "topic_a": "the pain", "topic_b": "the results",
     "topic_a_key": "pain", "topic_b_key": "results", "topic_a_button": "Pain", "topic_b_button": "Results",
+    "topic_c": "when to book", "topic_c_key": "timing", "topic_c_button": "When to book",
+    "topic_a_payload": "/faq/pain", "topic_b_payload": "/faq/results", "topic_c_payload": "/timing",
+    "group_name": "Dates",
     # what Rasa passes on from an action server's message besides the response name
     "text": None, "buttons": [], "elements": [], "custom": {}, "template": None, "image": None,
     "attachment": None}

@@ -52,14 +52,15 @@ def test_two_spanish_questions_get_both_spanish_answers_in_order(bot, domain, te
     assert [reply in spanish_texts(domain, f"utter_faq/{key}") for reply, key in zip(replies, keys)] == [True, True]
 
 
-def test_unsure_between_two_topics_asks_in_spanish_and_each_button_answers(bot, domain):
+def test_unsure_between_topics_asks_in_spanish_and_each_button_answers(bot, domain):
     sender = f"es-which-{uuid.uuid4()}"
     replies = bot.say(sender, "¿qué pasa con mis trompas?")   # the result, or the exam itself?
-    assert bot_responses(bot, sender) == ["utter_clarify_topic"]
+    assert bot_responses(bot, sender)[-1] in ("utter_guided_one", "utter_clarify_topic", "utter_guided_three")
     question = replies[-1]
-    assert "¿Se refiere a" in question["text"] and "{" not in question["text"]
-    buttons = question["buttons"]
-    assert len(buttons) == 2 and all(b["payload"].startswith("/faq/") for b in buttons)
+    assert "¿" in question["text"] and "{" not in question["text"]
+    *buttons, other = question["buttons"]
+    assert 1 <= len(buttons) <= 3 and all(b["payload"].startswith("/faq/") for b in buttons)
+    assert other == {"title": "Otra cosa", "payload": "/topic_menu"}
     for button in buttons:
         answer = bot.texts(sender, button["payload"])
         assert bot_responses(bot, sender)[-1] == "utter_" + button["payload"][1:]

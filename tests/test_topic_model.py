@@ -227,3 +227,126 @@ def test_the_rasa_component_trains_one_model_per_language(tmp_path):
 def test_spanish_opening_marks_do_not_change_a_reading(spanish_model):
     assert spanish_model.probabilities(["¿cuánto dura?"]).tolist() == spanish_model.probabilities([" cuánto dura?"]).tolist()
     assert spanish_model.read("¿cuánto dura?").label == "faq/duration"
+
+
+# ---------------------------------------------------------------- the guided choice (issue 23)
+def test_the_likely_topics_are_those_within_a_share_of_the_best_at_most_three():
+    model = TopicModel(candidate_ratio=0.2, candidate_floor=0.05, max_candidates=3)
+    ranking = [("faq/pain", 0.40), ("greet", 0.2), ("faq/duration", 0.12), ("timing", 0.09), ("faq/contrast", 0.07)]
+    # greet is no topic; timing has its own answer; a fourth topic is never offered
+    assert model.candidates(ranking) == ["faq/pain", "faq/duration", "timing"]
+    assert model.candidates([("faq/pain", 0.50), ("faq/duration", 0.09), ("faq/contrast", 0.08)]) == ["faq/pain"]
+    assert model.candidates([("faq/pain", 0.20), ("faq/duration", 0.045)]) == ["faq/pain"]  # under the floor
+    assert model.candidates([("greet", 0.9), ("out_of_scope", 0.1)]) == []
+    assert TopicModel(max_candidates=1).candidates(ranking) == ["faq/pain"]
+
+
+def test_a_message_that_may_describe_a_symptom_offers_the_warning_signs_first():
+    """Safety: the symptom report's share counts for the warning-signs answer (when to
+    call, 911), so an unsure message that may be a symptom offers it."""
+    model = TopicModel()
+    ranking = [("report_symptoms", 0.45), ("faq/results", 0.40), ("faq/warning_signs", 0.02), ("greet", 0.01)]
+    assert model.candidates(ranking) == ["faq/warning_signs", "faq/results"]
+    assert model.candidates([("faq/results", 0.9), ("report_symptoms", 0.0)]) == ["faq/results"]
+
+
+def test_a_message_is_about_the_hsg_by_its_words_or_by_the_topics_weight():
+    model = TopicModel(vocabulary=["dye", "estudio", r"hyst\w*salp\w*"], hsg_mass=0.5)
+    elsewhere = [("out_of_scope", 0.7), ("faq/pain", 0.2), ("greet", 0.1)]
+    assert model.about_hsg("is the dye safe for me", elsewhere)
+    assert model.about_hsg("me da miedo el estudio", elsewhere)
+    assert model.about_hsg("my hysterosalpingogram is friday", elsewhere)
+    assert not model.about_hsg("what's the weather tomorrow", elsewhere)
+    assert not model.about_hsg("the dyer street office", elsewhere)          # whole words only
+    assert model.about_hsg("will it hurt a lot", [("faq/pain", 0.4), ("timing", 0.15), ("greet", 0.45)])
+
+
+@pytest.mark.parametrize("text", [
+    "my HSG is tomorrow and I'm terrified",
+    "we have been trying for two years and my doctor finally ordered the test",
+    "I had mine last week and the cramping was awful for a day",
+    "mañana es mi estudio y tengo mucho miedo",
+    "ya me hicieron la histerosalpingografía y no me dolió nada",
+    "llevamos dos años buscando bebé y la doctora me mandó el estudio",
+])
+def test_a_story_asks_nothing(text):
+    from components.topic_model import asks_something, is_story
+
+    assert is_story(text) and not asks_something(text)
+
+
+@pytest.mark.parametrize("text", [
+    "my HSG is tomorrow, does it hurt",
+    "my HSG is tomorrow and I'm terrified. Any tips?",
+    "my HSG is tomorrow and I'm wondering how long it takes",
+    "I was wondering whether the dye is safe",
+    "how long does it take",
+    "mañana es mi estudio, ¿duele mucho",
+    "mañana es mi estudio y quisiera saber cuánto dura",
+    "tengo miedo, me pueden explicar qué hacen",
+    "dye allergy",             # a question put short, not a story
+    "the dye and breastfeeding and antibiotics",   # a list of things, nobody's story
+    "quick question on the cost and my husband",
+    "tengo una duda sobre el costo y mi esposo",
+    "cuánto cuesta",
+])
+def test_a_question_or_a_short_message_is_no_story(text):
+    from components.topic_model import is_story
+
+    assert not is_story(text)
+
+
+def test_an_unsure_reading_names_its_likely_topics_and_whether_it_is_a_story(model):
+    # trained on pain, duration, contrast and greet only: a story about the exam is unsure
+    reading = model.read("my appointment is friday and i keep thinking about the exam")
+    assert reading.unsure(0.55) and reading.story
+    assert 1 <= len(reading.candidates) <= 3 and all(c.startswith("faq/") for c in reading.candidates)
+    assert reading.candidates[0] == next(label for label, _ in reading.ranking if label.startswith("faq/"))
+    sure = model.read("does it hurt?")
+    assert not sure.unsure(0.55) and not sure.story
+
+
+def test_the_rasa_component_offers_the_likely_topics_when_unsure():
+    from rasa.shared.nlu.training_data.message import Message
+
+    from components.topic_classifier import TopicClassifier
+
+    class Unsure:
+        labels_ = ["faq/pain", "faq/duration", "faq/contrast", "greet", "out_of_scope"]
+
+        def __init__(self, reading):
+            self.reading = reading
+
+        def read(self, text):
+            return self.reading
+
+    from components.topic_model import Reading
+
+    ranking = [("faq/pain", 0.35), ("faq/duration", 0.3), ("greet", 0.2), ("faq/contrast", 0.15)]
+    cases = {
+        "choose": Reading("faq/pain", 0.35, ranking, candidates=["faq/pain", "faq/duration"], about_hsg=True),
+        "story": Reading("faq/pain", 0.35, ranking, candidates=["faq/pain"], about_hsg=True, story=True),
+        "elsewhere": Reading("faq/pain", 0.35, ranking, candidates=["faq/pain"], about_hsg=False),
+        "sure": Reading("faq/pain", 0.9, ranking, candidates=["faq/pain"], about_hsg=True),
+    }
+    found = {}
+    for name, reading in cases.items():
+        message = Message(data={"text": "anything"})
+        TopicClassifier(TopicClassifier.get_default_config(), None, None, Unsure(reading)).process([message])
+        found[name] = [(e["entity"], e["value"]) for e in message.get("entities")]
+        assert message.get("intent")["name"] == "faq"
+    assert found["choose"] == [("faq_mode", "choose"), ("topic", "pain"), ("topic", "duration")]
+    assert found["story"] == [("faq_mode", "story"), ("topic", "pain")]
+    assert found["elsewhere"] == [] and found["sure"] == []
+
+
+def test_the_guided_choice_and_the_fallback_share_one_threshold():
+    """The topic model's `unsure_below` is the FallbackClassifier's threshold: below it the
+    message is nlu_fallback, and the model has named its likely topics for it."""
+    import yaml
+    from conftest import ROOT
+
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    topic = next(c for c in pipeline if c["name"].endswith("TopicClassifier"))
+    fallback = next(c for c in pipeline if c["name"] == "FallbackClassifier")
+    assert topic["unsure_below"] == fallback["threshold"]

@@ -6,17 +6,21 @@
   }).then(function (data) {
     if (!data) return;
     document.getElementById("about").textContent = "Messages from the last " + data.retention_days +
-      " days where the bot gave its fallback or out-of-scope answer, or was unsure. Older ones are deleted. " +
-      "Add the common ones as new questions (NLU examples) or new answers.";
+      " days where the bot gave its fallback or out-of-scope answer, or was unsure: then it offers the likely " +
+      "topics (\"Topics offered\") and the patient may pick one, or another from the full list after " +
+      "\"Something else\" (\"Picked\"). Older ones are deleted. " +
+      "Add the common ones, with the topic picked, as new questions (NLU examples) or new answers.";
     var body = document.getElementById("groups");
     if (!data.groups.length) {
-      var row = body.insertRow(); var cell = row.insertCell(); cell.colSpan = 6;
+      var row = body.insertRow(); var cell = row.insertCell(); cell.colSpan = 8;
       cell.textContent = "Nothing yet.";
     }
     data.groups.forEach(function (g) {
       var row = body.insertRow();
       [String(g.count), g.text, Object.keys(g.kinds).map(function (k) { return k + " (" + g.kinds[k] + ")"; }).join(", "),
-       g.closest_topic || "", g.channels.join(", "), new Date(g.last * 1000).toLocaleString()].forEach(function (value) {
+       g.closest_topic || "", (g.offered || []).join(", "),
+       Object.keys(g.picked || {}).map(function (k) { return k + " (" + g.picked[k] + ")"; }).join(", "),
+       g.channels.join(", "), new Date(g.last * 1000).toLocaleString()].forEach(function (value) {
         row.insertCell().textContent = value;
       });
     });
