@@ -64,9 +64,10 @@ content-export: | $(VENV)/.installed  ## production profile: write the live answ
 purge: | $(VENV)/.installed  ## delete events older than the retention setting (PROFILE=prod for PostgreSQL)
 	@$(PY) scripts/purge.py $(if $(filter prod,$(PROFILE)),--prod)
 
-lint: | $(VENV)/.installed  ## lint and types: ruff (pyproject.toml) and mypy over common/, actions/, components/
-	@echo "==> Lint (ruff) and types (mypy)"
+lint: | $(VENV)/.installed  ## lint, format and types: ruff check, ruff format --check (pyproject.toml), mypy
+	@echo "==> Lint, format (ruff) and types (mypy)"
 	@$(VENV)/bin/ruff check --quiet .
+	@$(VENV)/bin/ruff format --check --quiet . || { echo "Run: .venv/bin/ruff format ."; exit 1; }
 	@$(VENV)/bin/mypy --no-error-summary
 
 test: train lint         ## run every test (installs Chromium for the browser tests if missing)

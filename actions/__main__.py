@@ -10,6 +10,7 @@ It answers on 127.0.0.1 only: it has no authentication, and only the Rasa server
 this machine call it. HSG_ACTIONS_HOST sets another address (0.0.0.0: every one),
 for Rasa servers on other machines; rasa_sdk reads it as SANIC_HOST.
 """
+
 import os
 import sys
 

@@ -1,5 +1,6 @@
 """Rasa SDK actions: thin wrappers that read slots, call actions/flow.py and
 dispatch responses by name. No patient-facing words live here."""
+
 from __future__ import annotations
 
 import json
@@ -14,14 +15,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import flow
-from common.settings import load_settings, topic_groups, topic_labels
 from actions.window import today_in
+from common.settings import load_settings, topic_groups, topic_labels
 
 logger = logging.getLogger(__name__)
 FAQ_RESPONSE = "utter_faq/{key}"  # the answer to topic key `key` (content/answers/faq/<key>.yml)
 if os.environ.get("HSG_TODAY"):  # a test setting: in production every window would be wrong
-    logger.warning("HSG_TODAY is set: every date is worked out as if today were %s (tests only)",
-                   os.environ["HSG_TODAY"])
+    logger.warning(
+        "HSG_TODAY is set: every date is worked out as if today were %s (tests only)", os.environ["HSG_TODAY"]
+    )
 
 
 def _today() -> date:
@@ -59,12 +61,13 @@ def _wants_dates(tracker: Tracker) -> bool:
 
 def _has_dates(tracker: Tracker) -> bool:
     language = _language(tracker)
-    return bool(flow.extract_dates(_text(tracker), _today(), flow.date_order(load_settings(), language),
-                                   language=language))
+    return bool(
+        flow.extract_dates(_text(tracker), _today(), flow.date_order(load_settings(), language), language=language)
+    )
 
 
 def _asks_personal(tracker: Tracker) -> bool:
-    """"Work out my best days", no periods for months, or a late period: the date questions
+    """ "Work out my best days", no periods for months, or a late period: the date questions
     start at once (and a late period ends them at once, with no dates)."""
     flags = flow.detect_flags(_text(tracker), _language(tracker))
     return flags["wants_dates"] or flags["no_periods"] or flags["late"]
@@ -117,8 +120,9 @@ class ActionInformRoute(Action):
         if not _has_dates(tracker):
             dispatcher.utter_message(response="utter_anything_else")
             return [SlotSet("dates_route", "none")]
-        route = {"period_start": "timing", "bleeding_end": "timing",
-                 "device_placed": "device"}.get(tracker.get_slot("last_date_slot"))
+        route = {"period_start": "timing", "bleeding_end": "timing", "device_placed": "device"}.get(
+            tracker.get_slot("last_date_slot")
+        )
         if route is None:
             dispatcher.utter_message(response="utter_which_dates")
         return [SlotSet("dates_route", route or "none")]
@@ -139,13 +143,27 @@ class _DateFormValidation:
     """
 
     @staticmethod
-    def turn(text: Text, intent: Optional[Text], slots: Dict[Text, Any], requested: Optional[Text],
-             today: date, settings: Dict[Text, Any], language: Text = "en") -> flow.Turn:
+    def turn(
+        text: Text,
+        intent: Optional[Text],
+        slots: Dict[Text, Any],
+        requested: Optional[Text],
+        today: date,
+        settings: Dict[Text, Any],
+        language: Text = "en",
+    ) -> flow.Turn:
         raise NotImplementedError
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        turn = self.turn(_text(tracker), _intent(tracker), dict(tracker.slots),
-                         tracker.get_slot("requested_slot"), _today(), load_settings(), _language(tracker))
+        turn = self.turn(
+            _text(tracker),
+            _intent(tracker),
+            dict(tracker.slots),
+            tracker.get_slot("requested_slot"),
+            _today(),
+            load_settings(),
+            _language(tracker),
+        )
         if not turn.handled:
             return []
         _send(dispatcher, turn)
@@ -225,12 +243,18 @@ def guided_choice(keys: List[Text], language: Text, intents: set) -> tuple:
     """(response, arguments) of the guided choice offering `keys` (1 to 3, best first),
     named from content/topic_labels.yml in `language`."""
     labels = topic_labels()
-    keys = keys[:len(GUIDED_RESPONSES)]
+    keys = keys[: len(GUIDED_RESPONSES)]
     arguments: Dict[Text, Any] = {}
     for letter, key in zip("abc", keys):
         row = _topic_label(labels, key, language)
-        arguments.update({f"topic_{letter}": row["label"], f"topic_{letter}_button": row["button"],
-                          f"topic_{letter}_key": key, f"topic_{letter}_payload": topic_payload(key, intents)})
+        arguments.update(
+            {
+                f"topic_{letter}": row["label"],
+                f"topic_{letter}_button": row["button"],
+                f"topic_{letter}_key": key,
+                f"topic_{letter}_payload": topic_payload(key, intents),
+            }
+        )
     return GUIDED_RESPONSES[len(keys)], arguments
 
 
@@ -240,8 +264,11 @@ def _entity_values(tracker: Tracker, name: Text) -> List[Any]:
 
 def _top_guess(tracker: Tracker) -> Optional[Text]:
     """The model's best intent other than nlu_fallback."""
-    ranking = [item.get("name") for item in tracker.latest_message.get("intent_ranking") or []
-               if item.get("name") != "nlu_fallback"]
+    ranking = [
+        item.get("name")
+        for item in tracker.latest_message.get("intent_ranking") or []
+        if item.get("name") != "nlu_fallback"
+    ]
     return ranking[0] if ranking else None
 
 
@@ -272,12 +299,14 @@ class ActionAnswerTopics(Action):
                 dispatcher.utter_message(response=STORY_ACK)
             response, arguments = guided_choice(topics, _language(tracker), _intent_names(domain))
             dispatcher.utter_message(response=response, **arguments)
-            offered = topics[:len(GUIDED_RESPONSES)]
-            events.append(SlotSet("guided_offer", {"message_id": tracker.latest_message.get("message_id"),
-                                                   "offered": offered}))
+            offered = topics[: len(GUIDED_RESPONSES)]
+            events.append(
+                SlotSet("guided_offer", {"message_id": tracker.latest_message.get("message_id"), "offered": offered})
+            )
         elif unsure:
             dispatcher.utter_message(
-                response="utter_out_of_scope" if _top_guess(tracker) == "out_of_scope" else "utter_fallback")
+                response="utter_out_of_scope" if _top_guess(tracker) == "out_of_scope" else "utter_fallback"
+            )
         else:
             # a slot left over from an earlier message (say the urgent answer answered that
             # one): answer this message's one question
@@ -301,14 +330,21 @@ class ActionTopicMenu(Action):
         wanted = next(iter(_entity_values(tracker, "topic_group")), None)
         group = next((g for g in groups if g.get("key") == wanted), None)
         if group is None:
-            buttons = [{"title": g.get(language) or g["en"],
-                        "payload": TOPIC_MENU + json.dumps({"topic_group": g["key"]}, separators=(",", ":"))}
-                       for g in groups]
+            buttons = [
+                {
+                    "title": g.get(language) or g["en"],
+                    "payload": TOPIC_MENU + json.dumps({"topic_group": g["key"]}, separators=(",", ":")),
+                }
+                for g in groups
+            ]
             dispatcher.utter_message(response="utter_topic_groups", buttons=buttons)
             return []
         labels, intents = topic_labels(), _intent_names(domain)
-        buttons = [{"title": _topic_label(labels, key, language)["button"], "payload": topic_payload(key, intents)}
-                   for key in group.get("topics") or []]
-        dispatcher.utter_message(response="utter_topic_group", group_name=group.get(language) or group["en"],
-                                 buttons=buttons)
+        buttons = [
+            {"title": _topic_label(labels, key, language)["button"], "payload": topic_payload(key, intents)}
+            for key in group.get("topics") or []
+        ]
+        dispatcher.utter_message(
+            response="utter_topic_group", group_name=group.get(language) or group["en"], buttons=buttons
+        )
         return []

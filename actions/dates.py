@@ -45,30 +45,101 @@ MIN_CYCLE_LENGTH = 21
 MAX_CYCLE_LENGTH = 45
 
 MONTHS: Dict[str, int] = {
-    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4,
-    "april": 4, "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8,
-    "sep": 9, "sept": 9, "september": 9, "oct": 10, "october": 10, "nov": 11,
-    "november": 11, "dec": 12, "december": 12,
+    "jan": 1,
+    "january": 1,
+    "feb": 2,
+    "february": 2,
+    "mar": 3,
+    "march": 3,
+    "apr": 4,
+    "april": 4,
+    "may": 5,
+    "jun": 6,
+    "june": 6,
+    "jul": 7,
+    "july": 7,
+    "aug": 8,
+    "august": 8,
+    "sep": 9,
+    "sept": 9,
+    "september": 9,
+    "oct": 10,
+    "october": 10,
+    "nov": 11,
+    "november": 11,
+    "dec": 12,
+    "december": 12,
 }
 ORDINAL_WORDS: Dict[str, int] = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-    "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
-    "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18,
-    "nineteenth": 19, "twentieth": 20, "thirtieth": 30,
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
+    "twentieth": 20,
+    "thirtieth": 30,
 }
 NUMBER_WORDS: Dict[str, int] = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-    "fourteen": 14, "twenty": 20, "thirty": 30,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fourteen": 14,
+    "twenty": 20,
+    "thirty": 30,
 }
 WEEKDAYS: Dict[str, weekday] = {
-    "mon": MO, "monday": MO, "tue": TU, "tues": TU, "tuesday": TU, "wed": WE,
-    "wednesday": WE, "thu": TH, "thur": TH, "thurs": TH, "thursday": TH, "fri": FR,
-    "friday": FR, "sat": SA, "saturday": SA, "sun": SU, "sunday": SU,
+    "mon": MO,
+    "monday": MO,
+    "tue": TU,
+    "tues": TU,
+    "tuesday": TU,
+    "wed": WE,
+    "wednesday": WE,
+    "thu": TH,
+    "thur": TH,
+    "thurs": TH,
+    "thursday": TH,
+    "fri": FR,
+    "friday": FR,
+    "sat": SA,
+    "saturday": SA,
+    "sun": SU,
+    "sunday": SU,
 }
 SAME_DAY = {
-    "today", "this morning", "this afternoon", "this evening", "tonight", "earlier today",
-    "now", "right now",
+    "today",
+    "this morning",
+    "this afternoon",
+    "this evening",
+    "tonight",
+    "earlier today",
+    "now",
+    "right now",
 }
 DAY_BEFORE = {"last night": 1}
 
@@ -88,18 +159,15 @@ RE_LEADING_FILLER = re.compile(
     r"^(?:on|since|around|about|approximately|approx|roughly|maybe|probably|from|it was|was)\s+"
 )
 RE_LEADING_WEEKDAY = re.compile(rf"^(?:{_WEEKDAY_ALT})\s*,?\s+(?=(?:the\s+)?\d|(?:{_MONTH_ALT})\b)")
-RE_COMPOUND_ORDINAL = re.compile(
-    r"\b(twenty|thirty)[\s-]+(" + "|".join(list(ORDINAL_WORDS)[:9]) + r")\b"
-)
+RE_COMPOUND_ORDINAL = re.compile(r"\b(twenty|thirty)[\s-]+(" + "|".join(list(ORDINAL_WORDS)[:9]) + r")\b")
 RE_ORDINAL_WORD = re.compile(r"\b(" + "|".join(ORDINAL_WORDS) + r")\b")
 RE_ORDINAL_SUFFIX = re.compile(r"\b(\d{1,3})(?:st|nd|rd|th)\b")
 RE_COUPLE = re.compile(r"\b(?:a\s+)?couple(?:\s+of)?\b")
-RE_AMOUNT_WORD = re.compile(
-    r"\b(" + "|".join(NUMBER_WORDS) + r")\b(?=\s+(?:day|week|month)s?\b)"
-)
+RE_AMOUNT_WORD = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b(?=\s+(?:day|week|month)s?\b)")
 
 
 # ---------------------------------------------------------------- Spanish -> canonical English
+
 
 def fold(text: str) -> str:
     """Lower-case and drop acute accents and diaereses (not the tilde of ñ): patients
@@ -110,35 +178,114 @@ def fold(text: str) -> str:
 
 
 MONTHS_ES: Dict[str, int] = {
-    "ene": 1, "enero": 1, "feb": 2, "febrero": 2, "mar": 3, "marzo": 3, "abr": 4, "abril": 4,
-    "may": 5, "mayo": 5, "jun": 6, "junio": 6, "jul": 7, "julio": 7, "ago": 8, "agosto": 8,
-    "sep": 9, "sept": 9, "set": 9, "septiembre": 9, "setiembre": 9, "oct": 10, "octubre": 10,
-    "nov": 11, "noviembre": 11, "dic": 12, "diciembre": 12,
+    "ene": 1,
+    "enero": 1,
+    "feb": 2,
+    "febrero": 2,
+    "mar": 3,
+    "marzo": 3,
+    "abr": 4,
+    "abril": 4,
+    "may": 5,
+    "mayo": 5,
+    "jun": 6,
+    "junio": 6,
+    "jul": 7,
+    "julio": 7,
+    "ago": 8,
+    "agosto": 8,
+    "sep": 9,
+    "sept": 9,
+    "set": 9,
+    "septiembre": 9,
+    "setiembre": 9,
+    "oct": 10,
+    "octubre": 10,
+    "nov": 11,
+    "noviembre": 11,
+    "dic": 12,
+    "diciembre": 12,
 }
 NUMBER_WORDS_ES: Dict[str, int] = {
-    "un": 1, "una": 1, "uno": 1, "primero": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5,
-    "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "trece": 13,
-    "catorce": 14, "quince": 15, "dieciseis": 16, "diecisiete": 17, "dieciocho": 18,
-    "diecinueve": 19, "veinte": 20, "veintiun": 21, "veintiuno": 21, "veintidos": 22,
-    "veintitres": 23, "veinticuatro": 24, "veinticinco": 25, "veintiseis": 26, "veintisiete": 27,
-    "veintiocho": 28, "veintinueve": 29, "treinta": 30, "treinta y un": 31, "treinta y uno": 31,
+    "un": 1,
+    "una": 1,
+    "uno": 1,
+    "primero": 1,
+    "dos": 2,
+    "tres": 3,
+    "cuatro": 4,
+    "cinco": 5,
+    "seis": 6,
+    "siete": 7,
+    "ocho": 8,
+    "nueve": 9,
+    "diez": 10,
+    "once": 11,
+    "doce": 12,
+    "trece": 13,
+    "catorce": 14,
+    "quince": 15,
+    "dieciseis": 16,
+    "diecisiete": 17,
+    "dieciocho": 18,
+    "diecinueve": 19,
+    "veinte": 20,
+    "veintiun": 21,
+    "veintiuno": 21,
+    "veintidos": 22,
+    "veintitres": 23,
+    "veinticuatro": 24,
+    "veinticinco": 25,
+    "veintiseis": 26,
+    "veintisiete": 27,
+    "veintiocho": 28,
+    "veintinueve": 29,
+    "treinta": 30,
+    "treinta y un": 31,
+    "treinta y uno": 31,
 }
 WEEKDAYS_ES: Dict[str, str] = {
-    "lunes": "monday", "martes": "tuesday", "miercoles": "wednesday", "jueves": "thursday",
-    "viernes": "friday", "sabado": "saturday", "domingo": "sunday",
+    "lunes": "monday",
+    "martes": "tuesday",
+    "miercoles": "wednesday",
+    "jueves": "thursday",
+    "viernes": "friday",
+    "sabado": "saturday",
+    "domingo": "sunday",
 }
 UNITS_ES: Dict[str, str] = {
-    "dia": "day", "dias": "day", "semana": "week", "semanas": "week", "mes": "month", "meses": "month",
-    "año": "year", "años": "year", "ano": "year", "anos": "year",
+    "dia": "day",
+    "dias": "day",
+    "semana": "week",
+    "semanas": "week",
+    "mes": "month",
+    "meses": "month",
+    "año": "year",
+    "años": "year",
+    "ano": "year",
+    "anos": "year",
 }
 # whole expressions (after fillers are dropped) and the English they mean
 RELATIVE_ES: Dict[str, str] = {
-    "hoy": "today", "hoy mismo": "today", "ahora": "today", "ahorita": "today",
-    "esta mañana": "today", "esta manana": "today", "esta tarde": "today", "esta noche": "today",
-    "ayer": "yesterday", "anoche": "last night",
-    "antier": "2 days ago", "anteayer": "2 days ago", "antes de ayer": "2 days ago",
-    "antenoche": "2 days ago", "antes de anoche": "2 days ago",
-    "mañana": "tomorrow", "manana": "tomorrow", "pasado mañana": "in 2 days", "pasado manana": "in 2 days",
+    "hoy": "today",
+    "hoy mismo": "today",
+    "ahora": "today",
+    "ahorita": "today",
+    "esta mañana": "today",
+    "esta manana": "today",
+    "esta tarde": "today",
+    "esta noche": "today",
+    "ayer": "yesterday",
+    "anoche": "last night",
+    "antier": "2 days ago",
+    "anteayer": "2 days ago",
+    "antes de ayer": "2 days ago",
+    "antenoche": "2 days ago",
+    "antes de anoche": "2 days ago",
+    "mañana": "tomorrow",
+    "manana": "tomorrow",
+    "pasado mañana": "in 2 days",
+    "pasado manana": "in 2 days",
 }
 _MONTH_NAME = {n: max((k for k, v in MONTHS.items() if v == n), key=len) for n in range(1, 13)}
 _MONTH_ES_ALT = "|".join(sorted(MONTHS_ES, key=len, reverse=True))
@@ -153,9 +300,7 @@ RE_ES_FILLER = re.compile(
     r"^(?:el|del|desde|como|alrededor\s+del?|aproximadamente|aprox|mas\s+o\s+menos|fue|era|creo\s+que"
     r"|quizas?|tal\s+vez|probablemente|a\s+partir\s+del?|dia)\s+"
 )
-RE_ES_LEADING_WEEKDAY = re.compile(
-    rf"^(?:{_WEEKDAY_ES_ALT})\s*,?\s+(?=(?:el\s+|dia\s+)*\d|(?:{_MONTH_ES_ALT})\b)"
-)
+RE_ES_LEADING_WEEKDAY = re.compile(rf"^(?:{_WEEKDAY_ES_ALT})\s*,?\s+(?=(?:el\s+|dia\s+)*\d|(?:{_MONTH_ES_ALT})\b)")
 RE_ES_AGO = re.compile(
     rf"^hace\s+(?:como\s+|unos?\s+|unas\s+|aproximadamente\s+|aprox\s+)?(?P<n>\d{{1,2}})\s+(?P<unit>{_UNIT_ES_ALT})$"
     rf"|^(?P<n2>\d{{1,2}})\s+(?P<unit2>{_UNIT_ES_ALT})\s+atras$"
@@ -170,7 +315,7 @@ RE_ES_MONTH_DAY = re.compile(rf"^(?P<month>{_MONTH_ES_ALT})\s+(?P<day>\d{{1,3}})
 
 
 def _english_amount(n: str, unit: str) -> str:
-    """"2 day" -> "2 days", "1 week" stays singular."""
+    """ "2 day" -> "2 days", "1 week" stays singular."""
     name = UNITS_ES[unit]
     return f"{n} {name}" if n == "1" else f"{n} {name}s"
 
@@ -253,9 +398,7 @@ def normalise(text: str) -> str:
     s = re.sub(r"[\s.!?,;:]+$", "", s)
     s = re.sub(r"(?<=[a-z])\.(?=\s|\d)", " ", s)
     s = re.sub(r"\s+", " ", s).strip()
-    s = RE_COMPOUND_ORDINAL.sub(
-        lambda m: str(NUMBER_WORDS[m.group(1)] + ORDINAL_WORDS[m.group(2)]), s
-    )
+    s = RE_COMPOUND_ORDINAL.sub(lambda m: str(NUMBER_WORDS[m.group(1)] + ORDINAL_WORDS[m.group(2)]), s)
     s = RE_ORDINAL_WORD.sub(lambda m: str(ORDINAL_WORDS[m.group(1)]), s)
     s = RE_ORDINAL_SUFFIX.sub(r"\1", s)
     s = RE_COUPLE.sub("2", s)
@@ -289,22 +432,16 @@ def _pivot(today: date, expect: Expect, not_before: Optional[date]) -> Tuple[dat
     return max(today, not_before or today), 1
 
 
-def _resolve_month_day(
-    month: int, day: int, today: date, expect: Expect, not_before: Optional[date]
-) -> Optional[date]:
+def _resolve_month_day(month: int, day: int, today: date, expect: Expect, not_before: Optional[date]) -> Optional[date]:
     """Pick the year for a month/day without one: most recent for past, next for future."""
     pivot, direction = _pivot(today, expect, not_before)
-    candidates = [
-        d for d in (_make_date(y, month, day) for y in range(pivot.year - 1, pivot.year + 2)) if d
-    ]
+    candidates = [d for d in (_make_date(y, month, day) for y in range(pivot.year - 1, pivot.year + 2)) if d]
     if direction == -1:
         return max((d for d in candidates if d <= pivot), default=None)
     return min((d for d in candidates if d >= pivot), default=None)
 
 
-def _resolve_day_only(
-    day: int, today: date, expect: Expect, not_before: Optional[date]
-) -> Optional[date]:
+def _resolve_day_only(day: int, today: date, expect: Expect, not_before: Optional[date]) -> Optional[date]:
     """Pick month and year for a bare day of month ("the 12th")."""
     if not 1 <= day <= 31:
         return None
@@ -339,9 +476,7 @@ def _dateparser_settings(today: date, expect: Expect, date_order: DateOrder, str
 
 def _dateparser(text: str, today: date, expect: Expect, date_order: DateOrder, strict: bool) -> Optional[date]:
     """Run dateparser (English only) and return a date or None."""
-    result = dateparser.parse(
-        text, languages=["en"], settings=_dateparser_settings(today, expect, date_order, strict)
-    )
+    result = dateparser.parse(text, languages=["en"], settings=_dateparser_settings(today, expect, date_order, strict))
     return result.date() if result else None
 
 
@@ -356,8 +491,9 @@ def _classify(value: date, today: date, expect: Expect) -> Optional[str]:
     return None
 
 
-def _calendar_date(month: int, day: int, year_text: Optional[str], today: date, expect: Expect,
-                   not_before: Optional[date]) -> Tuple[Optional[date], Optional[str]]:
+def _calendar_date(
+    month: int, day: int, year_text: Optional[str], today: date, expect: Expect, not_before: Optional[date]
+) -> Tuple[Optional[date], Optional[str]]:
     """A month and day, with the year given or chosen by expect; impossible when not on the calendar."""
     if year_text:
         value = _make_date(_full_year(year_text), month, day)
@@ -397,8 +533,9 @@ def _interpret(
     for regex in (RE_MONTH_DAY, RE_DAY_MONTH):
         m = regex.match(s)
         if m:
-            return _calendar_date(MONTHS[m.group("month")], int(m.group("day")), m.group("year"), today, expect,
-                                  not_before)
+            return _calendar_date(
+                MONTHS[m.group("month")], int(m.group("day")), m.group("year"), today, expect, not_before
+            )
 
     m = RE_DAY_ONLY.match(s)
     if m:
@@ -449,11 +586,17 @@ def parse_date(
 # ---------------------------------------------------------------- roles
 
 STRONG_CUES: List[Tuple[str, str]] = [
-    (EXPECTED_PERIOD, r"\b(?:should|will|would|going\s+to|gonna|supposed\s+to|expected\s+to|likely\s+to|meant\s+to)"
-                      r"\s+(?:\w+\s+)?(?:start|begin|come|arrive)\b"),
+    (
+        EXPECTED_PERIOD,
+        r"\b(?:should|will|would|going\s+to|gonna|supposed\s+to|expected\s+to|likely\s+to|meant\s+to)"
+        r"\s+(?:\w+\s+)?(?:start|begin|come|arrive)\b",
+    ),
     # "should have started", "was supposed to have come": a period that was due (and is late)
-    (EXPECTED_PERIOD, r"\b(?:should|supposed\s+to|meant\s+to)\s*(?:have|'ve|of|a)\s+(?:\w+\s+)?"
-                      r"(?:started|begun|come|came|arrived|been\s+here)\b"),
+    (
+        EXPECTED_PERIOD,
+        r"\b(?:should|supposed\s+to|meant\s+to)\s*(?:have|'ve|of|a)\s+(?:\w+\s+)?"
+        r"(?:started|begun|come|came|arrived|been\s+here)\b",
+    ),
     (EXPECTED_PERIOD, r"\bnext\s+(?:period|cycle|menstrual\s+period|menses)\b"),
     (EXPECTED_PERIOD, r"\bdue\b"),
     (EXPECTED_PERIOD, r"\bexpect(?:ed|ing)?\b"),
@@ -478,15 +621,34 @@ RE_WEAK = re.compile("|".join(f"(?P<w{i}>{p})" for i, (_, p) in enumerate(WEAK_C
 RE_BOUNDARY = re.compile(r"[.;!?,]|\b(?:and|but|then|so|while)\b|\s[-\u2013\u2014]\s")
 RE_RANGE = re.compile(r"^\s*(?:to|until|till|til|through|thru|-|\u2013|\u2014)\s*$")
 NOT_A_DATE_NEXT = {
-    "day", "days", "time", "times", "week", "weeks", "month", "months", "cycle", "cycles",
-    "hour", "hours", "pill", "pills", "dose", "doses", "try", "attempt",
+    "day",
+    "days",
+    "time",
+    "times",
+    "week",
+    "weeks",
+    "month",
+    "months",
+    "cycle",
+    "cycles",
+    "hour",
+    "hours",
+    "pill",
+    "pills",
+    "dose",
+    "doses",
+    "try",
+    "attempt",
 }
 
 # Spanish cue words (matched on folded text: lower case, no accents), tried beside the English ones.
 STRONG_CUES_ES: List[Tuple[str, str]] = [
     (EXPECTED_PERIOD, r"\bme\s+(?:toca|tocaria|tocara|tiene\s+que)\b"),
-    (EXPECTED_PERIOD, r"\b(?:debe|deberia|debia|debio|tiene\s+que|tenia\s+(?:que|q)|va\s+a|iba\s+a)\s+(?:\w+\s+)?"
-                      r"(?:bajar|llegar|venir|empezar|comenzar|iniciar|bajado|llegado|venido)(?:me)?\b"),
+    (
+        EXPECTED_PERIOD,
+        r"\b(?:debe|deberia|debia|debio|tiene\s+que|tenia\s+(?:que|q)|va\s+a|iba\s+a)\s+(?:\w+\s+)?"
+        r"(?:bajar|llegar|venir|empezar|comenzar|iniciar|bajado|llegado|venido)(?:me)?\b",
+    ),
     (EXPECTED_PERIOD, r"\bme\s+tocaba\b"),
     (EXPECTED_PERIOD, r"\b(?:bajara|llegara|vendra|empezara|comenzara|iniciara)\b"),
     (EXPECTED_PERIOD, r"\b(?:proxim[oa]|siguiente)\s+(?:regla|periodo|menstruacion|ciclo|sangrado)\b"),
@@ -495,14 +657,20 @@ STRONG_CUES_ES: List[Tuple[str, str]] = [
     # "me baja el 5" (present: when it comes), not "no me baja" (no periods)
     (EXPECTED_PERIOD, r"(?<!\bno\s)\bme\s+(?:baja|llega|viene)\b(?!\s+cada\b)"),
     (DEVICE_PLACED, r"\b(?:pusieron|puso|colocaron|coloco|implantaron|implanto|insertaron|inserto)\b"),
-    (DEVICE_PLACED, r"\b(?:colocacion|implantes?|insercion|dispositivo|colocad[oa]s?|implantad[oa]s?"
-                    r"|insertad[oa]s?)\b"),
+    (
+        DEVICE_PLACED,
+        r"\b(?:colocacion|implantes?|insercion|dispositivo|colocad[oa]s?|implantad[oa]s?"
+        r"|insertad[oa]s?)\b",
+    ),
     (BLEEDING_END, r"\bultimo\s+dia\b"),
     (BLEEDING_END, r"\bdej[eo]\s+de\s+(?:sangrar|manchar|bajar)\b|\bya\s+no\s+(?:sangr|manch)\w*"),
     (BLEEDING_END, r"\bse\s+(?:me\s+)?(?:quito|fue|corto|detuvo|acabo|termino|acaba|termina|quita|corta|va)\b"),
-    (BLEEDING_END, r"\b(?:termino|termine|terminaron|terminara|acabo|acabe|acabara|paro|pare|pararon|parara|quito"
-                   r"|finalizo|ceso)\b"
-                   r"(?!\s+de\s+(?:empezar|comenzar|bajar|llegar|venir))"),
+    (
+        BLEEDING_END,
+        r"\b(?:termino|termine|terminaron|terminara|acabo|acabe|acabara|paro|pare|pararon|parara|quito"
+        r"|finalizo|ceso)\b"
+        r"(?!\s+de\s+(?:empezar|comenzar|bajar|llegar|venir))",
+    ),
     (PERIOD_START, r"\bprimer\s+dia\b"),
     (PERIOD_START, r"\bdia\s+(?:uno|1)\b"),
     (PERIOD_START, r"\bfur\b"),
@@ -522,12 +690,25 @@ RE_BOUNDARY_BOTH = re.compile(
     r"[.;!?,\u00bf\u00a1]|\b(?:and|but|then|so|while|y|e|pero|luego|despues|entonces|mientras|aunque)\b"
     r"|\s[-\u2013\u2014]\s"
 )
-RE_RANGE_BOTH = re.compile(
-    r"^\s*(?:to|until|till|til|through|thru|al|a|hasta(?:\s+el)?|-|\u2013|\u2014)\s*$"
-)
+RE_RANGE_BOTH = re.compile(r"^\s*(?:to|until|till|til|through|thru|al|a|hasta(?:\s+el)?|-|\u2013|\u2014)\s*$")
 NOT_A_DATE_NEXT_ES = {
-    "dia", "dias", "semana", "semanas", "mes", "meses", "vez", "veces", "hora", "horas", "pastilla",
-    "pastillas", "dosis", "ciclo", "ciclos", "intento", "intentos",
+    "dia",
+    "dias",
+    "semana",
+    "semanas",
+    "mes",
+    "meses",
+    "vez",
+    "veces",
+    "hora",
+    "horas",
+    "pastilla",
+    "pastillas",
+    "dosis",
+    "ciclo",
+    "ciclos",
+    "intento",
+    "intentos",
 }
 # "mañana" after these is "morning" ("en la mañana"), not "tomorrow"
 MORNING_BEFORE_ES = {"la", "una", "cada", "toda", "esta", "de", "por", "en"}
@@ -547,8 +728,9 @@ class _Cues:
         self.range = RE_RANGE_BOTH if spanish else RE_RANGE
 
 
-def _cue_roles(text: str, regex: re.Pattern[str], table: List[Tuple[str, str]],
-               prepare: Callable[[str], str] = str.lower) -> List[str]:
+def _cue_roles(
+    text: str, regex: re.Pattern[str], table: List[Tuple[str, str]], prepare: Callable[[str], str] = str.lower
+) -> List[str]:
     """Roles of the cues found in text, in order of appearance."""
     roles: List[str] = []
     for m in regex.finditer(prepare(text)):
@@ -562,7 +744,7 @@ def _split_clauses(text: str, boundary: re.Pattern[str] = RE_BOUNDARY) -> Tuple[
     bounds = list(boundary.finditer(text))
     if not bounds:
         return text, text
-    return text[: bounds[0].start()], text[bounds[-1].end():]
+    return text[: bounds[0].start()], text[bounds[-1].end() :]
 
 
 def _is_false_date_es(span: Span) -> bool:
@@ -570,7 +752,7 @@ def _is_false_date_es(span: Span) -> bool:
     doc = span.doc
     words = [fold(t.text) for t in doc]
     before = words[span.start - 1] if span.start > 0 else ""
-    after = words[span.end: span.end + 2]
+    after = words[span.end : span.end + 2]
     if fold(span.text) in ("mañana", "manana") and before in MORNING_BEFORE_ES:
         return True
     if words[span.start] == "del" and after[:2] in (["al", "10"], ["al", "diez"]):
@@ -595,8 +777,7 @@ def _is_false_date(span: Span, language: str = "en") -> bool:
     return bool(RE_DAY_ONLY.match(s) or (RE_NUMERIC.match(s) and s.count("/") + s.count(".") + s.count("-") == 1))
 
 
-def _assign_role(before: str, after: str, previous_role: Optional[str], default_role: str,
-                 language: str = "en") -> str:
+def _assign_role(before: str, after: str, previous_role: Optional[str], default_role: str, language: str = "en") -> str:
     """Choose the role of a date from the text around it (nearest strong cue wins)."""
     cues = _Cues(language)
     _, before_tail = _split_clauses(before, cues.boundary)
@@ -640,8 +821,8 @@ def extract_dates(
         next_start = spans[i + 1].start_char if i + 1 < len(spans) else len(text)
         roles.append(
             _assign_role(
-                text[prev_end:span.start_char],
-                text[span.end_char:next_start],
+                text[prev_end : span.start_char],
+                text[span.end_char : next_start],
                 roles[-1] if roles else None,
                 default_role,
                 language,
@@ -655,8 +836,9 @@ def extract_dates(
             parsed = _parse_expected(span.text, today, date_order, language, was_due)
         else:
             anchor = period_start if role == BLEEDING_END else None
-            parsed = parse_date(span.text, today, expect="past", date_order=date_order, not_before=anchor,
-                                language=language)
+            parsed = parse_date(
+                span.text, today, expect="past", date_order=date_order, not_before=anchor, language=language
+            )
         if role == PERIOD_START and parsed.value and not parsed.problem:
             period_start = parsed.value
         mentions.append(DateMention(span.text, parsed.value, parsed.problem, role))
@@ -712,7 +894,9 @@ RE_NO_PERIODS = re.compile(
 )
 # A short answer to a yes/no question ("has a new period started since then?").
 RE_YES = re.compile(r"^\s*(?:yes|yeah|yeh|yep|yup|ya|yea|y|yess+|it\s+has|it\s+did|i\s+have|i\s+did|sure|correct)\b")
-RE_NO = re.compile(r"^\s*(?:no|nope|nah|naw|n|not\s+yet|it\s+has\s*n'?o?t|it\s+hasn'?t|hasn'?t|i\s+haven'?t|none|nothing)\b")
+RE_NO = re.compile(
+    r"^\s*(?:no|nope|nah|naw|n|not\s+yet|it\s+has\s*n'?o?t|it\s+hasn'?t|hasn'?t|i\s+haven'?t|none|nothing)\b"
+)
 # The patient asks for their own dates ("work out my best days"), not the general rule.
 RE_WANTS_DATES = re.compile(
     r"\b(?:work|figure|sort)\s+out\s+(?:my|the|our)\b|\bcalculate\b|\bcount\s+(?:my|the)\s+days\b"
@@ -787,8 +971,10 @@ RE_CORRECTION_ES = re.compile(
     r"|\bperdon\b|\bdisculp[ae]\b|\bme\s+equivoque\b|\bequivocad[oa]\b|\bcorrijo\b|\bcorreccion\b"
     r"|\ben\s+realidad\b|\bquise\s+decir\b|\bquiero\s+decir\b|\besta\s+mal\b|\bme\s+confundi\b|\berror\b"
 )
-_ABOUT_ES = (r"(?:usualmente|normalmente|generalmente|siempre|casi|unos|como|mas\s+o\s+menos|aproximadamente|aprox"
-             r"|alrededor\s+de)")
+_ABOUT_ES = (
+    r"(?:usualmente|normalmente|generalmente|siempre|casi|unos|como|mas\s+o\s+menos|aproximadamente|aprox"
+    r"|alrededor\s+de)"
+)
 CYCLE_LENGTH_PATTERNS_ES = [
     re.compile(
         r"\bciclos?\s+(?:menstrual(?:es)?\s+)?(?:regular(?:es)?\s+)?(?:es\s+|son\s+|era\s+|eran\s+|dura\s+"
@@ -814,8 +1000,10 @@ def _cycle_length(text: str, patterns: Optional[List[re.Pattern[str]]] = None) -
 RE_NEGATION = re.compile(r"\b(?:no|not|nope|nah|naw|never|none|nothing|havent|hasnt|didnt|dont|isnt|aint)\b|n't\b")
 RE_NEGATION_ES = re.compile(r"\b(?:no|nop|nel|nada|ningun[oa]?|nunca|tampoco)\b")
 RE_NOT_YET = re.compile(r"\b(?:still\s+waiting|waiting|not\s+yet|nothing\s+yet|no\s+sign)\b")
-RE_NOT_YET_ES = re.compile(r"\b(?:sigo\s+esperando|esperando|todavia\s+no|aun\s+no|no\s+todavia|no\s+aun"
-                           r"|todavia\s+nada|aun\s+nada|nada\s+todavia|nada\s+aun)\b")
+RE_NOT_YET_ES = re.compile(
+    r"\b(?:sigo\s+esperando|esperando|todavia\s+no|aun\s+no|no\s+todavia|no\s+aun"
+    r"|todavia\s+nada|aun\s+nada|nada\s+todavia|nada\s+aun)\b"
+)
 SHORT_REPLY_WORDS = 8
 # The bleeding has stopped, said without a date (an answer to "when did the bleeding stop?").
 RE_STOPPED = re.compile(
@@ -847,7 +1035,7 @@ def _reply_polarity(s: str, folded: str, flags: DateFlags, spanish: bool) -> Tup
     anywhere in a short reply, make it a no whatever it starts with."""
     short = len(s.split()) <= SHORT_REPLY_WORDS
     negated = bool(RE_NEGATION.search(s)) or (spanish and bool(RE_NEGATION_ES.search(folded)))
-    no = (flags["no"] or flags["not_yet"] or flags["late"] or (short and negated))
+    no = flags["no"] or flags["not_yet"] or flags["late"] or (short and negated)
     yes = flags["yes"] and not (no or flags["unsure"])
     return yes, no
 

@@ -9,6 +9,7 @@ chooses how dates are read (Spanish wordings, the clinic's Spanish date order
 `date_order_es`) and how the dates shown in the answers are written (Spanish month and
 weekday names come from babel's locale data, not from this code).
 """
+
 from __future__ import annotations
 
 import re
@@ -24,12 +25,32 @@ from actions.dates import SPANISH, DateFlags, DateOrder, detect_flags, extract_d
 from actions.window import WindowPolicy, compute_window, device_check_date, period_overdue
 from common.devices import names_adiana, names_other_device
 
-TIMING_SLOTS = ("period_start", "bleeding_end", "bleeding_end_unknown", "still_bleeding", "bleeding_end_expected",
-                "period_expected", "no_periods", "period_since", "period_too_old", "period_late", "cycle_length",
-                "hsg_window_start", "hsg_window_end")
+TIMING_SLOTS = (
+    "period_start",
+    "bleeding_end",
+    "bleeding_end_unknown",
+    "still_bleeding",
+    "bleeding_end_expected",
+    "period_expected",
+    "no_periods",
+    "period_since",
+    "period_too_old",
+    "period_late",
+    "cycle_length",
+    "hsg_window_start",
+    "hsg_window_end",
+)
 # What a patient said about an earlier cycle that no longer applies once a new period date is given.
-CYCLE_SLOTS = ("bleeding_end", "bleeding_end_unknown", "still_bleeding", "bleeding_end_expected", "no_periods",
-               "period_since", "period_too_old", "period_late")
+CYCLE_SLOTS = (
+    "bleeding_end",
+    "bleeding_end_unknown",
+    "still_bleeding",
+    "bleeding_end_expected",
+    "no_periods",
+    "period_since",
+    "period_too_old",
+    "period_late",
+)
 DEVICE_SLOTS = ("device_placed", "device_check_date", "device_other")
 # Intents with which a patient is answering the form's question; with these, a
 # message without a usable date gets a helpful re-ask instead of being treated as
@@ -93,8 +114,11 @@ def _date_pattern(language: str, with_year: bool) -> str:
 def date_order(settings: Dict[str, Any], language: str = "en") -> DateOrder:
     """How the clinic's patients write 3/11 in this language: `date_order_<language>`
     in clinic.yml when set, else `date_order`."""
-    order = settings["date_order"] if language == "en" else (settings.get(f"date_order_{language}")
-                                                             or settings["date_order"])
+    order = (
+        settings["date_order"]
+        if language == "en"
+        else (settings.get(f"date_order_{language}") or settings["date_order"])
+    )
     if order not in ("MDY", "DMY"):
         raise ValueError(f"date_order must be MDY or DMY, not {order!r}")
     return cast(DateOrder, order)
@@ -141,8 +165,10 @@ def _next_missing(required: List[str], slots: Dict[str, Any]) -> Optional[str]:
 def _negated_date(text: str, date_text: str, language: str = "en") -> bool:
     """True when the date is the one being corrected away: "not the 20th", "not on Nov 20"
     (Spanish: "no el 20", "no fue el 20")."""
-    if re.search(r"\bnot\s+(?:on\s+)?(?:the\s+)?" + re.escape(date_text.removeprefix("the ")), text,
-                 re.IGNORECASE) is not None:
+    if (
+        re.search(r"\bnot\s+(?:on\s+)?(?:the\s+)?" + re.escape(date_text.removeprefix("the ")), text, re.IGNORECASE)
+        is not None
+    ):
         return True
     if language != SPANISH:
         return False
@@ -150,8 +176,15 @@ def _negated_date(text: str, date_text: str, language: str = "en") -> bool:
     return re.search(r"\bno\s+(?:fue\s+|era\s+|es\s+)?(?:el\s+|del\s+)?" + re.escape(bare), fold(text)) is not None
 
 
-def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], requested: Optional[str],
-                today: date, settings: Dict[str, Any], language: str = "en") -> Turn:
+def timing_turn(
+    text: str,
+    intent: Optional[str],
+    slots: Dict[str, Any],
+    requested: Optional[str],
+    today: date,
+    settings: Dict[str, Any],
+    language: str = "en",
+) -> Turn:
     """Reads dates and bleeding answers from one message of the timing conversation."""
     policy = WindowPolicy.from_settings(settings)
     turn = Turn()
@@ -168,16 +201,21 @@ def timing_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
     if requested == "period_since" and not any(m.role in ("period_start", "expected_period") for m in mentions):
         return _period_since_turn(turn, current, intent, flags, policy, today)
     if _is_late(text, flags, mentions, today):
-        turn.slots.update({name: None for name in CYCLE_SLOTS}, period_start=None, period_expected=None,
-                          period_late=True)
+        turn.slots.update(
+            {name: None for name in CYCLE_SLOTS}, period_start=None, period_expected=None, period_late=True
+        )
         turn.handled = True
         return turn  # nothing more to ask: no dates while the period is late
     if requested == "bleeding_end" and not mentions and _bleeding_stopped_words(turn, flags, current, today):
         current.update(turn.slots)
         turn.requested_slot = _next_missing(timing_required(current, policy, today), current)
         return turn
-    confirms_long_ago = (requested == "period_start" and current.get("period_too_old") and not mentions
-                         and (intent == "affirm" or flags.get("yes")))
+    confirms_long_ago = (
+        requested == "period_start"
+        and current.get("period_too_old")
+        and not mentions
+        and (intent == "affirm" or flags.get("yes"))
+    )
     if flags.get("no_periods") or confirms_long_ago:
         turn.slots["no_periods"] = True
         turn.handled = True
@@ -200,28 +238,37 @@ CAME_WITHIN_DAYS = 21
 
 
 # Words that say the period did come (with a start date this cycle, it is not late now).
-RE_CAME = re.compile(r"\b(?:started|starts|came|began|begun|arrived|showed\s+up|got\s+(?:it|my\s+period)|empez\w*"
-                     r"|comenz\w*|inici\w*|me\s+(?:bajo|llego|vino)|llego|vino|bajo)\b")
+RE_CAME = re.compile(
+    r"\b(?:started|starts|came|began|begun|arrived|showed\s+up|got\s+(?:it|my\s+period)|empez\w*"
+    r"|comenz\w*|inici\w*|me\s+(?:bajo|llego|vino)|llego|vino|bajo)\b"
+)
 RE_NOT_BEFORE = re.compile(r"(?:\bno\s+(?:me\s+|se\s+|ha\s+|me\s+ha\s+)?|\bnot\s+|n't\s+|\bnever\s+)$")
 
 
 def _says_it_came(text: str) -> bool:
-    """"it came", "empezó el 24" (not "no me llegó", "hasn't come")."""
+    """ "it came", "empezó el 24" (not "no me llegó", "hasn't come")."""
     folded = fold(text)
-    return any(not RE_NOT_BEFORE.search(folded[:m.start()]) for m in RE_CAME.finditer(folded))
+    return any(not RE_NOT_BEFORE.search(folded[: m.start()]) for m in RE_CAME.finditer(folded))
 
 
 # No periods for months or years: the no-periods answer, not the late one.
-RE_LONG_TIME = re.compile(r"\b(?:months|years|meses|años|anos|a\s+year|un\s+año|un\s+ano|a\s+long\s+time"
-                          r"|mucho\s+tiempo)\b")
+RE_LONG_TIME = re.compile(
+    r"\b(?:months|years|meses|años|anos|a\s+year|un\s+año|un\s+ano|a\s+long\s+time"
+    r"|mucho\s+tiempo)\b"
+)
 
 
 def _is_late(text: str, flags: DateFlags, mentions: List[Any], today: date) -> bool:
     """Words that say the period is due but has not come, or a due date on or before today;
     unless the message also gives a period start this cycle (it came), or says there have
     been no periods for months (the no-periods answer)."""
-    came = _says_it_came(text) and any(m.role == "period_start" and m.value is not None and not m.problem
-                                             and 0 <= (today - m.value).days < CAME_WITHIN_DAYS for m in mentions)
+    came = _says_it_came(text) and any(
+        m.role == "period_start"
+        and m.value is not None
+        and not m.problem
+        and 0 <= (today - m.value).days < CAME_WITHIN_DAYS
+        for m in mentions
+    )
     if came:
         return False
     long_gone = flags.get("no_periods") and (not flags.get("late") or RE_LONG_TIME.search(text.lower()))
@@ -236,8 +283,14 @@ def _bleeding_stopped_words(turn: Turn, flags: DateFlags, current: Dict[str, Any
         start = parse_iso(current.get("period_start"))
         if start is None or start > today:
             return False
-        turn.slots.update(bleeding_end=today.isoformat(), bleeding_end_unknown=None, still_bleeding=None,
-                          bleeding_end_expected=None, no_periods=None, last_date_slot="bleeding_end")
+        turn.slots.update(
+            bleeding_end=today.isoformat(),
+            bleeding_end_unknown=None,
+            still_bleeding=None,
+            bleeding_end_expected=None,
+            no_periods=None,
+            last_date_slot="bleeding_end",
+        )
         turn.say.append(Say("utter_readback_bleeding_stopped"))
     elif flags.get("not_yet") or flags.get("still_bleeding"):
         turn.slots.update(bleeding_end=None, bleeding_end_unknown=True, still_bleeding=True)
@@ -248,23 +301,37 @@ def _bleeding_stopped_words(turn: Turn, flags: DateFlags, current: Dict[str, Any
     return True
 
 
-def _timing_mentions(text: str, flags: DateFlags, current: Dict[str, Any], requested: Optional[str],
-                     today: date, settings: Dict[str, Any], language: str = "en") -> List[Any]:
+def _timing_mentions(
+    text: str,
+    flags: DateFlags,
+    current: Dict[str, Any],
+    requested: Optional[str],
+    today: date,
+    settings: Dict[str, Any],
+    language: str = "en",
+) -> List[Any]:
     """The dates in the message, each with its role. A date with no word around it
     belongs to the question being asked or, in a correction ("no, it was the 12th"), to
     the date read back last; in "not the 20th, the 19th" the date after "not" is dropped."""
     default_role = requested if requested in ("period_start", "bleeding_end") else "period_start"
     if flags.get("correction") and current.get("last_date_slot") in ("period_start", "bleeding_end"):
         default_role = current["last_date_slot"]
-    mentions = extract_dates(text, today, date_order(settings, language), default_role=default_role,
-                             known_period_start=parse_iso(current.get("period_start")), language=language)
+    mentions = extract_dates(
+        text,
+        today,
+        date_order(settings, language),
+        default_role=default_role,
+        known_period_start=parse_iso(current.get("period_start")),
+        language=language,
+    )
     if flags.get("correction"):
         mentions = [m for m in mentions if not _negated_date(text, m.text, language)] or mentions
     return mentions
 
 
-def _apply_mention(turn: Turn, current: Dict[str, Any], mention: Any, mentions: List[Any], today: date,
-                   language: str = "en") -> None:
+def _apply_mention(
+    turn: Turn, current: Dict[str, Any], mention: Any, mentions: List[Any], today: date, language: str = "en"
+) -> None:
     """One date: a period start (or expected period) or a bleeding stop, read back, or
     refused with its reason. `current` follows every slot set so far."""
     role = mention.role
@@ -296,8 +363,9 @@ def _apply_mention(turn: Turn, current: Dict[str, Any], mention: Any, mentions: 
     current.update(turn.slots)
 
 
-def _apply_period_start(turn: Turn, current: Dict[str, Any], mention: Any, mentions: List[Any],
-                        today: date, language: str = "en") -> None:
+def _apply_period_start(
+    turn: Turn, current: Dict[str, Any], mention: Any, mentions: List[Any], today: date, language: str = "en"
+) -> None:
     value, role = mention.value, mention.role
     is_new = value.isoformat() != current.get("period_start")
     turn.slots["period_start"] = value.isoformat()
@@ -307,8 +375,12 @@ def _apply_period_start(turn: Turn, current: Dict[str, Any], mention: Any, menti
         turn.slots.update({name: None for name in CYCLE_SLOTS})
     if role == "expected_period":
         turn.slots["bleeding_end_unknown"] = True
-    turn.say.append(Say("utter_readback_expected_period" if role == "expected_period"
-                        else "utter_readback_period_start", {"date_text": long_date(value, today, language)}))
+    turn.say.append(
+        Say(
+            "utter_readback_expected_period" if role == "expected_period" else "utter_readback_period_start",
+            {"date_text": long_date(value, today, language)},
+        )
+    )
 
 
 def _apply_bleeding_end(turn: Turn, current: Dict[str, Any], mention: Any, today: date, language: str = "en") -> bool:
@@ -323,14 +395,15 @@ def _apply_bleeding_end(turn: Turn, current: Dict[str, Any], mention: Any, today
         turn.slots["bleeding_end"] = None
         turn.say.append(Say("utter_date_problem_future", {"date_text": mention.text}))
         return False
-    turn.slots.update(bleeding_end=value.isoformat(), bleeding_end_unknown=None, still_bleeding=None,
-                      bleeding_end_expected=None)
+    turn.slots.update(
+        bleeding_end=value.isoformat(), bleeding_end_unknown=None, still_bleeding=None, bleeding_end_expected=None
+    )
     turn.say.append(Say("utter_readback_bleeding_end", {"date_text": long_date(value, today, language)}))
     return True
 
 
 def _apply_bleeding_words(turn: Turn, flags: DateFlags, intent: Optional[str], requested: Optional[str]) -> None:
-    """"still bleeding", "not sure" without a stop date, or a helpful re-ask when an
+    """ "still bleeding", "not sure" without a stop date, or a helpful re-ask when an
     answer to the question held no date at all."""
     if turn.slots.get("bleeding_end") is not None:
         return
@@ -355,15 +428,21 @@ def _expected_stop(turn: Turn, current: Dict[str, Any], value: date, today: date
         turn.slots["bleeding_end"] = None
         turn.say.append(Say("utter_date_problem_end_before_start", {"date_text": long_date(value, today, language)}))
         return False
-    turn.slots.update(bleeding_end=value.isoformat(), bleeding_end_expected=True, bleeding_end_unknown=None,
-                      still_bleeding=True, last_date_slot="bleeding_end")
+    turn.slots.update(
+        bleeding_end=value.isoformat(),
+        bleeding_end_expected=True,
+        bleeding_end_unknown=None,
+        still_bleeding=True,
+        last_date_slot="bleeding_end",
+    )
     turn.say.append(Say("utter_readback_bleeding_expected", {"date_text": long_date(value, today, language)}))
     turn.handled = True
     return True
 
 
-def _period_since_turn(turn: Turn, current: Dict[str, Any], intent: Optional[str], flags: DateFlags,
-                       policy: WindowPolicy, today: date) -> Turn:
+def _period_since_turn(
+    turn: Turn, current: Dict[str, Any], intent: Optional[str], flags: DateFlags, policy: WindowPolicy, today: date
+) -> Turn:
     """The answer to "has a new period started since then?" (no new date in the message)."""
     # The words decide before the intent: "I have not" may look like an affirmation to the model.
     if flags.get("no") or flags.get("unsure") or flags.get("no_periods") or flags.get("late"):
@@ -384,8 +463,15 @@ def _period_since_turn(turn: Turn, current: Dict[str, Any], intent: Optional[str
     return turn
 
 
-def device_turn(text: str, intent: Optional[str], slots: Dict[str, Any], requested: Optional[str],
-                today: date, settings: Dict[str, Any], language: str = "en") -> Turn:
+def device_turn(
+    text: str,
+    intent: Optional[str],
+    slots: Dict[str, Any],
+    requested: Optional[str],
+    today: date,
+    settings: Dict[str, Any],
+    language: str = "en",
+) -> Turn:
     """Reads the placement date from one message of the device conversation."""
     turn = Turn()
     if intent in NOT_FOR_THE_FORM or _cancels(text, intent, detect_flags(text, language)):
@@ -396,8 +482,9 @@ def device_turn(text: str, intent: Optional[str], slots: Dict[str, Any], request
         turn.handled = True
         return turn
     last_year = LAST_ADIANA_YEAR if names_adiana(text) else LAST_ESSURE_YEAR
-    for mention in extract_dates(text, today, date_order(settings, language), default_role="device_placed",
-                                 language=language):
+    for mention in extract_dates(
+        text, today, date_order(settings, language), default_role="device_placed", language=language
+    ):
         if mention.role in ("bleeding_end", "expected_period"):
             continue
         turn.handled = True
@@ -444,21 +531,32 @@ def timing_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any], 
         return turn
     start = parse_iso(slots.get("period_start"))
     end = parse_iso(slots.get("bleeding_end"))
-    result = compute_window(start, end, today, policy, cycle_length=_cycle_length(slots),
-                            expected=bool(slots.get("period_expected")),
-                            still_bleeding=bool(slots.get("still_bleeding")),
-                            end_expected=bool(slots.get("bleeding_end_expected")))
+    result = compute_window(
+        start,
+        end,
+        today,
+        policy,
+        cycle_length=_cycle_length(slots),
+        expected=bool(slots.get("period_expected")),
+        still_bleeding=bool(slots.get("still_bleeding")),
+        end_expected=bool(slots.get("bleeding_end_expected")),
+    )
     if result.status in ("ok", "next_cycle_estimate"):
         assert result.start and result.end and result.cycle_start  # a window has all three
         turn.slots.update(hsg_window_start=result.start.isoformat(), hsg_window_end=result.end.isoformat())
-        values = {"start_text": long_date(result.start, today, language),
-                  "end_text": long_date(result.end, today, language),
-                  "start_day": result.start_day, "end_day": result.end_day,
-                  "cycle_start_text": long_date(result.cycle_start, today, language),
-                  # for the web chat's calendar (responses' `custom` part)
-                  "start_iso": result.start.isoformat(), "end_iso": result.end.isoformat(),
-                  "cycle_start_iso": result.cycle_start.isoformat(), "today_iso": today.isoformat(),
-                  "bleeding_end_iso": end.isoformat() if end and not result.is_estimate else ""}
+        values = {
+            "start_text": long_date(result.start, today, language),
+            "end_text": long_date(result.end, today, language),
+            "start_day": result.start_day,
+            "end_day": result.end_day,
+            "cycle_start_text": long_date(result.cycle_start, today, language),
+            # for the web chat's calendar (responses' `custom` part)
+            "start_iso": result.start.isoformat(),
+            "end_iso": result.end.isoformat(),
+            "cycle_start_iso": result.cycle_start.isoformat(),
+            "today_iso": today.isoformat(),
+            "bleeding_end_iso": end.isoformat() if end and not result.is_estimate else "",
+        }
         if result.status == "next_cycle_estimate":
             name = "utter_window_estimate"
         elif slots.get("period_expected"):
@@ -471,12 +569,17 @@ def timing_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any], 
         turn.say.append(Say("utter_window_reminders"))
         return turn
     turn.slots.update(hsg_window_start=None, hsg_window_end=None)
-    turn.say.append(Say({"bleeding_past_window": "utter_window_bleeding_too_long",
-                         "period_late": "utter_window_period_late",
-                         "short_cycle": "utter_window_short_cycle",
-                         "pregnancy_test": "utter_window_pregnancy_test"}.get(result.status,
-                                                                              "utter_date_problem_end_before_start"),
-                        {"date_text": long_date(end, today, language) if end else ""}))
+    turn.say.append(
+        Say(
+            {
+                "bleeding_past_window": "utter_window_bleeding_too_long",
+                "period_late": "utter_window_period_late",
+                "short_cycle": "utter_window_short_cycle",
+                "pregnancy_test": "utter_window_pregnancy_test",
+            }.get(result.status, "utter_date_problem_end_before_start"),
+            {"date_text": long_date(end, today, language) if end else ""},
+        )
+    )
     return turn
 
 
@@ -493,7 +596,10 @@ def device_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any], 
         return turn
     check = device_check_date(placed, policy)
     turn.slots["device_check_date"] = check.isoformat()
-    values = {"check_text": long_date(check, today, language), "placed_text": long_date(placed, today, language),
-              "months": policy.device_check_months}
+    values = {
+        "check_text": long_date(check, today, language),
+        "placed_text": long_date(placed, today, language),
+        "months": policy.device_check_months,
+    }
     turn.say.append(Say("utter_device_check_due" if check >= today else "utter_device_check_passed", values))
     return turn

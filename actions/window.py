@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.relativedelta import relativedelta
 
-Status = Literal["ok", "next_cycle_estimate", "bleeding_past_window", "pregnancy_test", "period_late", "short_cycle",
-                 "invalid"]
+Status = Literal[
+    "ok", "next_cycle_estimate", "bleeding_past_window", "pregnancy_test", "period_late", "short_cycle", "invalid"
+]
 
 OK: Final = "ok"
 NEXT_CYCLE_ESTIMATE: Final = "next_cycle_estimate"
@@ -102,8 +103,15 @@ def last_day(policy: WindowPolicy, cycle_length: Optional[int]) -> int:
     return min(policy.last_cycle_day, cycle_length - LUTEAL_DAYS - policy.days_before_ovulation)
 
 
-def _window(cycle_start: date, start_day: int, today: date, policy: WindowPolicy, status: Status,
-            is_estimate: bool, end_day: int) -> WindowResult:
+def _window(
+    cycle_start: date,
+    start_day: int,
+    today: date,
+    policy: WindowPolicy,
+    status: Status,
+    is_estimate: bool,
+    end_day: int,
+) -> WindowResult:
     """Window from start_day (not before the clinic's first day, moved up to today if it has
     begun) to end_day; a short cycle with no day left gets no window."""
     start_day = max(start_day, cycle_day(cycle_start, today), policy.min_start_day)
@@ -123,8 +131,9 @@ def _window(cycle_start: date, start_day: int, today: date, policy: WindowPolicy
 def _next_cycle(period_start: date, today: date, policy: WindowPolicy, cycle_length: Optional[int]) -> WindowResult:
     """Estimated window of the next cycle; only called while that next period is not yet due."""
     cycle_start = period_start + timedelta(days=cycle_length or policy.default_cycle_length)
-    return _window(cycle_start, policy.default_start_day, today, policy, NEXT_CYCLE_ESTIMATE, True,
-                   last_day(policy, cycle_length))
+    return _window(
+        cycle_start, policy.default_start_day, today, policy, NEXT_CYCLE_ESTIMATE, True, last_day(policy, cycle_length)
+    )
 
 
 def period_overdue(period_start: date, today: date, policy: WindowPolicy, cycle_length: Optional[int] = None) -> bool:

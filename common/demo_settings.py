@@ -16,6 +16,7 @@ common.demo_settings --prod`), `make run` names them in one line at start-up, an
 The phone numbers are read with a regular expression: the `phonenumbers` library is not
 in the project's environment, and only this one reserved block is looked for.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,6 +35,7 @@ MARKS = "demo_values"
 class DemoSetting:
     """One demo value: the setting's name (dotted for a nested one: web.calendar_note),
     the value found, why it is a demo value and what to do."""
+
     name: str
     value: str
     reason: str
@@ -81,14 +83,21 @@ def demo_settings(settings: Dict[str, Any]) -> List[DemoSetting]:
     for name, value in _leaves(settings):
         text = str(value)
         if name in marks and text == marks[name]:
-            found.append(DemoSetting(name, text, "still the example value marked in demo_values",
-                                     f"put the clinic's own value in {name} (if the example is really the clinic's, "
-                                     f"delete {name} from demo_values)"))
+            found.append(
+                DemoSetting(
+                    name,
+                    text,
+                    "still the example value marked in demo_values",
+                    f"put the clinic's own value in {name} (if the example is really the clinic's, "
+                    f"delete {name} from demo_values)",
+                )
+            )
             continue
         phone = fictional_phone(text, whole=name.endswith("_phone"))
         if phone:
-            found.append(DemoSetting(name, phone, "a fictional 555-01xx phone number",
-                                     f"put the clinic's real number in {name}"))
+            found.append(
+                DemoSetting(name, phone, "a fictional 555-01xx phone number", f"put the clinic's real number in {name}")
+            )
     return found
 
 
@@ -97,16 +106,20 @@ def startup_line(found: List[DemoSetting]) -> str:
     if not found:
         return ""
     names = ", ".join(f"{item.name} ({item.value})" for item in found)
-    return (f"==> Running as a demo: these settings hold demo values, which `make run-prod` refuses: {names}")
+    return f"==> Running as a demo: these settings hold demo values, which `make run-prod` refuses: {names}"
 
 
 def refusal(found: List[DemoSetting], path: str) -> str:
     """What `make run-prod` prints when it refuses to start: each setting and what to do."""
-    lines = [f"The production profile will not start: {path} still holds demo values, which a patient "
-             "would be told to call or open:"]
+    lines = [
+        f"The production profile will not start: {path} still holds demo values, which a patient "
+        "would be told to call or open:"
+    ]
     lines += [f"  - {item.name}: {item.value} is {item.reason}; {item.fix}." for item in found]
-    lines.append(f"Change them in {path}, check with `make check-content`, then run `make run-prod` again. "
-                 "(`make run` still starts as a demo.)")
+    lines.append(
+        f"Change them in {path}, check with `make check-content`, then run `make run-prod` again. "
+        "(`make run` still starts as a demo.)"
+    )
     return "\n".join(lines)
 
 

@@ -1,6 +1,7 @@
 """Devices in a patient's words: Essure and Adiana (tube inserts, checked by a confirmation
 test), and the birth control an HSG does not check (IUDs, arm implants), which patients
 mix up with them. Used by the date logic (actions/) and the pipeline (components/)."""
+
 from __future__ import annotations
 
 import re
@@ -15,7 +16,9 @@ RE_OTHER_DEVICE = re.compile(
     r"|diu|t\s+de\s+cobre|implante\s+(?:anticonceptivo|hormonal|subdermico|en\s+el\s+brazo|del\s+brazo|de\s+brazo)"
     r"|(?:el\s+)?implante\s+(?:en\s+)?(?:mi|el)\s+brazo)\b"
 )
-RE_TUBE_DEVICE = re.compile(r"\b(?:essure|esure|essur|adiana|micro-?inserts?|microinsertos?|espirales?\s+en\s+las\s+trompas)\b")
+RE_TUBE_DEVICE = re.compile(
+    r"\b(?:essure|esure|essur|adiana|micro-?inserts?|microinsertos?|espirales?\s+en\s+las\s+trompas)\b"
+)
 
 
 def names_other_device(text: str) -> bool:

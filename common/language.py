@@ -15,6 +15,7 @@ The same module knows the messages that ask for a language: "ESPAÑOL", "INGLÉS
 "in spanish please" (`chosen_language`), and the language named in a longer request
 ("can you answer in spanish", "no hablo inglés": `named_language`).
 """
+
 from __future__ import annotations
 
 import re
@@ -47,12 +48,12 @@ def _phrase(text: str) -> str:
 class Words:
     """The word list, read once."""
 
-    points: Dict[str, Tuple[int, str]]          # folded word -> (points, language)
-    marks: List[Tuple[str, int]]                # Spanish-only characters, points once each
+    points: Dict[str, Tuple[int, str]]  # folded word -> (points, language)
+    marks: List[Tuple[str, int]]  # Spanish-only characters, points once each
     min_points: int
     ratio: float
-    choose: Dict[str, str]                      # whole-message phrase -> language
-    names: Dict[str, str]                       # language word -> language
+    choose: Dict[str, str]  # whole-message phrase -> language
+    names: Dict[str, str]  # language word -> language
     not_spoken: re.Pattern
 
     @classmethod
@@ -85,7 +86,7 @@ def scores(text: str) -> Dict[str, int]:
     """{"es": points, "en": points} of a message."""
     table = words()
     result = {SPANISH: 0, ENGLISH: 0}
-    if not text or text.lstrip().startswith("/"):   # an intent or button payload
+    if not text or text.lstrip().startswith("/"):  # an intent or button payload
         return result
     lowered = text.lower()
     for chars, value in table.marks:
@@ -98,7 +99,7 @@ def scores(text: str) -> Dict[str, int]:
 
 
 def detect(text: str) -> Optional[str]:
-    """"es" or "en" when the message is clearly in that language, else None."""
+    """ "es" or "en" when the message is clearly in that language, else None."""
     table = words()
     points = scores(text)
     es, en = points[SPANISH], points[ENGLISH]

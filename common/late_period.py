@@ -12,6 +12,7 @@ A negation just before the words ("I'm not late", "no estoy atrasada") cancels t
 a period that came late ("it came 3 days late") is not late now, which the date logic
 decides from the start date given (actions/flow.py).
 """
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,10 @@ import unicodedata
 from typing import List
 
 _PERIOD = r"(?:period|af|a\.f\.|menses|menstruation|cycle|aunt\s+flo)"
-_COUNT = (r"(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|a\s+few|few|several"
-          r"|a\s+couple(?:\s+of)?|couple(?:\s+of)?)")
+_COUNT = (
+    r"(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|a\s+few|few|several"
+    r"|a\s+couple(?:\s+of)?|couple(?:\s+of)?)"
+)
 _ARRIVE = r"(?:come|came|started|start|arrived|arrive|shown\s+up|show\s+up|showed\s+up|begun|begin|began)"
 _NOT = r"(?:has\s*n'?t|hasnt|has\s+not|have\s*n'?t|havent|have\s+not|did\s*n'?t|didnt|did\s+not|is\s*n'?t|isnt)"
 
@@ -53,11 +56,15 @@ _REGLA = r"(?:regla|periodo|menstruacion|menstruacion|sangrado|mes)"
 _BAJAR = r"(?:bajar|venir|llegar|empezar|comenzar)(?:me)?"
 # Spanish, on folded text (lower case, no acute accents).
 LATE_ES: List[str] = [
-    r"\bme\s+tocaba\b", r"\bme\s+toca\s+desde\b",
+    r"\bme\s+tocaba\b",
+    r"\bme\s+toca\s+desde\b",
     rf"\b(?:me\s+)?tenia\s+(?:que|q)\s+(?:haber\s+)?(?:me\s+)?{_BAJAR}\b",
     rf"\b(?:me\s+)?(?:debia|deberia|debio|tuvo\s+que|tendria\s+que|debe\s+de\s+haber|deberia\s+de)\s+(?:de\s+)?"
     rf"(?:haber(?:me)?\s+)?(?:me\s+)?(?:{_BAJAR}|bajado|venido|llegado|empezado)\b",
-    r"\batrasad[oa]s?\b", r"\batraso\b", r"\bretras(?:o|ada|ado|adas|ados)\b", r"\bse\s+(?:me\s+)?(?:atraso|retraso)\b",
+    r"\batrasad[oa]s?\b",
+    r"\batraso\b",
+    r"\bretras(?:o|ada|ado|adas|ados)\b",
+    r"\bse\s+(?:me\s+)?(?:atraso|retraso)\b",
     r"\bno\s+me\s+(?:ha|han|a)\s+(?:bajado|llegado|venido)\b",
     r"\bno\s+me\s+(?:llego|bajo|vino)\b",
     r"\b(?:todavia|aun|aunque)\s+no\s+me\s+(?:baja|llega|viene)\b",
@@ -94,7 +101,7 @@ def _found(regex: re.Pattern[str], text: str, own_negation: bool) -> bool:
     for m in regex.finditer(text):
         if own_negation and m.group(0).startswith("no "):
             return True
-        before = text[:m.start()]
+        before = text[: m.start()]
         if not RE_NEGATED_BEFORE.search(before) and not RE_NOT_NOW_BEFORE.search(before):
             return True
     return False

@@ -24,18 +24,49 @@ MONTH_RE = (
 DAY_RE = r"^\d{1,2}(st|nd|rd|th)?$"
 ORDINAL_RE = r"^\d{1,2}(st|nd|rd|th)$"
 YEAR_RE = r"^(19|20)\d{2}$"
-SLASH_DATE_RE = (
-    r"^(\d{1,2}/\d{1,2}(/(\d{2}|\d{4}))?|\d{1,2}\.\d{1,2}\.(\d{2}|\d{4})|\d{4}[/.]\d{1,2}[/.]\d{1,2})$"
-)
+SLASH_DATE_RE = r"^(\d{1,2}/\d{1,2}(/(\d{2}|\d{4}))?|\d{1,2}\.\d{1,2}\.(\d{2}|\d{4})|\d{4}[/.]\d{1,2}[/.]\d{1,2})$"
 ORDINAL_WORDS = [
-    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
-    "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
-    "seventeenth", "eighteenth", "nineteenth", "twentieth", "thirtieth",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+    "twentieth",
+    "thirtieth",
 ]
 UNIT_ORDINAL_WORDS = ORDINAL_WORDS[:9]
 NUMBER_WORDS = [
-    "a", "an", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-    "ten", "eleven", "twelve", "fourteen", "twenty", "thirty",
+    "a",
+    "an",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "fourteen",
+    "twenty",
+    "thirty",
 ]
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 UNITS = ["day", "days", "week", "weeks", "month", "months"]
@@ -82,20 +113,36 @@ def _date_patterns() -> List[Pattern]:
     # "11/3", "11/3/2026", "3.11.2026", "2026/11/03" (single tokens)
     patterns.append([{"TEXT": {"REGEX": SLASH_DATE_RE}}])
     # "2026-11-03" and "11-3-2026" are split on hyphens by the tokenizer
-    patterns.append([
-        {"TEXT": {"REGEX": r"^\d{4}$"}}, {"ORTH": "-"},
-        {"TEXT": {"REGEX": r"^\d{1,2}$"}}, {"ORTH": "-"}, {"TEXT": {"REGEX": r"^\d{1,2}$"}},
-    ])
-    patterns.append([
-        {"TEXT": {"REGEX": r"^\d{1,2}$"}}, {"ORTH": "-"},
-        {"TEXT": {"REGEX": r"^\d{1,2}$"}}, {"ORTH": "-"}, {"TEXT": {"REGEX": r"^(\d{2}|\d{4})$"}},
-    ])
+    patterns.append(
+        [
+            {"TEXT": {"REGEX": r"^\d{4}$"}},
+            {"ORTH": "-"},
+            {"TEXT": {"REGEX": r"^\d{1,2}$"}},
+            {"ORTH": "-"},
+            {"TEXT": {"REGEX": r"^\d{1,2}$"}},
+        ]
+    )
+    patterns.append(
+        [
+            {"TEXT": {"REGEX": r"^\d{1,2}$"}},
+            {"ORTH": "-"},
+            {"TEXT": {"REGEX": r"^\d{1,2}$"}},
+            {"ORTH": "-"},
+            {"TEXT": {"REGEX": r"^(\d{2}|\d{4})$"}},
+        ]
+    )
     # relative expressions
     patterns.append([{"LOWER": {"IN": ["today", "yesterday", "tonight", "tomorrow"]}}])
     patterns.append([{"LOWER": "this"}, {"LOWER": {"IN": ["morning", "afternoon", "evening"]}}])
     patterns.append([{"LOWER": "last"}, {"LOWER": "night"}])
-    patterns.append([THE_OPT, {"LOWER": "day"}, {"LOWER": {"IN": ["before", "after"]}},
-                     {"LOWER": {"IN": ["yesterday", "tomorrow"]}}])
+    patterns.append(
+        [
+            THE_OPT,
+            {"LOWER": "day"},
+            {"LOWER": {"IN": ["before", "after"]}},
+            {"LOWER": {"IN": ["yesterday", "tomorrow"]}},
+        ]
+    )
     patterns.append([AMOUNT, UNIT, {"LOWER": "ago"}])
     patterns.append([{"LOWER": "a", "OP": "?"}, {"LOWER": "couple"}, OF_OPT, UNIT, {"LOWER": "ago"}])
     patterns.append([{"LOWER": "in"}, AMOUNT, UNIT])
@@ -119,15 +166,63 @@ MONTH_ES_FIRST_RE = (
 )
 DAY_ES_RE = r"^(\d{1,2}|1(ro|er|º|°|o))$"
 DAY_WORDS_ES = [
-    "primero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez",
-    "once", "doce", "trece", "catorce", "quince", "dieciséis", "dieciseis", "diecisiete",
-    "dieciocho", "diecinueve", "veinte", "veintiuno", "veintiún", "veintidós", "veintidos",
-    "veintitrés", "veintitres", "veinticuatro", "veinticinco", "veintiséis", "veintiseis",
-    "veintisiete", "veintiocho", "veintinueve", "treinta",
+    "primero",
+    "uno",
+    "dos",
+    "tres",
+    "cuatro",
+    "cinco",
+    "seis",
+    "siete",
+    "ocho",
+    "nueve",
+    "diez",
+    "once",
+    "doce",
+    "trece",
+    "catorce",
+    "quince",
+    "dieciséis",
+    "dieciseis",
+    "diecisiete",
+    "dieciocho",
+    "diecinueve",
+    "veinte",
+    "veintiuno",
+    "veintiún",
+    "veintidós",
+    "veintidos",
+    "veintitrés",
+    "veintitres",
+    "veinticuatro",
+    "veinticinco",
+    "veintiséis",
+    "veintiseis",
+    "veintisiete",
+    "veintiocho",
+    "veintinueve",
+    "treinta",
 ]
 AMOUNT_WORDS_ES = [
-    "un", "una", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve",
-    "diez", "once", "doce", "trece", "catorce", "quince", "veinte", "treinta",
+    "un",
+    "una",
+    "uno",
+    "dos",
+    "tres",
+    "cuatro",
+    "cinco",
+    "seis",
+    "siete",
+    "ocho",
+    "nueve",
+    "diez",
+    "once",
+    "doce",
+    "trece",
+    "catorce",
+    "quince",
+    "veinte",
+    "treinta",
 ]
 UNITS_ES = ["día", "días", "dia", "dias", "semana", "semanas", "mes", "meses"]
 WEEKDAYS_ES = ["lunes", "martes", "miércoles", "miercoles", "jueves", "viernes", "sábado", "sabado", "domingo"]
@@ -173,8 +268,14 @@ def _date_patterns_es() -> List[Pattern]:
     patterns.append([DET_ES, {"TEXT": {"REGEX": SLASH_DATE_RE}}])
     # relative days
     patterns.append([{"LOWER": {"IN": YESTERDAY_ES}}])
-    patterns.append([{"LOWER": {"IN": YESTERDAY_ES}}, {"LOWER": {"IN": ["en", "por", "a"]}}, {"LOWER": "la"},
-                     {"LOWER": {"IN": PARTS_OF_DAY_ES}}])
+    patterns.append(
+        [
+            {"LOWER": {"IN": YESTERDAY_ES}},
+            {"LOWER": {"IN": ["en", "por", "a"]}},
+            {"LOWER": "la"},
+            {"LOWER": {"IN": PARTS_OF_DAY_ES}},
+        ]
+    )
     patterns.append([{"LOWER": "antes"}, DE, {"LOWER": {"IN": ["ayer", "anoche"]}}])
     patterns.append([{"LOWER": "esta"}, {"LOWER": {"IN": PARTS_OF_DAY_ES}}])
     patterns.append([{"LOWER": {"IN": ["mañana", "manana"]}}])
@@ -224,6 +325,7 @@ def pipeline_fingerprint() -> str:
     """A hash of everything the pipeline does (its patterns, labels and spaCy's version):
     it changes whenever a rule changes, so Rasa's training cache retrains what depends
     on the pipeline (components/spacy_nlp.py)."""
-    content = json.dumps({"patterns": _entity_patterns(), "spacy": spacy.__version__, "version": MODEL_VERSION},
-                         sort_keys=True)
+    content = json.dumps(
+        {"patterns": _entity_patterns(), "spacy": spacy.__version__, "version": MODEL_VERSION}, sort_keys=True
+    )
     return hashlib.sha256(content.encode()).hexdigest()[:16]

@@ -18,6 +18,7 @@ finds the settings the way scripts/run.sh --prod does: the environment first, th
 HSG_STATE_DIR/.env, and, when HSG_PG_HOST is unset, the local PostgreSQL that run.sh
 --prod starts (scripts/services.sh, data in HSG_STATE_DIR/services).
 """
+
 from __future__ import annotations
 
 import os
@@ -33,27 +34,32 @@ SWITCH = "HSG_STORE"
 PG_SETTINGS = ("HSG_PG_HOST", "HSG_PG_PORT", "HSG_PG_DB", "HSG_PG_USER", "HSG_PG_PASSWORD")
 
 # Advisory lock keys (the two-number form: this project's class, then the purpose).
-LOCK_CLASS = 0x485347          # "HSG"
-SCHEMA_LOCK = 1                # creating the tables
-CONTENT_LOCK = 2               # importing answers from the files
-THROTTLE_LOCK = 3              # the login throttle's critical section
-IMPORT_LOCK = 4                # one-time imports of the files of the embedded default
-SMS_LOCK_CLASS = 0x48534753    # "HSGS": per MessageSid (hashtext of the sid)
+LOCK_CLASS = 0x485347  # "HSG"
+SCHEMA_LOCK = 1  # creating the tables
+CONTENT_LOCK = 2  # importing answers from the files
+THROTTLE_LOCK = 3  # the login throttle's critical section
+IMPORT_LOCK = 4  # one-time imports of the files of the embedded default
+SMS_LOCK_CLASS = 0x48534753  # "HSGS": per MessageSid (hashtext of the sid)
 
 metadata = sa.MetaData()
 meta = sa.Table(
-    "hsg_meta", metadata,
+    "hsg_meta",
+    metadata,
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("number", sa.BigInteger),
-    sa.Column("text", sa.Text))
+    sa.Column("text", sa.Text),
+)
 answers = sa.Table(
-    "hsg_answers", metadata,
+    "hsg_answers",
+    metadata,
     sa.Column("name", sa.Text, primary_key=True),
-    sa.Column("path", sa.Text, nullable=False),          # its file under content/answers/, for the export
-    sa.Column("answer", sa.Text, nullable=False),        # JSON
-    sa.Column("version", sa.Integer, nullable=False))
+    sa.Column("path", sa.Text, nullable=False),  # its file under content/answers/, for the export
+    sa.Column("answer", sa.Text, nullable=False),  # JSON
+    sa.Column("version", sa.Integer, nullable=False),
+)
 answer_history = sa.Table(
-    "hsg_answer_history", metadata,
+    "hsg_answer_history",
+    metadata,
     sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
@@ -61,61 +67,71 @@ answer_history = sa.Table(
     sa.Column("by", sa.Text),
     sa.Column("note", sa.Text),
     sa.Column("answer", sa.Text, nullable=False),
-    sa.UniqueConstraint("name", "version", name="hsg_answer_history_name_version"))
+    sa.UniqueConstraint("name", "version", name="hsg_answer_history_name_version"),
+)
 editors = sa.Table(
-    "hsg_editors", metadata,
+    "hsg_editors",
+    metadata,
     sa.Column("name", sa.Text, primary_key=True),
     sa.Column("salt", sa.Text, nullable=False),
-    sa.Column("scrypt", sa.Text, nullable=False))
+    sa.Column("scrypt", sa.Text, nullable=False),
+)
 editor_sessions = sa.Table(
-    "hsg_editor_sessions", metadata,
-    sa.Column("id", sa.Text, primary_key=True),          # SHA-256 of the session id
+    "hsg_editor_sessions",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),  # SHA-256 of the session id
     sa.Column("editor", sa.Text, nullable=False, index=True),
     sa.Column("account", sa.Text, nullable=False),
     sa.Column("created", sa.Float, nullable=False),
-    sa.Column("expires", sa.Float, nullable=False))
+    sa.Column("expires", sa.Float, nullable=False),
+)
 login_throttle = sa.Table(
-    "hsg_login_throttle", metadata,
+    "hsg_login_throttle",
+    metadata,
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("failures", sa.Integer, nullable=False),
     sa.Column("inflight", sa.Integer, nullable=False),
     sa.Column("last", sa.Float, nullable=False),
     sa.Column("next", sa.Float, nullable=False),
-    sa.Column("reserved", sa.Float, nullable=False))
+    sa.Column("reserved", sa.Float, nullable=False),
+)
 report_misses = sa.Table(
-    "hsg_report_misses", metadata,
+    "hsg_report_misses",
+    metadata,
     sa.Column("message_id", sa.Text, primary_key=True),
     sa.Column("at", sa.Float, nullable=False, index=True),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("topic", sa.Text),
     sa.Column("confidence", sa.Float),
-    sa.Column("channel", sa.Text))
+    sa.Column("channel", sa.Text),
+)
 # What a guided choice offered for a message of hsg_report_misses, and what was picked.
 report_choices = sa.Table(
-    "hsg_report_choices", metadata,
+    "hsg_report_choices",
+    metadata,
     sa.Column("message_id", sa.Text, primary_key=True),
     sa.Column("at", sa.Float, nullable=False, index=True),
     sa.Column("offered", sa.Text, nullable=False),
     sa.Column("picked", sa.Text),
-    sa.Column("via", sa.Text))
+    sa.Column("via", sa.Text),
+)
 sms_opt_out = sa.Table(
-    "hsg_sms_opt_out", metadata,
-    sa.Column("key", sa.Text, primary_key=True),
-    sa.Column("at", sa.Float))
+    "hsg_sms_opt_out", metadata, sa.Column("key", sa.Text, primary_key=True), sa.Column("at", sa.Float)
+)
 sms_answered = sa.Table(
-    "hsg_sms_answered", metadata,
-    sa.Column("sid", sa.Text, primary_key=True),
-    sa.Column("at", sa.Float, index=True))
+    "hsg_sms_answered", metadata, sa.Column("sid", sa.Text, primary_key=True), sa.Column("at", sa.Float, index=True)
+)
 sms_pending = sa.Table(
-    "hsg_sms_pending", metadata,
-    sa.Column("sid", sa.Text, primary_key=True),
-    sa.Column("at", sa.Float))
+    "hsg_sms_pending", metadata, sa.Column("sid", sa.Text, primary_key=True), sa.Column("at", sa.Float)
+)
 sms_choices = sa.Table(
-    "hsg_sms_choices", metadata,
+    "hsg_sms_choices",
+    metadata,
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("payloads", sa.Text),
-    sa.Column("at", sa.Float, index=True))
+    sa.Column("at", sa.Float, index=True),
+)
 
 _engines: Dict[str, sa.engine.Engine] = {}
 _engines_lock = threading.Lock()
@@ -133,8 +149,14 @@ def url_from_env() -> sa.engine.URL:
     missing = [name for name in PG_SETTINGS if not os.environ.get(name)]
     if missing:
         raise RuntimeError(f"{SWITCH}=postgresql needs these settings: " + ", ".join(missing))
-    return sa.engine.URL.create("postgresql", os.environ["HSG_PG_USER"], os.environ["HSG_PG_PASSWORD"],
-                                os.environ["HSG_PG_HOST"], int(os.environ["HSG_PG_PORT"]), os.environ["HSG_PG_DB"])
+    return sa.engine.URL.create(
+        "postgresql",
+        os.environ["HSG_PG_USER"],
+        os.environ["HSG_PG_PASSWORD"],
+        os.environ["HSG_PG_HOST"],
+        int(os.environ["HSG_PG_PORT"]),
+        os.environ["HSG_PG_DB"],
+    )
 
 
 def engine(url: Optional[sa.engine.URL] = None) -> sa.engine.Engine:
@@ -144,8 +166,14 @@ def engine(url: Optional[sa.engine.URL] = None) -> sa.engine.Engine:
     with _engines_lock:
         found = _engines.get(key)
         if found is None:
-            found = sa.create_engine(url, future=True, pool_pre_ping=True, pool_size=4, max_overflow=8,
-                                     connect_args={"connect_timeout": 5, "application_name": "hsg"})
+            found = sa.create_engine(
+                url,
+                future=True,
+                pool_pre_ping=True,
+                pool_size=4,
+                max_overflow=8,
+                connect_args={"connect_timeout": 5, "application_name": "hsg"},
+            )
             ensure_schema(found)
             _engines[key] = found
         return found
@@ -156,8 +184,9 @@ def ensure_schema(bind: sa.engine.Engine) -> None:
     with bind.begin() as connection:
         lock(connection, SCHEMA_LOCK)
         metadata.create_all(connection, checkfirst=True)
-        connection.execute(sa.text("INSERT INTO hsg_meta (key, number) VALUES ('content_version', 0) "
-                                   "ON CONFLICT (key) DO NOTHING"))
+        connection.execute(
+            sa.text("INSERT INTO hsg_meta (key, number) VALUES ('content_version', 0) ON CONFLICT (key) DO NOTHING")
+        )
 
 
 def lock(connection: sa.engine.Connection, purpose: int) -> None:
@@ -167,8 +196,10 @@ def lock(connection: sa.engine.Connection, purpose: int) -> None:
 
 def imported_once(connection: sa.engine.Connection, marker: str) -> bool:
     """True when `marker` was recorded before; else records it (in this transaction)."""
-    inserted = connection.execute(sa.text("INSERT INTO hsg_meta (key, text) VALUES (:k, 'done') "
-                                          "ON CONFLICT (key) DO NOTHING"), {"k": "imported:" + marker}).rowcount
+    inserted = connection.execute(
+        sa.text("INSERT INTO hsg_meta (key, text) VALUES (:k, 'done') ON CONFLICT (key) DO NOTHING"),
+        {"k": "imported:" + marker},
+    ).rowcount
     return inserted == 0
 
 
@@ -212,13 +243,21 @@ def load_prod_settings() -> None:
         os.environ.setdefault(name, value)
     if not os.environ.get("HSG_PG_HOST"):
         if not os.environ.get("HSG_PG_PASSWORD"):
-            raise SystemExit("No PostgreSQL settings: set HSG_PG_HOST, HSG_PG_PORT, HSG_PG_DB, HSG_PG_USER and "
-                             f"HSG_PG_PASSWORD, or start the production profile once (make run-prod), which "
-                             f"starts a local PostgreSQL and keeps its password in {state / '.env'}.")
+            raise SystemExit(
+                "No PostgreSQL settings: set HSG_PG_HOST, HSG_PG_PORT, HSG_PG_DB, HSG_PG_USER and "
+                f"HSG_PG_PASSWORD, or start the production profile once (make run-prod), which "
+                f"starts a local PostgreSQL and keeps its password in {state / '.env'}."
+            )
         env = dict(os.environ)
         env.setdefault("HSG_SERVICES_DIR", str(state / "services"))
-        output = subprocess.run(["bash", str(ROOT / "scripts" / "services.sh"), "env"], cwd=ROOT, env=env,
-                                check=True, capture_output=True, text=True).stdout
+        output = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "services.sh"), "env"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         for line in output.splitlines():
             name, _, value = line.partition("=")
             os.environ.setdefault(name, value)

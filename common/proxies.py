@@ -8,6 +8,7 @@ address they forward in X-Forwarded-For, for its per-address rate limit
 profile (its nginx, on this machine; the profile is recognised by HSG_PG_HOST) and
 nothing in the embedded one; set it empty to trust no proxy.
 """
+
 from __future__ import annotations
 
 import ipaddress

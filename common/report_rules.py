@@ -7,6 +7,7 @@ choice (the likely topics offered when the bot is unsure: what was offered) and 
 patient's pick that follows it (a button's payload answered with a topic, or
 "Something else"), linked by the slot `guided_offer` that action_answer_topics sets
 ({"message_id": the patient's message, "offered": [topic keys]})."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional
@@ -18,8 +19,12 @@ GUIDED_RESPONSES = {"utter_guided_one", "utter_clarify_topic", "utter_guided_thr
 NOT_KEPT = {"utter_story_ack"}
 SOMETHING_ELSE = "something else"
 # The answers a picked topic gets when it is not a faq/<key> answer, and the topic list.
-PICKED_BY_RESPONSE = {"utter_timing": "timing", "utter_device_confirmation": "device_confirmation",
-                      "utter_handoff": "human_handoff", "utter_topic_groups": SOMETHING_ELSE}
+PICKED_BY_RESPONSE = {
+    "utter_timing": "timing",
+    "utter_device_confirmation": "device_confirmation",
+    "utter_handoff": "human_handoff",
+    "utter_topic_groups": SOMETHING_ELSE,
+}
 
 
 def top_guess(latest: Dict[str, Any]) -> Dict[str, Any]:
@@ -28,10 +33,14 @@ def top_guess(latest: Dict[str, Any]) -> Dict[str, Any]:
     return ranking[0] if ranking else (latest.get("intent") or {})
 
 
-def report_kind(response: str, latest: Dict[str, Any], low_confidence: float,
-                fallback_responses: Iterable[str] = FALLBACK_RESPONSES,
-                out_of_scope_responses: Iterable[str] = OUT_OF_SCOPE_RESPONSES) -> Optional[str]:
-    """"guided choice", "not understood", "out of scope" or "unsure" for a reply the
+def report_kind(
+    response: str,
+    latest: Dict[str, Any],
+    low_confidence: float,
+    fallback_responses: Iterable[str] = FALLBACK_RESPONSES,
+    out_of_scope_responses: Iterable[str] = OUT_OF_SCOPE_RESPONSES,
+) -> Optional[str]:
+    """ "guided choice", "not understood", "out of scope" or "unsure" for a reply the
     report keeps, or None (a good answer, or a button's payload rather than a patient's
     words)."""
     text = (latest or {}).get("text") or ""

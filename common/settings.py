@@ -1,4 +1,5 @@
 """Clinic settings from clinic.yml (no Rasa imports)."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_FILE = Path(os.environ.get("HSG_CLINIC_SETTINGS", ROOT / "clinic.yml"))
 
 # Settings whose values may appear in patient-facing text as {placeholder}.
-TEXT_PLACEHOLDERS = ("clinic_name", "clinic_phone", "booking_url", "emergency_number", "after_hours_phone",
-                     "billing_phone", "results_days", "pregnancy_test_rule")
+TEXT_PLACEHOLDERS = (
+    "clinic_name",
+    "clinic_phone",
+    "booking_url",
+    "emergency_number",
+    "after_hours_phone",
+    "billing_phone",
+    "results_days",
+    "pregnancy_test_rule",
+)
 
 
 @lru_cache(maxsize=1)
@@ -35,8 +44,10 @@ def in_language(values: Dict[str, str], settings: Dict[str, Any], language: str)
     """`values` with the clinic's words in `language`: a setting `<key>_<language>`
     (results_days_es) replaces the words of `<key>`; numbers and phones are the same in
     every language."""
-    return dict(values, **{key: str(settings[f"{key}_{language}"]) for key in TEXT_PLACEHOLDERS
-                           if f"{key}_{language}" in settings})
+    return dict(
+        values,
+        **{key: str(settings[f"{key}_{language}"]) for key in TEXT_PLACEHOLDERS if f"{key}_{language}" in settings},
+    )
 
 
 def placeholders(settings: Dict[str, Any], language: str = "en") -> Dict[str, str]:

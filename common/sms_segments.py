@@ -8,6 +8,7 @@ segment when split (characters outside the Basic Multilingual Plane count twice)
 Spanish: ñ Ñ é É ü Ü ¿ ¡ are in the GSM-7 alphabet, but á í ó ú (and Á Í Ó Ú) are not,
 so nearly every Spanish text goes as UCS-2: 70 characters, or 67 per segment.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -57,6 +58,7 @@ def numbered(text: str, buttons: List[Dict[str, Any]], language: str = "en") -> 
     if not buttons:
         return text
     words = choice_words(language)
-    choices = words["joiner"].join(words["choice"].format(number=number, title=button["title"])
-                                   for number, button in enumerate(buttons, start=1))
+    choices = words["joiner"].join(
+        words["choice"].format(number=number, title=button["title"]) for number, button in enumerate(buttons, start=1)
+    )
     return f"{text}\n" + words["reply"].format(choices=choices)

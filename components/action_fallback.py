@@ -12,6 +12,7 @@ no action server (every FAQ answer, the urgent answer, small talk) keeps working
 forms, whose validation is a custom action). It is called by
 components/rasa_patches.apply(), which every process that loads the model runs.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -90,8 +91,9 @@ def _wrap(cls: Any, validation_raises: bool) -> None:
         except RasaException as error:
             if not unreachable(error) or (validation_raises and self.name().startswith("validate_")):
                 raise  # a form's validation: the form itself answers politely
-            logger.warning("The action server did not answer for %s; the patient is asked to call the clinic",
-                           self.name())
+            logger.warning(
+                "The action server did not answer for %s; the patient is asked to call the clinic", self.name()
+            )
             return await polite_events(nlg, tracker, output_channel)
 
     run.hsg_polite = True  # type: ignore[attr-defined]

@@ -27,6 +27,7 @@ HSG_RATE_CLIENT_BURST (120); 0 turns a bucket off.
 A failure logs its kind and a scrubbed traceback (file, line and function of each
 frame; never the exception's message or any value, which could quote the patient).
 """
+
 from __future__ import annotations
 
 import logging
@@ -148,8 +149,9 @@ class TokenBuckets:
     buckets are kept: past that, the least recently used are forgotten (a forgotten
     bucket starts full again)."""
 
-    def __init__(self, per_minute: float, burst: float, max_keys: int = 50_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, per_minute: float, burst: float, max_keys: int = 50_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rate = max(float(per_minute), 0.0) / 60.0
         self.burst = max(float(burst), 1.0)
         self.max_keys = max_keys
@@ -170,7 +172,7 @@ class TokenBuckets:
         waited = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
         self._buckets[key] = (tokens - 1 if tokens >= 1 else tokens, now)
         if len(self._buckets) > self.max_keys:
-            for stale in list(self._buckets)[:len(self._buckets) - self.max_keys]:
+            for stale in list(self._buckets)[: len(self._buckets) - self.max_keys]:
                 del self._buckets[stale]
         return waited
 
@@ -189,8 +191,13 @@ def _setting(name: str, default: float) -> float:
 class RateLimits:
     """The REST webhook's per-conversation and per-address buckets (module docstring)."""
 
-    def __init__(self, sender: TokenBuckets, client: TokenBuckets, trusted: Sequence[Network] = (),
-                 exempt: Sequence[Network] = ()) -> None:
+    def __init__(
+        self,
+        sender: TokenBuckets,
+        client: TokenBuckets,
+        trusted: Sequence[Network] = (),
+        exempt: Sequence[Network] = (),
+    ) -> None:
         self.sender = sender
         self.client = client
         self.trusted = list(trusted)
@@ -200,10 +207,12 @@ class RateLimits:
 
     @classmethod
     def from_env(cls, credentials: Dict[Text, Any]) -> RateLimits:
-        return cls(TokenBuckets(_setting("HSG_RATE_SENDER_PER_MINUTE", 10), _setting("HSG_RATE_SENDER_BURST", 20)),
-                   TokenBuckets(_setting("HSG_RATE_CLIENT_PER_MINUTE", 60), _setting("HSG_RATE_CLIENT_BURST", 120)),
-                   trusted_networks(default_trusted_proxies(credentials)),
-                   trusted_networks(os.environ.get("HSG_RATE_EXEMPT", LOOPBACK)))
+        return cls(
+            TokenBuckets(_setting("HSG_RATE_SENDER_PER_MINUTE", 10), _setting("HSG_RATE_SENDER_BURST", 20)),
+            TokenBuckets(_setting("HSG_RATE_CLIENT_PER_MINUTE", 60), _setting("HSG_RATE_CLIENT_BURST", 120)),
+            trusted_networks(default_trusted_proxies(credentials)),
+            trusted_networks(os.environ.get("HSG_RATE_EXEMPT", LOOPBACK)),
+        )
 
     def client_wait(self, request: Request) -> float:
         """Seconds the request's client must wait (0: a token of its address is taken)."""
@@ -222,9 +231,13 @@ class RateLimits:
             self.refused[kind] += 1
             now = time.monotonic()
             if now - self._logged >= REFUSAL_LOG_EVERY:
-                logger.warning("REST webhook: the rate limit refused %d request(s) of one conversation and %d of "
-                               "one address in the last %.0f s", self.refused["sender"], self.refused["client"],
-                               now - self._logged)
+                logger.warning(
+                    "REST webhook: the rate limit refused %d request(s) of one conversation and %d of "
+                    "one address in the last %.0f s",
+                    self.refused["sender"],
+                    self.refused["client"],
+                    now - self._logged,
+                )
                 self.refused = {"sender": 0, "client": 0}
                 self._logged = now
         return waited
@@ -268,7 +281,7 @@ class SafeRestInput(RestInput):
         usable = isinstance(payload, dict)
         text = payload.get("message") if usable and isinstance(payload.get("message"), str) else ""
         sender = payload.get("sender") if usable and isinstance(payload.get("sender"), str) else ""
-        text, sender = text[:self.max_chars], sender.strip()[:MAX_SENDER_CHARS]
+        text, sender = text[: self.max_chars], sender.strip()[:MAX_SENDER_CHARS]
         try:
             if text.strip() and self.red_flags().is_urgent(text):
                 logger.info("REST webhook: a rate-limited message was given the urgent answer")
@@ -278,12 +291,13 @@ class SafeRestInput(RestInput):
             log_failure(logger, "REST webhook: the rate-limit answer failed", error)
             messages = []
         seconds = max(1, math.ceil(waited))
-        return response.json({"error": "too_many_requests", "retry_after": seconds, "messages": messages},
-                             status=429, headers={"Retry-After": str(seconds)})
+        return response.json(
+            {"error": "too_many_requests", "retry_after": seconds, "messages": messages},
+            status=429,
+            headers={"Retry-After": str(seconds)},
+        )
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[None]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         """The health and webhook routes."""
         webhook = Blueprint("safe_rest_webhook", __name__)
         self.red_flags()  # loaded now, at start-up, not on the event loop at the first refusal
@@ -308,8 +322,9 @@ class SafeRestInput(RestInput):
 
         return webhook
 
-    async def answer(self, request: Request, payload: Dict[str, Any],
-                     on_new_message: Callable[[UserMessage], Awaitable[None]]) -> HTTPResponse:
+    async def answer(
+        self, request: Request, payload: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[None]]
+    ) -> HTTPResponse:
         """The bot's replies to a checked message."""
         sender = payload["sender"].strip()
         collector = CollectingOutputChannel()

@@ -34,6 +34,7 @@ endpoints.yml:
 The token comes from HSG_CONTENT_TOKEN; the copy's file from HSG_CONTENT_LKG
 (default var/content-lkg.json).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -58,29 +59,47 @@ from common.report_rules import picked_topic, report_kind
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE_TIMEOUT = 10.0  # seconds for fetching every answer (only after a change)
-REPORT_QUEUE = 1000    # report entries kept in memory while the service is down
-REPORT_TRIES = 5       # tries per report entry the service fails to store (5xx)
+REPORT_QUEUE = 1000  # report entries kept in memory while the service is down
+REPORT_TRIES = 5  # tries per report entry the service fails to store (5xx)
 
 
-def request_body(utter_action: Text, tracker: DialogueStateTracker, output_channel: Text,
-                 arguments: Dict[Text, Any]) -> Dict[Text, Any]:
+def request_body(
+    utter_action: Text, tracker: DialogueStateTracker, output_channel: Text, arguments: Dict[Text, Any]
+) -> Dict[Text, Any]:
     """Rasa's NLG request, with the tracker's state (slots, latest message) but not
     its whole event history: the content service needs none of it."""
     arguments = dict(arguments)
-    return {"response": utter_action, "id": arguments.pop("response_id", None), "arguments": arguments,
-            "tracker": tracker.current_state(EventVerbosity.NONE), "channel": {"name": output_channel}}
+    return {
+        "response": utter_action,
+        "id": arguments.pop("response_id", None),
+        "arguments": arguments,
+        "tracker": tracker.current_state(EventVerbosity.NONE),
+        "channel": {"name": output_channel},
+    }
 
 
 def valid_responses(responses: Any) -> bool:
     """A bundle Rasa's templated generator can use: {name: [variant, ...]}."""
-    return isinstance(responses, dict) and bool(responses) and all(
-        isinstance(name, str) and isinstance(variants, list) and variants
-        and all(isinstance(variant, dict) for variant in variants) for name, variants in responses.items())
+    return (
+        isinstance(responses, dict)
+        and bool(responses)
+        and all(
+            isinstance(name, str)
+            and isinstance(variants, list)
+            and variants
+            and all(isinstance(variant, dict) for variant in variants)
+            for name, variants in responses.items()
+        )
+    )
 
 
 def valid_rules(rules: Any) -> bool:
-    return (isinstance(rules, dict) and isinstance(rules.get("responses"), list)
-            and isinstance(rules.get("low_confidence"), (int, float)) and not isinstance(rules["low_confidence"], bool))
+    return (
+        isinstance(rules, dict)
+        and isinstance(rules.get("responses"), list)
+        and isinstance(rules.get("low_confidence"), (int, float))
+        and not isinstance(rules["low_confidence"], bool)
+    )
 
 
 class ContentNLG(NaturalLanguageGenerator):
@@ -108,12 +127,13 @@ class ContentNLG(NaturalLanguageGenerator):
                 self.report_rules = saved.get("report") if valid_rules(saved.get("report")) else None
                 self.copy_source = f"the last-known-good copy in {self.copy_path.name}"
             except (OSError, ValueError, KeyError, TypeError) as error:
-                logger.warning("Ignoring an unreadable last-known-good copy %s (%s)", self.copy_path,
-                               type(error).__name__)
+                logger.warning(
+                    "Ignoring an unreadable last-known-good copy %s (%s)", self.copy_path, type(error).__name__
+                )
         self.copy = TemplatedNaturalLanguageGenerator(responses)
         self.down_since: Optional[float] = None
-        self.polls = 0                 # finished polls, successful or not (tests wait on it)
-        self.started = False           # the first reply has waited for the first poll
+        self.polls = 0  # finished polls, successful or not (tests wait on it)
+        self.started = False  # the first reply has waited for the first poll
         self.loop: Optional[asyncio.AbstractEventLoop] = None
         self.poller: Optional[asyncio.Task] = None
         self.first_poll: Optional[asyncio.Event] = None
@@ -125,8 +145,9 @@ class ContentNLG(NaturalLanguageGenerator):
         self.session_loop: Optional[asyncio.AbstractEventLoop] = None
 
     # --- the reply path: no network ------------------------------------------------
-    async def generate(self, utter_action: Text, tracker: DialogueStateTracker, output_channel: Text,
-                       **kwargs: Any) -> Optional[Dict[Text, Any]]:
+    async def generate(
+        self, utter_action: Text, tracker: DialogueStateTracker, output_channel: Text, **kwargs: Any
+    ) -> Optional[Dict[Text, Any]]:
         kwargs.pop("domain_responses", None)
         kwargs.pop("response_id", None)
         self._start_polling()
@@ -152,6 +173,7 @@ class ContentNLG(NaturalLanguageGenerator):
 
     async def _wait_for_first_poll(self) -> None:
         try:
+            assert self.first_poll is not None  # made when the poller starts, before this wait
             await asyncio.wait_for(self.first_poll.wait(), self.timeout)
         except asyncio.TimeoutError:
             pass
@@ -163,12 +185,16 @@ class ContentNLG(NaturalLanguageGenerator):
             while True:
                 await self.sync()
                 self.polls += 1
-                self.first_poll.set()
+                self._first_poll_done()
                 await asyncio.sleep(self.poll_seconds)
         except asyncio.CancelledError:
             await self._close_session()
             raise
         finally:
+            self._first_poll_done()
+
+    def _first_poll_done(self) -> None:
+        if self.first_poll is not None:
             self.first_poll.set()
 
     async def _close_session(self) -> None:
@@ -198,8 +224,11 @@ class ContentNLG(NaturalLanguageGenerator):
                 self.report_rules = state["report"]
             if state["version"] != self.copy_version:
                 bundle = await self._request("get", "bundle", timeout=max(self.timeout, BUNDLE_TIMEOUT))
-                if not isinstance(bundle, dict) or not valid_responses(bundle.get("responses")) \
-                        or not isinstance(bundle.get("version"), str):
+                if (
+                    not isinstance(bundle, dict)
+                    or not valid_responses(bundle.get("responses"))
+                    or not isinstance(bundle.get("version"), str)
+                ):
                     raise ValueError("the content service sent answers Rasa cannot use")
                 self._install(bundle["responses"], bundle["version"])
         except asyncio.CancelledError:
@@ -223,28 +252,39 @@ class ContentNLG(NaturalLanguageGenerator):
             handle, temp = tempfile.mkstemp(dir=self.copy_path.parent, prefix=".lkg-")
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as out:
-                    json.dump({"version": version, "saved_at": time.time(), "report": self.report_rules,
-                               "responses": responses}, out)
+                    json.dump(
+                        {
+                            "version": version,
+                            "saved_at": time.time(),
+                            "report": self.report_rules,
+                            "responses": responses,
+                        },
+                        out,
+                    )
                 os.replace(temp, self.copy_path)
             except BaseException:
                 Path(temp).unlink(missing_ok=True)
                 raise
         except OSError as error:
-            logger.warning("Could not save the last-known-good copy to %s (%s)", self.copy_path,
-                           type(error).__name__)
+            logger.warning("Could not save the last-known-good copy to %s (%s)", self.copy_path, type(error).__name__)
         logger.info("Answers updated from the content service (version %s, %d answers)", version, len(responses))
 
     def _fault(self, error: Exception) -> None:
         reason = f"{type(error).__name__} {getattr(error, 'status', '')}".strip()
         if self.down_since is None:
             self.down_since = time.monotonic()
-            logger.warning("The content service at %s did not answer (%s); answering from %s until it does",
-                           self.endpoint.url, reason, self.copy_source)
+            logger.warning(
+                "The content service at %s did not answer (%s); answering from %s until it does",
+                self.endpoint.url,
+                reason,
+                self.copy_source,
+            )
         else:
             logger.debug("The content service still does not answer (%s)", reason)
 
-    async def _request(self, method: str, subpath: str, body: Optional[Dict[str, Any]] = None,
-                       timeout: Optional[float] = None) -> Any:
+    async def _request(
+        self, method: str, subpath: str, body: Optional[Dict[str, Any]] = None, timeout: Optional[float] = None
+    ) -> Any:
         """One request on a kept-open connection."""
         loop = asyncio.get_running_loop()
         if self.session is None or self.session.closed or self.session_loop is not loop:
@@ -256,11 +296,13 @@ class ContentNLG(NaturalLanguageGenerator):
         url = self.endpoint.url.rstrip("/") + "/" + subpath
         for attempt in (1, 2):
             try:
-                async with self.session.request(method, url, json=body, params=params,
-                                                timeout=aiohttp.ClientTimeout(total=timeout or self.timeout)) as response:
+                async with self.session.request(
+                    method, url, json=body, params=params, timeout=aiohttp.ClientTimeout(total=timeout or self.timeout)
+                ) as response:
                     if response.status >= 400:
-                        raise aiohttp.ClientResponseError(response.request_info, response.history,
-                                                          status=response.status)
+                        raise aiohttp.ClientResponseError(
+                            response.request_info, response.history, status=response.status
+                        )
                     return await response.json()
             except aiohttp.ServerDisconnectedError:
                 if attempt == 2:  # a kept-open connection the service closed: one new try
@@ -281,8 +323,9 @@ class ContentNLG(NaturalLanguageGenerator):
             return True
         return report_kind(utter_action, latest, rules["low_confidence"], rules["responses"], ()) is not None
 
-    def _report(self, utter_action: Text, tracker: DialogueStateTracker, output_channel: Text,
-                arguments: Dict[Text, Any]) -> None:
+    def _report(
+        self, utter_action: Text, tracker: DialogueStateTracker, output_channel: Text, arguments: Dict[Text, Any]
+    ) -> None:
         latest = tracker.latest_message.parse_data if tracker.latest_message else {}
         offer = tracker.slots.get("guided_offer")
         if not self.reportable(utter_action, latest or {}, {"guided_offer": offer.value if offer else None}):
@@ -291,8 +334,7 @@ class ContentNLG(NaturalLanguageGenerator):
             self.pending.popleft()
             if not self.queue_full_logged:
                 self.queue_full_logged = True
-                logger.warning("%d report entries wait for the content service; the oldest are dropped",
-                               REPORT_QUEUE)
+                logger.warning("%d report entries wait for the content service; the oldest are dropped", REPORT_QUEUE)
         self.pending.append([request_body(utter_action, tracker, output_channel, arguments), 0])
         if self.down_since is None:
             self._start_reporter()

@@ -11,6 +11,7 @@ counts: a long story with a date in it that the model did not understand stays
 `nlu_fallback`. It never touches any other intent, so the urgent
 answer (the safety net runs after it) and every topic are unchanged.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,8 +42,13 @@ class DateCorrection(GraphComponent):
     """deny / nlu_fallback + a DATE entity -> inform."""
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> DateCorrection:
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> DateCorrection:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

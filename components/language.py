@@ -4,15 +4,17 @@ Sets `language` ("es" or "en") in the parse result when common/language.py is su
 the message's language; short replies ("ok", "sí", "1", a date alone) get none, so the
 conversation keeps its language. It is a field of the parse, not an entity: it marks the
 whole message, not a span of it (so Rasa's entity evaluation of the test stories is not
-asked to find it); components/rasa_patches.py puts it into the slot `language`. A whole message that asks for a language ("ESPAÑOL",
-"ENGLISH", "INGLÉS", "en español") becomes the intent `choose_language` with that
-language; when the model itself chose `choose_language` ("can you answer in spanish",
-"no hablo inglés"), it is the language the request names.
+asked to find it); components/rasa_patches.py puts it into the slot `language`. A whole
+message that asks for a language ("ESPAÑOL", "ENGLISH", "INGLÉS", "en español") becomes
+the intent `choose_language` with that language; when the model itself chose
+`choose_language` ("can you answer in spanish", "no hablo inglés"), it is the language
+the request names.
 
 Runs after the classifiers and before the safety net (config.yml): the urgent answer
 still wins on intent. Intent payloads ("/choose_language{"language":"es"}") never reach
 it: Rasa's RegexMessageHandler reads them before the NLU pipeline. It never logs text.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -35,8 +37,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from common.language import chosen_language, detect, named_language
 
 CHOOSE_INTENT = "choose_language"
-LANGUAGE = "language"   # the parse field (and the slot it fills)
-TOPIC_EXTRACTOR = "TopicClassifier"   # its faq_mode/topic entities mean nothing for a language choice
+LANGUAGE = "language"  # the parse field (and the slot it fills)
+TOPIC_EXTRACTOR = "TopicClassifier"  # its faq_mode/topic entities mean nothing for a language choice
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -44,8 +46,13 @@ class LanguageDetector(GraphComponent):
     """Sets the parse's `language`; "ESPAÑOL"/"ENGLISH" alone -> choose_language."""
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> LanguageDetector:
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LanguageDetector:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -61,8 +68,11 @@ class LanguageDetector(GraphComponent):
                 message.data[INTENT] = chosen
                 message.data[INTENT_RANKING_KEY] = [chosen] + ranking
                 message.data.pop("response_selector", None)
-                message.set(ENTITIES, [e for e in message.get(ENTITIES) or [] if e.get("extractor") != TOPIC_EXTRACTOR],
-                            add_to_output=True)
+                message.set(
+                    ENTITIES,
+                    [e for e in message.get(ENTITIES) or [] if e.get("extractor") != TOPIC_EXTRACTOR],
+                    add_to_output=True,
+                )
             elif (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == CHOOSE_INTENT:
                 language = named_language(text) or detect(text)
             else:

@@ -12,6 +12,7 @@ too: the red-flag safety net runs after this component and judges the message it
 flag still gets the urgent answer, and "me toca desde el 20 y nada" does not. Buttons and
 a language switch are left alone. It never logs the text of a message.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -35,8 +36,13 @@ class LatePeriod(GraphComponent):
     """Late-period words -> the timing intent."""
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> LatePeriod:
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LatePeriod:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -8,6 +8,7 @@ Adiana (common/devices.py), the intent becomes `device_confirmation`, whose rout
 gives that answer. A confident topic answer is left alone ("can I have an HSG with an
 IUD in?" is the preparation topic's), and the safety net still runs after this.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -31,8 +32,13 @@ class OtherDevice(GraphComponent):
     """nlu_fallback + an IUD or arm implant named -> device_confirmation."""
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> OtherDevice:
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> OtherDevice:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

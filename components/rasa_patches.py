@@ -46,6 +46,7 @@ Found with `make profile` (docs/perf/README.md; what each is worth is measured t
   only what came after; loading another model first unfreezes the old one, so it can
   still be collected.
 """
+
 from __future__ import annotations
 
 import gc
@@ -150,8 +151,10 @@ def apply() -> None:
     from rasa.core.nlg import callback
 
     if rasa.__version__ != WRITTEN_FOR:
-        raise RuntimeError(f"components/rasa_patches.py was written for Rasa {WRITTEN_FOR}, not "
-                           f"{rasa.__version__}: check each patch against the new Rasa, then update WRITTEN_FOR")
+        raise RuntimeError(
+            f"components/rasa_patches.py was written for Rasa {WRITTEN_FOR}, not "
+            f"{rasa.__version__}: check each patch against the new Rasa, then update WRITTEN_FOR"
+        )
     if getattr(RemoteAction, "_hsg_patched", False):
         return
     from components import action_fallback
@@ -301,10 +304,16 @@ def _keep_sqlite_connections_open() -> None:
         engine = self.engine
         if engine.dialect.name == "sqlite" and type(engine.pool) is NullPool:
             old = engine.pool
-            engine.pool = SingletonThreadPool(old._creator, recycle=old._recycle, echo=old.echo,
-                                              logging_name=old._orig_logging_name,
-                                              reset_on_return=old._reset_on_return, pre_ping=old._pre_ping,
-                                              _dispatch=old.dispatch, dialect=old._dialect)
+            engine.pool = SingletonThreadPool(
+                old._creator,
+                recycle=old._recycle,
+                echo=old.echo,
+                logging_name=old._orig_logging_name,
+                reset_on_return=old._reset_on_return,
+                pre_ping=old._pre_ping,
+                _dispatch=old.dispatch,
+                dialect=old._dialect,
+            )
             old.dispose()
         return original_scope(self)
 
@@ -320,18 +329,22 @@ def _load_only_the_event_data() -> None:
     from rasa.core.tracker_store import logger as store_logger
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    async def _retrieve(self: SQLTrackerStore, sender_id: str,
-                        fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+    async def _retrieve(
+        self: SQLTrackerStore, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> Optional[DialogueStateTracker]:
         with self.session_scope() as session:
-            rows = self._event_query(session, sender_id,
-                                     fetch_events_from_all_sessions=fetch_events_from_all_sessions
-                                     ).with_entities(self.SQLEvent.data).all()
+            rows = (
+                self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions)
+                .with_entities(self.SQLEvent.data)
+                .all()
+            )
             events = [json.loads(data) for (data,) in rows]
             if self.domain and len(events) > 0:
                 store_logger.debug(f"Recreating tracker from sender id '{sender_id}'")
                 return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
-            store_logger.debug(f"Can't retrieve tracker matching sender id '{sender_id}' from SQL storage. "
-                               f"Returning `None` instead.")
+            store_logger.debug(
+                f"Can't retrieve tracker matching sender id '{sender_id}' from SQL storage. Returning `None` instead."
+            )
             return None
 
     ORIGINALS["SQLTrackerStore._retrieve"] = SQLTrackerStore._retrieve
@@ -353,10 +366,16 @@ def _store_new_events_at_once() -> None:
             rows = []
             for event in self._additional_events(session, tracker):  # only store recent events
                 data = event.as_dict()
-                rows.append({"sender_id": tracker.sender_id, "type_name": event.type_name,
-                             "timestamp": data.get("timestamp"),
-                             "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                             "action_name": data.get("name"), "data": json.dumps(data)})
+                rows.append(
+                    {
+                        "sender_id": tracker.sender_id,
+                        "type_name": event.type_name,
+                        "timestamp": data.get("timestamp"),
+                        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        "action_name": data.get("name"),
+                        "data": json.dumps(data),
+                    }
+                )
             if rows:
                 session.execute(self.SQLEvent.__table__.insert(), rows)
             session.commit()
@@ -401,8 +420,11 @@ def _carry_the_language_over() -> None:
         if domain.session_config.carry_over_slots:
             return events
         names = {slot.name for slot in domain.slots}
-        kept = [SlotSet(name, tracker.get_slot(name)) for name in CARRIED_SLOTS
-                if name in names and tracker.get_slot(name) is not None]
+        kept = [
+            SlotSet(name, tracker.get_slot(name))
+            for name in CARRIED_SLOTS
+            if name in names and tracker.get_slot(name) is not None
+        ]
         at = next((i + 1 for i, event in enumerate(events) if isinstance(event, SessionStarted)), 0)
         return events[:at] + kept + events[at:]
 
@@ -429,9 +451,12 @@ def _fill_the_language_slot() -> None:
         events = await original_run(self, output_channel, nlg, tracker, domain)
         latest = tracker.latest_message
         language = (latest.parse_data or {}).get(LANGUAGE) if latest is not None else None
-        if language in ("en", "es") and any(slot.name == LANGUAGE for slot in domain.slots) \
-                and tracker.get_slot(LANGUAGE) != language \
-                and not any(isinstance(event, SlotSet) and event.key == LANGUAGE for event in events):
+        if (
+            language in ("en", "es")
+            and any(slot.name == LANGUAGE for slot in domain.slots)
+            and tracker.get_slot(LANGUAGE) != language
+            and not any(isinstance(event, SlotSet) and event.key == LANGUAGE for event in events)
+        ):
             events = list(events) + [SlotSet(LANGUAGE, language)]
         return events
 

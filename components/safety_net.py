@@ -18,6 +18,7 @@ Other languages: the patterns file names further files of the same format under
 every language's rules, whatever language the conversation is in, and is urgent when
 any of them finds a red flag: a Spanish rule never silences an English one.
 """
+
 from __future__ import annotations
 
 import logging
@@ -41,16 +42,16 @@ URGENT_INTENT = "report_symptoms"
 # What the model's "symptom report" becomes when the rules see only someone else's symptom:
 # the message is not understood (the fallback's topic choices), never a confident answer.
 NOT_ABOUT_THE_PATIENT = "nlu_fallback"
-ROOT = Path(__file__).resolve().parent.parent   # a relative patterns_file is read from here
+ROOT = Path(__file__).resolve().parent.parent  # a relative patterns_file is read from here
 # Rasa's intent payloads ("/affirm", '/choose_language{"language":"es"}', "/faq/duration",
 # from buttons) are not a patient's words; any other text starting with "/" is judged.
 PAYLOAD = re.compile(r"^/[\w/-]+(@[0-9.]+)?(\{.*\})?$", re.DOTALL)
 
 # How a clause is tied to the one before it in the same sentence (clause.link).
-FIRST = "first"          # starts a sentence: nothing carries over
-NEW = "new"              # "but ...", "should I ...": nothing carries over
+FIRST = "first"  # starts a sentence: nothing carries over
+NEW = "new"  # "but ...", "should I ...": nothing carries over
 CONTINUED = "continued"  # ", and then ...": same subject, same "what if", same time
-PATIENT = "patient"      # "... i have ...": a new statement, same time ("years ago, I ...")
+PATIENT = "patient"  # "... i have ...": a new statement, same time ("years ago, I ...")
 _LINK_RANK = {NEW: 3, CONTINUED: 2, PATIENT: 1}
 
 # Who a red flag is about (people in red_flags.yml).
@@ -62,8 +63,8 @@ class Clause:
     """A piece of a normalized message."""
 
     text: str
-    start: int       # offset in the normalized message
-    link: str        # FIRST, NEW, CONTINUED or PATIENT
+    start: int  # offset in the normalized message
+    link: str  # FIRST, NEW, CONTINUED or PATIENT
     question: bool
 
 
@@ -72,9 +73,9 @@ class _Judged:
     """What a clause passes on to the next clause of its sentence."""
 
     urgent: bool
-    hypothetical: bool    # a "what if", a fear or hearsay: what follows is not happening now
-    over_patient: bool    # ...that also covers a continued clause naming the patient
-    past: bool            # old history or a habit
+    hypothetical: bool  # a "what if", a fear or hearsay: what follows is not happening now
+    over_patient: bool  # ...that also covers a continued clause naming the patient
+    past: bool  # old history or a habit
     who: Optional[str]
 
 
@@ -97,9 +98,8 @@ def _compile(pattern: str) -> Pattern:
 
 
 def _fold_accents(text: str) -> str:
-    """"Desmayé" -> "desmaye", "ñ" -> "n": accents become optional."""
-    return "".join(char for char in unicodedata.normalize("NFD", text)
-                   if unicodedata.category(char) != "Mn")
+    """ "Desmayé" -> "desmaye", "ñ" -> "n": accents become optional."""
+    return "".join(char for char in unicodedata.normalize("NFD", text) if unicodedata.category(char) != "Mn")
 
 
 def _words_rx(variants: Dict[str, str]) -> Optional[Pattern]:
@@ -130,13 +130,13 @@ class RedFlags:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
         self.code = str(spec.get("language") or "en")
         self._fold = bool(spec.get("fold_accents"))
-        variants = {variant.lower(): correct for correct, words in spec["spelling"].items()
-                    for variant in words}
+        variants = {variant.lower(): correct for correct, words in spec["spelling"].items() for variant in words}
         # Variants written with an accent ("sí") are matched as written, before the
         # accents are folded; the others after it (on text without accents).
         self._exact = {v: c for v, c in variants.items() if self._fold and not v.isascii()}
-        self._spelling = {(_fold_accents(v) if self._fold else v): c
-                          for v, c in variants.items() if v not in self._exact}
+        self._spelling = {
+            (_fold_accents(v) if self._fold else v): c for v, c in variants.items() if v not in self._exact
+        }
         self._exact_rx = _words_rx(self._exact)
         self._spelling_rx = _words_rx(self._spelling)
         clauses = spec["clauses"]
@@ -170,17 +170,33 @@ class RedFlags:
         self._history = _compile(spec["history"])
         self._habit = _compile(spec["habit"])
         people = spec["people"]
-        self._people = _compile("|".join(f"(?P<{group}>{people[key]})" for group, key in (
-            ("carer", "carer"), ("others", "others"), ("pronoun", "pronouns"), ("patient", "patient"))))
+        self._people = _compile(
+            "|".join(
+                f"(?P<{group}>{people[key]})"
+                for group, key in (
+                    ("carer", "carer"),
+                    ("others", "others"),
+                    ("pronoun", "pronouns"),
+                    ("patient", "patient"),
+                )
+            )
+        )
         self._named = _compile(f"(?P<carer>{people['carer']})|(?P<others>{people['others']})")
-        self._flags = [_Flag(flag["name"], [_compile(p) for p in flag["patterns"]],
-                             [_compile(p) for p in flag.get("unless") or []],
-                             _compile(flag["needs"]) if flag.get("needs") else None)
-                       for flag in spec["red_flags"]]
+        self._flags = [
+            _Flag(
+                flag["name"],
+                [_compile(p) for p in flag["patterns"]],
+                [_compile(p) for p in flag.get("unless") or []],
+                _compile(flag["needs"]) if flag.get("needs") else None,
+            )
+            for flag in spec["red_flags"]
+        ]
         self._others: List[RedFlags] = []
         if _with_other_languages:
-            self._others = [RedFlags(path.parent / name, _with_other_languages=False)
-                            for name in (spec.get("other_languages") or {}).values()]
+            self._others = [
+                RedFlags(path.parent / name, _with_other_languages=False)
+                for name in (spec.get("other_languages") or {}).values()
+            ]
 
     # ------------------------------------------------------------ public
     def is_urgent(self, text: Text) -> bool:
@@ -205,8 +221,9 @@ class RedFlags:
         people = [m.lastgroup for m in self._people.finditer(message)]
         if "patient" in people or "carer" in people:
             return None
-        names_flag = any(flag.applies(message) and any(rx.search(message) for rx in flag.patterns)
-                         for flag in self._flags)
+        names_flag = any(
+            flag.applies(message) and any(rx.search(message) for rx in flag.patterns) for flag in self._flags
+        )
         return names_flag and ("others" in people or bool(self._reported.search(message)))
 
     def language(self, code: str) -> RedFlags:
@@ -255,8 +272,7 @@ class RedFlags:
         position = 0
         for end in list(self._sentence_end.finditer(message)) + [None]:
             stop = end.start() if end else len(message)
-            result.extend(self._sentence_clauses(message[position:stop], position,
-                                                 bool(end and "?" in end.group(0))))
+            result.extend(self._sentence_clauses(message[position:stop], position, bool(end and "?" in end.group(0))))
             position = end.end() if end else stop
         return result
 
@@ -276,8 +292,8 @@ class RedFlags:
         for match in self._continued.finditer(sentence):
             cut(match.start(), CONTINUED)
         for match in self._patient_starts.finditer(sentence):
-            word = re.search(r"(\w+)\W*$", sentence[:match.start()])
-            if self._patient_not_after is not None and self._patient_not_after.search(sentence[:match.start()]):
+            word = re.search(r"(\w+)\W*$", sentence[: match.start()])
+            if self._patient_not_after is not None and self._patient_not_after.search(sentence[: match.start()]):
                 continue
             if word and word.group(1) not in self._tied:
                 cut(match.start(), PATIENT)
@@ -305,9 +321,13 @@ class RedFlags:
         personal = bool(self._personal.search(text))
         urgent = False
         if not past:
-            urgent = any(self._flag_counts(message, clause, match, carried, personal)
-                         for flag in self._flags if flag.applies(text)
-                         for rx in flag.patterns for match in rx.finditer(text))
+            urgent = any(
+                self._flag_counts(message, clause, match, carried, personal)
+                for flag in self._flags
+                if flag.applies(text)
+                for rx in flag.patterns
+                for match in rx.finditer(text)
+            )
         own = self._who(message, clause.start, text)
         kept = self._keeps_frame(carried, own)
         return _Judged(
@@ -319,10 +339,11 @@ class RedFlags:
             who=own or (carried.who if carried else None),
         )
 
-    def _flag_counts(self, message: str, clause: Clause, match: re.Match, carried: Optional[_Judged],
-                     personal: bool) -> bool:
+    def _flag_counts(
+        self, message: str, clause: Clause, match: re.Match, carried: Optional[_Judged], personal: bool
+    ) -> bool:
         """Whether one red-flag match in a clause is about the patient, now."""
-        before, after = clause.text[:match.start()], clause.text[match.end():]
+        before, after = clause.text[: match.start()], clause.text[match.end() :]
         if self._negated(clause.text, before) or self._as_a_topic.match(after):
             return False
         if self._negation_after is not None and self._negation_after.match(after):
@@ -360,7 +381,7 @@ class RedFlags:
     def _negated(self, text: str, before: str) -> bool:
         """A negation just before the red flag ("no fever"), not a hedge ("no idea why")."""
         negation = self._negation.search(before)
-        return negation is not None and not self._not_a_negation.match(text[negation.start():])
+        return negation is not None and not self._not_a_negation.match(text[negation.start() :])
 
     def _who(self, message: str, clause_start: int, text: str) -> Optional[str]:
         """The last person named in `text` (SELF, CARER, OTHERS), or None."""
@@ -373,15 +394,13 @@ class RedFlags:
             return OTHERS
         if last.lastgroup == "patient":
             return SELF
-        named = _last(self._named.finditer(message[:clause_start + last.start()]))
+        named = _last(self._named.finditer(message[: clause_start + last.start()]))
         if named is None:
-            return CARER        # "she fainted" with no one named: someone writing for the patient
+            return CARER  # "she fainted" with no one named: someone writing for the patient
         return CARER if named.lastgroup == "carer" else OTHERS
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class SymptomSafetyNet(GraphComponent):
     """Overrides the intent with report_symptoms when red-flag patterns match."""
 
@@ -395,8 +414,13 @@ class SymptomSafetyNet(GraphComponent):
         self.flags = RedFlags(path if path.is_absolute() else ROOT / path)
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> SymptomSafetyNet:
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SymptomSafetyNet:
         """Creates the component and compiles the patterns."""
         return cls(config)
 
@@ -414,12 +438,16 @@ class SymptomSafetyNet(GraphComponent):
             if intent.get(INTENT_NAME_KEY) == URGENT_INTENT:
                 if self.flags.about_someone_else(text):
                     # the model's guess, but the rules see only someone else's symptom
-                    unsure = {INTENT_NAME_KEY: NOT_ABOUT_THE_PATIENT,
-                              PREDICTED_CONFIDENCE_KEY: intent.get(PREDICTED_CONFIDENCE_KEY)}
+                    unsure = {
+                        INTENT_NAME_KEY: NOT_ABOUT_THE_PATIENT,
+                        PREDICTED_CONFIDENCE_KEY: intent.get(PREDICTED_CONFIDENCE_KEY),
+                    }
                     message.data[INTENT] = unsure
                     message.data["intent_ranking"] = [unsure] + [
-                        entry for entry in message.get("intent_ranking") or []
-                        if entry.get(INTENT_NAME_KEY) != URGENT_INTENT]
+                        entry
+                        for entry in message.get("intent_ranking") or []
+                        if entry.get(INTENT_NAME_KEY) != URGENT_INTENT
+                    ]
                 continue
             if self.flags.is_urgent(text):
                 logger.info("Safety net: a message was sent to the urgent answer")

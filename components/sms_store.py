@@ -23,6 +23,7 @@ threads, never on Rasa's event loop (components/twilio_sms.py).
 `purge` applies the conversations' retention rule (scripts/purge.py) to the answered
 MessageSids and the saved choices. Opt-outs are kept until the number opts back in.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -106,12 +107,17 @@ class BaseSmsStore:
         wanted = reply.strip().rstrip(".").lower()
         choices = self.choices(key)
         for number, choice in enumerate(choices, start=1):
-            if wanted == str(number) or wanted == choice["title"].strip().rstrip("?.").lower() \
-                    or wanted == choice["title"].strip().lower():
+            if (
+                wanted == str(number)
+                or wanted == choice["title"].strip().rstrip("?.").lower()
+                or wanted == choice["title"].strip().lower()
+            ):
                 return choice["payload"]
         if wanted.strip("!") not in YES_WORDS:
             return None
-        found = [c["payload"] for c in choices if (c["title"].lower().replace(",", " ").split() or [""])[0] in YES_TITLES]
+        found = [
+            c["payload"] for c in choices if (c["title"].lower().replace(",", " ").split() or [""])[0] in YES_TITLES
+        ]
         return found[0] if len(found) == 1 else None
 
 
@@ -162,20 +168,28 @@ class SmsStore(BaseSmsStore):
         'answered' when it was answered before; 'busy' while another delivery of it
         is being answered."""
         now = time.time()
-        answered, _, inserted = self._transaction([
-            ("SELECT 1 FROM answered WHERE sid = ?", (sid,)),
-            ("DELETE FROM pending WHERE sid = ? AND at < ?", (sid, now - CLAIM_SECONDS)),
-            ("INSERT OR IGNORE INTO pending SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM answered WHERE sid = ?)",
-             (sid, now, sid)),
-        ])
+        answered, _, inserted = self._transaction(
+            [
+                ("SELECT 1 FROM answered WHERE sid = ?", (sid,)),
+                ("DELETE FROM pending WHERE sid = ? AND at < ?", (sid, now - CLAIM_SECONDS)),
+                (
+                    "INSERT OR IGNORE INTO pending SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM answered WHERE sid = ?)",
+                    (sid, now, sid),
+                ),
+            ]
+        )
         if answered:
             return "answered"
         return "claimed" if inserted == 1 else "busy"
 
     def answered(self, sid: str) -> None:
         """Records a claimed message as answered (its reply is made)."""
-        self._transaction([("INSERT OR IGNORE INTO answered VALUES (?, ?)", (sid, time.time())),
-                           ("DELETE FROM pending WHERE sid = ?", (sid,))])
+        self._transaction(
+            [
+                ("INSERT OR IGNORE INTO answered VALUES (?, ?)", (sid, time.time())),
+                ("DELETE FROM pending WHERE sid = ?", (sid,)),
+            ]
+        )
 
     def release(self, sid: str) -> None:
         """Forgets a claim after a failure, so a retry of the message is answered."""
@@ -194,9 +208,11 @@ class SmsStore(BaseSmsStore):
         return bool(self._run("SELECT 1 FROM opt_out WHERE key = ?", (key,)))
 
     def set_choices(self, key: str, payloads: List[dict], at: Optional[float] = None) -> None:
-        self._run("INSERT INTO choices (key, payloads, at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE "
-                  "SET payloads = excluded.payloads, at = excluded.at WHERE choices.at IS NULL OR choices.at <= excluded.at",
-                  (key, json.dumps(payloads), time.time() if at is None else at))
+        self._run(
+            "INSERT INTO choices (key, payloads, at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE "
+            "SET payloads = excluded.payloads, at = excluded.at WHERE choices.at IS NULL OR choices.at <= excluded.at",
+            (key, json.dumps(payloads), time.time() if at is None else at),
+        )
 
     def choices(self, key: str) -> List[dict]:
         rows = self._run("SELECT payloads FROM choices WHERE key = ?", (key,))
@@ -205,11 +221,13 @@ class SmsStore(BaseSmsStore):
     def purge(self, before: float) -> Dict[str, int]:
         """Deletes answered MessageSids, claims and saved choices older than `before`
         (a Unix time); returns how many rows of each went. Opt-outs are kept."""
-        answered, choices, pending = self._transaction([
-            ("DELETE FROM answered WHERE at < ?", (before,)),
-            ("DELETE FROM choices WHERE at < ?", (before,)),
-            ("DELETE FROM pending WHERE at < ?", (min(before, time.time() - CLAIM_SECONDS),)),
-        ])
+        answered, choices, pending = self._transaction(
+            [
+                ("DELETE FROM answered WHERE at < ?", (before,)),
+                ("DELETE FROM choices WHERE at < ?", (before,)),
+                ("DELETE FROM pending WHERE at < ?", (min(before, time.time() - CLAIM_SECONDS),)),
+            ]
+        )
         return {"answered": answered, "choices": choices, "pending": pending}
 
     def where(self) -> str:
@@ -266,8 +284,10 @@ class PgSmsStore(BaseSmsStore):
             finally:
                 old.close()
             for key, at in rows:
-                connection.execute(sa.text("INSERT INTO hsg_sms_opt_out (key, at) VALUES (:k, :at) "
-                                           "ON CONFLICT (key) DO NOTHING"), {"k": key, "at": at})
+                connection.execute(
+                    sa.text("INSERT INTO hsg_sms_opt_out (key, at) VALUES (:k, :at) ON CONFLICT (key) DO NOTHING"),
+                    {"k": key, "at": at},
+                )
             return len(rows)
 
     def _sql(self, statements: List[tuple], lock_sid: Optional[str] = None) -> list:
@@ -278,8 +298,10 @@ class PgSmsStore(BaseSmsStore):
         self._prepare()
         with self.engine.begin() as connection:
             if lock_sid is not None:
-                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:c, hashtext(:sid))"),
-                                   {"c": self.pg.SMS_LOCK_CLASS, "sid": lock_sid})
+                connection.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:c, hashtext(:sid))"),
+                    {"c": self.pg.SMS_LOCK_CLASS, "sid": lock_sid},
+                )
             results = []
             for sql, params in statements:
                 result = connection.execute(sa.text(sql), params)
@@ -288,20 +310,36 @@ class PgSmsStore(BaseSmsStore):
 
     def claim(self, sid: str) -> str:
         now = time.time()
-        answered, _, inserted = self._sql([
-            ("SELECT 1 FROM hsg_sms_answered WHERE sid = :sid", {"sid": sid}),
-            ("DELETE FROM hsg_sms_pending WHERE sid = :sid AND at < :stale", {"sid": sid, "stale": now - CLAIM_SECONDS}),
-            ("INSERT INTO hsg_sms_pending (sid, at) SELECT :sid, :now WHERE NOT EXISTS "
-             "(SELECT 1 FROM hsg_sms_answered WHERE sid = :sid) ON CONFLICT (sid) DO NOTHING", {"sid": sid, "now": now}),
-        ], lock_sid=sid)
+        answered, _, inserted = self._sql(
+            [
+                ("SELECT 1 FROM hsg_sms_answered WHERE sid = :sid", {"sid": sid}),
+                (
+                    "DELETE FROM hsg_sms_pending WHERE sid = :sid AND at < :stale",
+                    {"sid": sid, "stale": now - CLAIM_SECONDS},
+                ),
+                (
+                    "INSERT INTO hsg_sms_pending (sid, at) SELECT :sid, :now WHERE NOT EXISTS "
+                    "(SELECT 1 FROM hsg_sms_answered WHERE sid = :sid) ON CONFLICT (sid) DO NOTHING",
+                    {"sid": sid, "now": now},
+                ),
+            ],
+            lock_sid=sid,
+        )
         if answered:
             return "answered"
         return "claimed" if inserted == 1 else "busy"
 
     def answered(self, sid: str) -> None:
-        self._sql([("INSERT INTO hsg_sms_answered (sid, at) VALUES (:sid, :now) ON CONFLICT (sid) DO NOTHING",
-                    {"sid": sid, "now": time.time()}),
-                   ("DELETE FROM hsg_sms_pending WHERE sid = :sid", {"sid": sid})], lock_sid=sid)
+        self._sql(
+            [
+                (
+                    "INSERT INTO hsg_sms_answered (sid, at) VALUES (:sid, :now) ON CONFLICT (sid) DO NOTHING",
+                    {"sid": sid, "now": time.time()},
+                ),
+                ("DELETE FROM hsg_sms_pending WHERE sid = :sid", {"sid": sid}),
+            ],
+            lock_sid=sid,
+        )
 
     def release(self, sid: str) -> None:
         self._sql([("DELETE FROM hsg_sms_pending WHERE sid = :sid", {"sid": sid})])
@@ -310,8 +348,15 @@ class PgSmsStore(BaseSmsStore):
         return bool(self._sql([("SELECT 1 FROM hsg_sms_answered WHERE sid = :sid", {"sid": sid})])[0])
 
     def opt_out(self, key: str) -> None:
-        self._sql([("INSERT INTO hsg_sms_opt_out (key, at) VALUES (:k, :now) "
-                    "ON CONFLICT (key) DO UPDATE SET at = excluded.at", {"k": key, "now": time.time()})])
+        self._sql(
+            [
+                (
+                    "INSERT INTO hsg_sms_opt_out (key, at) VALUES (:k, :now) "
+                    "ON CONFLICT (key) DO UPDATE SET at = excluded.at",
+                    {"k": key, "now": time.time()},
+                )
+            ]
+        )
 
     def opt_in(self, key: str) -> None:
         self._sql([("DELETE FROM hsg_sms_opt_out WHERE key = :k", {"k": key})])
@@ -320,22 +365,32 @@ class PgSmsStore(BaseSmsStore):
         return bool(self._sql([("SELECT 1 FROM hsg_sms_opt_out WHERE key = :k", {"k": key})])[0])
 
     def set_choices(self, key: str, payloads: List[dict], at: Optional[float] = None) -> None:
-        self._sql([("INSERT INTO hsg_sms_choices (key, payloads, at) VALUES (:k, :p, :at) ON CONFLICT (key) "
+        self._sql(
+            [
+                (
+                    "INSERT INTO hsg_sms_choices (key, payloads, at) VALUES (:k, :p, :at) ON CONFLICT (key) "
                     "DO UPDATE SET payloads = excluded.payloads, at = excluded.at "
                     "WHERE hsg_sms_choices.at IS NULL OR hsg_sms_choices.at <= excluded.at",
-                    {"k": key, "p": json.dumps(payloads), "at": time.time() if at is None else at})])
+                    {"k": key, "p": json.dumps(payloads), "at": time.time() if at is None else at},
+                )
+            ]
+        )
 
     def choices(self, key: str) -> List[dict]:
         rows = self._sql([("SELECT payloads FROM hsg_sms_choices WHERE key = :k", {"k": key})])[0]
         return json.loads(rows[0][0]) if rows else []
 
     def purge(self, before: float) -> Dict[str, int]:
-        answered, choices, pending = self._sql([
-            ("DELETE FROM hsg_sms_answered WHERE at < :before", {"before": before}),
-            ("DELETE FROM hsg_sms_choices WHERE at < :before", {"before": before}),
-            ("DELETE FROM hsg_sms_pending WHERE at < :before",
-             {"before": min(before, time.time() - CLAIM_SECONDS)}),
-        ])
+        answered, choices, pending = self._sql(
+            [
+                ("DELETE FROM hsg_sms_answered WHERE at < :before", {"before": before}),
+                ("DELETE FROM hsg_sms_choices WHERE at < :before", {"before": before}),
+                (
+                    "DELETE FROM hsg_sms_pending WHERE at < :before",
+                    {"before": min(before, time.time() - CLAIM_SECONDS)},
+                ),
+            ]
+        )
         return {"answered": answered, "choices": choices, "pending": pending}
 
     def where(self) -> str:

@@ -14,6 +14,7 @@ It keeps the class name `SpacyNLP`: Rasa finds the model provider of SpacyTokeni
 and SpacyEntityExtractor by that name (`model_from="SpacyNLP"`). config.yml uses it as
 `components.spacy_nlp.SpacyNLP` (no `model:` setting).
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Optional, Text

@@ -28,6 +28,7 @@ that language's story sentences and patient words. A message is read by the mode
 the language common/language.py finds in it; when that is unsure ("ok", "sí", a
 date), by the model surest of its reading.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,7 +36,7 @@ import logging
 import pickle
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Union
 
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -120,28 +121,47 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             digest.update(path.read_bytes() if path.exists() else b"")
         return digest.hexdigest()
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 model: Optional[TopicModel] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Union[TopicModel, PerLanguage, None] = None,
+    ) -> None:
         self.config = config
         self.model_storage = model_storage
         self.resource = resource
         self.model = model
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "TopicClassifier":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> TopicClassifier:
         """A new, untrained component."""
         return cls(config, model_storage, resource)
 
     def _new_model(self, synonyms: Dict[str, List[str]]) -> TopicModel:
         c = self.config
         vocabulary = [pattern for patterns in (_read_yaml(c["vocabulary_file"]) or {}).values() for pattern in patterns]
-        return TopicModel(c=float(c["C"]), story_copies=int(c["story_copies"]),
-                          second_threshold=float(c["second_threshold"]), unsure_below=float(c["unsure_below"]),
-                          unsure_margin=float(c["unsure_margin"]), unsure_pair_min=float(c["unsure_pair_min"]),
-                          whole_weight=float(c["whole_weight"]), synonyms=synonyms,
-                          candidate_ratio=float(c["candidate_ratio"]), candidate_floor=float(c["candidate_floor"]),
-                          max_candidates=int(c["max_candidates"]), vocabulary=vocabulary, hsg_mass=float(c["hsg_mass"]))
+        return TopicModel(
+            c=float(c["C"]),
+            story_copies=int(c["story_copies"]),
+            second_threshold=float(c["second_threshold"]),
+            unsure_below=float(c["unsure_below"]),
+            unsure_margin=float(c["unsure_margin"]),
+            unsure_pair_min=float(c["unsure_pair_min"]),
+            whole_weight=float(c["whole_weight"]),
+            synonyms=synonyms,
+            candidate_ratio=float(c["candidate_ratio"]),
+            candidate_floor=float(c["candidate_floor"]),
+            max_candidates=int(c["max_candidates"]),
+            vocabulary=vocabulary,
+            hsg_mass=float(c["hsg_mass"]),
+        )
 
     @staticmethod
     def _language(example: Message) -> Text:
@@ -161,7 +181,8 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             if example.get(TEXT) and label:
                 language = self._language(example)
                 examples.setdefault(language if language in others else DEFAULT_LANGUAGE, []).append(
-                    (example.get(TEXT), label))
+                    (example.get(TEXT), label)
+                )
         english_words = _read_yaml(self.config["words_file"]) or {}
         models: Dict[Text, TopicModel] = {}
         for language, pairs in examples.items():
@@ -170,15 +191,22 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             for word, patterns in ((_read_yaml(files["words_file"]) or {}) if files["words_file"] else {}).items():
                 synonyms.setdefault(word, []).extend(patterns)
             story = (_read_yaml(files["story_file"]) or {}).get("sentences") or []
-            models[language] = self._new_model(synonyms).fit([t for t, _ in pairs], [l for _, l in pairs], story)
+            texts, labels = [t for t, _ in pairs], [label for _, label in pairs]
+            models[language] = self._new_model(synonyms).fit(texts, labels, story)
         self.model = models[DEFAULT_LANGUAGE] if set(models) == {DEFAULT_LANGUAGE} else PerLanguage(models, detect)
         with self.model_storage.write_to(self.resource) as directory:
             (directory / "topic_model.pkl").write_bytes(pickle.dumps(self.model))
         return self.resource
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "TopicClassifier":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> TopicClassifier:
         """The trained component from the model archive."""
         try:
             with model_storage.read_from(resource) as directory:
@@ -201,18 +229,26 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             reading = self.model.read(text)
             if reading.both:
                 first = (reading.both[0], reading.both_confidence)
-                self._set(message, [first] + [r for r in reading.ranking if r[0] != reading.both[0]], "two",
-                          list(reading.both))
+                self._set(
+                    message,
+                    [first] + [r for r in reading.ranking if r[0] != reading.both[0]],
+                    "two",
+                    list(reading.both),
+                )
             elif reading.unsure(float(self.config["unsure_below"])) and reading.about_hsg and reading.candidates:
-                self._set(message, reading.ranking, "story" if reading.story else "choose", reading.candidates,
-                          reading.unsure_between)
+                self._set(
+                    message,
+                    reading.ranking,
+                    "story" if reading.story else "choose",
+                    reading.candidates,
+                    reading.unsure_between,
+                )
             else:
                 self._set(message, reading.ranking, "one", [])
         return messages
 
     @staticmethod
-    def _set(message: Message, ranking: List[Any], mode: Text, topics: List[Text],
-             pair: Optional[Any] = None) -> None:
+    def _set(message: Message, ranking: List[Any], mode: Text, topics: List[Text], pair: Optional[Any] = None) -> None:
         label, confidence = ranking[0]
         if pair:
             # "A or B?": the chance that it is one of the two; the fallback judges that, not the top guess
@@ -224,10 +260,13 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             intents[intent] = max(intents.get(intent, 0.0), float(score))
         top_intent = label.split("/", 1)[0]
         intents[top_intent] = max(intents[top_intent], float(confidence))
-        intent_ranking = [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: score}
-                          for name, score in sorted(intents.items(), key=lambda item: -item[1])][:RANKING_LENGTH]
-        message.set(INTENT, {INTENT_NAME_KEY: top_intent, PREDICTED_CONFIDENCE_KEY: float(confidence)},
-                    add_to_output=True)
+        intent_ranking = [
+            {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: score}
+            for name, score in sorted(intents.items(), key=lambda item: -item[1])
+        ][:RANKING_LENGTH]
+        message.set(
+            INTENT, {INTENT_NAME_KEY: top_intent, PREDICTED_CONFIDENCE_KEY: float(confidence)}, add_to_output=True
+        )
         message.set(INTENT_RANKING_KEY, intent_ranking, add_to_output=True)
         if top_intent == RETRIEVAL_INTENT:
             TopicClassifier._select(message, ranking, label, confidence)
@@ -235,18 +274,26 @@ class TopicClassifier(GraphComponent, IntentClassifier):
         if mode != "one":  # one answer is Rasa's plain `utter_faq`; action_answer_topics resets the slot
             entities.append({"entity": "faq_mode", "value": mode, "start": 0, "end": 0, "extractor": EXTRACTOR})
         for topic in topics:
-            entities.append({"entity": "topic", "value": topic.split("/", 1)[-1], "start": 0, "end": 0,
-                             "extractor": EXTRACTOR})
+            entities.append(
+                {"entity": "topic", "value": topic.split("/", 1)[-1], "start": 0, "end": 0, "extractor": EXTRACTOR}
+            )
         message.set(ENTITIES, entities, add_to_output=True)
 
     @staticmethod
     def _select(message: Message, ranking: List[Any], label: Text, confidence: float) -> None:
         """The FAQ answer, as Rasa's ResponseSelector gives it."""
-        faq_ranking = [{INTENT_RESPONSE_KEY: name, PREDICTED_CONFIDENCE_KEY: float(score)}
-                       for name, score in ranking if name.startswith(RETRIEVAL_INTENT + "/")][:RANKING_LENGTH]
+        faq_ranking = [
+            {INTENT_RESPONSE_KEY: name, PREDICTED_CONFIDENCE_KEY: float(score)}
+            for name, score in ranking
+            if name.startswith(RETRIEVAL_INTENT + "/")
+        ][:RANKING_LENGTH]
         selected = {
-            "response": {"responses": [], PREDICTED_CONFIDENCE_KEY: float(confidence), INTENT_RESPONSE_KEY: label,
-                         "utter_action": f"utter_{label}"},
+            "response": {
+                "responses": [],
+                PREDICTED_CONFIDENCE_KEY: float(confidence),
+                INTENT_RESPONSE_KEY: label,
+                "utter_action": f"utter_{label}",
+            },
             "ranking": faq_ranking,
         }
         selectors = message.get("response_selector") or {}

@@ -20,6 +20,7 @@ whole message at once lets the story pull it to the wrong topic. This model:
 
 docs/model-choice.md has the comparison behind these choices and their numbers.
 """
+
 from __future__ import annotations
 
 import random
@@ -37,8 +38,10 @@ from sklearn.linear_model import LogisticRegression
 # English and in Spanish ("¿", "también", "además", "otra pregunta", "y cuánto ...").
 # The Spanish question words carry their accents here: "y que"/"y como" without them
 # are as often the story going on ("y como estoy nerviosa...").
-_ES_ASKING = (r"qué|cuándo|cómo|cuánto|cuánta|cuántos|cuántas|dónde|por qué|xq|pq|puedo|puede|pueden|podemos|se puede|hay que|"
-              r"tengo que|debo|necesito|es normal|es seguro")
+_ES_ASKING = (
+    r"qué|cuándo|cómo|cuánto|cuánta|cuántos|cuántas|dónde|por qué|xq|pq|puedo|puede|pueden|podemos|se puede|hay que|"
+    r"tengo que|debo|necesito|es normal|es seguro"
+)
 CLAUSE_BREAK = re.compile(
     r"(?<=[.!?])\s+|[\n\r]+|\?+|¿+|(?<=\w)\s*[;:]\s+"
     r"|\s+(?=(?:also|and also|plus|oh and|btw|by the way|another question|one more thing|second question|"
@@ -80,9 +83,11 @@ QUESTION_WORDS = re.compile(
     re.IGNORECASE,
 )
 # A story tells about the patient: it has a word in the first person.
-FIRST_PERSON = re.compile(r"(?<!\w)(?:i|i'm|im|i've|ive|i'd|i'll|me|my|mine|myself|we|we're|we've|us|our|"
-                          r"yo|mi|mis|me|conmigo|estoy|tengo|tuve|nosotros|nosotras|nuestro|nuestra|estamos)(?!\w)",
-                          re.IGNORECASE)
+FIRST_PERSON = re.compile(
+    r"(?<!\w)(?:i|i'm|im|i've|ive|i'd|i'll|me|my|mine|myself|we|we're|we've|us|our|"
+    r"yo|mi|mis|me|conmigo|estoy|tengo|tuve|nosotros|nosotras|nuestro|nuestra|estamos)(?!\w)",
+    re.IGNORECASE,
+)
 DEFAULT_LANGUAGE = "en"
 OPENING_MARKS = re.compile("[¿¡]")
 Stories = Union[Sequence[str], Mapping[str, Sequence[str]]]
@@ -112,8 +117,11 @@ def is_story(text: str) -> bool:
     I, my, we...; yo, mi, estoy...), and nothing asked. Fewer words, or a list of things
     ("the dye and breastfeeding and antibiotics"), are a question put short."""
     text = text or ""
-    return len(WORD.findall(text.lower())) >= STORY_MIN_WORDS and bool(FIRST_PERSON.search(text)) \
+    return (
+        len(WORD.findall(text.lower())) >= STORY_MIN_WORDS
+        and bool(FIRST_PERSON.search(text))
         and not asks_something(text)
+    )
 
 
 def asks(clause: str, original: str) -> bool:
@@ -123,8 +131,8 @@ def asks(clause: str, original: str) -> bool:
     position = original.find(clause)
     if position < 0:
         return False
-    rest = original[position + len(clause):position + len(clause) + 3]
-    before = original[max(0, position - 3):position]
+    rest = original[position + len(clause) : position + len(clause) + 3]
+    before = original[max(0, position - 3) : position]
     return rest.lstrip().startswith("?") or before.rstrip().endswith("¿")
 
 
@@ -132,7 +140,7 @@ def asks(clause: str, original: str) -> bool:
 class Reading:
     """What the model made of one message."""
 
-    label: str                      # the topic it answers: an intent or faq/<key>
+    label: str  # the topic it answers: an intent or faq/<key>
     confidence: float
     ranking: List[Tuple[str, float]]
     # two questions in one message: both topics, in the order asked, and how sure
@@ -196,18 +204,27 @@ class TopicModel:
     labels_: List[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._synonyms = [(word, re.compile(r"\b(?:" + "|".join(patterns) + r")\b", re.IGNORECASE))
-                          for word, patterns in self.synonyms.items()]
-        self._vocabulary = re.compile(r"\b(?:" + "|".join(self.vocabulary) + r")\b", re.IGNORECASE) \
-            if self.vocabulary else None
-        self.words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, lowercase=True,
-                                     token_pattern=r"(?u)\b\w+\b")
+        self._synonyms = [
+            (word, re.compile(r"\b(?:" + "|".join(patterns) + r")\b", re.IGNORECASE))
+            for word, patterns in self.synonyms.items()
+        ]
+        self._vocabulary = (
+            re.compile(r"\b(?:" + "|".join(self.vocabulary) + r")\b", re.IGNORECASE) if self.vocabulary else None
+        )
+        self.words = TfidfVectorizer(
+            analyzer="word", ngram_range=(1, 2), sublinear_tf=True, lowercase=True, token_pattern=r"(?u)\b\w+\b"
+        )
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, lowercase=True)
         self.classifier = LogisticRegression(C=self.c, max_iter=3000)
 
     # ---------------------------------------------------------------- training
-    def fit(self, texts: Sequence[str], labels: Sequence[str], story: Stories = (),
-            languages: Optional[Sequence[str]] = None) -> "TopicModel":
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        story: Stories = (),
+        languages: Optional[Sequence[str]] = None,
+    ) -> TopicModel:
         """Learns the labels. `story` is one list of story sentences, or one per language
         ({"en": [...], "es": [...]}) with `languages` giving each text's language (a text
         gets the story of its own language; English when not given)."""
@@ -216,11 +233,14 @@ class TopicModel:
         langs = list(languages) if languages is not None else [DEFAULT_LANGUAGE] * len(texts)
         if any(stories.values()) and self.story_copies:
             rng = random.Random(self.seed)
-            extra = [(self._with_story(text, rng.choice(stories.get(lang) or stories[DEFAULT_LANGUAGE]), rng), label)
-                     for _ in range(self.story_copies) for text, label, lang in zip(texts, labels, langs)
-                     if label not in self.no_story_labels]
+            extra = [
+                (self._with_story(text, rng.choice(stories.get(lang) or stories[DEFAULT_LANGUAGE]), rng), label)
+                for _ in range(self.story_copies)
+                for text, label, lang in zip(texts, labels, langs)
+                if label not in self.no_story_labels
+            ]
             texts += [t for t, _ in extra]
-            labels += [l for _, l in extra]
+            labels += [label for _, label in extra]
 
         features = self._features(texts, fit=True)
         self.classifier.fit(features, list(labels))
@@ -290,13 +310,17 @@ class TopicModel:
         symptom, signs = self.symptom_votes
         if signs in scores:
             scores[signs] += scores.get(symptom, 0.0)
-        topics = sorted(((label, score) for label, score in scores.items() if self.topical(label)),
-                        key=lambda item: -item[1])[:self.max_candidates]
+        topics = sorted(
+            ((label, score) for label, score in scores.items() if self.topical(label)), key=lambda item: -item[1]
+        )[: self.max_candidates]
         if not topics:
             return []
         best = topics[0][1]
-        return [topics[0][0]] + [label for label, score in topics[1:]
-                                 if score >= self.candidate_ratio * best and score >= self.candidate_floor]
+        return [topics[0][0]] + [
+            label
+            for label, score in topics[1:]
+            if score >= self.candidate_ratio * best and score >= self.candidate_floor
+        ]
 
     def about_hsg(self, text: str, ranking: List[Tuple[str, float]]) -> bool:
         """True when a message has a word of the HSG's vocabulary, or the model gives the
@@ -323,8 +347,13 @@ class TopicModel:
 
     def _unsure(self, ranking: List[Tuple[str, float]]) -> Optional[Tuple[str, str]]:
         (top, p1), (runner, p2) = ranking[0], ranking[1]
-        if p1 < self.unsure_below and p1 - p2 <= self.unsure_margin and p1 + p2 >= self.unsure_pair_min \
-                and self._answerable(top) and self._answerable(runner):
+        if (
+            p1 < self.unsure_below
+            and p1 - p2 <= self.unsure_margin
+            and p1 + p2 >= self.unsure_pair_min
+            and self._answerable(top)
+            and self._answerable(runner)
+        ):
             return top, runner
         return None
 

@@ -15,6 +15,7 @@ that into a reply on a blank conversation): the channel asks the patient to try
 again in a minute, nothing of the conversation is lost or stored twice, and the next
 message after the database is back goes on where the conversation was.
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional

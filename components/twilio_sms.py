@@ -33,6 +33,7 @@ handled one after the other in this process (each waits for the previous one's
 choices to be saved before its "1" is read), and across servers the store keeps the
 newer list of choices (components/sms_store.py).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -75,9 +76,9 @@ HELP_WORDS = {"HELP", "INFO"} | SPANISH_HELP_WORDS
 SPANISH_WORDS = SPANISH_STOP_WORDS | SPANISH_START_WORDS | SPANISH_HELP_WORDS
 MAX_CHARS = 1600  # Twilio's own limit for one inbound message
 WARN_EVERY = 3600.0  # seconds between two warnings about the same URL
-WARN_LIMIT = 20      # warnings about refused signatures per WARN_EVERY, all URLs together
+WARN_LIMIT = 20  # warnings about refused signatures per WARN_EVERY, all URLs together
 HOST_PATTERN = re.compile(r"^(?:[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
-STORE_THREADS = 4    # worker threads for the SMS store's blocking calls
+STORE_THREADS = 4  # worker threads for the SMS store's blocking calls
 
 
 def _first(value: Optional[str]) -> str:
@@ -99,13 +100,14 @@ def _with_port(host: str, port: str, scheme: str) -> str:
     """host with its port replaced by `port` (left out when it is the scheme's default)."""
     if not port.isdigit():
         return host
-    name = host[:host.index("]") + 1] if host.startswith("[") and "]" in host else host.split(":", 1)[0]
+    name = host[: host.index("]") + 1] if host.startswith("[") and "]" in host else host.split(":", 1)[0]
     default = {"http": "80", "https": "443"}.get(scheme)
     return name if port == default else f"{name}:{port}"
 
 
-def forwarded_url(peer: str, scheme: str, host: str, path: str, query: str,
-                  headers: Mapping[str, str], networks: Sequence[Network]) -> str:
+def forwarded_url(
+    peer: str, scheme: str, host: str, path: str, query: str, headers: Mapping[str, str], networks: Sequence[Network]
+) -> str:
     """The URL the client called: scheme and host as seen here, replaced by what a
     trusted proxy forwarded (X-Forwarded-Proto/-Host/-Port first, then Forwarded).
     `headers` must look names up case-insensitively (Sanic's do)."""
@@ -149,6 +151,7 @@ def built_keyword_texts(domain_path: Path, language: str = "en") -> Dict[str, st
             if any(c.get("name") == "language" and c.get("value") == language for c in variant.get("condition") or []):
                 return variant["text"]
         return next(v["text"] for v in variants if not v.get("condition"))
+
     return {name: text(responses[name]) for name in KEYWORD_REPLIES}
 
 
@@ -177,8 +180,14 @@ class TwilioSmsInput(InputChannel):
             trusted_proxies=default_trusted_proxies(credentials),
         )
 
-    def __init__(self, auth_token: str, hash_key: str, public_url: str, store_path: str,
-                 trusted_proxies: Union[str, Sequence[str], None] = "") -> None:
+    def __init__(
+        self,
+        auth_token: str,
+        hash_key: str,
+        public_url: str,
+        store_path: str,
+        trusted_proxies: Union[str, Sequence[str], None] = "",
+    ) -> None:
         if not auth_token:
             logger.warning("TWILIO_AUTH_TOKEN is not set: the SMS webhook refuses every request")
         if not hash_key:
@@ -188,12 +197,14 @@ class TwilioSmsInput(InputChannel):
         self.public_url = public_url
         self.trusted = trusted_networks(trusted_proxies)
         if self.trusted and not public_url:
-            logger.info("SMS webhook: forwarded scheme and host are honoured from %s",
-                        ", ".join(str(network) for network in self.trusted))
+            logger.info(
+                "SMS webhook: forwarded scheme and host are honoured from %s",
+                ", ".join(str(network) for network in self.trusted),
+            )
         self.store = open_sms_store(Path(store_path))  # PostgreSQL in the production profile
         self.nlg: Any = None  # the bot's answers (components/content_nlg.py), set by the webhook
-        self._warned: Dict[str, float] = {}   # URL -> when a refusal naming it was last logged
-        self._warnings: List[float] = []      # when the recent warnings were logged
+        self._warned: Dict[str, float] = {}  # URL -> when a refusal naming it was last logged
+        self._warnings: List[float] = []  # when the recent warnings were logged
         self._warn_lock = threading.Lock()
         self._store_threads = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="sms-store")
         self._turns: Dict[str, List[Any]] = {}  # number key -> [asyncio.Lock, how many texts hold or await it]
@@ -227,7 +238,8 @@ class TwilioSmsInput(InputChannel):
             from rasa.shared.core.trackers import DialogueStateTracker
 
             tracker = DialogueStateTracker.from_events(
-                "sms", [SlotSet("language", language)], slots=[TextSlot("language", mappings=[])])
+                "sms", [SlotSet("language", language)], slots=[TextSlot("language", mappings=[])]
+            )
             message = await self.nlg.generate(name, tracker, self.name())
             if message and message.get("text"):
                 return message["text"]
@@ -241,8 +253,15 @@ class TwilioSmsInput(InputChannel):
             return self.public_url
         transport = request.transport
         scheme = "https" if transport is not None and transport.get_extra_info("sslcontext") else "http"
-        return forwarded_url(request.ip, scheme, request.headers.get("host", ""), request.path,
-                             request.query_string, request.headers, self.trusted)
+        return forwarded_url(
+            request.ip,
+            scheme,
+            request.headers.get("host", ""),
+            request.path,
+            request.query_string,
+            request.headers,
+            self.trusted,
+        )
 
     def signed(self, request: Request, params: Dict[str, str], url: str) -> bool:
         """True when X-Twilio-Signature matches the URL and form, signed with our token."""
@@ -272,13 +291,20 @@ class TwilioSmsInput(InputChannel):
         else:
             reason = "its X-Twilio-Signature does not match"
         hint = ""
-        if not self.public_url and not is_trusted(request.ip, self.trusted) and any(
-                request.headers.get(name) for name in ("x-forwarded-proto", "x-forwarded-host", "forwarded")):
+        if (
+            not self.public_url
+            and not is_trusted(request.ip, self.trusted)
+            and any(request.headers.get(name) for name in ("x-forwarded-proto", "x-forwarded-host", "forwarded"))
+        ):
             hint = f"; forwarded headers from {request.ip[:45]} were ignored (not in HSG_TRUSTED_PROXIES)"
-        logger.warning("SMS webhook: refused a request (403): %s; URL checked: %s%s. If Twilio calls another "
-                       "URL (a TLS proxy or tunnel in front), set TWILIO_WEBHOOK_URL to it, or HSG_TRUSTED_PROXIES "
-                       "to the proxy's address. More refusals for this URL within the hour are logged at DEBUG only.",
-                       reason, shown(url), hint)
+        logger.warning(
+            "SMS webhook: refused a request (403): %s; URL checked: %s%s. If Twilio calls another "
+            "URL (a TLS proxy or tunnel in front), set TWILIO_WEBHOOK_URL to it, or HSG_TRUSTED_PROXIES "
+            "to the proxy's address. More refusals for this URL within the hour are logged at DEBUG only.",
+            reason,
+            shown(url),
+            hint,
+        )
 
     @staticmethod
     def twiml(bodies: List[str]) -> HTTPResponse:
@@ -287,8 +313,13 @@ class TwilioSmsInput(InputChannel):
             reply.message(body)
         return response.text(str(reply), content_type="text/xml; charset=utf-8")  # Spanish accents
 
-    async def handle(self, key: str, text: str, on_new_message: Callable[[UserMessage], Awaitable[None]],
-                     language_of: Optional[Callable[[str], Awaitable[str]]] = None) -> List[str]:
+    async def handle(
+        self,
+        key: str,
+        text: str,
+        on_new_message: Callable[[UserMessage], Awaitable[None]],
+        language_of: Optional[Callable[[str], Awaitable[str]]] = None,
+    ) -> List[str]:
         """The replies to one inbound SMS, keywords first. A Spanish keyword (AYUDA,
         PARAR...) is answered in Spanish, an English one in the conversation's language.
         Texts of one number wait for each other (see `_turn`)."""
@@ -313,12 +344,14 @@ class TwilioSmsInput(InputChannel):
                     buttons = sent.get("buttons") or []
                     bodies.append(numbered(sent["text"], buttons, language))
                     offered = buttons or offered
-            await self._store("set_choices", key, [{"title": b["title"], "payload": b["payload"]} for b in offered],
-                              turn_done)
+            await self._store(
+                "set_choices", key, [{"title": b["title"], "payload": b["payload"]} for b in offered], turn_done
+            )
             return bodies
 
-    async def keyword(self, key: str, word: str, opted_out: bool,
-                      language_of: Optional[Callable[[str], Awaitable[str]]]) -> List[str]:
+    async def keyword(
+        self, key: str, word: str, opted_out: bool, language_of: Optional[Callable[[str], Awaitable[str]]]
+    ) -> List[str]:
         """STOP (confirmed once), HELP, or START from a number that opted out."""
         language = "es" if word in SPANISH_WORDS else await self._language(key, language_of)
         if word in STOP_WORDS:
@@ -366,13 +399,15 @@ class TwilioSmsInput(InputChannel):
                 return response.text("Not answered, try again", status=500)
             if claimed != "claimed":
                 return self.twiml([])  # answered already, or being answered by another delivery of it
-            return await self.answer(request, sid, number_key(self.hash_key, number), params.get("Body", ""),
-                                     on_new_message)
+            return await self.answer(
+                request, sid, number_key(self.hash_key, number), params.get("Body", ""), on_new_message
+            )
 
         return webhook
 
-    async def answer(self, request: Request, sid: str, key: str, body: str,
-                     on_new_message: Callable[[UserMessage], Awaitable[None]]) -> HTTPResponse:
+    async def answer(
+        self, request: Request, sid: str, key: str, body: str, on_new_message: Callable[[UserMessage], Awaitable[None]]
+    ) -> HTTPResponse:
         """The TwiML reply to a claimed message; the message is recorded as answered only
         once the reply is made, and released for Twilio's retry when it fails."""
         try:

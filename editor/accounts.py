@@ -25,6 +25,7 @@ delay (HSG_EDITOR_LOGIN_DELAY seconds, default 1, doubling up to MAX_DELAY): nev
 lock-out. Hashing is capped at HASH_SLOTS at once, and passwords longer than
 MAX_PASSWORD characters are refused without being hashed.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -46,17 +47,17 @@ from typing import Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSION_HOURS = 12
-DEVICE_DAYS = 180                  # how long a browser is remembered for throttling
+DEVICE_DAYS = 180  # how long a browser is remembered for throttling
 MIN_PASSWORD = 10
-MAX_PASSWORD = 256                 # longer passwords are refused before hashing
+MAX_PASSWORD = 256  # longer passwords are refused before hashing
 NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
-HASH_SLOTS = threading.BoundedSemaphore(2)   # scrypt needs 16 MiB each: at most 2 at once
-HASH_WAIT = 10.0                   # seconds a login waits for a free slot before "busy"
-FREE_FAILURES_PER_NAME = 3         # failures per name (or device) before the delay starts
-FREE_FAILURES_PER_ADDRESS = 10     # per client address (several nurses may share one)
-MAX_DELAY = 60.0                   # seconds: the growing delay stops growing here
-FORGET_AFTER = 15 * 60             # seconds without a failure after which a count is forgotten
-THROTTLE_ENTRIES = 10_000          # per table (addresses, names, devices): LRU-capped
+HASH_SLOTS = threading.BoundedSemaphore(2)  # scrypt needs 16 MiB each: at most 2 at once
+HASH_WAIT = 10.0  # seconds a login waits for a free slot before "busy"
+FREE_FAILURES_PER_NAME = 3  # failures per name (or device) before the delay starts
+FREE_FAILURES_PER_ADDRESS = 10  # per client address (several nurses may share one)
+MAX_DELAY = 60.0  # seconds: the growing delay stops growing here
+FORGET_AFTER = 15 * 60  # seconds without a failure after which a count is forgotten
+THROTTLE_ENTRIES = 10_000  # per table (addresses, names, devices): LRU-capped
 
 
 class Busy(RuntimeError):
@@ -78,7 +79,7 @@ def valid_name(name: str) -> bool:
 
 
 def _scrypt(password: str, salt: bytes) -> str:
-    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=2 ** 14, r=8, p=1, dklen=32).hex()
+    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=2**14, r=8, p=1, dklen=32).hex()
 
 
 def _hash(password: str, salt: bytes) -> str:
@@ -141,8 +142,10 @@ class FileAccounts:
         """Stores a new session and deletes the expired ones."""
         with closing(_connect(sessions_file(self.path), create=True)) as connection:
             connection.execute("DELETE FROM sessions WHERE expires < ?", (now,))
-            connection.execute("INSERT INTO sessions (id, editor, account, created, expires) VALUES (?, ?, ?, ?, ?)",
-                               (id_hash, name, fingerprint, now, expires))
+            connection.execute(
+                "INSERT INTO sessions (id, editor, account, created, expires) VALUES (?, ?, ?, ?, ?)",
+                (id_hash, name, fingerprint, now, expires),
+            )
 
     def session(self, id_hash: str) -> Optional[Tuple[str, str, float]]:
         """(editor, account fingerprint, expires) of a stored session, else None."""
@@ -150,8 +153,9 @@ class FileAccounts:
         if connection is None:
             return None
         with closing(connection):
-            return connection.execute("SELECT editor, account, expires FROM sessions WHERE id = ?",
-                                      (id_hash,)).fetchone()
+            return connection.execute(
+                "SELECT editor, account, expires FROM sessions WHERE id = ?", (id_hash,)
+            ).fetchone()
 
     def delete_session(self, id_hash: str) -> bool:
         connection = _connect(sessions_file(self.path), create=False)
@@ -178,8 +182,10 @@ class PgAccounts:
     def load(self) -> Dict[str, Dict[str, str]]:
         table = self.pg.editors
         with self.engine.connect() as connection:
-            return {name: {"salt": salt, "scrypt": scrypt} for name, salt, scrypt in
-                    connection.execute(table.select().order_by(table.c.name)).fetchall()}
+            return {
+                name: {"salt": salt, "scrypt": scrypt}
+                for name, salt, scrypt in connection.execute(table.select().order_by(table.c.name)).fetchall()
+            }
 
     def get(self, name: str) -> Optional[Dict[str, str]]:
         table = self.pg.editors
@@ -192,8 +198,11 @@ class PgAccounts:
 
         statement = insert(self.pg.editors).values(name=name, salt=account["salt"], scrypt=account["scrypt"])
         with self.engine.begin() as connection:  # the account and the end of its sessions together
-            connection.execute(statement.on_conflict_do_update(
-                index_elements=["name"], set_={"salt": statement.excluded.salt, "scrypt": statement.excluded.scrypt}))
+            connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["name"], set_={"salt": statement.excluded.salt, "scrypt": statement.excluded.scrypt}
+                )
+            )
             connection.execute(self.pg.editor_sessions.delete().where(self.pg.editor_sessions.c.editor == name))
 
     def remove(self, name: str) -> bool:
@@ -204,21 +213,24 @@ class PgAccounts:
 
     def end_sessions(self, name: str) -> int:
         with self.engine.begin() as connection:
-            return connection.execute(self.pg.editor_sessions.delete()
-                                      .where(self.pg.editor_sessions.c.editor == name)).rowcount
+            return connection.execute(
+                self.pg.editor_sessions.delete().where(self.pg.editor_sessions.c.editor == name)
+            ).rowcount
 
     def add_session(self, id_hash: str, name: str, fingerprint: str, now: float, expires: float) -> None:
         table = self.pg.editor_sessions
         with self.engine.begin() as connection:
             connection.execute(table.delete().where(table.c.expires < now))
-            connection.execute(table.insert().values(id=id_hash, editor=name, account=fingerprint,
-                                                     created=now, expires=expires))
+            connection.execute(
+                table.insert().values(id=id_hash, editor=name, account=fingerprint, created=now, expires=expires)
+            )
 
     def session(self, id_hash: str) -> Optional[Tuple[str, str, float]]:
         table = self.pg.editor_sessions
         with self.engine.connect() as connection:
-            row = connection.execute(self.sa.select(table.c.editor, table.c.account, table.c.expires)
-                                     .where(table.c.id == id_hash)).fetchone()
+            row = connection.execute(
+                self.sa.select(table.c.editor, table.c.account, table.c.expires).where(table.c.id == id_hash)
+            ).fetchone()
         return tuple(row) if row else None
 
     def delete_session(self, id_hash: str) -> bool:
@@ -287,8 +299,10 @@ def _connect(path: Path, create: bool) -> Optional[sqlite3.Connection]:
         path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     connection = sqlite3.connect(str(path), timeout=10, isolation_level=None)  # autocommit
-    connection.execute("CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, editor TEXT NOT NULL, "
-                       "account TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL)")
+    connection.execute(
+        "CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, editor TEXT NOT NULL, "
+        "account TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL)"
+    )
     connection.execute("CREATE INDEX IF NOT EXISTS sessions_by_editor ON sessions (editor)")
     return connection
 
@@ -308,8 +322,9 @@ class Throttle:
     reserved in one critical section, so that parallel guesses cannot all slip past the
     check. Each table is an LRU capped at `size` entries."""
 
-    def __init__(self, base_delay: Optional[float] = None, max_delay: float = MAX_DELAY,
-                 size: int = THROTTLE_ENTRIES) -> None:
+    def __init__(
+        self, base_delay: Optional[float] = None, max_delay: float = MAX_DELAY, size: int = THROTTLE_ENTRIES
+    ) -> None:
         if base_delay is None:
             base_delay = float(os.environ.get("HSG_EDITOR_LOGIN_DELAY") or 1.0)
         self.base_delay = max(0.0, base_delay)
@@ -330,8 +345,7 @@ class Throttle:
         kind = key.split(":", 1)[0]
         table = self.tables.setdefault(kind, OrderedDict())
         entry = table.get(key)
-        if entry is not None and not entry["inflight"] and now - entry["last"] > FORGET_AFTER \
-                and now >= entry["next"]:
+        if entry is not None and not entry["inflight"] and now - entry["last"] > FORGET_AFTER and now >= entry["next"]:
             del table[key]
             entry = None
         if entry is None:
@@ -421,8 +435,11 @@ class PgThrottle(Throttle):
         names = sorted({key for key, _ in keys})
         with self.engine.begin() as connection:
             self.pg.lock(connection, self.pg.THROTTLE_LOCK)
-            connection.execute(table.delete().where(  # what Throttle would forget
-                (table.c.inflight == 0) & (table.c.last < now - FORGET_AFTER) & (table.c.next <= now)))
+            connection.execute(
+                table.delete().where(  # what Throttle would forget
+                    (table.c.inflight == 0) & (table.c.last < now - FORGET_AFTER) & (table.c.next <= now)
+                )
+            )
             self.tables = {}
             for row in connection.execute(sa.select(table).where(table.c.key.in_(names))).mappings():
                 entry = {field: float(row[field]) for field in ("failures", "inflight", "last", "next", "reserved")}
@@ -437,9 +454,15 @@ class PgThrottle(Throttle):
                     connection.execute(table.delete().where(table.c.key == key))
                     continue
                 statement = insert(table).values(key=key, **entry)
-                connection.execute(statement.on_conflict_do_update(
-                    index_elements=["key"], set_={field: statement.excluded[field]
-                                                  for field in ("failures", "inflight", "last", "next", "reserved")}))
+                connection.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=["key"],
+                        set_={
+                            field: statement.excluded[field]
+                            for field in ("failures", "inflight", "last", "next", "reserved")
+                        },
+                    )
+                )
             self.tables = {}
             return result
 
@@ -466,17 +489,18 @@ def pg_throttle() -> Throttle:
 
 @dataclass
 class Login:
-    outcome: str                  # "ok", "bad", "wait" (throttled) or "busy" (no hashing slot)
-    cookie: str = ""              # the session cookie's value, when ok
-    device: str = ""              # the device cookie's value, when ok
-    retry_after: float = 0.0      # seconds, for "wait" and "busy"
+    outcome: str  # "ok", "bad", "wait" (throttled) or "busy" (no hashing slot)
+    cookie: str = ""  # the session cookie's value, when ok
+    device: str = ""  # the device cookie's value, when ok
+    retry_after: float = 0.0  # seconds, for "wait" and "busy"
 
 
 class Sessions:
-    def __init__(self, secret: Optional[str] = None, accounts: Optional[Path] = None,
-                 throttle: Optional[Throttle] = None) -> None:
+    def __init__(
+        self, secret: Optional[str] = None, accounts: Optional[Path] = None, throttle: Optional[Throttle] = None
+    ) -> None:
         self.secret = (secret or os.environ.get("HSG_EDITOR_SECRET") or secrets.token_urlsafe(32)).encode()
-        self.accounts = accounts        # None: PostgreSQL or HSG_EDITORS_FILE (account_store) at each use
+        self.accounts = accounts  # None: PostgreSQL or HSG_EDITORS_FILE (account_store) at each use
         if throttle is None:
             from common import pg
 

@@ -12,6 +12,7 @@ Spanish version must also say what the English says that the bot relies on: the 
 placeholders, the same intent buttons, the same custom parts. An answer without a
 Spanish version fails ("no Spanish version").
 """
+
 from __future__ import annotations
 
 import difflib
@@ -41,10 +42,10 @@ CARRIER_KEYWORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "
 @dataclass
 class Problem:
     answer: str
-    form: str        # "web", "sms", or "answer" for the whole answer (or the whole Spanish version)
-    check: str       # short name of the rule
-    message: str     # what is wrong
-    fix: str         # what to do about it
+    form: str  # "web", "sms", or "answer" for the whole answer (or the whole Spanish version)
+    check: str  # short name of the rule
+    message: str  # what is wrong
+    fix: str  # what to do about it
     language: str = "en"  # "en", or "es" for the Spanish version
 
     def __str__(self) -> str:
@@ -117,8 +118,12 @@ def spanish_syllables(word: str) -> int:
     count, previous = 0, ""
     for letter in word:
         if letter in SPANISH_VOWELS:
-            if not previous or (previous in STRONG_VOWELS and letter in STRONG_VOWELS) \
-                    or previous in STRESSED_WEAK_VOWELS or letter in STRESSED_WEAK_VOWELS:
+            if (
+                not previous
+                or (previous in STRONG_VOWELS and letter in STRONG_VOWELS)
+                or previous in STRESSED_WEAK_VOWELS
+                or letter in STRESSED_WEAK_VOWELS
+            ):
                 count += 1
             previous = letter
         else:
@@ -211,9 +216,13 @@ def source_problems(source: str, rules: Dict[str, Any]) -> List[Tuple[str, str]]
     known = list(rules["sources"])
     example = "docs/facts.md: Warning signs; clinic.yml: clinic phone"
     if not source:
-        return [("it does not name its source",
-                 f"say where its facts come from, as '<source>: <section or setting>' with a source of: "
-                 f"{', '.join(known)} (for example '{example}')")]
+        return [
+            (
+                "it does not name its source",
+                f"say where its facts come from, as '<source>: <section or setting>' with a source of: "
+                f"{', '.join(known)} (for example '{example}')",
+            )
+        ]
     problems: List[Tuple[str, str]] = []
     sheet = rules.get("fact_sheet")
     for part in (piece.strip() for piece in source.split(";")):
@@ -222,32 +231,44 @@ def source_problems(source: str, rules: Dict[str, Any]) -> List[Tuple[str, str]]
         name, _, what = part.partition(":")
         name, what = name.strip(), what.strip()
         if name not in known:
-            problems.append((f"its source {part!r} is not one of the known sources",
-                             f"start each part of the source (parts separated by '; ') with one of: "
-                             f"{', '.join(known)}, a colon, and the section or setting "
-                             f"(for example '{example}')"))
+            problems.append(
+                (
+                    f"its source {part!r} is not one of the known sources",
+                    f"start each part of the source (parts separated by '; ') with one of: "
+                    f"{', '.join(known)}, a colon, and the section or setting "
+                    f"(for example '{example}')",
+                )
+            )
         elif not what:
-            problems.append((f"its source {part!r} names {name} but not what in it",
-                             f"add a colon and the {'section title' if name == sheet else 'setting'} after {name}"))
+            problems.append(
+                (
+                    f"its source {part!r} names {name} but not what in it",
+                    f"add a colon and the {'section title' if name == sheet else 'setting'} after {name}",
+                )
+            )
         elif name == sheet:
             titles = fact_sections(ROOT / sheet)
             if _same_title(what) not in {_same_title(title) for title in titles}:
                 close = difflib.get_close_matches(what, titles, n=1, cutoff=0.5)
                 hint = f"did you mean '{close[0]}'? " if close else ""
-                problems.append((f"its source names the section {what!r}, which {sheet} does not have",
-                                 f"{hint}name a '## ' section of {sheet}: {', '.join(titles) or 'none found'}"))
+                problems.append(
+                    (
+                        f"its source names the section {what!r}, which {sheet} does not have",
+                        f"{hint}name a '## ' section of {sheet}: {', '.join(titles) or 'none found'}",
+                    )
+                )
     return problems
 
 
 # One form ("web" or "sms") of one answer, as each check below sees it.
 @dataclass
 class Form:
-    name: str                    # "web" or "sms"
-    part: Dict[str, Any]         # the form's text, buttons ...
-    text: str                    # its text, stripped
-    values: Dict[str, str]       # the clinic settings that fill {placeholders} (in the form's language)
-    rules: Dict[str, Any]        # content/checks.yml
-    language: str = "en"         # "en", or "es" for the Spanish version
+    name: str  # "web" or "sms"
+    part: Dict[str, Any]  # the form's text, buttons ...
+    text: str  # its text, stripped
+    values: Dict[str, str]  # the clinic settings that fill {placeholders} (in the form's language)
+    rules: Dict[str, Any]  # content/checks.yml
+    language: str = "en"  # "en", or "es" for the Spanish version
 
     @property
     def label(self) -> str:
@@ -271,12 +292,18 @@ def check_placeholders(form: Form) -> Found:
     known = set(form.values) | set(form.rules["runtime_values"])
     for token in ANY_BRACES.findall(words):
         if token not in known:
-            yield ("placeholder", f"the placeholder {{{token}}} is not a clinic setting",
-                   "use one of " + ", ".join(f"{{{key}}}" for key in sorted(form.values)) + ", or remove the braces")
+            yield (
+                "placeholder",
+                f"the placeholder {{{token}}} is not a clinic setting",
+                "use one of " + ", ".join(f"{{{key}}}" for key in sorted(form.values)) + ", or remove the braces",
+            )
     leftover = ANY_BRACES.sub("", words)
     if "{" in leftover or "}" in leftover:
-        yield ("placeholder", "it has a brace { or } that does not close a placeholder",
-               "write placeholders as {clinic_phone}, with both braces, or remove the stray brace")
+        yield (
+            "placeholder",
+            "it has a brace { or } that does not close a placeholder",
+            "write placeholders as {clinic_phone}, with both braces, or remove the stray brace",
+        )
 
 
 def check_links(form: Form) -> Found:
@@ -292,44 +319,61 @@ def check_promises(form: Form) -> Found:
         found = re.search(rf"\b{pattern}", form.text, re.I)
         if found:
             example = "'muchas personas' or 'a menudo'" if form.language == "es" else "'many people' or 'often'"
-            yield ("promise", f"it promises an outcome ({found.group(0)!r})",
-                   f"describe what usually happens instead, like {example}, and leave "
-                   "promises to the doctor")
+            yield (
+                "promise",
+                f"it promises an outcome ({found.group(0)!r})",
+                f"describe what usually happens instead, like {example}, and leave promises to the doctor",
+            )
 
 
 def check_grade(form: Form) -> Found:
     if form.language == "es":
         ease, least = reading_ease(form.text, form.rules, form.values), form.rules["min_reading_ease_es"]
         if ease < least:
-            yield ("reading_ease", f"its reading ease (Fernández-Huerta) is {ease}, below {least}: harder than "
-                   "about 8th grade (scored with the clinic's details and the longest dates filled in)",
-                   "use shorter sentences (about 15 words) and shorter, everyday words; put each long date "
-                   "in a sentence of its own")
+            yield (
+                "reading_ease",
+                f"its reading ease (Fernández-Huerta) is {ease}, below {least}: harder than "
+                "about 8th grade (scored with the clinic's details and the longest dates filled in)",
+                "use shorter sentences (about 15 words) and shorter, everyday words; put each long date "
+                "in a sentence of its own",
+            )
         return
     grade = plain_grade(form.text, form.rules, form.values)
     if grade > form.rules["max_grade"]:
-        yield ("grade", f"its reading grade is {grade}, above {form.rules['max_grade']} "
-               "(graded with the clinic's details and the longest dates filled in)",
-               "use shorter sentences (about 15 words) and shorter, everyday words; put each long date "
-               "in a sentence of its own")
+        yield (
+            "grade",
+            f"its reading grade is {grade}, above {form.rules['max_grade']} "
+            "(graded with the clinic's details and the longest dates filled in)",
+            "use shorter sentences (about 15 words) and shorter, everyday words; put each long date "
+            "in a sentence of its own",
+        )
 
 
 def check_buttons(form: Form) -> Found:
     keywords = CARRIER_KEYWORDS | {str(word).lower() for word in form.rules.get("carrier_keywords_es") or []}
     for button in form.part.get("buttons") or []:
         if not button.get("title") or not button.get("payload"):
-            yield ("buttons", "a button has no title or no message to send",
-                   "give every button a title and the question it sends")
+            yield (
+                "buttons",
+                "a button has no title or no message to send",
+                "give every button a title and the question it sends",
+            )
         elif form.name == "sms" and str(button.get("title", "")).strip().lower() in keywords:
-            yield ("buttons", f"the choice {button['title']!r} is a carrier keyword",
-                   "carriers act on STOP, HELP, START (and PARAR, AYUDA, SÍ...) themselves: use other words")
+            yield (
+                "buttons",
+                f"the choice {button['title']!r} is a carrier keyword",
+                "carriers act on STOP, HELP, START (and PARAR, AYUDA, SÍ...) themselves: use other words",
+            )
 
 
 def check_web_length(form: Form) -> Found:
     words = len(form.text.split())
     if form.name == "web" and words > form.rules["max_words"]:
-        yield ("length", f"it has {words} words, more than {form.rules['max_words']}",
-               f"cut {words - form.rules['max_words']} words, or split it into two answers")
+        yield (
+            "length",
+            f"it has {words} words, more than {form.rules['max_words']}",
+            f"cut {words - form.rules['max_words']} words, or split it into two answers",
+        )
 
 
 def check_sms_length(form: Form) -> Found:
@@ -341,64 +385,99 @@ def check_sms_length(form: Form) -> Found:
     if count > most:
         limit = 153 * most if encoding == "GSM-7" else 67 * most
         if form.language == "es":
-            hint = (" An accented á, í, ó or ú (like a curly quote, dash or emoji) makes the whole text UCS-2,"
-                    " 67 characters a segment, as the carrier counts it." if encoding == "UCS-2" else "")
+            hint = (
+                " An accented á, í, ó or ú (like a curly quote, dash or emoji) makes the whole text UCS-2,"
+                " 67 characters a segment, as the carrier counts it."
+                if encoding == "UCS-2"
+                else ""
+            )
         else:
-            hint = (" A curly quote, dash or emoji makes the whole text UCS-2 (67 characters a segment);"
-                    " use straight quotes and plain hyphens." if encoding == "UCS-2" else "")
-        yield ("sms_length",
-               f"it needs {count} SMS segments ({len(body)} characters with the numbered choices and the "
-               f"longest dates), more than {most}",
-               f"shorten it to at most {limit} characters in all, for example by "
-               f"{len(body) - limit} characters or one button less.{hint}")
+            hint = (
+                " A curly quote, dash or emoji makes the whole text UCS-2 (67 characters a segment);"
+                " use straight quotes and plain hyphens."
+                if encoding == "UCS-2"
+                else ""
+            )
+        yield (
+            "sms_length",
+            f"it needs {count} SMS segments ({len(body)} characters with the numbered choices and the "
+            f"longest dates), more than {most}",
+            f"shorten it to at most {limit} characters in all, for example by "
+            f"{len(body) - limit} characters or one button less.{hint}",
+        )
 
 
 def check_sms_plain(form: Form) -> Found:
     if form.name == "sms" and (NOT_PLAIN_SMS.search(form.text) or form.part.get("custom")):
-        yield ("sms_plain", "the SMS form has formatting (markdown, HTML or a picture)",
-               "texts show plain words only: remove the formatting")
+        yield (
+            "sms_plain",
+            "the SMS form has formatting (markdown, HTML or a picture)",
+            "texts show plain words only: remove the formatting",
+        )
 
 
 # Every check of one form of an answer, in the order their problems are listed.
-FORM_CHECKS: List[Callable[[Form], Found]] = [check_placeholders, check_links, check_promises, check_grade,
-                                              check_buttons, check_web_length, check_sms_length, check_sms_plain]
+FORM_CHECKS: List[Callable[[Form], Found]] = [
+    check_placeholders,
+    check_links,
+    check_promises,
+    check_grade,
+    check_buttons,
+    check_web_length,
+    check_sms_length,
+    check_sms_plain,
+]
 
 
 # --- the Spanish form against the English one ---------------------------------------------
 def _intents(part: Dict[str, Any]) -> List[str]:
-    return sorted({str(b.get("payload") or "") for b in part.get("buttons") or []
-                   if str(b.get("payload") or "").startswith("/")})
+    return sorted(
+        {str(b.get("payload") or "") for b in part.get("buttons") or [] if str(b.get("payload") or "").startswith("/")}
+    )
 
 
 def check_same_placeholders(english: Form, spanish: Form) -> Found:
     """The Spanish text says every {placeholder} the English says: a date, a phone."""
+
     def found(part: Dict[str, Any]) -> set:  # payloads like /timing{"want_dates":"yes"} are no placeholders
         return set(ANY_BRACES.findall(" ".join(text for text in strings_in(part) if not text.startswith("/"))))
 
     for token in sorted(found(english.part) - found(spanish.part)):
-        yield ("placeholder", f"it leaves out {{{token}}}, which the English {english.label} has",
-               f"put {{{token}}} in the Spanish text too, spelled exactly so (it is filled in by the bot)")
+        yield (
+            "placeholder",
+            f"it leaves out {{{token}}}, which the English {english.label} has",
+            f"put {{{token}}} in the Spanish text too, spelled exactly so (it is filled in by the bot)",
+        )
 
 
 def check_same_intents(english: Form, spanish: Form) -> Found:
     """Buttons that send an intent (/affirm, /deny, /timing{...}) send the same in Spanish."""
     ours, theirs = _intents(spanish.part), _intents(english.part)
     for payload in sorted(set(theirs) - set(ours)):
-        yield ("intents", f"no button sends {payload}, which a button of the English {english.label} sends",
-               f"give the Spanish button the same message to send, exactly {payload} (only question payloads "
-               "are translated)")
+        yield (
+            "intents",
+            f"no button sends {payload}, which a button of the English {english.label} sends",
+            f"give the Spanish button the same message to send, exactly {payload} (only question payloads "
+            "are translated)",
+        )
     for payload in sorted(set(ours) - set(theirs)):
-        yield ("intents", f"a button sends {payload}, which no English button sends",
-               "copy the payload of the matching English button exactly")
+        yield (
+            "intents",
+            f"a button sends {payload}, which no English button sends",
+            "copy the payload of the matching English button exactly",
+        )
 
 
 def check_same_custom(english: Form, spanish: Form) -> Found:
     """The picture, diagram or calendar of the English web form is there in Spanish too."""
     ours, theirs = set(spanish.part.get("custom") or {}), set(english.part.get("custom") or {})
     if ours != theirs:
-        yield ("custom", f"its custom parts are {sorted(ours) or 'none'}, not {sorted(theirs)} as in English",
-               "give the Spanish web form the same custom keys as the English one (the picture's alt text "
-               "in Spanish), in the answer file")
+        yield (
+            "custom",
+            f"its custom parts are {sorted(ours) or 'none'}, not {sorted(theirs)} as in English",
+            "give the Spanish web form the same custom keys as the English one (the picture's alt text "
+            "in Spanish), in the answer file",
+        )
 
 
 PAIR_CHECKS: List[Callable[[Form, Form], Found]] = [check_same_placeholders, check_same_intents, check_same_custom]
@@ -413,9 +492,13 @@ def _required(word: Any, text: str) -> bool:
     return any(str(one).lower() in text.lower() for one in (word if isinstance(word, list) else [word]))
 
 
-def check_answer(name: str, answer: Dict[str, Any], values: Dict[str, str],
-                 rules: Optional[Dict[str, Any]] = None,
-                 values_es: Optional[Dict[str, str]] = None) -> List[Problem]:
+def check_answer(
+    name: str,
+    answer: Dict[str, Any],
+    values: Dict[str, str],
+    rules: Optional[Dict[str, Any]] = None,
+    values_es: Optional[Dict[str, str]] = None,
+) -> List[Problem]:
     """Every problem with one answer: its source, then each form's checks (FORM_CHECKS),
     then the words it must keep; then the same for its Spanish version, which must
     exist, plus the checks against the English (PAIR_CHECKS). `values` are the clinic
@@ -424,47 +507,88 @@ def check_answer(name: str, answer: Dict[str, Any], values: Dict[str, str],
     Spanish words)."""
     rules = rules or load_rules()
     values_es = spanish_values(values) if values_es is None else values_es
-    problems = [Problem(name, "answer", "source", message, fix)
-                for message, fix in source_problems((answer.get("source") or "").strip(), rules)]
+    problems = [
+        Problem(name, "answer", "source", message, fix)
+        for message, fix in source_problems((answer.get("source") or "").strip(), rules)
+    ]
     forms = _forms_of(answer)
     english: Dict[str, Form] = {}
     for form_name in forms:
         part = answer.get(form_name) or {}
         form = english[form_name] = Form(form_name, part, (part.get("text") or "").strip(), values, rules)
         if not form.text:
-            problems.append(Problem(name, form_name, "present", f"there is no {form.label} text",
-                                    f"write the {form.label} form of this answer"))
+            problems.append(
+                Problem(
+                    name,
+                    form_name,
+                    "present",
+                    f"there is no {form.label} text",
+                    f"write the {form.label} form of this answer",
+                )
+            )
             continue
         for check in FORM_CHECKS:
             problems += [Problem(name, form_name, *found) for found in check(form)]
     for word in (rules.get("required") or {}).get(name, []):
         for form_name in forms:
             if not _required(word, (answer.get(form_name) or {}).get("text") or ""):
-                problems.append(Problem(name, form_name, "required", f"it must say {word!r}",
-                                        f"put {word!r} back: this answer is checked for it on purpose"))
+                problems.append(
+                    Problem(
+                        name,
+                        form_name,
+                        "required",
+                        f"it must say {word!r}",
+                        f"put {word!r} back: this answer is checked for it on purpose",
+                    )
+                )
     return problems + spanish_problems(name, answer, english, values_es, rules)
 
 
-def spanish_problems(name: str, answer: Dict[str, Any], english: Dict[str, Form], values_es: Dict[str, str],
-                     rules: Dict[str, Any]) -> List[Problem]:
+def spanish_problems(
+    name: str, answer: Dict[str, Any], english: Dict[str, Form], values_es: Dict[str, str], rules: Dict[str, Any]
+) -> List[Problem]:
     """The Spanish version's problems (see check_answer)."""
     spanish = answer.get("es")
     forms = _forms_of(answer)
     if not isinstance(spanish, dict) or not any((spanish.get(f) or {}).get("text") for f in forms):
         shape = "sms" if answer.get("sms_only") else "web and sms"
-        return [Problem(name, "answer", "spanish", "there is no Spanish version",
-                        f"add an `es:` block with the Spanish {shape} forms to the answer file, or write them "
-                        "in the editor's Spanish fields", "es")]
+        return [
+            Problem(
+                name,
+                "answer",
+                "spanish",
+                "there is no Spanish version",
+                f"add an `es:` block with the Spanish {shape} forms to the answer file, or write them "
+                "in the editor's Spanish fields",
+                "es",
+            )
+        ]
     problems: List[Problem] = []
     if bool(spanish.get("reviewed_by")) != bool(spanish.get("reviewed_on")):
-        problems.append(Problem(name, "answer", "reviewed", "its Spanish review names a reviewer or a date, "
-                                "not both", "give es.reviewed_by and es.reviewed_on together, or neither", "es"))
+        problems.append(
+            Problem(
+                name,
+                "answer",
+                "reviewed",
+                "its Spanish review names a reviewer or a date, not both",
+                "give es.reviewed_by and es.reviewed_on together, or neither",
+                "es",
+            )
+        )
     for form_name in forms:
         part = spanish.get(form_name) or {}
         form = Form(form_name, part, (part.get("text") or "").strip(), values_es, rules, "es")
         if not form.text:
-            problems.append(Problem(name, form_name, "present", f"there is no {form.label} text",
-                                    f"write the {form.label} form of this answer", "es"))
+            problems.append(
+                Problem(
+                    name,
+                    form_name,
+                    "present",
+                    f"there is no {form.label} text",
+                    f"write the {form.label} form of this answer",
+                    "es",
+                )
+            )
             continue
         for check in FORM_CHECKS:
             problems += [Problem(name, form_name, *found, "es") for found in check(form)]
@@ -476,8 +600,16 @@ def spanish_problems(name: str, answer: Dict[str, Any], english: Dict[str, Form]
         for form_name in forms:
             if not _required(word, (spanish.get(form_name) or {}).get("text") or ""):
                 shown = " or ".join(repr(one) for one in word) if isinstance(word, list) else repr(word)
-                problems.append(Problem(name, form_name, "required", f"it must say {shown}",
-                                        f"put {shown} back: this answer is checked for it on purpose", "es"))
+                problems.append(
+                    Problem(
+                        name,
+                        form_name,
+                        "required",
+                        f"it must say {shown}",
+                        f"put {shown} back: this answer is checked for it on purpose",
+                        "es",
+                    )
+                )
     return problems
 
 
@@ -487,9 +619,12 @@ def spanish_unreviewed(answer: Dict[str, Any]) -> bool:
     return bool(spanish) and not spanish.get("reviewed_by")
 
 
-def check_store(answers: Dict[str, Dict[str, Any]], values: Dict[str, str],
-                rules: Optional[Dict[str, Any]] = None,
-                values_es: Optional[Dict[str, str]] = None) -> Tuple[List[Problem], List[Dict[str, Any]]]:
+def check_store(
+    answers: Dict[str, Dict[str, Any]],
+    values: Dict[str, str],
+    rules: Optional[Dict[str, Any]] = None,
+    values_es: Optional[Dict[str, str]] = None,
+) -> Tuple[List[Problem], List[Dict[str, Any]]]:
     """Problems over all answers (each answer's, plus the median English grade and the
     median Spanish reading ease), and one summary row per answer for the table in
     `make check-content` and the editor."""
@@ -507,59 +642,91 @@ def check_store(answers: Dict[str, Dict[str, Any]], values: Dict[str, str],
         web_es = (spanish.get("web") or {}).get("text") or ""
         sms_es = spanish.get("sms") or {}
         shown = web or sms.get("text") or ""
-        rows.append({
-            "answer": name,
-            "web_grade": plain_grade(web, rules, values) if web and not answer.get("sms_only") else None,
-            "sms_grade": plain_grade(sms.get("text", ""), rules, values) if sms.get("text") else None,
-            "sms_segments": segments(sms_body(sms, values, rules))[1] if sms.get("text") else None,
-            "es_web_ease": reading_ease(web_es, rules, values_es) if web_es and not answer.get("sms_only") else None,
-            "es_sms_ease": reading_ease(sms_es["text"], rules, values_es) if sms_es.get("text") else None,
-            "es_sms_segments": segments(sms_body(sms_es, values_es, rules, "es"))[1] if sms_es.get("text") else None,
-            "preview": shown if len(shown) <= 80 else shown[:80] + "...",
-            # what the editor's search looks in
-            "words": f"{web} {sms.get('text') or ''} {web_es} {sms_es.get('text') or ''}",
-            "source": answer.get("source"),
-            "reviewed": answer.get("reviewed_on"),
-            "es_reviewed": spanish.get("reviewed_on"),
-            "has_spanish": bool(spanish),
-            "spanish_unreviewed": spanish_unreviewed(answer),
-            "status": "ok" if not own else "; ".join(sorted({p.check for p in own})),
-            "problems": [asdict(p) for p in own],
-        })
+        rows.append(
+            {
+                "answer": name,
+                "web_grade": plain_grade(web, rules, values) if web and not answer.get("sms_only") else None,
+                "sms_grade": plain_grade(sms.get("text", ""), rules, values) if sms.get("text") else None,
+                "sms_segments": segments(sms_body(sms, values, rules))[1] if sms.get("text") else None,
+                "es_web_ease": reading_ease(web_es, rules, values_es)
+                if web_es and not answer.get("sms_only")
+                else None,
+                "es_sms_ease": reading_ease(sms_es["text"], rules, values_es) if sms_es.get("text") else None,
+                "es_sms_segments": segments(sms_body(sms_es, values_es, rules, "es"))[1]
+                if sms_es.get("text")
+                else None,
+                "preview": shown if len(shown) <= 80 else shown[:80] + "...",
+                # what the editor's search looks in
+                "words": f"{web} {sms.get('text') or ''} {web_es} {sms_es.get('text') or ''}",
+                "source": answer.get("source"),
+                "reviewed": answer.get("reviewed_on"),
+                "es_reviewed": spanish.get("reviewed_on"),
+                "has_spanish": bool(spanish),
+                "spanish_unreviewed": spanish_unreviewed(answer),
+                "status": "ok" if not own else "; ".join(sorted({p.check for p in own})),
+                "problems": [asdict(p) for p in own],
+            }
+        )
     median = median_grade(answers, rules, values)
     if median > rules["max_median_grade"]:
-        problems.append(Problem("all answers", "web", "median_grade",
-                                f"the median reading grade is {median}, above {rules['max_median_grade']}",
-                                "make the hardest answers plainer"))
+        problems.append(
+            Problem(
+                "all answers",
+                "web",
+                "median_grade",
+                f"the median reading grade is {median}, above {rules['max_median_grade']}",
+                "make the hardest answers plainer",
+            )
+        )
     median_es = median_reading_ease(answers, rules, values_es)
     if median_es is not None and median_es < rules["min_median_reading_ease_es"]:
-        problems.append(Problem("all answers", "web", "median_reading_ease",
-                                f"the median reading ease is {median_es}, below {rules['min_median_reading_ease_es']}",
-                                "make the hardest Spanish answers plainer", "es"))
+        problems.append(
+            Problem(
+                "all answers",
+                "web",
+                "median_reading_ease",
+                f"the median reading ease is {median_es}, below {rules['min_median_reading_ease_es']}",
+                "make the hardest Spanish answers plainer",
+                "es",
+            )
+        )
     return problems, rows
 
 
-def median_grade(answers: Dict[str, Dict[str, Any]], rules: Dict[str, Any],
-                 values: Optional[Dict[str, str]] = None) -> float:
+def median_grade(
+    answers: Dict[str, Dict[str, Any]], rules: Dict[str, Any], values: Optional[Dict[str, str]] = None
+) -> float:
     values = clinic_values() if values is None else values
-    grades = [plain_grade(a["web"]["text"], rules, values) for a in answers.values()
-              if not a.get("sms_only") and (a.get("web") or {}).get("text")]
+    grades = [
+        plain_grade(a["web"]["text"], rules, values)
+        for a in answers.values()
+        if not a.get("sms_only") and (a.get("web") or {}).get("text")
+    ]
     return round(statistics.median(grades), 1) if grades else 0.0
 
 
-def median_reading_ease(answers: Dict[str, Dict[str, Any]], rules: Dict[str, Any],
-                        values_es: Optional[Dict[str, str]] = None) -> Optional[float]:
+def median_reading_ease(
+    answers: Dict[str, Dict[str, Any]], rules: Dict[str, Any], values_es: Optional[Dict[str, str]] = None
+) -> Optional[float]:
     """The median Fernández-Huerta reading ease of the Spanish web texts (None when
     there are none yet)."""
     values_es = clinic_values("es") if values_es is None else values_es
-    scores = [reading_ease(a["es"]["web"]["text"], rules, values_es) for a in answers.values()
-              if not a.get("sms_only") and ((a.get("es") or {}).get("web") or {}).get("text")]
+    scores = [
+        reading_ease(a["es"]["web"]["text"], rules, values_es)
+        for a in answers.values()
+        if not a.get("sms_only") and ((a.get("es") or {}).get("web") or {}).get("text")
+    ]
     return round(statistics.median(scores), 1) if scores else None
 
 
-def check_save(name: str, answer: Dict[str, Any], answers: Dict[str, Dict[str, Any]],
-               values: Dict[str, str], rules: Optional[Dict[str, Any]] = None,
-               values_es: Optional[Dict[str, str]] = None) -> List[Problem]:
+def check_save(
+    name: str,
+    answer: Dict[str, Any],
+    answers: Dict[str, Dict[str, Any]],
+    values: Dict[str, str],
+    rules: Optional[Dict[str, Any]] = None,
+    values_es: Optional[Dict[str, str]] = None,
+) -> List[Problem]:
     """What a save of `answer` as `name` would break: its own problems (both languages),
     and the median English grade and Spanish reading ease of all answers with this one
     changed (only when the change makes a median that is over its limit worse)."""
@@ -569,13 +736,27 @@ def check_save(name: str, answer: Dict[str, Any], answers: Dict[str, Dict[str, A
     after = dict(answers, **{name: answer})
     median = median_grade(after, rules, values)
     if median > rules["max_median_grade"] and median > median_grade(answers, rules, values):
-        problems.append(Problem(name, "web", "median_grade",
-                                f"with this change the median reading grade of all answers is {median}, "
-                                f"above {rules['max_median_grade']}", "make this answer plainer"))
+        problems.append(
+            Problem(
+                name,
+                "web",
+                "median_grade",
+                f"with this change the median reading grade of all answers is {median}, "
+                f"above {rules['max_median_grade']}",
+                "make this answer plainer",
+            )
+        )
     median_es, before_es = median_reading_ease(after, rules, values_es), median_reading_ease(answers, rules, values_es)
     least = rules["min_median_reading_ease_es"]
     if median_es is not None and median_es < least and (before_es is None or median_es < before_es):
-        problems.append(Problem(name, "web", "median_reading_ease",
-                                f"with this change the median reading ease of all Spanish answers is {median_es}, "
-                                f"below {least}", "make this answer's Spanish plainer", "es"))
+        problems.append(
+            Problem(
+                name,
+                "web",
+                "median_reading_ease",
+                f"with this change the median reading ease of all Spanish answers is {median_es}, below {least}",
+                "make this answer's Spanish plainer",
+                "es",
+            )
+        )
     return problems

@@ -14,6 +14,7 @@ In the production profile the answers live in PostgreSQL (editor/store.py
 
 Both use the production profile's settings (common/pg.py `load_prod_settings`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -76,7 +77,9 @@ def main(argv: List[str] = None) -> int:
 
     parser = argparse.ArgumentParser(description="Export the live answers to the files, or import them from there.")
     parser.add_argument("action", choices=("export", "import"))
-    parser.add_argument("--to", "--from", dest="folder", help="the content folder (default: HSG_CONTENT_DIR or content/)")
+    parser.add_argument(
+        "--to", "--from", dest="folder", help="the content folder (default: HSG_CONTENT_DIR or content/)"
+    )
     args = parser.parse_args(argv)
     from common import pg
 
@@ -87,13 +90,15 @@ def main(argv: List[str] = None) -> int:
         changed = export(store, folder)
         for path in changed:
             print(f"  wrote {path.relative_to(folder.parent) if folder.parent in path.parents else path}")
-        print(f"{len(changed)} answer file(s) changed in {folder / 'answers'} (live store version {store.version()})."
-              + (" Review them with `git diff` and commit them." if changed else ""))
+        print(
+            f"{len(changed)} answer file(s) changed in {folder / 'answers'} (live store version {store.version()})."
+            + (" Review them with `git diff` and commit them." if changed else "")
+        )
     else:
         saved = import_files(store, folder)
         for name in saved:
             print(f"  saved {name}")
-        print(f"{len(saved)} answer(s) saved from {folder / 'answers'} as new versions by \"the files\".")
+        print(f'{len(saved)} answer(s) saved from {folder / "answers"} as new versions by "the files".')
     return 0
 
 

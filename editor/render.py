@@ -9,6 +9,7 @@ renders its replies itself, with Rasa's generator (components/content_nlg.py).
 - Placeholders: {name} is filled from the slots and the action's arguments; a text
   with a placeholder that has no value is sent unchanged, as Rasa does.
 """
+
 from __future__ import annotations
 
 import copy
@@ -54,17 +55,24 @@ def _matches(variant: Dict[str, Any], slots: Dict[str, Any]) -> bool:
 def choose(variants: List[Dict[str, Any]], channel: Optional[str], slots: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     conditional = [v for v in variants if v.get("condition") and _matches(v, slots)]
     default = [v for v in variants if not v.get("condition")]
-    for group in ([v for v in conditional if v.get("channel") == channel],
-                  [v for v in default if v.get("channel") == channel],
-                  [v for v in conditional if v.get("channel") is None],
-                  [v for v in default if v.get("channel") is None]):
+    for group in (
+        [v for v in conditional if v.get("channel") == channel],
+        [v for v in default if v.get("channel") == channel],
+        [v for v in conditional if v.get("channel") is None],
+        [v for v in default if v.get("channel") is None],
+    ):
         if group:
             return random.choice(group)
     return None
 
 
-def render(responses: Dict[str, List[Dict[str, Any]]], name: str, channel: Optional[str],
-           slots: Dict[str, Any], arguments: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+def render(
+    responses: Dict[str, List[Dict[str, Any]]],
+    name: str,
+    channel: Optional[str],
+    slots: Dict[str, Any],
+    arguments: Dict[str, Any],
+) -> Optional[Dict[str, Any]]:
     """The message for response `name`, or None when there is no such response."""
     if name not in responses:
         return None

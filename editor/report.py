@@ -17,6 +17,7 @@ script sending junk to the public webhook cannot fill the disk or bury the real
 questions; past the cap, rows are dropped and one WARNING a day says so.
 Only logged-in editors see the text (editor page; `make report` on the server itself).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -52,8 +53,13 @@ class Report:
     """The report's rows: in the SQLite file `path` (default HSG_REPORT_DB), or, with no
     `path` and HSG_STORE=postgresql, in PostgreSQL."""
 
-    def __init__(self, path: Optional[Path] = None, retention_days: float = 30, low_confidence: float = 0.6,
-                 max_rows_per_day: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        path: Optional[Path] = None,
+        retention_days: float = 30,
+        low_confidence: float = 0.6,
+        max_rows_per_day: Optional[int] = None,
+    ) -> None:
         self.retention_days = float(retention_days)
         self.low_confidence = float(low_confidence)
         if max_rows_per_day is None:
@@ -94,8 +100,11 @@ class Report:
             return False
         if now >= self._capped_until:
             self._capped_until = now + DAY
-            logger.warning("The report keeps at most %d messages a day (report.max_rows_per_day); "
-                           "more are dropped until the oldest of them is a day old", self.max_rows_per_day)
+            logger.warning(
+                "The report keeps at most %d messages a day (report.max_rows_per_day); "
+                "more are dropped until the oldest of them is a day old",
+                self.max_rows_per_day,
+            )
         return True
 
     def purge(self, db: Any = None, now: Optional[float] = None) -> int:
@@ -126,11 +135,16 @@ class Report:
         if topic == "faq" and selector.get("intent_response_key"):
             topic = selector["intent_response_key"]
         confidence = guess.get("confidence")
-        return {"kind": kind, "text": (latest.get("text") or "").strip()[:500], "topic": topic,
-                "confidence": round(confidence, 3) if confidence is not None else None}
+        return {
+            "kind": kind,
+            "text": (latest.get("text") or "").strip()[:500],
+            "topic": topic,
+            "confidence": round(confidence, 3) if confidence is not None else None,
+        }
 
-    def record(self, response: str, tracker: Dict[str, Any], channel: Optional[str],
-               arguments: Optional[Dict[str, Any]] = None) -> bool:
+    def record(
+        self, response: str, tracker: Dict[str, Any], channel: Optional[str], arguments: Optional[Dict[str, Any]] = None
+    ) -> bool:
         """Keeps a reply the report keeps (with the topics a guided choice offered, from
         its `arguments`), or the patient's pick after a guided choice. True when kept."""
         latest = (tracker or {}).get("latest_message") or {}
@@ -152,8 +166,10 @@ class Report:
                 return False
             db.execute("INSERT OR IGNORE INTO misses VALUES (?, ?, ?, ?, ?, ?, ?)", values)
             if offered:
-                db.execute("INSERT OR IGNORE INTO choices (message_id, at, offered) VALUES (?, ?, ?)",
-                           (message_id, now, json.dumps(offered)))
+                db.execute(
+                    "INSERT OR IGNORE INTO choices (message_id, at, offered) VALUES (?, ?, ?)",
+                    (message_id, now, json.dumps(offered)),
+                )
         return True
 
     @staticmethod
@@ -194,8 +210,11 @@ class Report:
             columns = ("message_id", "at", "kind", "text", "topic", "confidence", "channel")
             connection.execute(insert(table).values(dict(zip(columns, values))).on_conflict_do_nothing())
             if offered:
-                connection.execute(insert(pg.report_choices).values(
-                    message_id=values[0], at=values[1], offered=json.dumps(offered)).on_conflict_do_nothing())
+                connection.execute(
+                    insert(pg.report_choices)
+                    .values(message_id=values[0], at=values[1], offered=json.dumps(offered))
+                    .on_conflict_do_nothing()
+                )
         return True
 
     def _pg_pick(self, message_id: str, pick: str) -> bool:
@@ -207,8 +226,9 @@ class Report:
             change = self.next_pick(json.loads(found.offered), found.picked, pick) if found else None
             if change is None:
                 return False
-            connection.execute(table.update().where(table.c.message_id == message_id).values(
-                picked=change[0], via=change[1]))
+            connection.execute(
+                table.update().where(table.c.message_id == message_id).values(picked=change[0], via=change[1])
+            )
         return True
 
     def _rows(self, now: Optional[float]) -> List[tuple]:
@@ -220,23 +240,45 @@ class Report:
             self.purge(now=now)
             table, choices = pg.report_misses, pg.report_choices
             with self.engine.connect() as connection:
-                return [tuple(row) for row in connection.execute(sa.select(
-                    table.c.at, table.c.kind, table.c.text, table.c.topic, table.c.confidence, table.c.channel,
-                    choices.c.offered, choices.c.picked, choices.c.via)
-                    .select_from(table.outerjoin(choices, table.c.message_id == choices.c.message_id))
-                    .order_by(table.c.at))]
+                return [
+                    tuple(row)
+                    for row in connection.execute(
+                        sa.select(
+                            table.c.at,
+                            table.c.kind,
+                            table.c.text,
+                            table.c.topic,
+                            table.c.confidence,
+                            table.c.channel,
+                            choices.c.offered,
+                            choices.c.picked,
+                            choices.c.via,
+                        )
+                        .select_from(table.outerjoin(choices, table.c.message_id == choices.c.message_id))
+                        .order_by(table.c.at)
+                    )
+                ]
         with self.lock, self._connect() as db:
             self.purge(db, now)
-            return db.execute("SELECT m.at, m.kind, m.text, m.topic, m.confidence, m.channel, c.offered, c.picked, "
-                              "c.via FROM misses m LEFT JOIN choices c ON c.message_id = m.message_id "
-                              "ORDER BY m.at").fetchall()
+            return db.execute(
+                "SELECT m.at, m.kind, m.text, m.topic, m.confidence, m.channel, c.offered, c.picked, "
+                "c.via FROM misses m LEFT JOIN choices c ON c.message_id = m.message_id "
+                "ORDER BY m.at"
+            ).fetchall()
 
     def groups(self, now: Optional[float] = None) -> List[Dict[str, Any]]:
         """Recent misses grouped by their words, most frequent first, with what the guided
         choice offered (the latest offer) and what patients picked ({topic: times})."""
-        grouped: Dict[str, Dict[str, Any]] = defaultdict(lambda: {
-            "count": 0, "kinds": defaultdict(int), "topics": defaultdict(int), "channels": set(),
-            "offered": [], "picked": defaultdict(int)})
+        grouped: Dict[str, Dict[str, Any]] = defaultdict(
+            lambda: {
+                "count": 0,
+                "kinds": defaultdict(int),
+                "topics": defaultdict(int),
+                "channels": set(),
+                "offered": [],
+                "picked": defaultdict(int),
+            }
+        )
         for at, kind, text, topic, _confidence, channel, offered, picked, via in self._rows(now):
             group = grouped[normalise(text)]
             group["count"] += 1
@@ -252,8 +294,17 @@ class Report:
             if picked:
                 from_list = via == "list" and picked != SOMETHING_ELSE
                 group["picked"][f"{picked} (from the list)" if from_list else picked] += 1
-        result = [{"text": g["example"], "count": g["count"], "last": g["last"], "kinds": dict(g["kinds"]),
-                   "closest_topic": max(g["topics"], key=g["topics"].get) if g["topics"] else None,
-                   "channels": sorted(g["channels"]), "offered": g["offered"], "picked": dict(g["picked"])}
-                  for g in grouped.values()]
+        result = [
+            {
+                "text": g["example"],
+                "count": g["count"],
+                "last": g["last"],
+                "kinds": dict(g["kinds"]),
+                "closest_topic": max(g["topics"], key=g["topics"].get) if g["topics"] else None,
+                "channels": sorted(g["channels"]),
+                "offered": g["offered"],
+                "picked": dict(g["picked"]),
+            }
+            for g in grouped.values()
+        ]
         return sorted(result, key=lambda g: (-g["count"], -g["last"]))

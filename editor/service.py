@@ -33,6 +33,7 @@ says X-Forwarded-Proto: https. From a trusted proxy, the client address used to
 throttle logins is the last one in X-Forwarded-For. Sessions and throttling:
 editor/accounts.py. A throttled login gets 429 with Retry-After.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,10 +56,10 @@ from urllib.parse import parse_qs, quote, urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common.report_rules import FALLBACK_RESPONSES, GUIDED_RESPONSES, OUT_OF_SCOPE_RESPONSES  # noqa: E402
 from common.settings import load_settings, placeholders  # noqa: E402
 from editor import checks, render  # noqa: E402
 from editor.accounts import DEVICE_DAYS, SESSION_HOURS, Sessions, retry_seconds  # noqa: E402
-from common.report_rules import FALLBACK_RESPONSES, GUIDED_RESPONSES, OUT_OF_SCOPE_RESPONSES  # noqa: E402
 from editor.report import Report  # noqa: E402
 from editor.store import ContentStore, StoreError, fill, normalise, open_store, rasa_responses  # noqa: E402
 
@@ -66,11 +67,14 @@ logger = logging.getLogger("hsg.content")
 STATIC = Path(__file__).resolve().parent / "static"
 COOKIE = "hsg_editor"
 DEVICE_COOKIE = "hsg_editor_device"  # only lets this browser skip the per-name login delay
-MAX_BODY = 4 * 1024 * 1024   # NLG requests carry the whole tracker
+MAX_BODY = 4 * 1024 * 1024  # NLG requests carry the whole tracker
 MAX_EDIT_BODY = 64 * 1024
 NAME = re.compile(r"^utter_[a-z0-9_]+(/[a-z0-9_]+)?$")
-STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
-                ".html": "text/html; charset=utf-8"}
+STATIC_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+}
 
 
 class ContentService:
@@ -100,8 +104,7 @@ class ContentService:
         with self._responses_lock:
             version = self.store.version()
             if version != self._responses_version:
-                self._responses = rasa_responses(self.store, self.clinic_placeholders(),
-                                                 self.clinic_placeholders("es"))
+                self._responses = rasa_responses(self.store, self.clinic_placeholders(), self.clinic_placeholders("es"))
                 self._responses_version = version
             return {"version": self._responses_version, "responses": self._responses}
 
@@ -110,8 +113,10 @@ class ContentService:
         bot sends only those: the fallback and out-of-scope answers, the guided choice,
         and any answer to a message whose top guess was below `low_confidence` (and the
         pick after a guided choice: common/report_rules.py picked_topic)."""
-        return {"responses": sorted(FALLBACK_RESPONSES | OUT_OF_SCOPE_RESPONSES | GUIDED_RESPONSES),
-                "low_confidence": self.report.low_confidence}
+        return {
+            "responses": sorted(FALLBACK_RESPONSES | OUT_OF_SCOPE_RESPONSES | GUIDED_RESPONSES),
+            "low_confidence": self.report.low_confidence,
+        }
 
     def previews(self, answer: Dict[str, Any]) -> Dict[str, Any]:
         """What a patient sees of each form, and its numbers: "web" and "sms" with the
@@ -125,8 +130,11 @@ class ContentService:
                 if not part.get("text"):
                     continue
                 filled = fill(part, values)
-                preview = out[prefix + form] = {"text": filled["text"], "buttons": filled.get("buttons") or [],
-                                                "words": len(part["text"].split())}
+                preview = out[prefix + form] = {
+                    "text": filled["text"],
+                    "buttons": filled.get("buttons") or [],
+                    "words": len(part["text"].split()),
+                }
                 if language == "es":
                     preview["ease"] = checks.reading_ease(part["text"], rules, values)
                 else:
@@ -134,16 +142,29 @@ class ContentService:
                 if form == "sms":
                     body = checks.sms_body(part, values, rules, language)
                     encoding, count = checks.segments(body)
-                    preview.update(body=checks.numbered(filled["text"], filled.get("buttons") or [], language),
-                                   segments=count, encoding=encoding, characters=len(body))
+                    preview.update(
+                        body=checks.numbered(filled["text"], filled.get("buttons") or [], language),
+                        segments=count,
+                        encoding=encoding,
+                        characters=len(body),
+                    )
         return out
 
     def limits(self) -> Dict[str, Any]:
         """The numbers the editor page shows next to each form (content/checks.yml)."""
         rules = checks.load_rules()
-        return {key: rules[key] for key in ("max_grade", "max_median_grade", "max_words", "max_sms_segments",
-                                            "min_reading_ease_es", "min_median_reading_ease_es",
-                                            "max_sms_segments_es")}
+        return {
+            key: rules[key]
+            for key in (
+                "max_grade",
+                "max_median_grade",
+                "max_words",
+                "max_sms_segments",
+                "min_reading_ease_es",
+                "min_median_reading_ease_es",
+                "max_sms_segments_es",
+            )
+        }
 
     def check_answer(self, name: str, answer: Dict[str, Any]) -> List[Any]:
         return checks.check_answer(name, answer, self.clinic_placeholders(), None, self.clinic_placeholders("es"))
@@ -158,12 +179,17 @@ def make_handler(service: ContentService):
         # for the client's delayed ACK, about 40 ms per reply. Send at once instead.
         disable_nagle_algorithm = True
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - request lines hold tokens
+        def log_message(self, format: str, *args: Any) -> None:
             logger.debug("%s %s", self.command, urlparse(self.path).path)
 
         # --- plumbing -------------------------------------------------------
-        def send(self, status: int, body: bytes, content_type: str,
-                 headers: Optional[Dict[str, Union[str, List[str]]]] = None) -> None:
+        def send(
+            self,
+            status: int,
+            body: bytes,
+            content_type: str,
+            headers: Optional[Dict[str, Union[str, List[str]]]] = None,
+        ) -> None:
             if not getattr(self, "body_read", False) and (self.headers.get("Content-Length") or "0") != "0":
                 self.close_connection = True  # an unread body would corrupt the next request on this connection
             self.send_response(status)
@@ -175,10 +201,12 @@ def make_handler(service: ContentService):
             self.send_header("X-Content-Type-Options", "nosniff")
             self.send_header("X-Frame-Options", "DENY")
             self.send_header("Referrer-Policy", "same-origin")  # "no-referrer" makes Origin "null"
-            self.send_header("Content-Security-Policy",
-                             "default-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
+            self.send_header(
+                "Content-Security-Policy",
+                "default-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+            )
             for key, value in (headers or {}).items():
-                for one in (value if isinstance(value, list) else [value]):
+                for one in value if isinstance(value, list) else [value]:
                     self.send_header(key, one)
             self.end_headers()
             if self.command != "HEAD":
@@ -200,8 +228,10 @@ def make_handler(service: ContentService):
                 length = -1
             self.body_read = True
             if length < 0 or length > limit:
-                self.error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE if length > limit else HTTPStatus.BAD_REQUEST,
-                           "request body too large" if length > limit else "bad Content-Length")
+                self.error(
+                    HTTPStatus.REQUEST_ENTITY_TOO_LARGE if length > limit else HTTPStatus.BAD_REQUEST,
+                    "request body too large" if length > limit else "bad Content-Length",
+                )
                 self.close_connection = True
                 return None
             return self.rfile.read(length)
@@ -261,8 +291,9 @@ def make_handler(service: ContentService):
 
         def set_cookie(self, name: str, value: str, path: str, max_age: int) -> str:
             """A Set-Cookie value: HttpOnly, SameSite=Strict, and Secure over HTTPS."""
-            return (f"{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict"
-                    + ("; Secure" if self.over_https() else ""))
+            return f"{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict" + (
+                "; Secure" if self.over_https() else ""
+            )
 
         def same_origin(self) -> bool:
             """Writes must come from this page: browsers send Origin on POST."""
@@ -273,10 +304,10 @@ def make_handler(service: ContentService):
             return True
 
         # --- routes -------------------------------------------------------------
-        def do_HEAD(self) -> None:  # noqa: N802
+        def do_HEAD(self) -> None:
             self.do_GET()
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self.body_read = False
             path = urlparse(self.path).path
             try:
@@ -295,19 +326,19 @@ def make_handler(service: ContentService):
                 if path == "/editor/login":
                     return self.static("login.html")
                 if path.startswith("/editor/static/"):
-                    return self.static(path[len("/editor/static/"):])
+                    return self.static(path[len("/editor/static/") :])
                 if path in ("/editor", "/editor/report"):
                     if not self.logged_in_editor():
                         return self.redirect("/editor/login?next=" + quote(path))
                     return self.static("editor.html" if path == "/editor" else "report.html")
                 if path.startswith("/editor/api/"):
-                    return self.api_get(path[len("/editor/api/"):])
+                    return self.api_get(path[len("/editor/api/") :])
                 self.error(HTTPStatus.NOT_FOUND, "not found")
             except Exception:
                 logger.exception("GET %s failed", path)
                 self.error(HTTPStatus.INTERNAL_SERVER_ERROR, "the content service had a problem; see its log")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self.body_read = False
             path = urlparse(self.path).path
             try:
@@ -324,13 +355,13 @@ def make_handler(service: ContentService):
                         logger.info("Editor logged out")
                     return self.redirect("/editor/login", {"Set-Cookie": self.set_cookie(COOKIE, "", "/editor", 0)})
                 if path.startswith("/editor/api/"):
-                    return self.api_post(path[len("/editor/api/"):])
+                    return self.api_post(path[len("/editor/api/") :])
                 self.error(HTTPStatus.NOT_FOUND, "not found")
             except Exception:
                 logger.exception("POST %s failed", path)
                 self.error(HTTPStatus.INTERNAL_SERVER_ERROR, "the content service had a problem; see its log")
 
-        def do_PUT(self) -> None:  # noqa: N802
+        def do_PUT(self) -> None:
             self.body_read = False
             self.error(HTTPStatus.METHOD_NOT_ALLOWED, "use POST")
 
@@ -368,8 +399,9 @@ def make_handler(service: ContentService):
             if request is None:
                 return
             try:
-                recorded = service.report.record(request["name"], request["tracker"], request["channel"],
-                                                  request["arguments"])
+                recorded = service.report.record(
+                    request["name"], request["tracker"], request["channel"], request["arguments"]
+                )
             except Exception as error:  # the kind only: a database error can quote the message
                 logger.error("Could not record a report entry (%s)", type(error).__name__)
                 return self.error(HTTPStatus.SERVICE_UNAVAILABLE, "could not record the report entry")
@@ -380,8 +412,9 @@ def make_handler(service: ContentService):
             if request is None:
                 return
             name, tracker, channel = request["name"], request["tracker"], request["channel"]
-            message = render.render(service.responses(), name, channel, tracker.get("slots") or {},
-                                    request["arguments"])
+            message = render.render(
+                service.responses(), name, channel, tracker.get("slots") or {}, request["arguments"]
+            )
             if message is None:
                 return self.error(HTTPStatus.NOT_FOUND, f"no response called {name}")
             try:
@@ -403,29 +436,45 @@ def make_handler(service: ContentService):
             result = service.sessions.login(name, password, self.client_ip(), self.cookie(DEVICE_COOKIE))
             if result.outcome in ("wait", "busy"):
                 seconds = retry_seconds(result.retry_after)
-                logger.info("Editor login %s; retry after %d s", "throttled" if result.outcome == "wait" else
-                            "refused while every hashing slot was busy", seconds)
-                message = (f"Too many tries. Wait {seconds} second{'s' if seconds != 1 else ''}, then try again."
-                           if result.outcome == "wait" else
-                           f"The server is busy. Try again in {seconds} seconds.")
-                return self.login_page(HTTPStatus.TOO_MANY_REQUESTS if result.outcome == "wait"
-                                       else HTTPStatus.SERVICE_UNAVAILABLE, message, target,
-                                       {"Retry-After": str(seconds)})
+                logger.info(
+                    "Editor login %s; retry after %d s",
+                    "throttled" if result.outcome == "wait" else "refused while every hashing slot was busy",
+                    seconds,
+                )
+                message = (
+                    f"Too many tries. Wait {seconds} second{'s' if seconds != 1 else ''}, then try again."
+                    if result.outcome == "wait"
+                    else f"The server is busy. Try again in {seconds} seconds."
+                )
+                return self.login_page(
+                    HTTPStatus.TOO_MANY_REQUESTS if result.outcome == "wait" else HTTPStatus.SERVICE_UNAVAILABLE,
+                    message,
+                    target,
+                    {"Retry-After": str(seconds)},
+                )
             if result.outcome != "ok":
                 logger.info("Failed editor login")
                 return self.redirect("/editor/login?error=bad&next=" + quote(target))
             logger.info("Editor logged in")
-            self.redirect(target, {"Set-Cookie": [
-                self.set_cookie(COOKIE, result.cookie, "/editor", SESSION_HOURS * 3600),
-                self.set_cookie(DEVICE_COOKIE, result.device, "/editor/login", DEVICE_DAYS * 86400)]})
+            self.redirect(
+                target,
+                {
+                    "Set-Cookie": [
+                        self.set_cookie(COOKIE, result.cookie, "/editor", SESSION_HOURS * 3600),
+                        self.set_cookie(DEVICE_COOKIE, result.device, "/editor/login", DEVICE_DAYS * 86400),
+                    ]
+                },
+            )
 
         def login_page(self, status: int, message: str, target: str, headers: Dict[str, str]) -> None:
             """The login page with a message in its error box (a throttled form post)."""
             page = (STATIC / "login.html").read_text(encoding="utf-8")
             box = '<p id="login-error" class="problem" role="alert" hidden></p>'
             page = page.replace(box, f'<p id="login-error" class="problem" role="alert">{html.escape(message)}</p>')
-            page = page.replace('name="next" id="next" value="/editor"',
-                                f'name="next" id="next" value="{html.escape(target, quote=True)}"')
+            page = page.replace(
+                'name="next" id="next" value="/editor"',
+                f'name="next" id="next" value="{html.escape(target, quote=True)}"',
+            )
             self.send(status, page.encode("utf-8"), STATIC_TYPES[".html"], headers)
 
         # --- editor API -------------------------------------------------------
@@ -441,28 +490,45 @@ def make_handler(service: ContentService):
                 problems, rows = checks.check_store(answers, values, None, values_es)
                 general = [str(p) for p in problems if p.answer == "all answers"]
                 rules = checks.load_rules()
-                return self.json(HTTPStatus.OK, {
-                    "answers": rows, "general_problems": general, "limits": service.limits(),
-                    "median_grade": checks.median_grade(answers, rules, values),
-                    "median_reading_ease_es": checks.median_reading_ease(answers, rules, values_es),
-                    "spanish_unreviewed": [row["answer"] for row in rows if row["spanish_unreviewed"]],
-                    "spanish_missing": [row["answer"] for row in rows if not row["has_spanish"]]})
+                return self.json(
+                    HTTPStatus.OK,
+                    {
+                        "answers": rows,
+                        "general_problems": general,
+                        "limits": service.limits(),
+                        "median_grade": checks.median_grade(answers, rules, values),
+                        "median_reading_ease_es": checks.median_reading_ease(answers, rules, values_es),
+                        "spanish_unreviewed": [row["answer"] for row in rows if row["spanish_unreviewed"]],
+                        "spanish_missing": [row["answer"] for row in rows if not row["has_spanish"]],
+                    },
+                )
             if route.startswith("answers/"):
-                name = route[len("answers/"):]
+                name = route[len("answers/") :]
                 answers = service.store.answers()
                 if name not in answers:
                     return self.error(HTTPStatus.NOT_FOUND, f"there is no answer called {name}")
                 answer = answers[name]
                 history = service.store.history(name)
                 problems = service.check_answer(name, answer)
-                return self.json(HTTPStatus.OK, {
-                    "name": name, "answer": answer, "version": history[-1]["version"], "history": history,
-                    "problems": [vars(p) for p in problems], "messages": [str(p) for p in problems],
-                    "previews": service.previews(answer), "placeholders": sorted(service.clinic_placeholders()),
-                    "sources": checks.load_rules()["sources"], "limits": service.limits()})
+                return self.json(
+                    HTTPStatus.OK,
+                    {
+                        "name": name,
+                        "answer": answer,
+                        "version": history[-1]["version"],
+                        "history": history,
+                        "problems": [vars(p) for p in problems],
+                        "messages": [str(p) for p in problems],
+                        "previews": service.previews(answer),
+                        "placeholders": sorted(service.clinic_placeholders()),
+                        "sources": checks.load_rules()["sources"],
+                        "limits": service.limits(),
+                    },
+                )
             if route == "report":
-                return self.json(HTTPStatus.OK, {"groups": service.report.groups(),
-                                                 "retention_days": service.report.retention_days})
+                return self.json(
+                    HTTPStatus.OK, {"groups": service.report.groups(), "retention_days": service.report.retention_days}
+                )
             self.error(HTTPStatus.NOT_FOUND, "not found")
 
         def api_post(self, route: str) -> None:
@@ -479,17 +545,28 @@ def make_handler(service: ContentService):
             if proposed is None:
                 return
             answer, note = proposed
-            problems = checks.check_save(name, answer, answers, service.clinic_placeholders(), None,
-                                         service.clinic_placeholders("es"))
+            problems = checks.check_save(
+                name, answer, answers, service.clinic_placeholders(), None, service.clinic_placeholders("es")
+            )
             if action == "/check":
-                return self.json(HTTPStatus.OK, {"problems": [vars(p) for p in problems],
-                                                 "messages": [str(p) for p in problems],
-                                                 "previews": service.previews(answer)})
+                return self.json(
+                    HTTPStatus.OK,
+                    {
+                        "problems": [vars(p) for p in problems],
+                        "messages": [str(p) for p in problems],
+                        "previews": service.previews(answer),
+                    },
+                )
             if problems:
                 logger.info("Save of %s refused: %s", name, ", ".join(sorted({p.check for p in problems})))
-                return self.json(HTTPStatus.UNPROCESSABLE_ENTITY, {
-                    "error": "not saved: fix the problems below first",
-                    "problems": [vars(p) for p in problems], "messages": [str(p) for p in problems]})
+                return self.json(
+                    HTTPStatus.UNPROCESSABLE_ENTITY,
+                    {
+                        "error": "not saved: fix the problems below first",
+                        "problems": [vars(p) for p in problems],
+                        "messages": [str(p) for p in problems],
+                    },
+                )
             self.save_answer(name, answer, editor, note, data.get("base_version"))
 
         def answer_request(self, route: str) -> Optional[Tuple[str, str, Dict[str, Any], Dict[str, Any]]]:
@@ -512,8 +589,9 @@ def make_handler(service: ContentService):
                 return None
             return name, action, data, answers
 
-        def proposed_answer(self, name: str, action: str, data: Dict[str, Any], answers: Dict[str, Any],
-                            editor: str) -> Optional[Tuple[Dict[str, Any], str]]:
+        def proposed_answer(
+            self, name: str, action: str, data: Dict[str, Any], answers: Dict[str, Any], editor: str
+        ) -> Optional[Tuple[Dict[str, Any], str]]:
             """(the answer as it would be saved, the history note): an old version for a
             rollback, else the edited answer; None when answered with an error."""
             try:
@@ -523,8 +601,10 @@ def make_handler(service: ContentService):
                         self.error(HTTPStatus.BAD_REQUEST, "say which version to go back to")
                         return None
                     if not _is_int(data.get("base_version")):
-                        self.error(HTTPStatus.BAD_REQUEST, "say which version you are looking at "
-                                                           "(base_version); reload the page")
+                        self.error(
+                            HTTPStatus.BAD_REQUEST,
+                            "say which version you are looking at (base_version); reload the page",
+                        )
                         return None
                     return service.store.version_of(name, version), f"rolled back to version {version}"
                 answer = normalise(dict(data.get("answer") or {}, response=name))
@@ -570,9 +650,15 @@ def build_service(store: Optional[ContentStore] = None) -> ContentService:
     shared by every host; else files (editor/store.py, editor/accounts.py, editor/report.py)."""
     settings = load_settings()
     report_settings = settings.get("report") or {}
-    return ContentService(store or open_store(), os.environ.get("HSG_CONTENT_TOKEN"), Sessions(),
-                          Report(retention_days=report_settings.get("retention_days", 30),
-                                 low_confidence=report_settings.get("low_confidence", 0.6)))
+    return ContentService(
+        store or open_store(),
+        os.environ.get("HSG_CONTENT_TOKEN"),
+        Sessions(),
+        Report(
+            retention_days=report_settings.get("retention_days", 30),
+            low_confidence=report_settings.get("low_confidence", 0.6),
+        ),
+    )
 
 
 def main() -> None:
@@ -584,12 +670,15 @@ def main() -> None:
     service = build_service()
     from editor.store import PgContentStore
 
-    logger.info("Answers, editor accounts and report: %s", "PostgreSQL, shared by every host"
-                if isinstance(service.store, PgContentStore) else "files on this host")
+    logger.info(
+        "Answers, editor accounts and report: %s",
+        "PostgreSQL, shared by every host" if isinstance(service.store, PgContentStore) else "files on this host",
+    )
     if not service.token:
         logger.warning("HSG_CONTENT_TOKEN is not set: the bot's NLG requests will be refused")
-    problems, _ = checks.check_store(service.store.answers(), service.clinic_placeholders(), None,
-                                     service.clinic_placeholders("es"))
+    problems, _ = checks.check_store(
+        service.store.answers(), service.clinic_placeholders(), None, service.clinic_placeholders("es")
+    )
     if problems:
         logger.warning("%d content problem(s); run `make check-content`", len(problems))
     server = ThreadingHTTPServer((args.host, args.port), make_handler(service))

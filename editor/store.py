@@ -25,6 +25,7 @@ then on the database is the store of record: `python -m editor.content_sync expo
 (`make content-export`) writes its answers back to the files for git, and `... import`
 saves the files' answers as new versions. `open_store()` picks the store.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -63,8 +64,12 @@ class _Dumper(yaml.SafeDumper):
     """Long texts in double quotes on one line, so a changed answer is a one-line diff."""
 
 
-_Dumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
-    "tag:yaml.org,2002:str", value, style='"' if len(value) > 60 or "'" in value or "\n" in value else None))
+_Dumper.add_representer(
+    str,
+    lambda dumper, value: dumper.represent_scalar(
+        "tag:yaml.org,2002:str", value, style='"' if len(value) > 60 or "'" in value or "\n" in value else None
+    ),
+)
 
 
 def dump_answer(answer: Dict[str, Any]) -> str:
@@ -133,8 +138,9 @@ def normalise(answer: Dict[str, Any]) -> Dict[str, Any]:
         es: Dict[str, Any] = {}
         _clean_reviews(spanish, es)
         _clean_forms(spanish, es, "es ")
-        if es["reviewed_by"] or any(es.get(form, {}).get("text") or es.get(form, {}).get("buttons")
-                                    for form in ("web", "sms")):
+        if es["reviewed_by"] or any(
+            es.get(form, {}).get("text") or es.get(form, {}).get("buttons") for form in ("web", "sms")
+        ):
             clean["es"] = es
     return clean
 
@@ -147,8 +153,9 @@ def spanish_values(values: Dict[str, str], settings: Optional[Dict[str, Any]] = 
     return in_language(values, load_settings() if settings is None else settings, "es")
 
 
-def to_variants(answer: Dict[str, Any], values: Dict[str, str],
-                values_es: Optional[Dict[str, str]] = None) -> List[Dict[str, Any]]:
+def to_variants(
+    answer: Dict[str, Any], values: Dict[str, str], values_es: Optional[Dict[str, str]] = None
+) -> List[Dict[str, Any]]:
     """The answer as Rasa response variants, with clinic settings filled in: the web
     form as the default variant and the SMS form as the `channel: twilio` variant; the
     Spanish web form as a variant with the condition `language: es`, and the Spanish
@@ -161,6 +168,7 @@ def to_variants(answer: Dict[str, Any], values: Dict[str, str],
 
     `values_es` fill the Spanish forms (common.settings.placeholders(settings, "es"));
     by default `values` with clinic.yml's Spanish words (spanish_values)."""
+
     def variant(form: Dict[str, Any], filling: Dict[str, str]) -> Dict[str, Any]:
         return fill({key: form[key] for key in FORM_FIELDS if form.get(key)}, filling)
 
@@ -201,8 +209,9 @@ class ContentStore:
         """Changes whenever any answer changes (for caches)."""
         raise NotImplementedError
 
-    def save(self, name: str, answer: Dict[str, Any], editor: str, note: str = "",
-             base_version: Optional[int] = None) -> int:
+    def save(
+        self, name: str, answer: Dict[str, Any], editor: str, note: str = "", base_version: Optional[int] = None
+    ) -> int:
         raise NotImplementedError
 
     def history(self, name: str) -> List[Dict[str, Any]]:
@@ -249,7 +258,9 @@ class FileContentStore(ContentStore):
             if not name:
                 raise StoreError(f"{path.relative_to(self.root)}: no `response:` name")
             if name in answers:
-                raise StoreError(f"{path.relative_to(self.root)}: {name} is also in {paths[name].relative_to(self.root)}")
+                raise StoreError(
+                    f"{path.relative_to(self.root)}: {name} is also in {paths[name].relative_to(self.root)}"
+                )
             answers[name] = normalise(data)
             paths[name] = path
         self._cache, self._paths, self._stamp = answers, paths, stamp
@@ -290,13 +301,22 @@ class FileContentStore(ContentStore):
             entries = self._read_history(name)
             current = self.answers()[name]
             if not entries or entries[-1]["answer"] != current:
-                entries.append({"version": len(entries) + 1, "at": None, "by": "the files",
-                                "note": "as in the content files", "answer": current, "unsaved": True})
+                entries.append(
+                    {
+                        "version": len(entries) + 1,
+                        "at": None,
+                        "by": "the files",
+                        "note": "as in the content files",
+                        "answer": current,
+                        "unsaved": True,
+                    }
+                )
             return entries
 
     # --- writing -------------------------------------------------------------
-    def save(self, name: str, answer: Dict[str, Any], editor: str, note: str = "",
-             base_version: Optional[int] = None) -> int:
+    def save(
+        self, name: str, answer: Dict[str, Any], editor: str, note: str = "", base_version: Optional[int] = None
+    ) -> int:
         """Writes the answer file and appends to its history; returns the new version.
         `base_version` is the version the editor started from: when somebody else
         saved in between, the save is refused instead of silently overwriting."""
@@ -310,13 +330,22 @@ class FileContentStore(ContentStore):
             lines = []
             if not entries or entries[-1]["answer"] != current:
                 # Keep the text that was live before this save as a version of its own.
-                entries.append({"version": len(entries) + 1, "at": now_iso(), "by": "the files",
-                                "note": "as in the content files", "answer": current})
+                entries.append(
+                    {
+                        "version": len(entries) + 1,
+                        "at": now_iso(),
+                        "by": "the files",
+                        "note": "as in the content files",
+                        "answer": current,
+                    }
+                )
                 lines.append(entries[-1])
             latest = entries[-1]["version"]
             if base_version is not None and base_version != latest:
-                raise StoreError(f"{name} was changed by {entries[-1]['by']} while you were editing "
-                                 f"(version {latest}); reload it and make your change again")
+                raise StoreError(
+                    f"{name} was changed by {entries[-1]['by']} while you were editing "
+                    f"(version {latest}); reload it and make your change again"
+                )
             entry = {"version": latest + 1, "at": now_iso(), "by": editor, "note": note, "answer": clean}
             lines.append(entry)
             _atomic_write(path, dump_answer(clean))
@@ -393,18 +422,35 @@ class PgContentStore(ContentStore):
                 return []  # the database is the store of record: it goes on without the files
             missing = sorted(name for name in found if name not in have)
             for name in missing:
-                entries = [{key: entry.get(key) for key in ("version", "at", "by", "note", "answer")}
-                           for entry in files._read_history(name)]
+                entries = [
+                    {key: entry.get(key) for key in ("version", "at", "by", "note", "answer")}
+                    for entry in files._read_history(name)
+                ]
                 if not entries or entries[-1]["answer"] != found[name]:
-                    entries.append({"version": (entries[-1]["version"] if entries else 0) + 1, "at": now_iso(),
-                                    "by": "the files", "note": "imported from the files", "answer": found[name]})
-                connection.execute(pg.answer_history.insert(), [
-                    dict(entry, name=name, answer=json.dumps(entry["answer"], ensure_ascii=False))
-                    for entry in entries])
-                connection.execute(pg.answers.insert().values(
-                    name=name, path=files.path_of(name).relative_to(files.answers_dir).as_posix(),
-                    answer=json.dumps(found[name], ensure_ascii=False),
-                    version=entries[-1]["version"]))
+                    entries.append(
+                        {
+                            "version": (entries[-1]["version"] if entries else 0) + 1,
+                            "at": now_iso(),
+                            "by": "the files",
+                            "note": "imported from the files",
+                            "answer": found[name],
+                        }
+                    )
+                connection.execute(
+                    pg.answer_history.insert(),
+                    [
+                        dict(entry, name=name, answer=json.dumps(entry["answer"], ensure_ascii=False))
+                        for entry in entries
+                    ],
+                )
+                connection.execute(
+                    pg.answers.insert().values(
+                        name=name,
+                        path=files.path_of(name).relative_to(files.answers_dir).as_posix(),
+                        answer=json.dumps(found[name], ensure_ascii=False),
+                        version=entries[-1]["version"],
+                    )
+                )
             if missing:
                 self._bump(connection)
             return missing
@@ -413,8 +459,9 @@ class PgContentStore(ContentStore):
     def _bump(connection: Any) -> int:
         import sqlalchemy as sa
 
-        return connection.execute(sa.text("UPDATE hsg_meta SET number = number + 1 WHERE key = 'content_version' "
-                                          "RETURNING number")).scalar_one()
+        return connection.execute(
+            sa.text("UPDATE hsg_meta SET number = number + 1 WHERE key = 'content_version' RETURNING number")
+        ).scalar_one()
 
     # --- reading -------------------------------------------------------------
     def _version_number(self, connection: Any) -> int:
@@ -435,9 +482,12 @@ class PgContentStore(ContentStore):
             with self.engine.connect() as connection:
                 if self._version_number(connection) != self._cache_version:
                     # one statement, so the answers and the version come from the same snapshot
-                    rows = connection.execute(sa.text(
-                        "SELECT (SELECT number FROM hsg_meta WHERE key = 'content_version'), name, answer "
-                        "FROM hsg_answers")).fetchall()
+                    rows = connection.execute(
+                        sa.text(
+                            "SELECT (SELECT number FROM hsg_meta WHERE key = 'content_version'), name, answer "
+                            "FROM hsg_answers"
+                        )
+                    ).fetchall()
                     self._cache = {name: json.loads(answer) for _, name, answer in rows}
                     self._cache_version = rows[0][0] if rows else None
             return json.loads(json.dumps(self._cache))
@@ -461,12 +511,17 @@ class PgContentStore(ContentStore):
         self._prepare()
         table = pg.answer_history
         with self.engine.connect() as connection:
-            rows = connection.execute(sa.select(table.c.version, table.c.at, table.c.by, table.c.note, table.c.answer)
-                                      .where(table.c.name == name).order_by(table.c.version)).fetchall()
+            rows = connection.execute(
+                sa.select(table.c.version, table.c.at, table.c.by, table.c.note, table.c.answer)
+                .where(table.c.name == name)
+                .order_by(table.c.version)
+            ).fetchall()
         if not rows:
             raise StoreError(f"there is no answer called {name}")
-        return [{"version": version, "at": at, "by": by, "note": note, "answer": json.loads(answer)}
-                for version, at, by, note, answer in rows]
+        return [
+            {"version": version, "at": at, "by": by, "note": note, "answer": json.loads(answer)}
+            for version, at, by, note, answer in rows
+        ]
 
     def version_of(self, name: str, version: int) -> Dict[str, Any]:
         for entry in self.history(name):
@@ -475,8 +530,9 @@ class PgContentStore(ContentStore):
         raise StoreError(f"{name} has no version {version}")
 
     # --- writing -------------------------------------------------------------
-    def save(self, name: str, answer: Dict[str, Any], editor: str, note: str = "",
-             base_version: Optional[int] = None) -> int:
+    def save(
+        self, name: str, answer: Dict[str, Any], editor: str, note: str = "", base_version: Optional[int] = None
+    ) -> int:
         """Saves the answer as its next version; refused (StoreError) for an unknown
         answer, or when `base_version` is not the latest (somebody else saved since)."""
         import sqlalchemy as sa
@@ -487,20 +543,30 @@ class PgContentStore(ContentStore):
         clean = normalise(dict(answer, response=name))
         with self.engine.begin() as connection:
             self._bump(connection)  # also takes the counter's row lock: saves go one at a time
-            latest = connection.execute(sa.select(pg.answers.c.version).where(pg.answers.c.name == name)
-                                        .with_for_update()).scalar()
+            latest = connection.execute(
+                sa.select(pg.answers.c.version).where(pg.answers.c.name == name).with_for_update()
+            ).scalar()
             if latest is None:
                 raise StoreError(f"there is no answer called {name}")
             if base_version is not None and base_version != latest:
-                by = connection.execute(sa.select(pg.answer_history.c.by).where(
-                    (pg.answer_history.c.name == name) & (pg.answer_history.c.version == latest))).scalar()
-                raise StoreError(f"{name} was changed by {by} while you were editing "
-                                 f"(version {latest}); reload it and make your change again")
+                by = connection.execute(
+                    sa.select(pg.answer_history.c.by).where(
+                        (pg.answer_history.c.name == name) & (pg.answer_history.c.version == latest)
+                    )
+                ).scalar()
+                raise StoreError(
+                    f"{name} was changed by {by} while you were editing "
+                    f"(version {latest}); reload it and make your change again"
+                )
             text = json.dumps(clean, ensure_ascii=False)
-            connection.execute(pg.answer_history.insert().values(
-                name=name, version=latest + 1, at=now_iso(), by=editor, note=note, answer=text))
-            connection.execute(pg.answers.update().where(pg.answers.c.name == name).values(
-                answer=text, version=latest + 1))
+            connection.execute(
+                pg.answer_history.insert().values(
+                    name=name, version=latest + 1, at=now_iso(), by=editor, note=note, answer=text
+                )
+            )
+            connection.execute(
+                pg.answers.update().where(pg.answers.c.name == name).values(answer=text, version=latest + 1)
+            )
             return latest + 1
 
 
@@ -515,8 +581,9 @@ def open_store(location: Optional[str] = None) -> ContentStore:
     return FileContentStore(Path(location or os.environ.get("HSG_CONTENT_DIR") or DEFAULT_DIR))
 
 
-def rasa_responses(store: ContentStore, values: Dict[str, str],
-                   values_es: Optional[Dict[str, str]] = None) -> Dict[str, List[Dict[str, Any]]]:
+def rasa_responses(
+    store: ContentStore, values: Dict[str, str], values_es: Optional[Dict[str, str]] = None
+) -> Dict[str, List[Dict[str, Any]]]:
     """Every answer as Rasa domain responses, clinic settings filled in (`values_es` in
     the Spanish variants; by default `values` with clinic.yml's Spanish words)."""
     if values_es is None:

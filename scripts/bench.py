@@ -17,6 +17,7 @@ both alike), BENCH_SKIP ("train understanding" to skip the slow parts), HSG_BENC
 (~/.cache/hsg-bench). The machine may be shared: the CPU that other processes used
 during the latency runs is printed with the figures.
 """
+
 from __future__ import annotations
 
 import os
@@ -43,8 +44,16 @@ import yaml
 from scripts import nlu_eval
 from scripts.servers import start_bot, stop_process_group
 
-FAQ_QUESTIONS = ["what is an hsg", "does it hurt", "how long does it take", "what is the balloon for",
-                 "can i eat before the exam", "when do i get results", "is the radiation safe", "what is the dye"]
+FAQ_QUESTIONS = [
+    "what is an hsg",
+    "does it hurt",
+    "how long does it take",
+    "what is the balloon for",
+    "can i eat before the exam",
+    "when do i get results",
+    "is the radiation safe",
+    "what is the dye",
+]
 STARTER_MESSAGES = ["hello", "I am sad", "yes", "great", "bye"]  # the stock stories of `rasa init`
 DATE_CONVERSATION = ["my period started Nov 20, when can I have the HSG?", "it stopped on the 24th"]
 TODAY = "2026-11-27"  # the date conversation is written for this day (as in make load)
@@ -56,8 +65,13 @@ SKIP = os.environ.get("BENCH_SKIP", "").split()
 CACHE = Path(os.environ.get("HSG_BENCH_CACHE", Path.home() / ".cache" / "hsg-bench"))
 STARTER_PORT = 6305  # no test or other script uses it (make load's starter bot is on 6005)
 RASA = ROOT / ".venv" / "bin" / "rasa"
-QUIET_ENV = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore",
-                 SQLALCHEMY_SILENCE_UBER_WARNING="1")
+QUIET_ENV = dict(
+    os.environ,
+    RASA_TELEMETRY_ENABLED="false",
+    TF_CPP_MIN_LOG_LEVEL="2",
+    PYTHONWARNINGS="ignore",
+    SQLALCHEMY_SILENCE_UBER_WARNING="1",
+)
 
 
 def percentile(values: List[float], pct: float) -> float:
@@ -125,12 +139,14 @@ def faq_script(count: int) -> Script:
     def script(_: int) -> List[Tuple[str, str]]:
         sender = f"bench-{uuid.uuid4()}"
         return [(sender, FAQ_QUESTIONS[i % len(FAQ_QUESTIONS)]) for i in range(count)]
+
     return script
 
 
 def mixed_script(count: int) -> Script:
     """Three FAQ questions, then a date conversation (its own sender: the form starts
     fresh), and again: 6 of every 15 messages are date messages, as in make load."""
+
     def script(_: int) -> List[Tuple[str, str]]:
         sender, messages = f"bench-{uuid.uuid4()}", []
         while len(messages) < count:
@@ -138,6 +154,7 @@ def mixed_script(count: int) -> Script:
             date_sender = f"bench-date-{uuid.uuid4()}"
             messages += [(date_sender, text) for text in DATE_CONVERSATION]
         return messages[:count]
+
     return script
 
 
@@ -145,6 +162,7 @@ def starter_script(count: int) -> Script:
     def script(_: int) -> List[Tuple[str, str]]:
         sender = f"bench-{uuid.uuid4()}"
         return [(sender, STARTER_MESSAGES[i % len(STARTER_MESSAGES)]) for i in range(count)]
+
     return script
 
 
@@ -166,8 +184,9 @@ def concurrent(url: str, think: float, script: Optional[Script] = None):
     """CONCURRENT conversations at once; returns all latencies and the message rate."""
     with ThreadPoolExecutor(CONCURRENT) as pool:
         started = time.perf_counter()
-        results = list(pool.map(lambda _: conversation(url, MESSAGES_PER_CONVERSATION, think, script),
-                                range(CONCURRENT)))
+        results = list(
+            pool.map(lambda _: conversation(url, MESSAGES_PER_CONVERSATION, think, script), range(CONCURRENT))
+        )
         elapsed = time.perf_counter() - started
     values = [value for result in results for value in result]
     return values, len(values) / elapsed
@@ -175,9 +194,11 @@ def concurrent(url: str, think: float, script: Optional[Script] = None):
 
 def bot_predict(url: str, token: str):
     """The running bot's reading of a message, for nlu_eval.score."""
+
     def predict(text: str) -> nlu_eval.Outcome:
         parsed = requests.post(f"{url}/model/parse", params={"token": token}, json={"text": text}, timeout=30).json()
         return nlu_eval.outcome_of_parse(parsed)
+
     return predict
 
 
@@ -193,8 +214,10 @@ def red_flag_figures(webhook: str, url: str, token: str, path: str = "tests/nlu/
 
     caught = sum(urgent(item["text"]) for item in flags["urgent"])
     alarms = sum(urgent(item["text"]) for item in flags["not_urgent"])
-    return (f"recall {caught}/{len(flags['urgent'])} ({caught / len(flags['urgent']):.0%}), false alarms "
-            f"{alarms}/{len(flags['not_urgent'])} ({alarms / len(flags['not_urgent']):.1%})")
+    return (
+        f"recall {caught}/{len(flags['urgent'])} ({caught / len(flags['urgent']):.0%}), false alarms "
+        f"{alarms}/{len(flags['not_urgent'])} ({alarms / len(flags['not_urgent']):.1%})"
+    )
 
 
 def train_from_scratch() -> float:
@@ -202,9 +225,25 @@ def train_from_scratch() -> float:
     print("Training from scratch to time it (about a minute)...", flush=True)
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
-        subprocess.run([str(ROOT / ".venv/bin/rasa"), "train", "--force", "--config", "config.yml",
-                        "--domain", "build/domain.yml", "--data", "data", "--out", out],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                str(ROOT / ".venv/bin/rasa"),
+                "train",
+                "--force",
+                "--config",
+                "config.yml",
+                "--domain",
+                "build/domain.yml",
+                "--data",
+                "data",
+                "--out",
+                out,
+            ],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         return time.perf_counter() - started
 
 
@@ -219,8 +258,14 @@ def starter_model() -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     with open(CACHE / "starter-init.log", "w") as log:
-        subprocess.run([str(RASA), "init", "--no-prompt", "--init-dir", str(folder)], cwd=CACHE, env=QUIET_ENV,
-                       stdout=log, stderr=subprocess.STDOUT, check=True)
+        subprocess.run(
+            [str(RASA), "init", "--no-prompt", "--init-dir", str(folder)],
+            cwd=CACHE,
+            env=QUIET_ENV,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=True,
+        )
     stamp.write_text(rasa_version + "\n")
     return sorted((folder / "models").glob("*.tar.gz"))[-1]
 
@@ -231,17 +276,23 @@ class StarterBot:
     def __init__(self, model: Path) -> None:
         self.url = f"http://localhost:{STARTER_PORT}"
         started = time.perf_counter()
-        self.process = subprocess.Popen([str(RASA), "run", "-m", str(model), "--enable-api", "--port", str(STARTER_PORT)],
-                                        cwd=model.parent.parent, env=QUIET_ENV, start_new_session=True,
-                                        stdout=open(CACHE / "starter-run.log", "w"), stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [str(RASA), "run", "-m", str(model), "--enable-api", "--port", str(STARTER_PORT)],
+            cwd=model.parent.parent,
+            env=QUIET_ENV,
+            start_new_session=True,
+            stdout=open(CACHE / "starter-run.log", "w"),
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.time() + 300
         while True:
             if self.process.poll() is not None or time.time() > deadline:
                 self.stop()
                 raise RuntimeError(f"The starter bot did not start: see {CACHE / 'starter-run.log'}")
             try:
-                if requests.post(f"{self.url}/webhooks/rest/webhook", json={"sender": "warm", "message": "hello"},
-                                 timeout=5).ok:
+                if requests.post(
+                    f"{self.url}/webhooks/rest/webhook", json={"sender": "warm", "message": "hello"}, timeout=5
+                ).ok:
                     break
             except requests.RequestException:
                 pass
@@ -291,8 +342,12 @@ class OtherWork:
 
 def model_is_current() -> bool:
     """What `make run` checks first: is the trained model newer than its inputs?"""
-    return subprocess.run(["make", "-q", "train"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL).returncode == 0
+    return (
+        subprocess.run(
+            ["make", "-q", "train"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        ).returncode
+        == 0
+    )
 
 
 def figures(values: List[float]) -> str:
@@ -325,8 +380,9 @@ def latency_figures(webhook: str, starter_hook: str) -> Dict[str, List[float]]:
     conversation(webhook, 5)
     conversation(webhook, 4, script=mixed_script(4))
     conversation(starter_hook, 5, script=starter_script(5))
-    runs: Dict[str, List[float]] = {"single": [value for _ in range(4)
-                                               for value in conversation(webhook, MESSAGES_PER_CONVERSATION)]}
+    runs: Dict[str, List[float]] = {
+        "single": [value for _ in range(4) for value in conversation(webhook, MESSAGES_PER_CONVERSATION)]
+    }
     # 20 conversations at once, patients pausing to read (about 1 s): FAQ only, against
     # the starter bot with its own messages, then with the date conversations mixed in
     # (in turns, ROUNDS times, pooled)
@@ -336,37 +392,55 @@ def latency_figures(webhook: str, starter_hook: str) -> Dict[str, List[float]]:
         runs["theirs"] += concurrent(starter_hook, THINK_SECONDS, starter_script(MESSAGES_PER_CONVERSATION))[0]
         runs["ours_mixed"] += concurrent(webhook, THINK_SECONDS, mixed_script(MESSAGES_PER_CONVERSATION))[0]
     # saturation: every reply answered at once, no pauses
-    for name, hook, script in (("burst", webhook, None), ("mixed_burst", webhook, mixed_script(MESSAGES_PER_CONVERSATION)),
-                               ("starter_burst", starter_hook, starter_script(MESSAGES_PER_CONVERSATION))):
+    for name, hook, script in (
+        ("burst", webhook, None),
+        ("mixed_burst", webhook, mixed_script(MESSAGES_PER_CONVERSATION)),
+        ("starter_burst", starter_hook, starter_script(MESSAGES_PER_CONVERSATION)),
+    ):
         runs[name], rate = concurrent(hook, 0.0, script)
         runs[name + "_rate"] = [rate]
     # a date turn next to an FAQ turn, each in a fresh conversation
-    runs["date_turn"] = [timed_post(webhook, f"date-{uuid.uuid4()}", "my period started 3 days ago, when can i have the hsg")
-                         for _ in range(20)]
+    runs["date_turn"] = [
+        timed_post(webhook, f"date-{uuid.uuid4()}", "my period started 3 days ago, when can i have the hsg")
+        for _ in range(20)
+    ]
     runs["faq_turn"] = [timed_post(webhook, f"faq-{uuid.uuid4()}", "does the hsg hurt") for _ in range(20)]
     return runs
 
 
 def print_latency(runs: Dict[str, List[float]]) -> None:
-    print(f"latency, 1 conversation    {figures(runs['single'])} ({len(runs['single'])} messages: 4 patients one "
-          f"after another, {MESSAGES_PER_CONVERSATION} each)")
+    print(
+        f"latency, 1 conversation    {figures(runs['single'])} ({len(runs['single'])} messages: 4 patients one "
+        f"after another, {MESSAGES_PER_CONVERSATION} each)"
+    )
     ratio = percentile(runs["ours_faq"], 95) / percentile(runs["theirs"], 95)
     mixed_ratio = percentile(runs["ours_mixed"], 95) / percentile(runs["theirs"], 95)
-    print(f"{CONCURRENT} concurrent conversations, {MESSAGES_PER_CONVERSATION} messages each, ~{THINK_SECONDS:g} s pauses, "
-          f"{ROUNDS} rounds taken in turns ({len(runs['ours_faq'])} messages a row; same client, same run; "
-          f"ratio = assistant p95 / starter bot p95, goal <= 0.7):")
-    print(f"  FAQ questions            assistant {figures(runs['ours_faq'])} | starter bot {figures(runs['theirs'])} | "
-          f"ratio {ratio:.2f}")
-    print(f"  with date conversations  assistant {figures(runs['ours_mixed'])} | starter bot (same run as above) | "
-          f"ratio {mixed_ratio:.2f}")
+    print(
+        f"{CONCURRENT} concurrent conversations, {MESSAGES_PER_CONVERSATION} messages each, "
+        f"~{THINK_SECONDS:g} s pauses, "
+        f"{ROUNDS} rounds taken in turns ({len(runs['ours_faq'])} messages a row; same client, same run; "
+        f"ratio = assistant p95 / starter bot p95, goal <= 0.7):"
+    )
+    print(
+        f"  FAQ questions            assistant {figures(runs['ours_faq'])} | starter bot {figures(runs['theirs'])} | "
+        f"ratio {ratio:.2f}"
+    )
+    print(
+        f"  with date conversations  assistant {figures(runs['ours_mixed'])} | starter bot (same run as above) | "
+        f"ratio {mixed_ratio:.2f}"
+    )
     print(f"saturation, {CONCURRENT} at once without pauses, one Rasa process:")
     print(f"  assistant, FAQ only      {runs['burst_rate'][0]:5.1f} messages/s ({figures(runs['burst'])})")
     print(f"  assistant, with dates    {runs['mixed_burst_rate'][0]:5.1f} messages/s ({figures(runs['mixed_burst'])})")
-    print(f"  starter bot              {runs['starter_burst_rate'][0]:5.1f} messages/s ({figures(runs['starter_burst'])})")
+    print(
+        f"  starter bot              {runs['starter_burst_rate'][0]:5.1f} messages/s ({figures(runs['starter_burst'])})"
+    )
     date_turn, faq_turn = runs["date_turn"], runs["faq_turn"]
-    print(f"date turn vs FAQ turn      date p50 {statistics.median(date_turn):.0f} ms / p95 "
-          f"{percentile(date_turn, 95):.0f} ms; FAQ p50 {statistics.median(faq_turn):.0f} ms / p95 "
-          f"{percentile(faq_turn, 95):.0f} ms")
+    print(
+        f"date turn vs FAQ turn      date p50 {statistics.median(date_turn):.0f} ms / p95 "
+        f"{percentile(date_turn, 95):.0f} ms; FAQ p50 {statistics.median(faq_turn):.0f} ms / p95 "
+        f"{percentile(faq_turn, 95):.0f} ms"
+    )
 
 
 def main() -> None:
@@ -401,21 +475,29 @@ def main() -> None:
     model_mb = (ROOT / "models" / "hsg.tar.gz").stat().st_size / 2**20
     print()
     if understanding:
-        print("understanding (top guess; what the patient got at the fallback threshold "
-              f"{nlu_eval.fallback_threshold()}; baseline: TF-IDF + LogisticRegression on the whole message)")
+        print(
+            "understanding (top guess; what the patient got at the fallback threshold "
+            f"{nlu_eval.fallback_threshold()}; baseline: TF-IDF + LogisticRegression on the whole message)"
+        )
         print("\n".join(understanding))
     print(f"red flags (urgent answer)  {red_flags}")
     print(f"red flags, Spanish         {red_flags_es}")
     print(f"training time              {train}")
-    print(f"start-up                   {startup:.0f} s from scripts/run.sh (what `make run` starts) to ready, model "
-          f"{'current' if current else 'NOT current (make run would train first)'}; starter bot {starter.startup:.0f} s")
+    print(
+        f"start-up                   {startup:.0f} s from scripts/run.sh (what `make run` starts) to ready, model "
+        f"{'current' if current else 'NOT current (make run would train first)'}; starter bot {starter.startup:.0f} s"
+    )
     print(f"model size                 {model_mb:.1f} MB")
-    print(f"memory (RSS)               rasa {memory['rasa']:.0f} MB, actions {memory['actions']:.0f} MB, content "
-          f"{memory['content']:.0f} MB, web {memory['web']:.0f} MB, run.sh and its loops {memory['supervisors']:.0f} MB; "
-          f"embedded default total {memory['total']:,.0f} MB (starter bot: rasa {starter_mb:,.0f} MB)")
+    print(
+        f"memory (RSS)               rasa {memory['rasa']:.0f} MB, actions {memory['actions']:.0f} MB, content "
+        f"{memory['content']:.0f} MB, web {memory['web']:.0f} MB, run.sh and its loops {memory['supervisors']:.0f} MB; "
+        f"embedded default total {memory['total']:,.0f} MB (starter bot: rasa {starter_mb:,.0f} MB)"
+    )
     print_latency(runs)
-    print(f"machine                    {os.cpu_count()} cores; other processes used {others:.2f} cores' worth of CPU "
-          f"during the latency runs (0 on a machine of its own)")
+    print(
+        f"machine                    {os.cpu_count()} cores; other processes used {others:.2f} cores' worth of CPU "
+        f"during the latency runs (0 on a machine of its own)"
+    )
 
 
 if __name__ == "__main__":

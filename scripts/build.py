@@ -8,6 +8,7 @@
 The spaCy pipeline needs no build step: components/spacy_nlp.py builds it from code
 (common/nlp.py) when the model loads.
 """
+
 from __future__ import annotations
 
 import sys

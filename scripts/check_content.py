@@ -7,6 +7,7 @@ Demo values in the clinic settings (fictional 555-01xx phone numbers, the exampl
 link: common/demo_settings.py) are printed as warnings: `make run-prod` refuses them, but
 the checks still pass, so the demo can be tried and tested.
 """
+
 from __future__ import annotations
 
 import sys
@@ -45,8 +46,10 @@ def print_demo_warnings(settings: dict) -> None:
     """Each demo value of the clinic settings as a warning, with what to do."""
     found = demo_settings(settings)
     if found:
-        print(f"\nWarning: {len(found)} demo value(s) in {settings_path()}; `make run-prod` refuses to start "
-              "until each is the clinic's own:")
+        print(
+            f"\nWarning: {len(found)} demo value(s) in {settings_path()}; `make run-prod` refuses to start "
+            "until each is the clinic's own:"
+        )
         for item in found:
             print(f"  - warning: {item.name}: {item.value} is {item.reason}; {item.fix}.")
 
@@ -60,22 +63,27 @@ def main() -> int:
     problems, rows = check_store(answers, values, rules, values_es)
     width = max(len(row["answer"]) for row in rows)
     widths = [max(len(title), 10) for title, _, _ in COLUMNS]
-    print(f"{'answer':<{width}}  " + "  ".join(f"{title:>{w}}" for (title, _, _), w in zip(COLUMNS, widths))
-          + "  status")
+    print(
+        f"{'answer':<{width}}  " + "  ".join(f"{title:>{w}}" for (title, _, _), w in zip(COLUMNS, widths)) + "  status"
+    )
     for row in rows:
         cells = "  ".join(f"{cell(row, key, shape):>{w}}" for (_, key, shape), w in zip(COLUMNS, widths))
         print(f"{row['answer']:<{width}}  {cells}  {'OK' if row['status'] == 'ok' else 'FAIL: ' + row['status']}")
     median_es = median_reading_ease(answers, rules, values_es)
     unreviewed = sum(1 for row in rows if row["spanish_unreviewed"])
     missing = sum(1 for row in rows if not row["has_spanish"])
-    print(f"\n{len(rows)} answers; median web reading grade {median_grade(answers, rules, values)} "
-          f"(at most {rules['max_median_grade']}); limits: grade {rules['max_grade']}, "
-          f"{rules['max_sms_segments']} SMS segments, {rules['max_words']} words")
-    print(f"Spanish: median web reading ease (Fernández-Huerta) {'-' if median_es is None else median_es} "
-          f"(at least {rules['min_median_reading_ease_es']}); limits: ease {rules['min_reading_ease_es']}, "
-          f"{rules['max_sms_segments_es']} SMS segments, {rules['max_words']} words; "
-          f"{missing} answer(s) without a Spanish version, {unreviewed} Spanish version(s) not yet reviewed "
-          "by a bilingual clinician")
+    print(
+        f"\n{len(rows)} answers; median web reading grade {median_grade(answers, rules, values)} "
+        f"(at most {rules['max_median_grade']}); limits: grade {rules['max_grade']}, "
+        f"{rules['max_sms_segments']} SMS segments, {rules['max_words']} words"
+    )
+    print(
+        f"Spanish: median web reading ease (Fernández-Huerta) {'-' if median_es is None else median_es} "
+        f"(at least {rules['min_median_reading_ease_es']}); limits: ease {rules['min_reading_ease_es']}, "
+        f"{rules['max_sms_segments_es']} SMS segments, {rules['max_words']} words; "
+        f"{missing} answer(s) without a Spanish version, {unreviewed} Spanish version(s) not yet reviewed "
+        "by a bilingual clinician"
+    )
     print_demo_warnings(settings)
     if problems:
         print(f"\n{len(problems)} problem(s):")

@@ -3,6 +3,7 @@ gives one clear sentence instead of a stack trace from Rasa.
 
 Usage: check_model.py MODEL.tar.gz   (exit 0 when it looks like a Rasa 3 model)
 """
+
 from __future__ import annotations
 
 import sys

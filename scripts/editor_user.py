@@ -11,6 +11,7 @@ Both write the accounts file atomically.
 accounts, in PostgreSQL, shared by every host (settings as scripts/run.sh --prod finds
 them: the environment, then HSG_STATE_DIR/.env, else its local PostgreSQL).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,8 +58,10 @@ def main() -> int:
     except ValueError as error:
         print(f"Not saved: {error}.", file=sys.stderr)
         return 1
-    print(f"Editor {args.name} can log in at http://localhost:5056/editor (accounts in {account_store().where()})."
-          + (" Their open sessions are ended: they log in again with the new password." if existed else ""))
+    print(
+        f"Editor {args.name} can log in at http://localhost:5056/editor (accounts in {account_store().where()})."
+        + (" Their open sessions are ended: they log in again with the new password." if existed else "")
+    )
     return 0
 
 

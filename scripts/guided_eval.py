@@ -17,6 +17,7 @@ action_answer_topics):
 - unsure and nothing about the HSG: the out-of-scope answer (the best guess is
   out_of_scope) or the fallback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,30 +40,41 @@ VOCABULARY = ROOT / "components" / "hsg_words.yml"
 # (candidate_ratio, candidate_floor, max_candidates) to compare with the shipped rule;
 # ratio 0 and floor 0 offer the best `max_candidates` topics whatever their scores.
 SHIPPED = (0.1, 0.05, 3)
-SWEEP = [(0.0, 0.0, 3), (0.1, 0.0, 3), SHIPPED, (0.1, 0.1, 3), (0.2, 0.05, 3), (0.3, 0.05, 3), (0.5, 0.05, 3),
-         (0.1, 0.05, 2), (0.0, 0.0, 1)]
+SWEEP = [
+    (0.0, 0.0, 3),
+    (0.1, 0.0, 3),
+    SHIPPED,
+    (0.1, 0.1, 3),
+    (0.2, 0.05, 3),
+    (0.3, 0.05, 3),
+    (0.5, 0.05, 3),
+    (0.1, 0.05, 2),
+    (0.0, 0.0, 1),
+]
 
 
 @dataclass
 class Tally:
     n: int = 0
-    answered_right: int = 0    # a right answer in the first reply (or the out-of-scope answer for one)
-    offered_right: int = 0     # the guided choice, with a right topic among those offered
-    offered_wrong: int = 0     # the guided choice, no right topic offered ("Something else" is left)
-    out_of_scope: int = 0      # the out-of-scope answer or the fallback to an HSG message
-    bare_fallback: int = 0     # the fallback with no topics for a message in the HSG vocabulary
-    confident_wrong: int = 0   # a wrong answer at or above the threshold
+    answered_right: int = 0  # a right answer in the first reply (or the out-of-scope answer for one)
+    offered_right: int = 0  # the guided choice, with a right topic among those offered
+    offered_wrong: int = 0  # the guided choice, no right topic offered ("Something else" is left)
+    out_of_scope: int = 0  # the out-of-scope answer or the fallback to an HSG message
+    bare_fallback: int = 0  # the fallback with no topics for a message in the HSG vocabulary
+    confident_wrong: int = 0  # a wrong answer at or above the threshold
     offers: List[int] = field(default_factory=list)
 
     def line(self, name: str) -> str:
         n = self.n or 1
         mean = sum(self.offers) / len(self.offers) if self.offers else 0.0
         sizes = {k: self.offers.count(k) for k in sorted(set(self.offers))}
-        return (f"{name:<34} right first reply {self.answered_right / n:6.1%} | within one tap "
-                f"{(self.answered_right + self.offered_right) / n:6.1%} | offered {len(self.offers) / n:5.1%} "
-                f"(a right one {self.offered_right / n:5.1%}, none right {self.offered_wrong / n:5.1%}; "
-                f"{mean:.2f} topics, sizes {sizes}) | not answered {self.out_of_scope / n:5.1%} "
-                f"(bare fallback in HSG words {self.bare_fallback}) | confident wrong {self.confident_wrong / n:5.1%}")
+        return (
+            f"{name:<34} right first reply {self.answered_right / n:6.1%} | within one tap "
+            f"{(self.answered_right + self.offered_right) / n:6.1%} | offered {len(self.offers) / n:5.1%} "
+            f"(a right one {self.offered_right / n:5.1%}, none right {self.offered_wrong / n:5.1%}; "
+            f"{mean:.2f} topics, sizes {sizes}) | not answered {self.out_of_scope / n:5.1%} "
+            f"(bare fallback in HSG words {self.bare_fallback}) | confident wrong {self.confident_wrong / n:5.1%}"
+        )
 
 
 def decide(model, text: str, threshold: float, before: bool = False) -> tuple:

@@ -8,6 +8,7 @@ bad request that is not refused with 400/413, counts as an error.
 LOAD_MIX=starter: the same pacing with the messages of Rasa's own starter bot
 (`rasa init`), the reference floor.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,13 +18,23 @@ import uuid
 from locust import HttpUser, between, task
 
 URL = "/webhooks/rest/webhook"
-FAQ = [("What is an HSG?", "X-ray"), ("does it hurt?", "discomfort"), ("how long does it take?", "minutes"),
-       ("what is the balloon for", "balloon"), ("is the radiation dangerous", "radiation"),
-       ("what should I expect afterwards", ""), ("can the hsg help me get pregnant", ""),
-       ("are you a bot?", "automated")]
+FAQ = [
+    ("What is an HSG?", "X-ray"),
+    ("does it hurt?", "discomfort"),
+    ("how long does it take?", "minutes"),
+    ("what is the balloon for", "balloon"),
+    ("is the radiation dangerous", "radiation"),
+    ("what should I expect afterwards", ""),
+    ("can the hsg help me get pregnant", ""),
+    ("are you a bot?", "automated"),
+]
 STARTER = [("hello", ""), ("I am sad", ""), ("yes", ""), ("great", ""), ("bye", "")]
-BAD = [(b"{not json", 400), (b'{"sender": "x", "message": ""}', 400), (b'{"sender": "x"}', 400),
-       (('{"sender": "x", "message": "' + "a" * 3000 + '"}').encode(), 413)]
+BAD = [
+    (b"{not json", 400),
+    (b'{"sender": "x", "message": ""}', 400),
+    (b'{"sender": "x"}', 400),
+    (('{"sender": "x", "message": "' + "a" * 3000 + '"}').encode(), 413),
+]
 
 
 class Patient(HttpUser):
@@ -41,8 +52,9 @@ class Patient(HttpUser):
         self.left -= 1
         if self.left < 0:
             self.new_visit()
-        with self.client.post(URL, json={"sender": self.sender, "message": message}, name=name,
-                              catch_response=True) as response:
+        with self.client.post(
+            URL, json={"sender": self.sender, "message": message}, name=name, catch_response=True
+        ) as response:
             if response.status_code != 200:
                 response.failure(f"HTTP {response.status_code}")
                 return
@@ -76,8 +88,9 @@ class Patient(HttpUser):
             self.say(*random.choice(STARTER))
             return
         body, status = random.choice(BAD)
-        with self.client.post(URL, data=body, headers={"Content-Type": "application/json"}, name="bad input",
-                              catch_response=True) as response:
+        with self.client.post(
+            URL, data=body, headers={"Content-Type": "application/json"}, name="bad input", catch_response=True
+        ) as response:
             if response.status_code == status:
                 response.success()
             else:

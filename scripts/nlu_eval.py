@@ -15,6 +15,7 @@ wrong" is an answer to the wrong topic given with a confidence at or above the f
 threshold: the worst outcome, since the patient gets a wrong answer with no sign that
 it is one. docs/languages.md has the comparison of the bilingual designs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,12 +30,14 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common.language import detect  # noqa: E402
-from components.topic_model import PerLanguage, TopicModel  # noqa: E402
+from common.language import detect
+from components.topic_model import PerLanguage, TopicModel
 
 SETS = {"held-out": ROOT / "tests" / "nlu" / "heldout.yml", "patients": ROOT / "tests" / "nlu" / "patients.yml"}
-SETS_ES = {"held-out es": ROOT / "tests" / "nlu" / "es" / "heldout.yml",
-           "patients es": ROOT / "tests" / "nlu" / "es" / "patients.yml"}
+SETS_ES = {
+    "held-out es": ROOT / "tests" / "nlu" / "es" / "heldout.yml",
+    "patients es": ROOT / "tests" / "nlu" / "es" / "patients.yml",
+}
 DEV_SET = ROOT / "tests" / "nlu" / "patients_dev.yml"
 # Development sets: written in patients' style, and real patients' words from public pages
 # that tests/nlu/patients.yml does not use (docs/model-choice.md, session 6).
@@ -48,7 +51,7 @@ WORDS = {"en": ROOT / "components" / "patient_words.yml", "es": ROOT / "componen
 @dataclass
 class Case:
     text: str
-    topics: List[str]          # every acceptable topic key
+    topics: List[str]  # every acceptable topic key
     two_questions: bool = False
 
 
@@ -93,7 +96,7 @@ def load_cases(path: Path) -> List[Case]:
 
 @dataclass
 class Outcome:
-    key: str                 # the top guess's topic key
+    key: str  # the top guess's topic key
     confidence: float
     decision: str = "answer"  # answer | ask ("do you mean A or B?") | fallback
     asks_which: Optional[Tuple[str, str]] = None
@@ -103,11 +106,11 @@ class Outcome:
 @dataclass
 class Score:
     n: int
-    top_right: int           # the top guess is an acceptable topic
-    answered_right: int      # the patient got a right answer (or, for out_of_scope, the fallback)
-    asked_right: int         # "do you mean A or B?" with a right option
+    top_right: int  # the top guess is an acceptable topic
+    answered_right: int  # the patient got a right answer (or, for out_of_scope, the fallback)
+    asked_right: int  # "do you mean A or B?" with a right option
     fallback: int
-    confident_wrong: int     # answered, at or above the fallback threshold, with a wrong topic
+    confident_wrong: int  # answered, at or above the fallback threshold, with a wrong topic
     two_found: int
     two_total: int
 
@@ -169,17 +172,19 @@ def fallback_threshold() -> float:
 # ------------------------------------------------------------------ the systems
 def baseline(pairs: Sequence[Tuple[str, str]]) -> Callable[[str], Outcome]:
     """The plain baseline: the whole message, one TF-IDF + LogisticRegression."""
-    model = TopicModel().fit([t for t, _ in pairs], [l for _, l in pairs])
+    model = TopicModel().fit([t for t, _ in pairs], [label for _, label in pairs])
 
     def predict(text: str) -> Outcome:
         row = model.probabilities([text])[0]
         best = int(row.argmax())
         return Outcome(key_of(model.labels_[best]), float(row[best]))
+
     return predict
 
 
 def reader(model) -> Callable[[str], Outcome]:
     """What the assistant does with a TopicModel's (or PerLanguage's) reading."""
+
     def predict(text: str) -> Outcome:
         reading = model.read(text)
         if reading.unsure_between:
@@ -189,13 +194,14 @@ def reader(model) -> Callable[[str], Outcome]:
         if reading.both:
             return Outcome(key_of(reading.both[0]), reading.both_confidence, both=reading.both)
         return Outcome(key_of(reading.label), reading.confidence)
+
     return predict
 
 
 def shipped(pairs: Sequence[Tuple[str, str]], **options) -> Callable[[str], Outcome]:
     """The shipped design on one language's pairs: clause by clause, two questions, "do you mean A or B?"."""
     options.setdefault("synonyms", patient_words())
-    return reader(TopicModel(**options).fit([t for t, _ in pairs], [l for _, l in pairs], story_sentences()))
+    return reader(TopicModel(**options).fit([t for t, _ in pairs], [label for _, label in pairs], story_sentences()))
 
 
 # ------------------------------------------------------------------ the bilingual designs
@@ -204,8 +210,12 @@ def one_model(**options) -> TopicModel:
     both languages' patient words."""
     pairs, languages = bilingual_data()
     options.setdefault("synonyms", patient_words("en", "es"))
-    return TopicModel(**options).fit([t for t, _ in pairs], [l for _, l in pairs],
-                                     {"en": story_sentences("en"), "es": story_sentences("es")}, languages)
+    return TopicModel(**options).fit(
+        [t for t, _ in pairs],
+        [label for _, label in pairs],
+        {"en": story_sentences("en"), "es": story_sentences("es")},
+        languages,
+    )
 
 
 def per_language(spanish_on_both: bool = False, **options) -> PerLanguage:
@@ -214,13 +224,15 @@ def per_language(spanish_on_both: bool = False, **options) -> PerLanguage:
     data (or, with `spanish_on_both`, on both languages' data)."""
     english = training_data("en")
     en = TopicModel(**{"synonyms": patient_words("en"), **options}).fit(
-        [t for t, _ in english], [l for _, l in english], story_sentences("en"))
+        [t for t, _ in english], [label for _, label in english], story_sentences("en")
+    )
     if spanish_on_both:
         es = one_model(**options)
     else:
         spanish = training_data("es")
         es = TopicModel(**{"synonyms": patient_words("en", "es"), **options}).fit(
-            [t for t, _ in spanish], [l for _, l in spanish], story_sentences("es"))
+            [t for t, _ in spanish], [label for _, label in spanish], story_sentences("es")
+        )
     return PerLanguage({"en": en, "es": es}, detect)
 
 
@@ -274,6 +286,7 @@ def rasa_model(path: Path) -> Callable[[str], Outcome]:
 
     def predict(text: str) -> Outcome:
         return outcome_of_parse(loop.run_until_complete(agent.parse_message(text)))
+
     return predict
 
 
@@ -294,9 +307,11 @@ def cross_validate(pairs: List[Tuple[str, str]], folds: int, make: Callable, thr
 def report(name: str, result: Score) -> str:
     n = result.n
     two = f"  both of two questions {result.two_found}/{result.two_total}" if result.two_total else ""
-    return (f"{name:<24} top guess {result.accuracy:6.1%} | answered right {result.answered_right / n:6.1%}"
-            f"  asked A-or-B with the right one {result.asked_right / n:5.1%}  fallback {result.fallback / n:5.1%}"
-            f"  confident wrong {result.confident_wrong_rate:5.1%} ({result.confident_wrong}/{n}){two}")
+    return (
+        f"{name:<24} top guess {result.accuracy:6.1%} | answered right {result.answered_right / n:6.1%}"
+        f"  asked A-or-B with the right one {result.asked_right / n:5.1%}  fallback {result.fallback / n:5.1%}"
+        f"  confident wrong {result.confident_wrong_rate:5.1%} ({result.confident_wrong}/{n}){two}"
+    )
 
 
 def print_sets(sets: Dict[str, Path], systems: Dict[str, Callable[[str], Outcome]], threshold: float) -> None:
@@ -325,8 +340,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--cv", type=int, default=0, help="also cross-validate on data/ with this many folds")
     parser.add_argument("--rasa", action="append", default=[], help="also evaluate a trained Rasa model")
     parser.add_argument("--dev", action="store_true", help="evaluate on the development sets instead")
-    parser.add_argument("--languages", action="store_true",
-                        help="compare one model for both languages with one model per language")
+    parser.add_argument(
+        "--languages", action="store_true", help="compare one model for both languages with one model per language"
+    )
     args = parser.parse_args(argv)
     threshold = fallback_threshold()
     sets = DEV_SETS if args.dev else {**SETS, **SETS_ES}
@@ -336,8 +352,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         systems["English only (before)"] = reader(timed("English only", lambda: per_language().models["en"]))
         systems["(a) one model en+es"] = reader(timed("(a) one model", one_model))
         systems["(b) per language"] = reader(timed("(b) per language", per_language))
-        systems["(c) per lang, es on both"] = reader(timed("(c) per language, es on both",
-                                                           lambda: per_language(spanish_on_both=True)))
+        systems["(c) per lang, es on both"] = reader(
+            timed("(c) per language, es on both", lambda: per_language(spanish_on_both=True))
+        )
     else:
         systems["shipped design"] = reader(timed("shipped design", shipped_model))
     for path in args.rasa:

@@ -11,6 +11,7 @@ ones marked so also learn the sentences of the answers (content/answers/faq/) an
 fact sheet section each answer names (docs/facts.md), which the baseline never sees.
 None of these designs is shipped: the shipped one is scripts/nlu_eval.py's `shipped`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,20 +56,29 @@ def knowledge_sentences() -> List[Tuple[str, str]]:
             continue
         label = "faq/" + name.split("/", 1)[1]
         texts = [re.sub(r"[{}]", "", (answer.get(form) or {}).get("text") or "") for form in ("web", "sms")]
-        named = [part.split(":", 1)[1].strip() for part in (answer.get("source") or "").split(";")
-                 if part.strip().startswith("docs/facts.md")]
+        named = [
+            part.split(":", 1)[1].strip()
+            for part in (answer.get("source") or "").split(";")
+            if part.strip().startswith("docs/facts.md")
+        ]
         if len(named) == 1:
             texts.append(sections.get(named[0], ""))
-        pairs += [(" ".join(s.split()), label) for text in texts for s in SENTENCE_END.split(text)
-                  if len(s.split()) >= 4]
+        pairs += [
+            (" ".join(s.split()), label) for text in texts for s in SENTENCE_END.split(text) if len(s.split()) >= 4
+        ]
     return pairs
 
 
 class Variant(TopicModel):
     """The shipped TopicModel with one or more of the tried changes switched on."""
 
-    def configure(self, stem: bool = False, multi_story: bool = False, nb_weight: float = 0.0,
-                  extra: Sequence[Tuple[str, str]] = ()) -> Variant:
+    def configure(
+        self,
+        stem: bool = False,
+        multi_story: bool = False,
+        nb_weight: float = 0.0,
+        extra: Sequence[Tuple[str, str]] = (),
+    ) -> Variant:
         self.multi_story, self.nb_weight, self.extra = multi_story, nb_weight, list(extra)
         if stem:
             self.words = TfidfVectorizer(analyzer=_stemmed_ngrams, sublinear_tf=True)
@@ -77,8 +87,12 @@ class Variant(TopicModel):
     def fit(self, texts, labels, story=(), languages=None):
         texts, labels, story = list(texts), list(labels), list(story)
         rng = random.Random(self.seed)
-        copies = [(self._story_around(t, story, rng), label) for _ in range(self.story_copies)
-                  for t, label in zip(texts, labels) if story and label not in self.no_story_labels]
+        copies = [
+            (self._story_around(t, story, rng), label)
+            for _ in range(self.story_copies)
+            for t, label in zip(texts, labels)
+            if story and label not in self.no_story_labels
+        ]
         pairs = list(zip(texts, labels)) + copies + self.extra
         features = self._features([t for t, _ in pairs], fit=True)
         y = [label for _, label in pairs]
@@ -108,6 +122,7 @@ def designs() -> Dict[str, Callable[[], Variant]]:
 
     def make(**options):
         return lambda: Variant(synonyms=words).configure(**options)
+
     return {
         "shipped": make(),
         "+ stemmed words": make(stem=True),
@@ -131,13 +146,18 @@ def main(argv: List[str] = None) -> int:
     systems = {"baseline": lambda: ev.baseline(pairs)}
     for name, build in designs().items():
         systems[name] = lambda build=build: ev.reader(
-            build().fit([t for t, _ in pairs], [label for _, label in pairs], ev.story_sentences()))
+            build().fit([t for t, _ in pairs], [label for _, label in pairs], ev.story_sentences())
+        )
     for name, make_predict in systems.items():
         start = time.process_time()
         predict = make_predict()
         row = [ev.score(cases[s], predict, threshold) for s in sets]
-        print(f"{name:<28}" + "".join(f"{r.accuracy:9.1%} /{r.confident_wrong_rate:4.1%}" for r in row)
-              + f"   trained in {time.process_time() - start:.0f} s CPU", flush=True)
+        print(
+            f"{name:<28}"
+            + "".join(f"{r.accuracy:9.1%} /{r.confident_wrong_rate:4.1%}" for r in row)
+            + f"   trained in {time.process_time() - start:.0f} s CPU",
+            flush=True,
+        )
     return 0
 
 

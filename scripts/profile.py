@@ -24,6 +24,7 @@ its model trained there) with that checkout's own scripts/servers.py and run.sh;
 files are still written here. The numbers are samples of one process on a machine
 that may be shared: compare shares within a run, and runs made one after the other.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,41 +49,74 @@ OUT = ROOT / "docs" / "perf"
 RAW = Path(tempfile.gettempdir()) / "hsg-profile"  # py-spy's raw stacks, for a closer look
 CHECKOUTS = [str(ROOT) + "/"]  # paths left out of frame names (plus --root's)
 TODAY = "2026-11-27"  # the date conversation's replies are written for this day (as in make load)
-FAQ_QUESTIONS = ["what is an hsg", "does it hurt", "how long does it take", "what is the balloon for",
-                 "can i eat before the exam", "when do i get results", "is the radiation safe", "what is the dye"]
-DATE_TURNS = [("my period started Nov 20, when can I have the HSG?", "November 20"),
-              ("it stopped on the 24th", "November 27")]
+FAQ_QUESTIONS = [
+    "what is an hsg",
+    "does it hurt",
+    "how long does it take",
+    "what is the balloon for",
+    "can i eat before the exam",
+    "when do i get results",
+    "is the radiation safe",
+    "what is the dye",
+]
+DATE_TURNS = [
+    ("my period started Nov 20, when can I have the HSG?", "November 20"),
+    ("it stopped on the 24th", "November 27"),
+]
 
 # Parts of a turn, each matched against every frame of a sample ("function (file)"; a
 # pattern is the frame's start, or anywhere in it with a leading "*");
 # a sample counts once for each part any of its frames matches (shares are inclusive and
 # overlap: "featurizing past states" is part of "policy predictions").
 PARTS: List[Tuple[str, Tuple[str, ...]]] = [
-    ("tracker store: load the conversation", ("retrieve (rasa/core/tracker_store.py",
-                                              "retrieve_full_tracker (rasa/core/tracker_store.py",
-                                              "fetch_tracker_and_update_session (rasa/core/processor.py")),
+    (
+        "tracker store: load the conversation",
+        (
+            "retrieve (rasa/core/tracker_store.py",
+            "retrieve_full_tracker (rasa/core/tracker_store.py",
+            "fetch_tracker_and_update_session (rasa/core/processor.py",
+        ),
+    ),
     ("  of which: SQL query and rows", ("*sqlalchemy/", "*sqlite3/")),
-    ("  of which: rebuilding the tracker from events", ("from_dict (rasa/shared/core/trackers.py",
-                                                        "from_events (rasa/shared/core/trackers.py",
-                                                        "init_tracker (rasa/core/tracker_store.py",
-                                                        "*recreate_from_dialogue")),
+    (
+        "  of which: rebuilding the tracker from events",
+        (
+            "from_dict (rasa/shared/core/trackers.py",
+            "from_events (rasa/shared/core/trackers.py",
+            "init_tracker (rasa/core/tracker_store.py",
+            "*recreate_from_dialogue",
+        ),
+    ),
     ("tracker store: save", ("save (rasa/core/tracker_store.py", "save_tracker (rasa/core/processor.py")),
     ("event type lookup (all_subclasses)", ("all_subclasses (rasa/shared/utils/common.py",)),
     ("JSON-schema validation", ("*jsonschema/",)),
-    ("policy predictions", ("predict_next_with_tracker_if_should (rasa/core/processor.py",
-                            "_predict_next_with_tracker (rasa/core/processor.py",
-                            "predict_next_action (rasa/core/processor.py")),
-    ("  of which: featurizing past states", ("past_states (rasa/shared/core/trackers.py",
-                                            "past_states_for_hashing (rasa/shared/core/trackers.py",
-                                            "prediction_states (rasa/core/featurizers",
-                                            "_prediction_states (rasa/core/policies/memoization.py",
-                                            "_featurize_for_prediction", "applied_events (rasa/shared/core/trackers.py")),
+    (
+        "policy predictions",
+        (
+            "predict_next_with_tracker_if_should (rasa/core/processor.py",
+            "_predict_next_with_tracker (rasa/core/processor.py",
+            "predict_next_action (rasa/core/processor.py",
+        ),
+    ),
+    (
+        "  of which: featurizing past states",
+        (
+            "past_states (rasa/shared/core/trackers.py",
+            "past_states_for_hashing (rasa/shared/core/trackers.py",
+            "prediction_states (rasa/core/featurizers",
+            "_prediction_states (rasa/core/policies/memoization.py",
+            "_featurize_for_prediction",
+            "applied_events (rasa/shared/core/trackers.py",
+        ),
+    ),
     ("understanding (NLU pipeline)", ("parse_message (rasa/core/processor.py",)),
     ("  of which: topic model", ("*components/topic_classifier.py", "*components/topic_model.py")),
     ("  of which: spaCy", ("*spacy/",)),
     ("answer rendering (NLG)", ("*rasa/core/nlg/", "*components/content_nlg.py")),
-    ("action server calls", ("run (rasa/core/actions/action.py", "*rasa/core/actions/forms.py",
-                             "*rasa/core/actions/loops.py")),
+    (
+        "action server calls",
+        ("run (rasa/core/actions/action.py", "*rasa/core/actions/forms.py", "*rasa/core/actions/loops.py"),
+    ),
     ("event (de)serialisation", ("from_parameters (rasa/shared/core/events.py", "as_dict (rasa/shared/core/events.py")),
     ("deep copies", ("deepcopy (copy.py",)),
     ("logging", ("*logging/__init__.py", "*structlog/")),
@@ -114,7 +148,11 @@ class Driver:
         started = time.perf_counter()
         try:
             response = session.post(self.webhook, json={"sender": sender, "message": message}, timeout=60)
-            reply = " ".join(m.get("text") or "" for m in response.json()) if response.ok else f"HTTP {response.status_code}"
+            reply = (
+                " ".join(m.get("text") or "" for m in response.json())
+                if response.ok
+                else f"HTTP {response.status_code}"
+            )
         except (requests.RequestException, ValueError) as error:
             reply = repr(error)
         failed = not reply or expected.lower() not in reply.lower()
@@ -158,9 +196,25 @@ def record(pid: int, seconds: int, svg: Path, raw: Path, rate: int) -> None:
     """py-spy's flame graph, then its raw (collapsed) stacks for as long again under the
     same load: one py-spy at a time, so each can pause the process for an exact stack."""
     for fmt, path in (("flamegraph", svg), ("raw", raw)):
-        done = subprocess.run([str(PY_SPY), "record", "--pid", str(pid), "--duration", str(seconds), "--rate",
-                               str(rate), "--format", fmt, "-o", str(path)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=seconds + 120)
+        done = subprocess.run(
+            [
+                str(PY_SPY),
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(seconds),
+                "--rate",
+                str(rate),
+                "--format",
+                fmt,
+                "-o",
+                str(path),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=seconds + 120,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"py-spy failed: {done.stderr.decode(errors='replace')[-2000:]}")
 
@@ -211,10 +265,12 @@ def summarise(stacks: List[Tuple[List[str], int]]) -> Dict[str, object]:
             inclusive[frame] += count
         if frames:
             own[frames[-1]] += count
-    return {"samples": total,
-            "parts": {label: round(100 * parts[label] / total, 1) for label, _ in PARTS},
-            "top_inclusive": [(frame, round(100 * n / total, 1)) for frame, n in inclusive.most_common(60)],
-            "top_self": [(frame, round(100 * n / total, 1)) for frame, n in own.most_common(30)]}
+    return {
+        "samples": total,
+        "parts": {label: round(100 * parts[label] / total, 1) for label, _ in PARTS},
+        "top_inclusive": [(frame, round(100 * n / total, 1)) for frame, n in inclusive.most_common(60)],
+        "top_self": [(frame, round(100 * n / total, 1)) for frame, n in own.most_common(30)],
+    }
 
 
 def cpu_seconds(pid: int) -> float:
@@ -230,21 +286,33 @@ def profile(bot, scenario: str, label: str, seconds: int, rate: int, clients: in
         driver.take()
         cpu_before, started = cpu_seconds(pid), time.perf_counter()
         svg, raw = OUT / f"{scenario}-{label}.svg", RAW / f"{scenario}-{label}.txt"
-        print(f"==> {scenario} ({label}): {clients} conversations at once, recording Rasa (pid {pid}) "
-              f"for 2 x {seconds} s", flush=True)
+        print(
+            f"==> {scenario} ({label}): {clients} conversations at once, recording Rasa (pid {pid}) "
+            f"for 2 x {seconds} s",
+            flush=True,
+        )
         record(pid, seconds, svg, raw, rate)
         elapsed = time.perf_counter() - started
         cpu = cpu_seconds(pid) - cpu_before
         latencies, errors = driver.take()
     summary = summarise(read_raw(raw))
     ordered = sorted(latencies) or [0.0]
-    summary.update({"scenario": scenario, "label": label, "seconds": round(elapsed, 1), "clients": clients,
-                    "messages": len(latencies), "errors": errors,
-                    "messages_per_second": round(len(latencies) / elapsed, 1),
-                    "rasa_cpu_ms_per_message": round(1000 * cpu / max(1, len(latencies)), 1),
-                    "failures": driver.failures,
-                    "p50_ms": round(ordered[len(ordered) // 2]), "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))]),
-                    "date": time.strftime("%Y-%m-%d %H:%M")})
+    summary.update(
+        {
+            "scenario": scenario,
+            "label": label,
+            "seconds": round(elapsed, 1),
+            "clients": clients,
+            "messages": len(latencies),
+            "errors": errors,
+            "messages_per_second": round(len(latencies) / elapsed, 1),
+            "rasa_cpu_ms_per_message": round(1000 * cpu / max(1, len(latencies)), 1),
+            "failures": driver.failures,
+            "p50_ms": round(ordered[len(ordered) // 2]),
+            "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))]),
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+        }
+    )
     (OUT / f"{scenario}-{label}.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary
 
@@ -253,18 +321,25 @@ def show(summary: Dict[str, object]) -> None:
     """The shares of this run next to those of the other runs of the scenario in docs/perf/
     (before, then any others), each with its message rate and Rasa CPU per message."""
     scenario, label = summary["scenario"], summary["label"]
-    others = [json.loads(path.read_text()) for path in sorted(OUT.glob(f"{scenario}-*.json"))
-              if path.stem != f"{scenario}-{label}"]
+    others = [
+        json.loads(path.read_text())
+        for path in sorted(OUT.glob(f"{scenario}-*.json"))
+        if path.stem != f"{scenario}-{label}"
+    ]
     others.sort(key=lambda other: other["label"] != "before")
-    print(f"\n{scenario} ({label}): {summary['messages']} messages in {summary['seconds']} s "
-          f"({summary['messages_per_second']} msg/s, p50 {summary['p50_ms']} ms, p95 {summary['p95_ms']} ms, "
-          f"{summary['errors']} errors), Rasa CPU {summary['rasa_cpu_ms_per_message']} ms per message, "
-          f"{summary['samples']} samples")
+    print(
+        f"\n{scenario} ({label}): {summary['messages']} messages in {summary['seconds']} s "
+        f"({summary['messages_per_second']} msg/s, p50 {summary['p50_ms']} ms, p95 {summary['p95_ms']} ms, "
+        f"{summary['errors']} errors), Rasa CPU {summary['rasa_cpu_ms_per_message']} ms per message, "
+        f"{summary['samples']} samples"
+    )
     for failure in summary["failures"]:  # type: ignore[union-attr]
         print(f"  failed: {failure}")
     for other in others:
-        print(f"  {other['label']} ({other['date']}): {other['messages_per_second']} msg/s, p95 {other['p95_ms']} ms, "
-              f"Rasa CPU {other['rasa_cpu_ms_per_message']} ms per message")
+        print(
+            f"  {other['label']} ({other['date']}): {other['messages_per_second']} msg/s, p95 {other['p95_ms']} ms, "
+            f"Rasa CPU {other['rasa_cpu_ms_per_message']} ms per message"
+        )
     print(f"  {'share of the Rasa process samples':46}" + "".join(f" {o['label']:>8}" for o in others) + f" {label:>8}")
     for part, share in summary["parts"].items():  # type: ignore[union-attr]
         print(f"  {part:46}" + "".join(f" {o['parts'].get(part, 0):7.1f}%" for o in others) + f" {share:7.1f}%")
@@ -291,12 +366,20 @@ def main() -> int:
     servers = load_servers(args.root.resolve())
     with tempfile.TemporaryDirectory(prefix="hsg-profile-") as tmp:
         print(f"Starting the assistant from {args.root} (port {args.port})...", flush=True)
-        bot = servers.start_bot(Path(tmp), args.port, args.port + 50, "profile-" + uuid.uuid4().hex,
-                                web_port=args.port + 3000, content_port=args.port + 51,
-                                extra_env={"HSG_TODAY": TODAY, "HSG_TRACKER_DB": str(Path(tmp) / "tracker.sqlite3")})
+        bot = servers.start_bot(
+            Path(tmp),
+            args.port,
+            args.port + 50,
+            "profile-" + uuid.uuid4().hex,
+            web_port=args.port + 3000,
+            content_port=args.port + 51,
+            extra_env={"HSG_TODAY": TODAY, "HSG_TRACKER_DB": str(Path(tmp) / "tracker.sqlite3")},
+        )
         try:
-            summaries = [profile(bot, scenario, args.label, args.seconds, args.rate, 8 if scenario == "faq" else 4)
-                         for scenario in args.scenarios.split()]
+            summaries = [
+                profile(bot, scenario, args.label, args.seconds, args.rate, 8 if scenario == "faq" else 4)
+                for scenario in args.scenarios.split()
+            ]
         finally:
             bot.stop()
     for summary in summaries:

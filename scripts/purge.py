@@ -21,6 +21,7 @@ With `--prod` the settings are found as scripts/run.sh --prod finds them
 `make run-prod` runs it every day (scripts/retention.sh).
 Prints how many conversations, events and rows it deleted, never their contents.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,8 +50,8 @@ RESETS = ("restart", "reset_slots")  # kept with the slots they reset, so an old
 
 class Purged(NamedTuple):
     conversations: int  # deleted whole
-    events: int         # deleted in all
-    trimmed: int        # conversations still going on that lost their older events
+    events: int  # deleted in all
+    trimmed: int  # conversations still going on that lost their older events
 
 
 class Event(NamedTuple):
@@ -70,7 +71,7 @@ def store_url(prod: bool) -> sa.engine.URL:
 
 def chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 def kept_ids(events: List[Event]) -> Set[int]:
@@ -84,16 +85,19 @@ def kept_ids(events: List[Event]) -> Set[int]:
         if event.type_name in (SESSION_STARTED, SLOT, ACTIVE_LOOP) + RESETS:
             name = event.action_name if event.type_name == SLOT else ""
             newest[(event.type_name, name)] = event.id
-    session_start_action = [event.id for event in events
-                            if event.type_name == ACTION and event.action_name == "action_session_start"]
+    session_start_action = [
+        event.id for event in events if event.type_name == ACTION and event.action_name == "action_session_start"
+    ]
     return set(newest.values()) | set(session_start_action[-1:])
 
 
 def _delete(connection: sa.engine.Connection, column: str, values: Sequence) -> int:
     deleted = 0
     for chunk in chunks(values):
-        deleted += connection.execute(sa.text(f"DELETE FROM events WHERE {column} IN :values")
-                                      .bindparams(sa.bindparam("values", expanding=True)), {"values": chunk}).rowcount
+        deleted += connection.execute(
+            sa.text(f"DELETE FROM events WHERE {column} IN :values").bindparams(sa.bindparam("values", expanding=True)),
+            {"values": chunk},
+        ).rowcount
     return deleted
 
 
@@ -105,9 +109,13 @@ def _trim(connection: sa.engine.Connection, senders: Sequence[str], cutoff: floa
     trimmed = 0
     for chunk in chunks(senders):
         by_sender: Dict[str, List[Event]] = {}
-        rows = connection.execute(sa.text("SELECT sender_id, id, type_name, action_name, timestamp FROM events "
-                                          "WHERE sender_id IN :senders ORDER BY id")
-                                  .bindparams(sa.bindparam("senders", expanding=True)), {"senders": list(chunk)})
+        rows = connection.execute(
+            sa.text(
+                "SELECT sender_id, id, type_name, action_name, timestamp FROM events "
+                "WHERE sender_id IN :senders ORDER BY id"
+            ).bindparams(sa.bindparam("senders", expanding=True)),
+            {"senders": list(chunk)},
+        )
         for sender, *event in rows:
             by_sender.setdefault(sender, []).append(Event(*event))
         for events in by_sender.values():
@@ -127,8 +135,12 @@ def purge(url: sa.engine.URL, days: float, now: float = None) -> Purged:
         with engine.begin() as connection:
             if not sa.inspect(connection).has_table("events"):
                 return Purged(0, 0, 0)
-            rows = connection.execute(sa.text("SELECT sender_id, MAX(timestamp) FROM events GROUP BY sender_id "
-                                              "HAVING MIN(timestamp) < :cutoff"), {"cutoff": cutoff}).fetchall()
+            rows = connection.execute(
+                sa.text(
+                    "SELECT sender_id, MAX(timestamp) FROM events GROUP BY sender_id HAVING MIN(timestamp) < :cutoff"
+                ),
+                {"cutoff": cutoff},
+            ).fetchall()
             ended = [sender for sender, newest in rows if newest < cutoff]
             going_on = [sender for sender, newest in rows if newest >= cutoff]
             trimmed_events, trimmed = _trim(connection, going_on, cutoff)
@@ -166,15 +178,20 @@ def main() -> int:
     parser.add_argument("--prod", action="store_true", help="purge the production profile's PostgreSQL store")
     parser.add_argument("--days", type=float, help="override clinic.yml retention.conversation_days")
     args = parser.parse_args()
-    days = args.days if args.days is not None else float(
-        (load_settings().get("retention") or {}).get("conversation_days", 30))
+    days = (
+        args.days
+        if args.days is not None
+        else float((load_settings().get("retention") or {}).get("conversation_days", 30))
+    )
     url = store_url(args.prod)
     if url.get_backend_name() == "sqlite" and not Path(url.database).exists():
         print(f"No conversations stored yet ({url.database} does not exist).")
     else:
         done = purge(url, days)
-        print(f"Deleted {done.conversations} conversation(s) and the older events of {done.trimmed} going on "
-              f"({done.events} events) older than {days:g} days from {url.render_as_string(hide_password=True)}.")
+        print(
+            f"Deleted {done.conversations} conversation(s) and the older events of {done.trimmed} going on "
+            f"({done.events} events) older than {days:g} days from {url.render_as_string(hide_password=True)}."
+        )
     before = time.time() - days * 86400
     if args.prod:  # the SMS tables and the report in PostgreSQL (HSG_STORE=postgresql from here on)
         sms_store = open_sms_store(sms_path())
@@ -183,8 +200,10 @@ def main() -> int:
         path = sms_path()
         sms, where = (purge_sms(path, days), path) if path.exists() else (None, path)
     if sms is not None:
-        print(f"Deleted {sms['answered']} answered SMS id(s) and {sms['choices']} saved SMS choice list(s) "
-              f"older than {days:g} days from {where}.")
+        print(
+            f"Deleted {sms['answered']} answered SMS id(s) and {sms['choices']} saved SMS choice list(s) "
+            f"older than {days:g} days from {where}."
+        )
     if args.prod:  # (the report file of the embedded default deletes its old rows itself, at each use)
         from editor.report import Report
 

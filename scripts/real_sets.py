@@ -16,6 +16,7 @@ The training part is also written, first topic only, as Rasa NLU examples under 
 tests/nlu/real/train_<language>.yml, under `trained_messages` (not `messages`: they are trained
 on by design, and the sets under `messages` are checked never to be).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,7 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "tests" / "nlu" / "real"
 PARTS = ("train", "dev", "test")
 LANGUAGES = ("en", "es")
-DATA_FILE = {"en": ROOT / "data" / "nlu" / "real_patients.yml", "es": ROOT / "data" / "nlu" / "es" / "real_patients.yml"}
+DATA_FILE = {
+    "en": ROOT / "data" / "nlu" / "real_patients.yml",
+    "es": ROOT / "data" / "nlu" / "es" / "real_patients.yml",
+}
 OLD_TEST = ROOT / "tests" / "nlu" / "patients.yml"
 OLD_DEV = ROOT / "tests" / "nlu" / "patients_dev_pages.yml"
 TOPICS = ROOT / "docs" / "topics.md"
@@ -116,8 +120,9 @@ def _q(text: str) -> str:
 
 
 def write_set(part: str, language: str, messages: List[dict]) -> None:
-    header = HEADER[part].format(language={"en": "English", "es": "Spanish"}[language],
-                                 data_file=DATA_FILE[language].relative_to(ROOT))
+    header = HEADER[part].format(
+        language={"en": "English", "es": "Spanish"}[language], data_file=DATA_FILE[language].relative_to(ROOT)
+    )
     lines = [header + COMMON_HEADER.rstrip("\n"), ("trained_messages:" if part == "train" else "messages:")]
     for m in messages:
         lines.append(f"  - text: {_q(m['text'])}")
@@ -145,15 +150,18 @@ def known_texts() -> set:
                 texts.add(normal(m["text"]))
                 texts.update(shingles(m["text"]))
         for block in content.get("nlu") or []:
-            texts.update(normal(line.strip()[2:]) for line in str(block.get("examples", "")).splitlines()
-                         if line.strip().startswith("- "))
+            texts.update(
+                normal(line.strip()[2:])
+                for line in str(block.get("examples", "")).splitlines()
+                if line.strip().startswith("- ")
+            )
     return texts
 
 
 def shingles(text: str, size: int = 5) -> set:
     """The text's runs of `size` words (normalised): two messages sharing most of them are one."""
     words = normal(text).split()
-    return {" ".join(words[i:i + size]) for i in range(max(1, len(words) - size + 1))}
+    return {" ".join(words[i : i + size]) for i in range(max(1, len(words) - size + 1))}
 
 
 def _seen_before(text: str, seen: set) -> bool:
@@ -197,9 +205,15 @@ def add(path: Path) -> None:
             text = " ".join(str(message["text"]).split())
             seen.add(normal(text))
             seen.update(shingles(text))
-            record = {"text": text, "topics": list(message["topics"]),
-                      "two_questions": bool(message.get("two_questions")), "language": language,
-                      "spanglish": bool(message.get("spanglish")), "source": source, "title": entry.get("title")}
+            record = {
+                "text": text,
+                "topics": list(message["topics"]),
+                "two_questions": bool(message.get("two_questions")),
+                "language": language,
+                "spanglish": bool(message.get("spanglish")),
+                "source": source,
+                "title": entry.get("title"),
+            }
             sets[(part, language)].append(record)
             added[(part, language)] += 1
     for (part, language), messages in sets.items():
@@ -216,13 +230,16 @@ def write_data() -> None:
     for language in LANGUAGES:
         by_page: Dict[str, Dict[str, List[str]]] = collections.OrderedDict()
         for m in read_set("train", language):
-            by_page.setdefault(m["source"], collections.OrderedDict()).setdefault(
-                keys[m["topics"][0]], []).append(m["text"])
-        lines = ['version: "3.1"',
-                 "# Real patients' messages (issue 23), the training part of the pages split in",
-                 f"# tests/nlu/real/ (full labels in tests/nlu/real/train_{language}.yml). Written by",
-                 "# scripts/real_sets.py data: edit the labels there, not here. First topic key only.",
-                 "nlu:"]
+            by_page.setdefault(m["source"], collections.OrderedDict()).setdefault(keys[m["topics"][0]], []).append(
+                m["text"]
+            )
+        lines = [
+            'version: "3.1"',
+            "# Real patients' messages (issue 23), the training part of the pages split in",
+            f"# tests/nlu/real/ (full labels in tests/nlu/real/train_{language}.yml). Written by",
+            "# scripts/real_sets.py data: edit the labels there, not here. First topic key only.",
+            "nlu:",
+        ]
         for source, intents in by_page.items():
             lines.append(f"# {source}")
             for label, texts in intents.items():

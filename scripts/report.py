@@ -5,6 +5,7 @@ with --prod (`make report PROFILE=prod`), the production profile's PostgreSQL; t
 list is on the editor page behind the login. Messages older than the
 retention setting (clinic.yml report.retention_days) are deleted first.
 """
+
 from __future__ import annotations
 
 import sys
@@ -14,8 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common.settings import load_settings  # noqa: E402
-from editor.report import Report, report_db  # noqa: E402
+from common.settings import load_settings
+from editor.report import Report, report_db
 
 
 def main() -> int:
@@ -27,11 +28,14 @@ def main() -> int:
     elif not report_db().exists():
         print(f"No report yet ({report_db()} does not exist): nothing has been missed since `make run` started.")
         return 0
-    report = Report(retention_days=settings.get("retention_days", 30),
-                    low_confidence=settings.get("low_confidence", 0.6))
+    report = Report(
+        retention_days=settings.get("retention_days", 30), low_confidence=settings.get("low_confidence", 0.6)
+    )
     groups = report.groups()
-    print(f"Messages the bot could not answer well, last {report.retention_days:g} days "
-          f"({sum(g['count'] for g in groups)} messages in {len(groups)} groups):\n")
+    print(
+        f"Messages the bot could not answer well, last {report.retention_days:g} days "
+        f"({sum(g['count'] for g in groups)} messages in {len(groups)} groups):\n"
+    )
     print(f"{'times':>5}  {'last asked':<16}  {'what happened':<22}  {'closest topic':<28}  message")
     for group in groups:
         kinds = ", ".join(sorted(group["kinds"]))

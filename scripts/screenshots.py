@@ -5,6 +5,7 @@ Chromium (Debian's package, driven by Playwright) and saves phone- and desktop-s
 screenshots that include the calendar and the diagram, and the calendar in Spanish
 (a browser set to Spanish, so the chat starts in Spanish).
 """
+
 from __future__ import annotations
 
 import sys
@@ -18,20 +19,28 @@ sys.path.insert(0, str(ROOT))
 from scripts.servers import start_bot
 
 OUT = ROOT / "docs" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 VIEWPORTS = {"phone": (360, 740), "desktop": (1280, 900)}
 # (picture name, browser language, what the patient writes)
-SCENES = [("calendar", "en-US", ["My period started Nov 20, when can I have the HSG?", "it stopped on the 24th"]),
-          ("diagram", "en-US", ["what is the balloon for"]),
-          ("calendar-es", "es-MX", ["¿Cuándo me puedo hacer el HSG? Mi regla empezó el 20 de noviembre",
-                                    "terminó el 24"])]
+SCENES = [
+    ("calendar", "en-US", ["My period started Nov 20, when can I have the HSG?", "it stopped on the 24th"]),
+    ("diagram", "en-US", ["what is the balloon for"]),
+    ("calendar-es", "es-MX", ["¿Cuándo me puedo hacer el HSG? Mi regla empezó el 20 de noviembre", "terminó el 24"]),
+]
 
 
 def converse(page, messages):
     for text in messages:
         count = page.locator(".hsg-bot").count()
-        page.locator("#hsg-input").fill(text)   # its label is in the chat's language
+        page.locator("#hsg-input").fill(text)  # its label is in the chat's language
         page.locator("#hsg-input").press("Enter")
         page.wait_for_function(f"document.querySelectorAll('.hsg-bot').length > {count}")
         page.locator(".hsg-typing").wait_for(state="hidden")
@@ -64,8 +73,9 @@ def main() -> None:
 
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        bot = start_bot(Path(tmp), 5305, 5355, "shots-" + uuid.uuid4().hex, web_port=8305,
-                        extra_env={"HSG_TODAY": "2026-11-27"})
+        bot = start_bot(
+            Path(tmp), 5305, 5355, "shots-" + uuid.uuid4().hex, web_port=8305, extra_env={"HSG_TODAY": "2026-11-27"}
+        )
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)

@@ -1,4 +1,5 @@
 """Starts and stops the assistant (scripts/run.sh) for tests and benchmarks."""
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 # The clinic's own values for a production-profile start in tests and benchmarks, which
 # refuses the demo values of clinic.yml (common/demo_settings.py). Real-looking, not
 # 555-01xx; never dialled nor shown to anyone but the test.
-CLINIC_VALUES = {"clinic_phone": "303-420-7142", "after_hours_phone": "303-420-7199",
-                 "billing_phone": "303-420-7150", "booking_url": "https://clinic.example/book-hsg"}
+CLINIC_VALUES = {
+    "clinic_phone": "303-420-7142",
+    "after_hours_phone": "303-420-7199",
+    "billing_phone": "303-420-7150",
+    "booking_url": "https://clinic.example/book-hsg",
+}
 
 
 def free_ports(count: int) -> List[int]:
@@ -48,8 +53,10 @@ def clinic_file(folder: Path, values: Optional[Dict[str, str]] = None) -> Path:
     settings.update(CLINIC_VALUES if values is None else values)
     left = demo_settings(settings)
     if values is None and left:
-        raise ValueError(f"clinic.yml has demo values that scripts/servers.py CLINIC_VALUES does not replace: "
-                         f"{', '.join(item.name for item in left)}")
+        raise ValueError(
+            f"clinic.yml has demo values that scripts/servers.py CLINIC_VALUES does not replace: "
+            f"{', '.join(item.name for item in left)}"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "clinic.yml"
     path.write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -70,8 +77,17 @@ def stop_process_group(process: subprocess.Popen) -> None:
 class RunningBot:
     """A started scripts/run.sh: its ports, token, log folder and process group."""
 
-    def __init__(self, process: subprocess.Popen, rasa_port: int, actions_port: int, token: str, run_dir: Path,
-                 web_port: int = 8080, content_port: int = 5056, env: Optional[Dict[str, str]] = None):
+    def __init__(
+        self,
+        process: subprocess.Popen,
+        rasa_port: int,
+        actions_port: int,
+        token: str,
+        run_dir: Path,
+        web_port: int = 8080,
+        content_port: int = 5056,
+        env: Optional[Dict[str, str]] = None,
+    ):
         self.process = process
         self.rasa_port = rasa_port
         self.actions_port = actions_port
@@ -102,17 +118,29 @@ class RunningBot:
         return found
 
     def logs(self) -> str:
-        return "".join((self.run_dir / name).read_text(errors="replace")[-3000:]
-                       for name in ("run.out", "rasa.log", "actions.log", "web.log", "content.log") if (self.run_dir / name).exists())
+        return "".join(
+            (self.run_dir / name).read_text(errors="replace")[-3000:]
+            for name in ("run.out", "rasa.log", "actions.log", "web.log", "content.log")
+            if (self.run_dir / name).exists()
+        )
 
     def stop(self) -> None:
         stop_process_group(self.process)
 
 
-def start_bot(run_dir: Path, rasa_port: int, actions_port: int, token: str,
-              extra_env: Optional[Dict[str, str]] = None, timeout: float = 240, web_port: int = 8080,
-              content_port: Optional[int] = None, args: Optional[List[str]] = None,
-              root: Optional[Path] = None, isolate: bool = True) -> RunningBot:
+def start_bot(
+    run_dir: Path,
+    rasa_port: int,
+    actions_port: int,
+    token: str,
+    extra_env: Optional[Dict[str, str]] = None,
+    timeout: float = 240,
+    web_port: int = 8080,
+    content_port: Optional[int] = None,
+    args: Optional[List[str]] = None,
+    root: Optional[Path] = None,
+    isolate: bool = True,
+) -> RunningBot:
     """Starts the servers with scripts/run.sh (of the checkout `root`, default this one)
     and waits until they answer.
 
@@ -125,24 +153,45 @@ def start_bot(run_dir: Path, rasa_port: int, actions_port: int, token: str,
     root = Path(root or ROOT)
     run_dir.mkdir(parents=True, exist_ok=True)
     content_port = content_port or actions_port + 1
-    env = dict(os.environ, RASA_PORT=str(rasa_port), ACTIONS_PORT=str(actions_port), WEB_PORT=str(web_port),
-               CONTENT_PORT=str(content_port), HSG_RUN_DIR=str(run_dir), HSG_API_TOKEN=token)
+    env = dict(
+        os.environ,
+        RASA_PORT=str(rasa_port),
+        ACTIONS_PORT=str(actions_port),
+        WEB_PORT=str(web_port),
+        CONTENT_PORT=str(content_port),
+        HSG_RUN_DIR=str(run_dir),
+        HSG_API_TOKEN=token,
+    )
     if isolate:
         content_dir = run_dir / "content"
         if not content_dir.exists():
             shutil.copytree(ROOT / "content", content_dir)
-        env.update(HSG_CONTENT_TOKEN=secrets.token_urlsafe(16), HSG_EDITOR_SECRET=secrets.token_urlsafe(16),
-                   HSG_CONTENT_DIR=str(content_dir), HSG_EDITORS_FILE=str(run_dir / "editors.json"),
-                   HSG_REPORT_DB=str(run_dir / "report.sqlite3"), HSG_CONTENT_LKG=str(run_dir / "content-lkg.json"),
-                   HSG_TRACKER_DB=str(run_dir / "tracker.sqlite3"), HSG_SMS_DB=str(run_dir / "sms.sqlite3"),
-                   HSG_STATE_DIR=str(run_dir / "state"))
+        env.update(
+            HSG_CONTENT_TOKEN=secrets.token_urlsafe(16),
+            HSG_EDITOR_SECRET=secrets.token_urlsafe(16),
+            HSG_CONTENT_DIR=str(content_dir),
+            HSG_EDITORS_FILE=str(run_dir / "editors.json"),
+            HSG_REPORT_DB=str(run_dir / "report.sqlite3"),
+            HSG_CONTENT_LKG=str(run_dir / "content-lkg.json"),
+            HSG_TRACKER_DB=str(run_dir / "tracker.sqlite3"),
+            HSG_SMS_DB=str(run_dir / "sms.sqlite3"),
+            HSG_STATE_DIR=str(run_dir / "state"),
+        )
     else:
-        env = {name: value for name, value in env.items()
-               if not name.startswith("HSG_") or name in ("HSG_RUN_DIR", "HSG_API_TOKEN")}
+        env = {
+            name: value
+            for name, value in env.items()
+            if not name.startswith("HSG_") or name in ("HSG_RUN_DIR", "HSG_API_TOKEN")
+        }
     env.update(extra_env or {})
-    process = subprocess.Popen(["bash", str(root / "scripts" / "run.sh")] + list(args or []), cwd=root, env=env,
-                               stdout=open(run_dir / "run.out", "w"), stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        ["bash", str(root / "scripts" / "run.sh")] + list(args or []),
+        cwd=root,
+        env=env,
+        stdout=open(run_dir / "run.out", "w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     bot = RunningBot(process, rasa_port, actions_port, token, run_dir, web_port, content_port, env)
     deadline = time.time() + timeout
     while not (run_dir / "ready").exists():

@@ -9,6 +9,7 @@ intent from the NLU data to the domain again, yet the story reader needs it list
 in domain.yml. Accepted only for the retrieval intents in config.yml. Anything
 else fails.
 """
+
 from __future__ import annotations
 
 import ast
@@ -54,8 +55,17 @@ def retrieval_intents() -> set:
 
 
 def main() -> int:
-    cmd = [str(ROOT / ".venv/bin/rasa"), "data", "validate", "--domain", "build/domain.yml",
-           "--data", "data", "--config", "config.yml"]
+    cmd = [
+        str(ROOT / ".venv/bin/rasa"),
+        "data",
+        "validate",
+        "--domain",
+        "build/domain.yml",
+        "--data",
+        "data",
+        "--config",
+        "config.yml",
+    ]
     # Rasa reports problems as Python warnings: make sure none are filtered out.
     env = dict(os.environ, PYTHONWARNINGS="default")
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)

@@ -4,6 +4,7 @@ The `bot` fixture starts the real servers (scripts/run.sh, the same script as
 `make run`) on spare ports with a test token and a frozen "today", once per test
 session, and stops them afterwards.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -53,13 +54,26 @@ def make_tracker(domain):
     """Builds a rasa_sdk Tracker for one user message with the given slots."""
     from rasa_sdk import Tracker
 
-    def _make(text: str, intent: str = "inform", slots: Dict[str, Any] = None,
-              entities: List[Dict[str, Any]] = None, active_loop: str = None) -> Tracker:
+    def _make(
+        text: str,
+        intent: str = "inform",
+        slots: Dict[str, Any] = None,
+        entities: List[Dict[str, Any]] = None,
+        active_loop: str = None,
+    ) -> Tracker:
         all_slots = {name: None for name in domain["slots"]}
         all_slots.update(slots or {})
         latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or []}
-        return Tracker("test-sender", all_slots, latest, [], False, None,
-                       {"name": active_loop} if active_loop else {}, "action_listen")
+        return Tracker(
+            "test-sender",
+            all_slots,
+            latest,
+            [],
+            False,
+            None,
+            {"name": active_loop} if active_loop else {},
+            "action_listen",
+        )
 
     return _make
 
@@ -78,12 +92,16 @@ class Bot:
 
     def logs(self) -> str:
         """Everything both servers have logged so far."""
-        return "".join((self.run_dir / name).read_text(errors="replace")
-                       for name in ("rasa.log", "actions.log", "content.log") if (self.run_dir / name).exists())
+        return "".join(
+            (self.run_dir / name).read_text(errors="replace")
+            for name in ("rasa.log", "actions.log", "content.log")
+            if (self.run_dir / name).exists()
+        )
 
     def send(self, sender: str, message: Any, **kwargs) -> requests.Response:
-        return requests.post(f"{self.url}/webhooks/rest/webhook",
-                             json={"sender": sender, "message": message}, timeout=60, **kwargs)
+        return requests.post(
+            f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60, **kwargs
+        )
 
     def say(self, sender: str, message: str) -> List[Dict[str, Any]]:
         response = self.send(sender, message)
@@ -94,14 +112,14 @@ class Bot:
         return [m["text"] for m in self.say(sender, message) if "text" in m]
 
     def tracker(self, sender: str) -> Dict[str, Any]:
-        response = requests.get(f"{self.url}/conversations/{sender}/tracker",
-                                params={"token": self.token}, timeout=30)
+        response = requests.get(f"{self.url}/conversations/{sender}/tracker", params={"token": self.token}, timeout=30)
         response.raise_for_status()
         return response.json()
 
     def parse(self, text: str) -> Dict[str, Any]:
-        response = requests.post(f"{self.url}/model/parse", params={"token": self.token},
-                                 json={"text": text}, timeout=30)
+        response = requests.post(
+            f"{self.url}/model/parse", params={"token": self.token}, json={"text": text}, timeout=30
+        )
         response.raise_for_status()
         return response.json()
 
@@ -116,11 +134,22 @@ def bot(tmp_path_factory) -> Bot:
     try:
         run_dir = tmp_path_factory.mktemp("bot")
         rasa_port, actions_port, web_port, content_port = free_ports(4)
-        running = start_bot(run_dir, rasa_port, actions_port, TEST_TOKEN, web_port=web_port, content_port=content_port,
-                            extra_env={"HSG_TODAY": TODAY.isoformat(), "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-                                       "HSG_SMS_HASH_KEY": SMS_HASH_KEY, "HSG_SMS_DB": str(run_dir / "sms.sqlite3"),
-                                       # the embedded default: no proxy trusted, whatever this shell says
-                                       "HSG_TRUSTED_PROXIES": ""})
+        running = start_bot(
+            run_dir,
+            rasa_port,
+            actions_port,
+            TEST_TOKEN,
+            web_port=web_port,
+            content_port=content_port,
+            extra_env={
+                "HSG_TODAY": TODAY.isoformat(),
+                "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+                "HSG_SMS_HASH_KEY": SMS_HASH_KEY,
+                "HSG_SMS_DB": str(run_dir / "sms.sqlite3"),
+                # the embedded default: no proxy trusted, whatever this shell says
+                "HSG_TRUSTED_PROXIES": "",
+            },
+        )
     except RuntimeError as error:
         pytest.fail(str(error))
     from editor.accounts import set_password
@@ -168,13 +197,22 @@ def local_services(prefix: str, pg_port: int, redis_port: int) -> Iterator[Dict[
     HSG_REDIS_* it prints, "folder": their data}; stops them and deletes the folder after."""
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     folder.chmod(0o755)
-    env = dict(os.environ, HSG_SERVICES_DIR=str(folder), HSG_PG_PORT=str(pg_port), HSG_REDIS_PORT=str(redis_port),
-               HSG_PG_PASSWORD="test-pg-" + uuid.uuid4().hex[:8])
+    env = dict(
+        os.environ,
+        HSG_SERVICES_DIR=str(folder),
+        HSG_PG_PORT=str(pg_port),
+        HSG_REDIS_PORT=str(redis_port),
+        HSG_PG_PASSWORD="test-pg-" + uuid.uuid4().hex[:8],
+    )
     command = ["bash", str(ROOT / "scripts" / "services.sh")]
     try:
         subprocess.run(command + ["start"], env=env, cwd=ROOT, check=True, timeout=600, capture_output=True)
-        settings = dict(line.split("=", 1) for line in subprocess.run(
-            command + ["env"], env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout.splitlines())
+        settings = dict(
+            line.split("=", 1)
+            for line in subprocess.run(
+                command + ["env"], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+            ).stdout.splitlines()
+        )
         yield {"env": env, "settings": settings, "folder": folder}
     finally:
         subprocess.run(command + ["stop"], env=env, cwd=ROOT, timeout=120, capture_output=True)

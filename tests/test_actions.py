@@ -1,4 +1,5 @@
 """The Rasa SDK actions: the events and responses they return for real trackers."""
+
 from __future__ import annotations
 
 import pytest
@@ -30,15 +31,15 @@ async def test_timing_route_with_a_date_starts_the_form_fresh(dispatcher, make_t
 
 
 async def test_work_out_button_starts_the_form(dispatcher, make_tracker, domain):
-    tracker = make_tracker('/timing{"want_dates":"yes"}', "timing",
-                           entities=[{"entity": "want_dates", "value": "yes"}])
+    tracker = make_tracker('/timing{"want_dates":"yes"}', "timing", entities=[{"entity": "want_dates", "value": "yes"}])
     events = await actions.ActionTimingRoute().run(dispatcher, tracker, domain)
     assert SlotSet("dates_route", "timing") in events
 
 
 async def test_form_validation_sets_slots_and_asks_next(dispatcher, make_tracker, domain):
-    tracker = make_tracker("it started on the 20th", "inform", slots={"requested_slot": "period_start"},
-                           active_loop="timing_form")
+    tracker = make_tracker(
+        "it started on the 20th", "inform", slots={"requested_slot": "period_start"}, active_loop="timing_form"
+    )
     events = await actions.ValidateTimingForm().run(dispatcher, tracker, domain)
     assert SlotSet("period_start", "2026-11-20") in events
     assert events[-1] == SlotSet("requested_slot", "bleeding_end")
@@ -46,7 +47,9 @@ async def test_form_validation_sets_slots_and_asks_next(dispatcher, make_tracker
 
 
 async def test_form_validation_rejects_an_unrelated_question(dispatcher, make_tracker, domain):
-    tracker = make_tracker("is the dye safe", "faq", slots={"requested_slot": "period_start"}, active_loop="timing_form")
+    tracker = make_tracker(
+        "is the dye safe", "faq", slots={"requested_slot": "period_start"}, active_loop="timing_form"
+    )
     assert await actions.ValidateTimingForm().run(dispatcher, tracker, domain) == []
 
 
@@ -78,8 +81,11 @@ def test_two_questions_are_answered_in_order_and_the_mode_reset(make_tracker, di
 
     from actions.actions import ActionAnswerTopics
 
-    entities = [{"entity": "faq_mode", "value": "two"}, {"entity": "topic", "value": "contrast"},
-                {"entity": "topic", "value": "pain"}]
+    entities = [
+        {"entity": "faq_mode", "value": "two"},
+        {"entity": "topic", "value": "contrast"},
+        {"entity": "topic", "value": "pain"},
+    ]
     tracker = make_tracker("is the dye safe? also will it hurt", "faq", {"faq_mode": "two"}, entities)
     events = asyncio.run(ActionAnswerTopics().run(dispatcher, tracker, domain))
     assert [m["response"] for m in dispatcher.messages] == ["utter_faq/contrast", "utter_faq/pain"]
@@ -98,7 +104,10 @@ def test_unsure_asks_with_the_topic_names_from_content(make_tracker, dispatcher,
     (message,) = dispatcher.messages
     labels = topic_labels()
     assert message["response"] == "utter_clarify_topic"
-    assert (message["topic_a"], message["topic_b_button"]) == (labels["catheter"]["label"], labels["contrast"]["button"])
+    assert (message["topic_a"], message["topic_b_button"]) == (
+        labels["catheter"]["label"],
+        labels["contrast"]["button"],
+    )
     assert (message["topic_a_key"], message["topic_b_key"]) == ("catheter", "contrast")
 
 
@@ -123,9 +132,11 @@ def test_every_faq_topic_has_a_name_for_do_you_mean(domain):
 
 # ---- the slot `language` drives how dates are read and written, and the topic names
 
+
 async def test_spanish_form_validation_reads_and_writes_spanish(dispatcher, make_tracker, domain):
-    tracker = make_tracker("el 3/11", "inform", slots={"requested_slot": "period_start", "language": "es"},
-                           active_loop="timing_form")
+    tracker = make_tracker(
+        "el 3/11", "inform", slots={"requested_slot": "period_start", "language": "es"}, active_loop="timing_form"
+    )
     events = await actions.ValidateTimingForm().run(dispatcher, tracker, domain)
     assert SlotSet("period_start", "2026-11-03") in events  # day first: clinic.yml date_order_es
     assert sent(dispatcher) == ["utter_readback_period_start"]
@@ -162,14 +173,19 @@ async def test_spanish_window_action_fills_spanish_placeholders(dispatcher, make
     assert SlotSet("hsg_window_start", "2026-11-27") in events
     message = dispatcher.messages[0]
     assert (message["start_text"], message["end_text"], message["cycle_start_text"]) == (
-        "viernes, 27 de noviembre", "domingo, 29 de noviembre", "viernes, 20 de noviembre")
+        "viernes, 27 de noviembre",
+        "domingo, 29 de noviembre",
+        "viernes, 20 de noviembre",
+    )
 
 
 async def test_spanish_device_check_action(dispatcher, make_tracker, domain):
     tracker = make_tracker("", slots={"device_placed": "2026-09-15", "language": "es"})
     await actions.ActionDeviceCheck().run(dispatcher, tracker, domain)
     assert (dispatcher.messages[0]["check_text"], dispatcher.messages[0]["placed_text"]) == (
-        "martes, 15 de diciembre", "martes, 15 de septiembre")
+        "martes, 15 de diciembre",
+        "martes, 15 de septiembre",
+    )
 
 
 def _clarify(make_tracker, dispatcher, domain, language):
@@ -189,9 +205,14 @@ def test_spanish_do_you_mean_uses_the_spanish_topic_names(make_tracker, dispatch
     English; the payload keys (intent payloads /faq/<key>) are the same in both languages."""
     from actions import actions as module
 
-    labels = {"catheter": {"label": "the thin tube (catheter)", "button": "The thin tube",
-                           "es": {"label": "el tubo delgado (catéter)", "button": "El tubo delgado"}},
-              "contrast": {"label": "the dye (contrast)", "button": "The dye"}}
+    labels = {
+        "catheter": {
+            "label": "the thin tube (catheter)",
+            "button": "The thin tube",
+            "es": {"label": "el tubo delgado (catéter)", "button": "El tubo delgado"},
+        },
+        "contrast": {"label": "the dye (contrast)", "button": "The dye"},
+    }
     monkeypatch.setattr(module, "topic_labels", lambda: labels)
     message = _clarify(make_tracker, dispatcher, domain, "es")
     assert (message["topic_a"], message["topic_a_button"]) == ("el tubo delgado (catéter)", "El tubo delgado")
@@ -202,8 +223,13 @@ def test_spanish_do_you_mean_uses_the_spanish_topic_names(make_tracker, dispatch
 def test_english_do_you_mean_ignores_the_spanish_names(make_tracker, dispatcher, domain, monkeypatch):
     from actions import actions as module
 
-    labels = {"catheter": {"label": "the thin tube (catheter)", "button": "The thin tube",
-                           "es": {"label": "el tubo delgado (catéter)", "button": "El tubo delgado"}}}
+    labels = {
+        "catheter": {
+            "label": "the thin tube (catheter)",
+            "button": "The thin tube",
+            "es": {"label": "el tubo delgado (catéter)", "button": "El tubo delgado"},
+        }
+    }
     monkeypatch.setattr(module, "topic_labels", lambda: labels)
     message = _clarify(make_tracker, dispatcher, domain, None)
     assert (message["topic_a"], message["topic_a_button"]) == ("the thin tube (catheter)", "The thin tube")
@@ -224,8 +250,10 @@ def test_spanish_do_you_mean_with_the_real_labels(make_tracker, dispatcher, doma
 
 # ---- the guided choice (issue 23): the likely topics when the model is unsure
 
-def _guided(make_tracker, dispatcher, domain, topics, mode="choose", intent="nlu_fallback", language=None,
-            ranking=None):
+
+def _guided(
+    make_tracker, dispatcher, domain, topics, mode="choose", intent="nlu_fallback", language=None, ranking=None
+):
     entities = [{"entity": "faq_mode", "value": mode}] if mode else []
     entities += [{"entity": "topic", "value": key} for key in topics]
     tracker = make_tracker("something about my hsg", intent, {"language": language, "faq_mode": mode}, entities)
@@ -236,9 +264,14 @@ def _guided(make_tracker, dispatcher, domain, topics, mode="choose", intent="nlu
     return asyncio.run(actions.ActionAnswerTopics().run(dispatcher, tracker, domain))
 
 
-@pytest.mark.parametrize("topics,response", [(["pain"], "utter_guided_one"),
-                                             (["pain", "pain_relief"], "utter_clarify_topic"),
-                                             (["pain", "pain_relief", "timing"], "utter_guided_three")])
+@pytest.mark.parametrize(
+    "topics,response",
+    [
+        (["pain"], "utter_guided_one"),
+        (["pain", "pain_relief"], "utter_clarify_topic"),
+        (["pain", "pain_relief", "timing"], "utter_guided_three"),
+    ],
+)
 def test_unsure_offers_each_likely_topic_with_its_answer_as_payload(make_tracker, dispatcher, domain, topics, response):
     from common.settings import topic_labels
 
@@ -273,8 +306,9 @@ def test_spanish_guided_choice_names_the_topics_in_spanish(make_tracker, dispatc
     assert message["topic_a"] == topic_labels()["timing"]["es"]["label"]
 
 
-@pytest.mark.parametrize("best,response", [("out_of_scope", "utter_out_of_scope"), ("greet", "utter_fallback"),
-                                           (None, "utter_fallback")])
+@pytest.mark.parametrize(
+    "best,response", [("out_of_scope", "utter_out_of_scope"), ("greet", "utter_fallback"), (None, "utter_fallback")]
+)
 def test_not_understood_with_nothing_about_the_hsg(make_tracker, dispatcher, domain, best, response):
     ranking = [{"name": "nlu_fallback", "confidence": 0.55}] + ([{"name": best, "confidence": 0.4}] if best else [])
     events = _guided(make_tracker, dispatcher, domain, [], mode=None, ranking=ranking)
@@ -297,8 +331,12 @@ async def test_a_group_shows_its_topics_in_spanish_too(make_tracker, dispatcher,
     from common.settings import topic_groups, topic_labels
 
     group = next(g for g in topic_groups() if "human_handoff" in g["topics"])
-    tracker = make_tracker('/topic_menu{"topic_group":"' + group["key"] + '"}', "topic_menu", {"language": "es"},
-                           [{"entity": "topic_group", "value": group["key"]}])
+    tracker = make_tracker(
+        '/topic_menu{"topic_group":"' + group["key"] + '"}',
+        "topic_menu",
+        {"language": "es"},
+        [{"entity": "topic_group", "value": group["key"]}],
+    )
     await actions.ActionTopicMenu().run(dispatcher, tracker, domain)
     (message,) = dispatcher.messages
     labels = topic_labels()
@@ -308,7 +346,8 @@ async def test_a_group_shows_its_topics_in_spanish_too(make_tracker, dispatcher,
 
 
 async def test_an_unknown_group_shows_the_groups(make_tracker, dispatcher, domain):
-    tracker = make_tracker('/topic_menu{"topic_group":"nope"}', "topic_menu",
-                           entities=[{"entity": "topic_group", "value": "nope"}])
+    tracker = make_tracker(
+        '/topic_menu{"topic_group":"nope"}', "topic_menu", entities=[{"entity": "topic_group", "value": "nope"}]
+    )
     await actions.ActionTopicMenu().run(dispatcher, tracker, domain)
     assert sent(dispatcher) == ["utter_topic_groups"]

@@ -6,6 +6,7 @@ minute, or call" answer in its language, and other patients are still answered. 
 channel alone, on its own Sanic server on loopback with a stand-in for Rasa (as in
 tests/test_sms.py): the per-address limit behind a trusted proxy, the urgent answer
 past a limit, and the scrubbed traceback of a failure."""
+
 from __future__ import annotations
 
 import logging
@@ -58,15 +59,21 @@ def agent_for(domain):
     from rasa.shared.core.slots import CategoricalSlot
 
     slots = [CategoricalSlot("language", mappings=[], values=["en", "es"], influence_conversation=False)]
-    return SimpleNamespace(nlg=TemplatedNaturalLanguageGenerator(domain["responses"]), domain=SimpleNamespace(slots=slots))
+    return SimpleNamespace(
+        nlg=TemplatedNaturalLanguageGenerator(domain["responses"]), domain=SimpleNamespace(slots=slots)
+    )
 
 
 def rest_channel(sender_per_minute=0, sender_burst=0, client_per_minute=1, client_burst=3):
     from common.proxies import trusted_networks
     from components.channels import RateLimits, SafeRestInput, TokenBuckets
 
-    limits = RateLimits(TokenBuckets(sender_per_minute, sender_burst), TokenBuckets(client_per_minute, client_burst),
-                        trusted=trusted_networks("127.0.0.1"), exempt=trusted_networks("127.0.0.1,::1"))
+    limits = RateLimits(
+        TokenBuckets(sender_per_minute, sender_burst),
+        TokenBuckets(client_per_minute, client_burst),
+        trusted=trusted_networks("127.0.0.1"),
+        exempt=trusted_networks("127.0.0.1,::1"),
+    )
     return SafeRestInput(limits=limits)
 
 
@@ -76,8 +83,10 @@ async def post(base, message, sender="patient-1", client=None):
     import aiohttp
 
     headers = {"X-Forwarded-For": client} if client else {}
-    async with aiohttp.ClientSession() as session, session.post(
-            base + WEBHOOK, json={"sender": sender, "message": message}, headers=headers) as reply:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(base + WEBHOOK, json={"sender": sender, "message": message}, headers=headers) as reply,
+    ):
         return reply.status, await reply.json(), reply.headers.get("Retry-After")
 
 
@@ -101,8 +110,9 @@ async def test_one_client_address_past_its_limit_gets_429_and_other_addresses_ar
     assert len(taken) == 5
 
 
-@pytest.mark.parametrize("text,language", [("I fainted and I'm bleeding a lot", "en"),
-                                           ("me desmayé y estoy sangrando mucho", "es")])
+@pytest.mark.parametrize(
+    "text,language", [("I fainted and I'm bleeding a lot", "en"), ("me desmayé y estoy sangrando mucho", "es")]
+)
 async def test_past_a_limit_a_worrying_symptom_still_gets_the_urgent_answer(domain, text, language):
     """A limit never stands between a patient and the urgent answer: it is sent (200),
     rendered in the message's language, though the message does not reach the bot."""

@@ -1,5 +1,6 @@
 """Each content check refuses a bad answer with a message that names the problem and the fix,
 in English and in the Spanish version (`es:`), which every answer must have."""
+
 from __future__ import annotations
 
 import copy
@@ -31,25 +32,39 @@ from editor.store import dump_answer, open_store
 GOOD = {  # the pain answer keeps its nurse line ({after_hours_phone}: content/checks.yml, `required`)
     "response": "utter_faq/pain",
     "source": "docs/facts.md: How it feels; clinic.yml: clinic phone",
-    "web": {"text": "Most people feel some cramps. They often fade in a few hours. Call {clinic_phone} with questions. "
-                    "Worse pain? Call {after_hours_phone}.",
-            "buttons": [{"title": "How long does it take?", "payload": "How long does it take?"}]},
-    "sms": {"text": "Most people feel some cramps. They often fade in a few hours. "
-                    "Worse pain? Call {after_hours_phone}.",
-            "buttons": [{"title": "How long is it?", "payload": "How long does it take?"}]},
-    "es": {"reviewed_by": None, "reviewed_on": None,
-           "web": {"text": "La mayoría de las personas sienten algunos cólicos. Suelen pasar en unas horas. "
-                           "Llame al {clinic_phone} si tiene preguntas. ¿Más dolor? Llame al {after_hours_phone}.",
-                   "buttons": [{"title": "¿Cuánto dura?", "payload": "¿Cuánto dura el examen?"}]},
-           "sms": {"text": "La mayoría siente algunos cólicos. ¿Más dolor? Llame al {after_hours_phone}.",
-                   "buttons": [{"title": "¿Cuánto dura?", "payload": "¿Cuánto dura el examen?"}]}},
+    "web": {
+        "text": "Most people feel some cramps. They often fade in a few hours. Call {clinic_phone} with questions. "
+        "Worse pain? Call {after_hours_phone}.",
+        "buttons": [{"title": "How long does it take?", "payload": "How long does it take?"}],
+    },
+    "sms": {
+        "text": "Most people feel some cramps. They often fade in a few hours. Worse pain? Call {after_hours_phone}.",
+        "buttons": [{"title": "How long is it?", "payload": "How long does it take?"}],
+    },
+    "es": {
+        "reviewed_by": None,
+        "reviewed_on": None,
+        "web": {
+            "text": "La mayoría de las personas sienten algunos cólicos. Suelen pasar en unas horas. "
+            "Llame al {clinic_phone} si tiene preguntas. ¿Más dolor? Llame al {after_hours_phone}.",
+            "buttons": [{"title": "¿Cuánto dura?", "payload": "¿Cuánto dura el examen?"}],
+        },
+        "sms": {
+            "text": "La mayoría siente algunos cólicos. ¿Más dolor? Llame al {after_hours_phone}.",
+            "buttons": [{"title": "¿Cuánto dura?", "payload": "¿Cuánto dura el examen?"}],
+        },
+    },
 }
-HARD = ("Notwithstanding considerable interindividual variability, procedural discomfort "
-        "predominantly manifests as transient uterine contractility, occasionally necessitating "
-        "pharmacological intervention administered prophylactically.")
-HARD_ES = ("No obstante la considerable variabilidad interindividual, la incomodidad procedimental se manifiesta "
-           "predominantemente como contractilidad uterina transitoria, que ocasionalmente requiere intervención "
-           "farmacológica administrada profilácticamente.")
+HARD = (
+    "Notwithstanding considerable interindividual variability, procedural discomfort "
+    "predominantly manifests as transient uterine contractility, occasionally necessitating "
+    "pharmacological intervention administered prophylactically."
+)
+HARD_ES = (
+    "No obstante la considerable variabilidad interindividual, la incomodidad procedimental se manifiesta "
+    "predominantemente como contractilidad uterina transitoria, que ocasionalmente requiere intervención "
+    "farmacológica administrada profilácticamente."
+)
 
 
 def with_change(path, value):
@@ -79,62 +94,107 @@ def test_a_good_answer_passes(values, values_es):
     assert check_answer("utter_faq/pain", GOOD, values) == []  # the Spanish values by default: clinic.yml's
 
 
-@pytest.mark.parametrize("path,value,check,words", [
-    (("web", "text"), HARD, "grade", ["reading grade", "above 8", "shorter sentences"]),
-    (("sms", "text"), HARD, "grade", ["reading grade"]),
-    (("sms", "text"), "Cramps fade. " * 26, "sms_length", ["SMS segments", "more than 2", "shorten it"]),
-    (("sms", "text"), "Cramps fade, don’t worry. " * 6, "sms_length", ["UCS-2", "straight quotes"]),
-    (("source",), "", "source", ["does not name its source", "docs/facts.md", "clinic.yml"]),
-    (("source",), "a blog I read", "source", ["not one of the known sources"]),
-    (("source",), "hsg-facts.md: Step by step", "source", ["not one of the known sources", "docs/facts.md"]),
-    (("source",), "docs/facts.md: How it feels; a blog I read", "source", ["'a blog I read'", "not one of"]),
-    (("source",), "docs/facts.md: Pain and cramps", "source",
-     ["section 'Pain and cramps'", "does not have", "How it feels"]),
-    (("source",), "docs/facts.md", "source", ["names docs/facts.md but not what", "section title"]),
-    (("web", "text"), "Call {clinic_phon} today.", "placeholder", ["{clinic_phon}", "{clinic_phone}"]),
-    (("web", "text"), "Call {clinic_phone today.", "placeholder", ["brace"]),
-    (("web", "text"), "The HSG is guaranteed to open your tubes.", "promise", ["promises an outcome", "guaranteed"]),
-    (("web", "text"), "It works 100% of the time.", "promise", ["promises an outcome", "100%"]),
-    (("sms", "text"), "You will get pregnant after it.", "promise", ["will get pregnant"]),
-    (("web", "text"), "Book at htps://clinic.example.com today.", "link", ["htps://", "https://"]),
-    (("web", "text"), "Book at https://clinic today.", "link", ["no valid web address"]),
-    (("sms", "text"), "", "present", ["no SMS text"]),
-    (("web",), None, "present", ["no web chat text"]),
-    (("web", "text"), "word " * 81, "length", ["81 words", "more than 80"]),
-    (("sms", "buttons"), [{"title": "STOP", "payload": "/deny"}], "buttons", ["carrier keyword"]),
-    (("web", "buttons"), [{"title": "Why?", "payload": ""}], "buttons", ["no title or no message"]),
-    (("sms", "text"), "**Cramps** fade.", "sms_plain", ["formatting"]),
-    # the Spanish version: the same checks, with Spanish numbers and words where they differ
-    (("es",), None, "spanish", ["(Spanish)", "no Spanish version", "es:"]),
-    (("es", "web", "text"), HARD_ES, "reading_ease", ["Spanish web", "reading ease", "below 65", "shorter sentences"]),
-    (("es", "sms", "text"), HARD_ES, "reading_ease", ["Spanish sms", "Fernández-Huerta"]),
-    (("es", "sms", "text"), "Los cólicos pasan pronto. " * 11, "sms_length",
-     ["Spanish sms", "5 SMS segments", "more than 4", "UCS-2", "á, í, ó or ú"]),
-    (("es", "web", "text"), "Llame al {clinic_phon} hoy.", "placeholder", ["{clinic_phon}", "{clinic_phone}"]),
-    (("es", "web", "text"), "Llame al {clinic_phone hoy.", "placeholder", ["brace"]),
-    (("es", "web", "text"), "Llame a la clínica si tiene preguntas. ¿Más dolor? Llame al {after_hours_phone}.",
-     "placeholder", ["leaves out {clinic_phone}", "English web chat"]),
-    (("es", "web", "text"), "La HSG le garantiza que abrirá sus trompas. Llame al {clinic_phone}.", "promise",
-     ["promises an outcome", "garantiza", "muchas personas"]),
-    (("es", "web", "text"), "Funciona el 100 % de las veces. Llame al {clinic_phone}.", "promise", ["100 %"]),
-    (("es", "web", "text"), "No hay nada de qué preocuparse. Llame al {clinic_phone}.", "promise",
-     ["nada de qué preocupar"]),
-    (("es", "sms", "text"), "Seguro que quedará embarazada después.", "promise", ["seguro que"]),
-    (("es", "sms", "text"), "Después quedará embarazada.", "promise", ["quedará embarazada"]),
-    (("es", "web", "text"), "Reserve en htps://clinica.example.com hoy. {clinic_phone}", "link", ["htps://"]),
-    (("es", "sms", "text"), "", "present", ["no Spanish SMS text"]),
-    (("es", "web"), None, "present", ["no Spanish web chat text"]),
-    (("es", "web", "text"), "palabra " * 80 + "{clinic_phone}", "length", ["81 words", "more than 80"]),
-    (("es", "sms", "buttons"), [{"title": "AYUDA", "payload": "¿Cuánto dura el examen?"}], "buttons",
-     ["carrier keyword", "AYUDA"]),
-    (("es", "sms", "buttons"), [{"title": "STOP", "payload": "¿Cuánto dura el examen?"}], "buttons",
-     ["carrier keyword"]),
-    (("es", "web", "buttons"), [{"title": "¿Por qué?", "payload": ""}], "buttons", ["no title or no message"]),
-    (("es", "web", "buttons"), [{"title": "Sí", "payload": "/affirm"}], "intents",
-     ["sends /affirm, which no English button sends"]),
-    (("es", "sms", "text"), "**Cólicos** pasan.", "sms_plain", ["formatting"]),
-    (("es", "reviewed_by"), "dra.lopez", "reviewed", ["reviewer or a date, not both"]),
-])
+@pytest.mark.parametrize(
+    "path,value,check,words",
+    [
+        (("web", "text"), HARD, "grade", ["reading grade", "above 8", "shorter sentences"]),
+        (("sms", "text"), HARD, "grade", ["reading grade"]),
+        (("sms", "text"), "Cramps fade. " * 26, "sms_length", ["SMS segments", "more than 2", "shorten it"]),
+        (("sms", "text"), "Cramps fade, don’t worry. " * 6, "sms_length", ["UCS-2", "straight quotes"]),
+        (("source",), "", "source", ["does not name its source", "docs/facts.md", "clinic.yml"]),
+        (("source",), "a blog I read", "source", ["not one of the known sources"]),
+        (("source",), "hsg-facts.md: Step by step", "source", ["not one of the known sources", "docs/facts.md"]),
+        (("source",), "docs/facts.md: How it feels; a blog I read", "source", ["'a blog I read'", "not one of"]),
+        (
+            ("source",),
+            "docs/facts.md: Pain and cramps",
+            "source",
+            ["section 'Pain and cramps'", "does not have", "How it feels"],
+        ),
+        (("source",), "docs/facts.md", "source", ["names docs/facts.md but not what", "section title"]),
+        (("web", "text"), "Call {clinic_phon} today.", "placeholder", ["{clinic_phon}", "{clinic_phone}"]),
+        (("web", "text"), "Call {clinic_phone today.", "placeholder", ["brace"]),
+        (
+            ("web", "text"),
+            "The HSG is guaranteed to open your tubes.",
+            "promise",
+            ["promises an outcome", "guaranteed"],
+        ),
+        (("web", "text"), "It works 100% of the time.", "promise", ["promises an outcome", "100%"]),
+        (("sms", "text"), "You will get pregnant after it.", "promise", ["will get pregnant"]),
+        (("web", "text"), "Book at htps://clinic.example.com today.", "link", ["htps://", "https://"]),
+        (("web", "text"), "Book at https://clinic today.", "link", ["no valid web address"]),
+        (("sms", "text"), "", "present", ["no SMS text"]),
+        (("web",), None, "present", ["no web chat text"]),
+        (("web", "text"), "word " * 81, "length", ["81 words", "more than 80"]),
+        (("sms", "buttons"), [{"title": "STOP", "payload": "/deny"}], "buttons", ["carrier keyword"]),
+        (("web", "buttons"), [{"title": "Why?", "payload": ""}], "buttons", ["no title or no message"]),
+        (("sms", "text"), "**Cramps** fade.", "sms_plain", ["formatting"]),
+        # the Spanish version: the same checks, with Spanish numbers and words where they differ
+        (("es",), None, "spanish", ["(Spanish)", "no Spanish version", "es:"]),
+        (
+            ("es", "web", "text"),
+            HARD_ES,
+            "reading_ease",
+            ["Spanish web", "reading ease", "below 65", "shorter sentences"],
+        ),
+        (("es", "sms", "text"), HARD_ES, "reading_ease", ["Spanish sms", "Fernández-Huerta"]),
+        (
+            ("es", "sms", "text"),
+            "Los cólicos pasan pronto. " * 11,
+            "sms_length",
+            ["Spanish sms", "5 SMS segments", "more than 4", "UCS-2", "á, í, ó or ú"],
+        ),
+        (("es", "web", "text"), "Llame al {clinic_phon} hoy.", "placeholder", ["{clinic_phon}", "{clinic_phone}"]),
+        (("es", "web", "text"), "Llame al {clinic_phone hoy.", "placeholder", ["brace"]),
+        (
+            ("es", "web", "text"),
+            "Llame a la clínica si tiene preguntas. ¿Más dolor? Llame al {after_hours_phone}.",
+            "placeholder",
+            ["leaves out {clinic_phone}", "English web chat"],
+        ),
+        (
+            ("es", "web", "text"),
+            "La HSG le garantiza que abrirá sus trompas. Llame al {clinic_phone}.",
+            "promise",
+            ["promises an outcome", "garantiza", "muchas personas"],
+        ),
+        (("es", "web", "text"), "Funciona el 100 % de las veces. Llame al {clinic_phone}.", "promise", ["100 %"]),
+        (
+            ("es", "web", "text"),
+            "No hay nada de qué preocuparse. Llame al {clinic_phone}.",
+            "promise",
+            ["nada de qué preocupar"],
+        ),
+        (("es", "sms", "text"), "Seguro que quedará embarazada después.", "promise", ["seguro que"]),
+        (("es", "sms", "text"), "Después quedará embarazada.", "promise", ["quedará embarazada"]),
+        (("es", "web", "text"), "Reserve en htps://clinica.example.com hoy. {clinic_phone}", "link", ["htps://"]),
+        (("es", "sms", "text"), "", "present", ["no Spanish SMS text"]),
+        (("es", "web"), None, "present", ["no Spanish web chat text"]),
+        (("es", "web", "text"), "palabra " * 80 + "{clinic_phone}", "length", ["81 words", "more than 80"]),
+        (
+            ("es", "sms", "buttons"),
+            [{"title": "AYUDA", "payload": "¿Cuánto dura el examen?"}],
+            "buttons",
+            ["carrier keyword", "AYUDA"],
+        ),
+        (
+            ("es", "sms", "buttons"),
+            [{"title": "STOP", "payload": "¿Cuánto dura el examen?"}],
+            "buttons",
+            ["carrier keyword"],
+        ),
+        (("es", "web", "buttons"), [{"title": "¿Por qué?", "payload": ""}], "buttons", ["no title or no message"]),
+        (
+            ("es", "web", "buttons"),
+            [{"title": "Sí", "payload": "/affirm"}],
+            "intents",
+            ["sends /affirm, which no English button sends"],
+        ),
+        (("es", "sms", "text"), "**Cólicos** pasan.", "sms_plain", ["formatting"]),
+        (("es", "reviewed_by"), "dra.lopez", "reviewed", ["reviewer or a date, not both"]),
+    ],
+)
 def test_each_check_refuses_a_bad_answer(values, path, value, check, words):
     problems = check_answer("utter_faq/pain", with_change(path, value), values)
     found = [p for p in problems if p.check == check and p.language == ("es" if path[0] == "es" else "en")]
@@ -153,8 +213,10 @@ def test_a_link_from_the_settings_is_checked_after_filling_in(values):
     answer["es"]["web"]["text"] = "Pida su cita en {booking_url}. ¿Más dolor? Llame al {after_hours_phone}."
     assert check_answer("utter_faq/pain", answer, values) == []
     broken = dict(values, booking_url="www.clinic")
-    assert [(p.check, p.language) for p in check_answer("utter_faq/pain", answer, broken)] == \
-        [("link", "en"), ("link", "es")]
+    assert [(p.check, p.language) for p in check_answer("utter_faq/pain", answer, broken)] == [
+        ("link", "en"),
+        ("link", "es"),
+    ]
 
 
 def test_medical_terms_do_not_count_against_the_reading_grade():
@@ -170,9 +232,11 @@ def test_the_grade_is_of_the_text_a_patient_reads(values):
     rules = load_rules()
     # The old window reply: one sentence with three dates. With a stand-in word for each
     # placeholder it grades about 4; with real long dates it is above grade 8.
-    three_dates = ("If your period starts on {cycle_start_text}, your best days for the HSG would be {start_text} "
-                   "to {end_text} (days {start_day} to {end_day}). Periods can come early or late, so please "
-                   "check the dates with {clinic_name}.")
+    three_dates = (
+        "If your period starts on {cycle_start_text}, your best days for the HSG would be {start_text} "
+        "to {end_text} (days {start_day} to {end_day}). Periods can come early or late, so please "
+        "check the dates with {clinic_name}."
+    )
     stand_in = re.sub(r"\{[^{}]*\}", "it", three_dates)
     assert textstat.flesch_kincaid_grade(stand_in) <= rules["max_grade"]
     assert plain_grade(three_dates, rules, values) > rules["max_grade"]
@@ -180,22 +244,26 @@ def test_the_grade_is_of_the_text_a_patient_reads(values):
     grade = [p for p in problems if p.check == "grade" and p.form == "web"]
     assert grade and "longest dates filled in" in str(grade[0]) and "date" in grade[0].fix
     # The same facts with each date in a sentence of its own pass.
-    split = ("Your best days for the HSG would start {start_text}. The last good day would be {end_text}. "
-             "That is if your next period starts {cycle_start_text}.")
+    split = (
+        "Your best days for the HSG would start {start_text}. The last good day would be {end_text}. "
+        "That is if your next period starts {cycle_start_text}."
+    )
     assert plain_grade(split, rules, values) <= rules["max_grade"]
 
 
 def test_clinic_settings_are_graded_as_the_patient_sees_them(values, settings):
     rules = load_rules()
-    assert plain_grade("Please call {clinic_name} today.", rules, values) == \
-        plain_grade(f"Please call {settings['clinic_name']} today.", rules, values)
+    assert plain_grade("Please call {clinic_name} today.", rules, values) == plain_grade(
+        f"Please call {settings['clinic_name']} today.", rules, values
+    )
     # Callers that pass no values (the editor's live preview) get clinic.yml's.
     text = "Your results come within {results_days}. Call {clinic_name} at {clinic_phone}."
     assert plain_grade(text, rules) == plain_grade(text, rules, values)
     # A long clinic value is graded too: the same answer can pass for one clinic and not another.
     wordy = dict(values, clinic_name="the Interdisciplinary Radiological Consultation Association")
-    assert plain_grade("Please call {clinic_name} today.", rules, wordy) > \
-        plain_grade("Please call {clinic_name} today.", rules, values)
+    assert plain_grade("Please call {clinic_name} today.", rules, wordy) > plain_grade(
+        "Please call {clinic_name} today.", rules, values
+    )
 
 
 def test_every_run_time_placeholder_has_a_worst_case_value():
@@ -211,12 +279,18 @@ def test_a_source_section_is_matched_whatever_the_case_and_spacing(values):
 
 
 URGENT_ES = {  # a Spanish version for the tests, whatever content/answers/ has yet
-    "reviewed_by": None, "reviewed_on": None,
-    "web": {"text": "Si es una emergencia, llame al {emergency_number} ahora. Si no, llame a {clinic_name} al "
-                    "{clinic_phone}. A cualquier hora, llame a la enfermera al {after_hours_phone}. Si nadie "
-                    "contesta, vaya a urgencias. Soy un asistente automático."},
-    "sms": {"text": "¿Emergencia? Llame al {emergency_number} ahora. Si no, llame a {clinic_name} al {clinic_phone} "
-                    "o a la enfermera al {after_hours_phone}, a cualquier hora."}}
+    "reviewed_by": None,
+    "reviewed_on": None,
+    "web": {
+        "text": "Si es una emergencia, llame al {emergency_number} ahora. Si no, llame a {clinic_name} al "
+        "{clinic_phone}. A cualquier hora, llame a la enfermera al {after_hours_phone}. Si nadie "
+        "contesta, vaya a urgencias. Soy un asistente automático."
+    },
+    "sms": {
+        "text": "¿Emergencia? Llame al {emergency_number} ahora. Si no, llame a {clinic_name} al {clinic_phone} "
+        "o a la enfermera al {after_hours_phone}, a cualquier hora."
+    },
+}
 
 
 def test_required_words_keep_the_urgent_answer_safe(values):
@@ -231,8 +305,10 @@ def test_required_words_keep_the_spanish_urgent_answer_safe_too(values):
     urgent = dict(open_store().answers()["utter_urgent"], es=copy.deepcopy(URGENT_ES))
     urgent["es"]["sms"]["text"] = urgent["es"]["sms"]["text"].replace("{emergency_number}", "el hospital")
     problems = check_answer("utter_urgent", urgent, values)
-    assert {(p.check, p.form, p.language) for p in problems} == {("required", "sms", "es"),
-                                                                 ("placeholder", "sms", "es")}
+    assert {(p.check, p.form, p.language) for p in problems} == {
+        ("required", "sms", "es"),
+        ("placeholder", "sms", "es"),
+    }
     assert any("{emergency_number}" in str(p) and "(Spanish sms)" in str(p) for p in problems)
 
 
@@ -269,7 +345,7 @@ def test_every_answer_named_by_a_required_rule_exists(key):
 
 def without(text, word):
     """`text` with a required word (or each of its "one of these" words) taken out."""
-    for one in (word if isinstance(word, list) else [word]):
+    for one in word if isinstance(word, list) else [word]:
         text = re.sub(re.escape(str(one)), "", text, flags=re.I)
     return text
 
@@ -311,20 +387,29 @@ def test_the_spanish_greeting_must_say_it_is_automated_in_spanish(values):
 
 
 def test_safe_spanish_sentences_are_not_taken_for_promises(values):
-    for text in ("Si no está segura de que es seguro, pregunte.", "Llame sin dudarlo.", "Si quedara embarazada, "
-                 "avise.", "Puede manejar con seguridad.", "Muchas personas quedan embarazadas después, pero no "
-                 "siempre.", "La HSG es segura."):
+    for text in (
+        "Si no está segura de que es seguro, pregunte.",
+        "Llame sin dudarlo.",
+        "Si quedara embarazada, avise.",
+        "Puede manejar con seguridad.",
+        "Muchas personas quedan embarazadas después, pero no siempre.",
+        "La HSG es segura.",
+    ):
         answer = with_change(("es", "sms", "text"), text)
         assert not [p for p in check_answer("utter_faq/pain", answer, values) if p.check == "promise"], text
 
 
 def test_intent_buttons_and_custom_parts_stay_as_in_english(values):
     answer = copy.deepcopy(GOOD)
-    answer["web"]["buttons"] = [{"title": "Yes", "payload": "/affirm"},
-                                {"title": "Dates", "payload": '/timing{"want_dates":"yes"}'}]
+    answer["web"]["buttons"] = [
+        {"title": "Yes", "payload": "/affirm"},
+        {"title": "Dates", "payload": '/timing{"want_dates":"yes"}'},
+    ]
     answer["web"]["custom"] = {"diagram": "hsg", "alt": "Drawing of the uterus."}
-    answer["es"]["web"]["buttons"] = [{"title": "Sí", "payload": "/affirm"},
-                                      {"title": "Fechas", "payload": '/timing{"want_dates":"yes"}'}]
+    answer["es"]["web"]["buttons"] = [
+        {"title": "Sí", "payload": "/affirm"},
+        {"title": "Fechas", "payload": '/timing{"want_dates":"yes"}'},
+    ]
     answer["es"]["web"]["custom"] = {"diagram": "hsg", "alt": "Dibujo del útero."}
     assert check_answer("utter_faq/pain", answer, values) == []
     answer["es"]["web"]["buttons"][1]["payload"] = "¿Cuándo?"  # an intent payload translated: lost on the bot
@@ -340,10 +425,36 @@ def test_intent_buttons_and_custom_parts_stay_as_in_english(values):
 def test_spanish_syllables_are_counted_by_the_spelling_rules():
     """textstat's set_lang("es") counts syllables with pyphen's hyphenation patterns, which never
     split a hiatus or a lone vowel at a word's edge; the Spanish checks count them exactly."""
-    words = {"histerosalpingografía": 9, "útero": 3, "trompas": 2, "Falopio": 3, "catéter": 3, "ibuprofeno": 5,
-             "anticonceptivo": 6, "miércoles": 3, "septiembre": 3, "embarazada": 5, "ayuda": 3, "que": 1,
-             "agua": 2, "día": 2, "examen": 3, "oído": 3, "ahora": 3, "teléfono": 4, "menstruación": 3,
-             "guía": 2, "pingüino": 3, "muy": 1, "hay": 1, "estoy": 2, "ciudad": 2, "país": 2, "y": 1, "15": 1}
+    words = {
+        "histerosalpingografía": 9,
+        "útero": 3,
+        "trompas": 2,
+        "Falopio": 3,
+        "catéter": 3,
+        "ibuprofeno": 5,
+        "anticonceptivo": 6,
+        "miércoles": 3,
+        "septiembre": 3,
+        "embarazada": 5,
+        "ayuda": 3,
+        "que": 1,
+        "agua": 2,
+        "día": 2,
+        "examen": 3,
+        "oído": 3,
+        "ahora": 3,
+        "teléfono": 4,
+        "menstruación": 3,
+        "guía": 2,
+        "pingüino": 3,
+        "muy": 1,
+        "hay": 1,
+        "estoy": 2,
+        "ciudad": 2,
+        "país": 2,
+        "y": 1,
+        "15": 1,
+    }
     assert {word: spanish_syllables(word) for word in words} == words
     pyphen_es = textstat.textstat.__class__()
     pyphen_es.set_lang("es")
@@ -359,10 +470,14 @@ def test_the_spanish_measure_leaves_the_english_grade_alone():
 
 def test_spanish_medical_terms_do_not_count_against_the_reading_ease():
     rules = load_rules()
-    medical = ("La histerosalpingografía revisa el útero y las trompas de Falopio. Un catéter pone el contraste. "
-               "Tome ibuprofeno antes.")
-    same_shape = ("La consideración revisa el resultado y las posibilidades particulares. Un procedimiento pone "
-                  "el material. Tome precauciones antes.")
+    medical = (
+        "La histerosalpingografía revisa el útero y las trompas de Falopio. Un catéter pone el contraste. "
+        "Tome ibuprofeno antes."
+    )
+    same_shape = (
+        "La consideración revisa el resultado y las posibilidades particulares. Un procedimiento pone "
+        "el material. Tome precauciones antes."
+    )
     assert reading_ease(medical, rules) >= 90 > rules["min_reading_ease_es"] > reading_ease(same_shape, rules)
 
 
@@ -370,12 +485,15 @@ def test_the_spanish_reading_ease_is_of_the_text_a_patient_reads(values_es, sett
     rules = load_rules()
     # clinic.yml's Spanish words ({results_days} is results_days_es) and the longest Spanish dates
     text = "Su médico tendrá el informe en {results_days}. Su ciclo empezó el {cycle_start_text}."
-    literal = (f"Su médico tendrá el informe en {settings['results_days_es']}. "
-               f"Su ciclo empezó el {rules['worst_case_values_es']['cycle_start_text']}.")
+    literal = (
+        f"Su médico tendrá el informe en {settings['results_days_es']}. "
+        f"Su ciclo empezó el {rules['worst_case_values_es']['cycle_start_text']}."
+    )
     assert reading_ease(text, rules, values_es) == reading_ease(literal, rules, values_es)
     assert reading_ease(text, rules) == reading_ease(text, rules, values_es)  # clinic.yml's by default
-    english_date = literal.replace(rules["worst_case_values_es"]["cycle_start_text"],
-                                   rules["worst_case_values"]["cycle_start_text"])
+    english_date = literal.replace(
+        rules["worst_case_values_es"]["cycle_start_text"], rules["worst_case_values"]["cycle_start_text"]
+    )
     assert reading_ease(text, rules, values_es) != reading_ease(english_date, rules, values_es)
 
 
@@ -402,8 +520,11 @@ def test_spanish_sms_is_counted_as_the_carrier_counts_it(values, values_es):
     # 3 UCS-2 segments pass in Spanish (at most 4); the same length in English (at most 2) does not
     three = "Los cólicos pasan pronto. " * 7
     assert segments(sms_body({"text": three}, values_es, rules, "es")) == ("UCS-2", 3)
-    assert not [p for p in check_answer("utter_faq/pain", with_change(("es", "sms", "text"), three), values)
-                if p.check == "sms_length"]
+    assert not [
+        p
+        for p in check_answer("utter_faq/pain", with_change(("es", "sms", "text"), three), values)
+        if p.check == "sms_length"
+    ]
     english = with_change(("sms", "text"), "Cramps fade soon. " * 18)
     assert [p.language for p in check_answer("utter_faq/pain", english, values) if p.check == "sms_length"] == ["en"]
     # the Spanish clinic words count: "2 a 3 días hábiles" makes a text UCS-2 by itself
@@ -477,14 +598,25 @@ def test_the_store_rows_show_both_languages_and_which_spanish_is_unreviewed(valu
     assert "cólicos" in first["words"]  # the editor's search finds an answer by its Spanish words
 
 
-COLUMNS = ("answer", "web grade", "SMS grade", "SMS segs", "reviewed", "ES web ease", "ES SMS ease", "ES SMS segs",
-           "ES reviewed", "status")
+COLUMNS = (
+    "answer",
+    "web grade",
+    "SMS grade",
+    "SMS segs",
+    "reviewed",
+    "ES web ease",
+    "ES SMS ease",
+    "ES SMS segs",
+    "ES reviewed",
+    "status",
+)
 
 
 def check_content(content_dir=None):
     env = {"HSG_CONTENT_DIR": str(content_dir), "PATH": "/usr/bin:/bin"} if content_dir else None
-    return subprocess.run([sys.executable, "scripts/check_content.py"], cwd=ROOT, capture_output=True, text=True,
-                          env=env)
+    return subprocess.run(
+        [sys.executable, "scripts/check_content.py"], cwd=ROOT, capture_output=True, text=True, env=env
+    )
 
 
 def test_make_check_content_lists_every_answer_in_both_languages():

@@ -1,4 +1,5 @@
 """Every patient-facing answer: present, short, plain, safe, and fully filled in."""
+
 from __future__ import annotations
 
 import ast
@@ -98,9 +99,19 @@ def test_the_fact_sheet_has_the_sections_answers_cite():
     """docs/facts.md: the project's own fact sheet (nothing reads a folder beside the project)."""
     sheet = (ROOT / "docs" / "facts.md").read_text(encoding="utf-8")
     titles = {line[3:].strip() for line in sheet.splitlines() if line.startswith("## ")}
-    for title in ("The clinic's policy", "Sex and trying to conceive after the exam", "Cost and insurance",
-                  "A support person", "Activities after the exam", "Breastfeeding", "Pain relief and anxiety",
-                  "Antibiotics", "Other tests", "A late period", "Symptoms after hours"):
+    for title in (
+        "The clinic's policy",
+        "Sex and trying to conceive after the exam",
+        "Cost and insurance",
+        "A support person",
+        "Activities after the exam",
+        "Breastfeeding",
+        "Pain relief and anxiety",
+        "Antibiotics",
+        "Other tests",
+        "A late period",
+        "Symptoms after hours",
+    ):
         assert title in titles, title
     policy = sheet.split("## The clinic's policy", 1)[1].split("\n## ", 1)[0]
     assert "https://www.invisionsallyjobe.com/services/hysterosalpingogram-hsg" in policy
@@ -153,8 +164,9 @@ def test_the_answers_that_give_dates_follow_the_clinics_pregnancy_rule(settings)
     """Everyone is tested on the day (the clinic's rule, not "you may need a test"), no sex
     without a condom from day 1 until the exam, and a late period means call, don't come."""
     condom = {"en": "condom", "es": "condón"}
-    for name, language, form, text in both_languages(settings, "utter_window_reminders", "utter_timing",
-                                                     "utter_faq/pregnancy_test"):
+    for name, language, form, text in both_languages(
+        settings, "utter_window_reminders", "utter_timing", "utter_faq/pregnancy_test"
+    ):
         assert condom[language] in text, (name, language, form)
     for name, language, form, text in both_languages(settings, "utter_window_reminders", "utter_faq/pregnancy_test"):
         rule = settings["pregnancy_test_rule" if language == "en" else "pregnancy_test_rule_es"]

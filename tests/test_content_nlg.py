@@ -4,6 +4,7 @@ by polling the version, the last-known-good copy during an outage, and the repor
 entries sent in the background.
 
 No timed assertions: each test waits for a condition with a generous deadline."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,11 +33,15 @@ def tracker(domain_object, text=QUESTION, intent="faq", confidence=0.9, message_
     from rasa.shared.core.events import UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    parse = {"intent": {"name": intent, "confidence": confidence},
-             "intent_ranking": [{"name": intent, "confidence": confidence}]}
-    return DialogueStateTracker.from_events("patient", [UserUttered(text, intent=parse["intent"], parse_data=parse,
-                                                                    message_id=message_id)],
-                                            slots=domain_object.slots)
+    parse = {
+        "intent": {"name": intent, "confidence": confidence},
+        "intent_ranking": [{"name": intent, "confidence": confidence}],
+    }
+    return DialogueStateTracker.from_events(
+        "patient",
+        [UserUttered(text, intent=parse["intent"], parse_data=parse, message_id=message_id)],
+        slots=domain_object.slots,
+    )
 
 
 MADE = []
@@ -57,8 +62,12 @@ def make_nlg(url, domain_object, lkg_path, monkeypatch, token=TOKEN, poll_second
 
     monkeypatch.setenv("HSG_CONTENT_TOKEN", token)
     monkeypatch.setenv("HSG_CONTENT_LKG", str(lkg_path))
-    nlg = ContentNLG(EndpointConfig(url=url + "/nlg", type="components.content_nlg.ContentNLG", timeout=timeout,
-                                    poll_seconds=poll_seconds), domain_object)
+    nlg = ContentNLG(
+        EndpointConfig(
+            url=url + "/nlg", type="components.content_nlg.ContentNLG", timeout=timeout, poll_seconds=poll_seconds
+        ),
+        domain_object,
+    )
     MADE.append(nlg)
     return nlg
 
@@ -71,8 +80,9 @@ def edit_duration(service):
 
 
 async def say(nlg, domain_object, channel="rest", response="utter_faq/duration", **latest):
-    return await nlg.generate(response, tracker(domain_object, **latest), channel,
-                              domain_responses=domain_object.responses)
+    return await nlg.generate(
+        response, tracker(domain_object, **latest), channel, domain_responses=domain_object.responses
+    )
 
 
 async def until(condition, seconds=15.0, what="the condition"):
@@ -99,8 +109,9 @@ def nlg_calls(service):
 
 
 # --- rendering in the bot, an edit through polling -----------------------------------
-async def test_replies_make_no_request_and_an_edit_is_live_after_the_next_poll(service, domain_object,
-                                                                                tmp_path, monkeypatch):
+async def test_replies_make_no_request_and_an_edit_is_live_after_the_next_poll(
+    service, domain_object, tmp_path, monkeypatch
+):
     nlg = make_nlg(service.url, domain_object, tmp_path / "lkg.json", monkeypatch)
     built = domain_object.responses["utter_faq/duration"][0]["text"]
     assert (await say(nlg, domain_object))["text"] == built
@@ -148,6 +159,7 @@ def refuse(service, monkeypatch):
 def fail(service, monkeypatch):
     def broken():
         raise OSError("the disk went away")
+
     monkeypatch.setattr(service.store, "version", broken)  # every poll gets 500
 
 
@@ -157,12 +169,14 @@ def hang(service, monkeypatch):
     def slow():
         time.sleep(1.0)  # longer than the bot's timeout below
         return version()
+
     monkeypatch.setattr(service.store, "version", slow)
 
 
 @pytest.mark.parametrize("outage", [refuse, fail, hang])
 async def test_during_an_outage_replies_go_on_from_the_copy_logged_once_without_text(
-        service, domain_object, tmp_path, monkeypatch, caplog, outage):
+    service, domain_object, tmp_path, monkeypatch, caplog, outage
+):
     nlg = make_nlg(service.url, domain_object, tmp_path / "lkg.json", monkeypatch, timeout=0.3)
     await asyncio.to_thread(edit_duration, service)
     with caplog.at_level(logging.INFO, logger="components.content_nlg"):
@@ -182,8 +196,9 @@ async def test_during_an_outage_replies_go_on_from_the_copy_logged_once_without_
     assert nlg_calls(service) == 0
 
 
-async def test_a_restart_during_an_outage_answers_from_the_last_known_good_file(service, domain_object,
-                                                                               tmp_path, monkeypatch, caplog):
+async def test_a_restart_during_an_outage_answers_from_the_last_known_good_file(
+    service, domain_object, tmp_path, monkeypatch, caplog
+):
     nlg = make_nlg(service.url, domain_object, tmp_path / "lkg.json", monkeypatch)
     await asyncio.to_thread(edit_duration, service)
     assert (await say(nlg, domain_object))["text"] == NEW_TEXT  # fetched, and the copy is saved
@@ -198,15 +213,13 @@ async def test_a_restart_during_an_outage_answers_from_the_last_known_good_file(
     assert "how long" not in caplog.text  # never the patient's words
 
 
-async def test_before_any_copy_exists_the_answers_built_into_the_model_are_used(domain_object, tmp_path,
-                                                                                monkeypatch):
+async def test_before_any_copy_exists_the_answers_built_into_the_model_are_used(domain_object, tmp_path, monkeypatch):
     down = make_nlg("http://127.0.0.1:9", domain_object, tmp_path / "none.json", monkeypatch)
     assert (await say(down, domain_object))["text"] == domain_object.responses["utter_faq/duration"][0]["text"]
     assert not (tmp_path / "none.json").exists()
 
 
-async def test_a_refusing_service_also_falls_back(service, domain_object, tmp_path, monkeypatch,
-                                                  caplog):
+async def test_a_refusing_service_also_falls_back(service, domain_object, tmp_path, monkeypatch, caplog):
     nlg = make_nlg(service.url, domain_object, tmp_path / "lkg.json", monkeypatch, token="wrong-token")
     with caplog.at_level(logging.WARNING, logger="components.content_nlg"):
         assert (await say(nlg, domain_object))["text"] == domain_object.responses["utter_faq/duration"][0]["text"]
@@ -225,16 +238,18 @@ async def test_an_unreadable_copy_is_ignored_with_a_warning(domain_object, tmp_p
 FALLBACK = dict(response="utter_fallback", text="can my husband come in", intent="nlu_fallback", confidence=0.45)
 
 
-async def test_a_fallback_reply_is_recorded_for_the_report_in_the_background(service, domain_object,
-                                                                             tmp_path, monkeypatch, caplog):
+async def test_a_fallback_reply_is_recorded_for_the_report_in_the_background(
+    service, domain_object, tmp_path, monkeypatch, caplog
+):
     nlg = make_nlg(service.url, domain_object, tmp_path / "lkg.json", monkeypatch)
     with caplog.at_level(logging.DEBUG, logger="components.content_nlg"):
         assert (await say(nlg, domain_object))["text"]  # a sure answer: nothing to report
         reply = await say(nlg, domain_object, message_id="a", **FALLBACK)
         assert reply["text"] == service.responses()["utter_fallback"][0]["text"]
         await say(nlg, domain_object, message_id="b", response="utter_faq/pain", text="is it sore", confidence=0.5)
-        await say(nlg, domain_object, message_id="c", response="utter_greet", text="/greet", intent="greet",
-                  confidence=1.0)
+        await say(
+            nlg, domain_object, message_id="c", response="utter_greet", text="/greet", intent="greet", confidence=1.0
+        )
         await until(lambda: len(service.report.groups()) == 2, what="two report rows")
     groups = {g["text"]: g for g in service.report.groups()}
     assert groups["can my husband come in"]["kinds"] == {"not understood": 1}
@@ -244,15 +259,16 @@ async def test_a_fallback_reply_is_recorded_for_the_report_in_the_background(ser
     assert "husband" not in caplog.text and "sore" not in caplog.text
 
 
-async def test_report_entries_wait_for_the_service_during_an_outage(service, domain_object, tmp_path,
-                                                                     monkeypatch):
+async def test_report_entries_wait_for_the_service_during_an_outage(service, domain_object, tmp_path, monkeypatch):
     nlg = make_nlg(service.url, domain_object, tmp_path / "lkg.json", monkeypatch)
     await say(nlg, domain_object)
     fallback_text = service.responses()["utter_fallback"][0]["text"]
     with monkeypatch.context() as patch:
         fail(service, patch)
+
         def locked(*args):
             raise OSError("database is locked")
+
         patch.setattr(service.report, "record", locked)  # were an entry sent now, it would be refused
         await until(lambda: nlg.down_since is not None, what="the outage to be noticed")
         reply = await say(nlg, domain_object, message_id="a", **FALLBACK)  # answered at once, report waits
@@ -263,26 +279,58 @@ async def test_report_entries_wait_for_the_service_during_an_outage(service, dom
     assert [g["text"] for g in service.report.groups()] == ["can my husband come in"] and not nlg.pending
 
 
-@pytest.mark.parametrize("response,latest", [
-    ("utter_fallback", {"text": "can my husband come in", "intent": {"name": "nlu_fallback", "confidence": 0.45},
-                        "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.45},
-                                           {"name": "faq", "confidence": 0.3}]}),
-    ("utter_default", {"text": "hmm", "intent": {"name": "faq", "confidence": 0.9}}),
-    ("utter_out_of_scope", {"text": "weather?", "intent": {"name": "out_of_scope", "confidence": 0.9},
-                            "intent_ranking": [{"name": "out_of_scope", "confidence": 0.9}]}),
-    ("utter_faq/pain", {"text": "is it sore", "intent": {"name": "faq", "confidence": 0.5},
-                        "intent_ranking": [{"name": "faq", "confidence": 0.5}]}),
-    ("utter_faq/pain", {"text": "does it hurt", "intent": {"name": "faq", "confidence": 0.97},
-                        "intent_ranking": [{"name": "faq", "confidence": 0.97}]}),
-    ("utter_faq/pain", {"text": "does it hurt", "intent": {"name": "nlu_fallback", "confidence": 0.7},
-                        "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.7},
-                                           {"name": "faq", "confidence": 0.65}]}),
-    ("utter_greet", {"text": "hi", "intent": {"name": "greet"}}),
-    ("utter_fallback", {"text": "/greet", "intent": {"name": "greet", "confidence": 1.0}}),
-    ("utter_fallback", {"text": "  ", "intent": {"name": "nlu_fallback", "confidence": 0.2}}),
-])
-def test_the_bot_offers_the_report_exactly_the_replies_it_keeps(service, domain_object, tmp_path,
-                                                                monkeypatch, response, latest):
+@pytest.mark.parametrize(
+    "response,latest",
+    [
+        (
+            "utter_fallback",
+            {
+                "text": "can my husband come in",
+                "intent": {"name": "nlu_fallback", "confidence": 0.45},
+                "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.45}, {"name": "faq", "confidence": 0.3}],
+            },
+        ),
+        ("utter_default", {"text": "hmm", "intent": {"name": "faq", "confidence": 0.9}}),
+        (
+            "utter_out_of_scope",
+            {
+                "text": "weather?",
+                "intent": {"name": "out_of_scope", "confidence": 0.9},
+                "intent_ranking": [{"name": "out_of_scope", "confidence": 0.9}],
+            },
+        ),
+        (
+            "utter_faq/pain",
+            {
+                "text": "is it sore",
+                "intent": {"name": "faq", "confidence": 0.5},
+                "intent_ranking": [{"name": "faq", "confidence": 0.5}],
+            },
+        ),
+        (
+            "utter_faq/pain",
+            {
+                "text": "does it hurt",
+                "intent": {"name": "faq", "confidence": 0.97},
+                "intent_ranking": [{"name": "faq", "confidence": 0.97}],
+            },
+        ),
+        (
+            "utter_faq/pain",
+            {
+                "text": "does it hurt",
+                "intent": {"name": "nlu_fallback", "confidence": 0.7},
+                "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.7}, {"name": "faq", "confidence": 0.65}],
+            },
+        ),
+        ("utter_greet", {"text": "hi", "intent": {"name": "greet"}}),
+        ("utter_fallback", {"text": "/greet", "intent": {"name": "greet", "confidence": 1.0}}),
+        ("utter_fallback", {"text": "  ", "intent": {"name": "nlu_fallback", "confidence": 0.2}}),
+    ],
+)
+def test_the_bot_offers_the_report_exactly_the_replies_it_keeps(
+    service, domain_object, tmp_path, monkeypatch, response, latest
+):
     nlg = make_nlg(service.url, domain_object, tmp_path / "lkg.json", monkeypatch)
     report = Report(tmp_path / "report.sqlite3", low_confidence=0.6)
     nlg.report_rules = service.report_rules()
@@ -296,5 +344,7 @@ def test_the_saved_copy_keeps_the_report_rules(service, domain_object, tmp_path,
     asyncio.run(say(nlg, domain_object))
     saved = json.loads((tmp_path / "lkg.json").read_text())
     assert saved["report"] == service.report_rules() and saved["version"] == service.store.version()
-    assert make_nlg("http://127.0.0.1:9", domain_object, tmp_path / "lkg.json", monkeypatch).report_rules == \
-        service.report_rules()
+    assert (
+        make_nlg("http://127.0.0.1:9", domain_object, tmp_path / "lkg.json", monkeypatch).report_rules
+        == service.report_rules()
+    )

@@ -3,6 +3,7 @@ the bot polls (and the bot rendering exactly what the service renders), the logi
 wall, saves refused by the checks, rollback, and the report of unanswered messages;
 the Spanish version of each answer: rendered for a Spanish conversation, edited,
 checked, saved and reviewed on its own."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,9 +21,9 @@ from urllib.parse import urlparse
 import pytest
 import requests
 import yaml
+from conftest import ROOT
 
 from common.settings import placeholders
-from conftest import ROOT
 from editor.accounts import Sessions, set_password
 from editor.checks import load_rules
 from editor.report import Report
@@ -40,16 +41,17 @@ def spanish_stand_in(name, answer):
     parts. Tests that save an answer need one: an answer without Spanish is refused."""
     rules = load_rules()
     spanish = {"reviewed_by": None, "reviewed_on": None}
-    for form in (["sms"] if answer.get("sms_only") else ["web", "sms"]):
+    for form in ["sms"] if answer.get("sms_only") else ["web", "sms"]:
         part = answer.get(form) or {}
         if not part.get("text"):
             continue
         sentences = ["Texto de prueba."]
         sentences += [f"Dato: {{{token}}}." for token in sorted(set(re.findall(r"\{([a-z_]+)\}", part["text"])))]
-        for word in (rules["required_es"].get(name) or []):
+        for word in rules["required_es"].get(name) or []:
             sentences.append(f"{word[0] if isinstance(word, list) else word}.")
-        spanish[form] = dict(copy.deepcopy({key: part[key] for key in ("buttons", "custom") if key in part}),
-                             text=" ".join(sentences))
+        spanish[form] = dict(
+            copy.deepcopy({key: part[key] for key in ("buttons", "custom") if key in part}), text=" ".join(sentences)
+        )
     return spanish
 
 
@@ -68,8 +70,12 @@ def service(tmp_path, monkeypatch):
     add_missing_spanish(tmp_path / "content")
     monkeypatch.setenv("HSG_EDITORS_FILE", str(tmp_path / "editors.json"))
     set_password(*EDITOR)
-    content = ContentService(FileContentStore(tmp_path / "content"), TOKEN, Sessions("secret"),
-                             Report(tmp_path / "report.sqlite3", retention_days=30, low_confidence=0.6))
+    content = ContentService(
+        FileContentStore(tmp_path / "content"),
+        TOKEN,
+        Sessions("secret"),
+        Report(tmp_path / "report.sqlite3", retention_days=30, low_confidence=0.6),
+    )
     content.requests = Counter()  # (method, path) -> how many the service received
 
     class CountingHandler(make_handler(content)):
@@ -88,26 +94,48 @@ def service(tmp_path, monkeypatch):
     server.server_close()
 
 
-def nlg_request(response, channel="rest", slots=None, arguments=None, text="what is an hsg", intent="faq",
-                confidence=0.95, message_id="m1"):
-    return {"response": response, "arguments": arguments or {}, "channel": {"name": channel},
-            "tracker": {"sender_id": "patient-1", "slots": slots or {},
-                        "latest_message": {"text": text, "message_id": message_id,
-                                           "intent": {"name": intent, "confidence": confidence},
-                                           "intent_ranking": [{"name": intent, "confidence": confidence}]}}}
+def nlg_request(
+    response,
+    channel="rest",
+    slots=None,
+    arguments=None,
+    text="what is an hsg",
+    intent="faq",
+    confidence=0.95,
+    message_id="m1",
+):
+    return {
+        "response": response,
+        "arguments": arguments or {},
+        "channel": {"name": channel},
+        "tracker": {
+            "sender_id": "patient-1",
+            "slots": slots or {},
+            "latest_message": {
+                "text": text,
+                "message_id": message_id,
+                "intent": {"name": intent, "confidence": confidence},
+                "intent_ranking": [{"name": intent, "confidence": confidence}],
+            },
+        },
+    }
 
 
 def login(service, name=EDITOR[0], password=EDITOR[1]):
     session = requests.Session()
-    response = session.post(service.url + "/editor/login", data={"name": name, "password": password},
-                            allow_redirects=False)
+    response = session.post(
+        service.url + "/editor/login", data={"name": name, "password": password}, allow_redirects=False
+    )
     return session, response
 
 
 # --- NLG endpoint -----------------------------------------------------------------
 def test_nlg_renders_the_web_and_the_sms_form_with_the_clinic_filled_in(service, settings):
-    ask = lambda name, channel: requests.post(service.url + "/nlg", params={"token": TOKEN},  # noqa: E731
-                                              json=nlg_request(name, channel=channel)).json()
+    ask = lambda name, channel: requests.post(  # noqa: E731
+        service.url + "/nlg",
+        params={"token": TOKEN},
+        json=nlg_request(name, channel=channel),
+    ).json()
     answer = service.store.answers()["utter_faq/what_is_hsg"]
     assert ask("utter_faq/what_is_hsg", "rest")["text"] == answer["web"]["text"]
     assert ask("utter_faq/what_is_hsg", "twilio")["text"] == answer["sms"]["text"] != answer["web"]["text"]
@@ -116,19 +144,24 @@ def test_nlg_renders_the_web_and_the_sms_form_with_the_clinic_filled_in(service,
 
 
 def test_nlg_fills_slots_and_action_arguments(service):
-    reply = requests.post(service.url + "/nlg", params={"token": TOKEN},
-                          json=nlg_request("utter_readback_period_start",
-                                           arguments={"date_text": "Friday, November 20"})).json()
+    reply = requests.post(
+        service.url + "/nlg",
+        params={"token": TOKEN},
+        json=nlg_request("utter_readback_period_start", arguments={"date_text": "Friday, November 20"}),
+    ).json()
     assert "Friday, November 20" in reply["text"] and "{date_text}" not in reply["text"]
 
 
-@pytest.mark.parametrize("params,body,status", [
-    ({}, nlg_request("utter_greet"), 401),
-    ({"token": "wrong"}, nlg_request("utter_greet"), 401),
-    ({"token": TOKEN}, b"{not json", 400),
-    ({"token": TOKEN}, {"no": "response"}, 400),
-    ({"token": TOKEN}, nlg_request("utter_no_such_thing"), 404),
-])
+@pytest.mark.parametrize(
+    "params,body,status",
+    [
+        ({}, nlg_request("utter_greet"), 401),
+        ({"token": "wrong"}, nlg_request("utter_greet"), 401),
+        ({"token": TOKEN}, b"{not json", 400),
+        ({"token": TOKEN}, {"no": "response"}, 400),
+        ({"token": TOKEN}, nlg_request("utter_no_such_thing"), 404),
+    ],
+)
 def test_nlg_refuses_bad_requests(service, params, body, status):
     kwargs = {"data": body} if isinstance(body, bytes) else {"json": body}
     assert requests.post(service.url + "/nlg", params=params, **kwargs).status_code == status
@@ -151,9 +184,21 @@ def test_the_version_changes_with_a_save_and_needs_the_token(service):
     version = requests.get(service.url + "/nlg/version", params={"token": TOKEN}).json()
     bundle = requests.get(service.url + "/nlg/bundle", params={"token": TOKEN}).json()
     assert bundle["version"] == version["version"]
-    assert version["report"] == bundle["report"] == {
-        "responses": ["utter_clarify_topic", "utter_default", "utter_fallback", "utter_guided_one",
-                      "utter_guided_three", "utter_out_of_scope"], "low_confidence": 0.6}
+    assert (
+        version["report"]
+        == bundle["report"]
+        == {
+            "responses": [
+                "utter_clarify_topic",
+                "utter_default",
+                "utter_fallback",
+                "utter_guided_one",
+                "utter_guided_three",
+                "utter_out_of_scope",
+            ],
+            "low_confidence": 0.6,
+        }
+    )
     session, _ = login(service)
     answer = service.store.answers()["utter_faq/duration"]
     answer["web"]["text"] = "The exam takes about 15 minutes."
@@ -173,9 +218,17 @@ def test_rendering_matches_rasas_own_templated_generator(service, settings):
     responses = service.responses()
     rasa_nlg = TemplatedNaturalLanguageGenerator(responses)
     slots = {"period_start": "2026-11-20", "cycle_length": None}
-    arguments = {"date_text": "Friday, November 20", "start_text": "Monday, November 23", "end_text": "Friday, Nov 27",
-                 "start_day": 4, "end_day": 8, "start_iso": "2026-11-23", "end_iso": "2026-11-27"}
+    arguments = {
+        "date_text": "Friday, November 20",
+        "start_text": "Monday, November 23",
+        "end_text": "Friday, Nov 27",
+        "start_day": 4,
+        "end_day": 8,
+        "start_iso": "2026-11-23",
+        "end_iso": "2026-11-27",
+    }
     from editor.render import render
+
     for name in responses:
         for language in (None, "en", "es"):
             for channel in ("rest", "twilio", "socketio"):
@@ -185,20 +238,50 @@ def test_rendering_matches_rasas_own_templated_generator(service, settings):
                 assert ours == theirs, (name, language, channel)
 
 
-PARITY_SLOTS = {"period_start": "2026-11-20", "bleeding_end": "2026-11-24", "still_bleeding": False,
-                "cycle_length": 30.0, "device_placed": "2026-08-27", "faq_mode": None}
+PARITY_SLOTS = {
+    "period_start": "2026-11-20",
+    "bleeding_end": "2026-11-24",
+    "still_bleeding": False,
+    "cycle_length": 30.0,
+    "device_placed": "2026-08-27",
+    "faq_mode": None,
+}
 PARITY_ARGUMENTS = {  # every {placeholder} the answers use, as the actions send them
-    "date_text": "Friday, November 20", "start_text": "Monday, November 23", "end_text": "Friday, Nov 27",
-    "start_day": 4, "end_day": 8, "start_iso": "2026-11-23", "end_iso": "2026-11-27", "today_iso": "2026-11-27",
-    "bleeding_end_iso": "2026-11-24", "cycle_start_iso": "2026-11-20", "cycle_start_text": "Friday, November 20",
-    "placed_text": "August 27", "check_text": "November 27", "topic_a": "the pain", "topic_b": "the results",
-    "topic_a_key": "pain", "topic_b_key": "results", "topic_a_button": "Pain", "topic_b_button": "Results",
-    "topic_c": "when to book", "topic_c_key": "timing", "topic_c_button": "When to book",
-    "topic_a_payload": "/faq/pain", "topic_b_payload": "/faq/results", "topic_c_payload": "/timing",
+    "date_text": "Friday, November 20",
+    "start_text": "Monday, November 23",
+    "end_text": "Friday, Nov 27",
+    "start_day": 4,
+    "end_day": 8,
+    "start_iso": "2026-11-23",
+    "end_iso": "2026-11-27",
+    "today_iso": "2026-11-27",
+    "bleeding_end_iso": "2026-11-24",
+    "cycle_start_iso": "2026-11-20",
+    "cycle_start_text": "Friday, November 20",
+    "placed_text": "August 27",
+    "check_text": "November 27",
+    "topic_a": "the pain",
+    "topic_b": "the results",
+    "topic_a_key": "pain",
+    "topic_b_key": "results",
+    "topic_a_button": "Pain",
+    "topic_b_button": "Results",
+    "topic_c": "when to book",
+    "topic_c_key": "timing",
+    "topic_c_button": "When to book",
+    "topic_a_payload": "/faq/pain",
+    "topic_b_payload": "/faq/results",
+    "topic_c_payload": "/timing",
     "group_name": "Dates",
     # what Rasa passes on from an action server's message besides the response name
-    "text": None, "buttons": [], "elements": [], "custom": {}, "template": None, "image": None,
-    "attachment": None}
+    "text": None,
+    "buttons": [],
+    "elements": [],
+    "custom": {},
+    "template": None,
+    "image": None,
+    "attachment": None,
+}
 
 
 def test_the_bot_renders_every_answer_exactly_as_the_services_nlg_endpoint(service, tmp_path, monkeypatch, settings):
@@ -222,16 +305,26 @@ def test_the_bot_renders_every_answer_exactly_as_the_services_nlg_endpoint(servi
     monkeypatch.setenv("HSG_CONTENT_LKG", str(tmp_path / "lkg.json"))
     nlg = ContentNLG(EndpointConfig(url=service.url + "/nlg", timeout=5, poll_seconds=60), domain)
     events = [SlotSet(name, value) for name, value in PARITY_SLOTS.items()]
-    trackers = [DialogueStateTracker.from_events("patient-1", events + language + [UserUttered(
-        "when is my window", intent={"name": "timing", "confidence": 0.99}, message_id="m1")], slots=domain.slots)
-        for language in ([], [SlotSet("language", "es")])]
+    trackers = [
+        DialogueStateTracker.from_events(
+            "patient-1",
+            events
+            + language
+            + [UserUttered("when is my window", intent={"name": "timing", "confidence": 0.99}, message_id="m1")],
+            slots=domain.slots,
+        )
+        for language in ([], [SlotSet("language", "es")])
+    ]
     assert trackers[0].current_state()["slots"]["period_start"] == "2026-11-20"
     assert trackers[1].current_state()["slots"]["language"] == "es"
     values_es = placeholders(settings, "es")
     responses = service.responses()
     assert set(responses) == set(domain.responses)
-    assert responses["utter_faq/duration"][0]["text"] == answer["web"]["text"] != \
-        domain.responses["utter_faq/duration"][0]["text"]
+    assert (
+        responses["utter_faq/duration"][0]["text"]
+        == answer["web"]["text"]
+        != domain.responses["utter_faq/duration"][0]["text"]
+    )
 
     async def compare() -> int:
         compared, spanish = 0, 0
@@ -240,12 +333,20 @@ def test_the_bot_renders_every_answer_exactly_as_the_services_nlg_endpoint(servi
                 state = tracker.current_state()
                 for channel in ("rest", "twilio"):
                     for arguments in (PARITY_ARGUMENTS, {}):
-                        ours = await nlg.generate(name, tracker, channel, domain_responses=domain.responses,
-                                                  **dict(arguments))
-                        body = {"response": name, "arguments": arguments, "tracker": state,
-                                "channel": {"name": channel}}
-                        theirs = await asyncio.to_thread(lambda: requests.post(
-                            service.url + "/nlg", params={"token": TOKEN}, json=body).json())
+                        ours = await nlg.generate(
+                            name, tracker, channel, domain_responses=domain.responses, **dict(arguments)
+                        )
+                        body = {
+                            "response": name,
+                            "arguments": arguments,
+                            "tracker": state,
+                            "channel": {"name": channel},
+                        }
+                        theirs = await asyncio.to_thread(
+                            lambda body=body: requests.post(
+                                service.url + "/nlg", params={"token": TOKEN}, json=body
+                            ).json()
+                        )
                         assert ours == theirs, (name, channel, arguments == {}, state["slots"].get("language"))
                         compared += 1
                         if tracker is trackers[1] and channel == "rest" and not arguments:
@@ -262,11 +363,18 @@ def test_the_bot_renders_every_answer_exactly_as_the_services_nlg_endpoint(servi
 
 
 # --- login wall ---------------------------------------------------------------------
-@pytest.mark.parametrize("method,path", [
-    ("get", "/editor"), ("get", "/editor/report"), ("get", "/editor/api/answers"), ("get", "/editor/api/report"),
-    ("get", "/editor/api/answers/utter_greet"), ("post", "/editor/api/answers/utter_greet"),
-    ("post", "/editor/api/answers/utter_greet/rollback"),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("get", "/editor"),
+        ("get", "/editor/report"),
+        ("get", "/editor/api/answers"),
+        ("get", "/editor/api/report"),
+        ("get", "/editor/api/answers/utter_greet"),
+        ("post", "/editor/api/answers/utter_greet"),
+        ("post", "/editor/api/answers/utter_greet/rollback"),
+    ],
+)
 def test_the_editor_and_the_report_refuse_requests_without_a_login(service, method, path):
     response = getattr(requests, method)(service.url + path, json={}, allow_redirects=False)
     assert response.status_code in (303, 401)
@@ -277,17 +385,23 @@ def test_the_editor_and_the_report_refuse_requests_without_a_login(service, meth
 
 def test_a_wrong_password_a_tampered_cookie_and_an_unknown_editor_get_no_session(service):
     session, response = login(service, password="not-the-password")
-    assert "error=bad" in response.headers["Location"] and session.get(service.url + "/editor/api/me").status_code == 401
+    assert (
+        "error=bad" in response.headers["Location"] and session.get(service.url + "/editor/api/me").status_code == 401
+    )
     _, response = login(service, name="nobody")
     assert "error=bad" in response.headers["Location"]
     session, response = login(service)
-    assert response.headers["Location"] == "/editor" and session.get(service.url + "/editor/api/me").json() == \
-        {"editor": EDITOR[0]}
+    assert response.headers["Location"] == "/editor" and session.get(service.url + "/editor/api/me").json() == {
+        "editor": EDITOR[0]
+    }
     cookie = session.cookies.get("hsg_editor")
     assert EDITOR[0] not in cookie  # the cookie carries only a random session id (and its HMAC)
     session_id, signature = cookie.split(".")
-    for tampered in (session_id[:-1] + ("A" if session_id[-1] != "A" else "B") + "." + signature,
-                     session_id + "." + "0" * len(signature), EDITOR[0] + "|9999999999|" + signature):
+    for tampered in (
+        session_id[:-1] + ("A" if session_id[-1] != "A" else "B") + "." + signature,
+        session_id + "." + "0" * len(signature),
+        EDITOR[0] + "|9999999999|" + signature,
+    ):
         forged = requests.Session()
         forged.cookies.set("hsg_editor", tampered)
         assert forged.get(service.url + "/editor/api/me").status_code == 401
@@ -317,24 +431,41 @@ def test_writes_from_another_site_or_without_json_are_refused(service):
 
 
 # --- saves refused by the checks, history and rollback --------------------------------
-@pytest.mark.parametrize("change,words,language", [
-    (lambda a: a["web"].update(text="Notwithstanding considerable interindividual variability, procedural "
-                                    "discomfort predominantly manifests as transient uterine contractility."),
-     "reading grade", "en"),
-    (lambda a: a["sms"].update(text="Cramps fade. " * 26), "SMS segments", "en"),
-    (lambda a: a.update(source=""), "does not name its source", "en"),
-    (lambda a: a["web"].update(text="Call {clinic_fone} today."), "{clinic_fone}", "en"),
-    (lambda a: a["web"].update(text="An HSG is guaranteed to help you get pregnant."), "promises an outcome", "en"),
-    # the Spanish version: each reason names it ("(Spanish web)", "(Spanish sms)")
-    (lambda a: a["es"]["web"].update(text="La HSG le garantiza un embarazo."), "(Spanish web): it promises an outcome",
-     "es"),
-    (lambda a: a["es"]["sms"].update(text="Los cólicos pasan pronto. " * 11), "more than 4", "es"),
-    (lambda a: a["es"]["web"].update(text="No obstante la considerable variabilidad interindividual, la incomodidad "
-                                          "procedimental se manifiesta predominantemente como contractilidad "
-                                          "uterina transitoria."), "reading ease", "es"),
-    (lambda a: a["es"]["sms"].update(text="Llame al {clinic_fone}."), "{clinic_fone}", "es"),
-    (lambda a: a.pop("es"), "there is no Spanish version", "es"),
-])
+@pytest.mark.parametrize(
+    "change,words,language",
+    [
+        (
+            lambda a: a["web"].update(
+                text="Notwithstanding considerable interindividual variability, procedural "
+                "discomfort predominantly manifests as transient uterine contractility."
+            ),
+            "reading grade",
+            "en",
+        ),
+        (lambda a: a["sms"].update(text="Cramps fade. " * 26), "SMS segments", "en"),
+        (lambda a: a.update(source=""), "does not name its source", "en"),
+        (lambda a: a["web"].update(text="Call {clinic_fone} today."), "{clinic_fone}", "en"),
+        (lambda a: a["web"].update(text="An HSG is guaranteed to help you get pregnant."), "promises an outcome", "en"),
+        # the Spanish version: each reason names it ("(Spanish web)", "(Spanish sms)")
+        (
+            lambda a: a["es"]["web"].update(text="La HSG le garantiza un embarazo."),
+            "(Spanish web): it promises an outcome",
+            "es",
+        ),
+        (lambda a: a["es"]["sms"].update(text="Los cólicos pasan pronto. " * 11), "more than 4", "es"),
+        (
+            lambda a: a["es"]["web"].update(
+                text="No obstante la considerable variabilidad interindividual, la incomodidad "
+                "procedimental se manifiesta predominantemente como contractilidad "
+                "uterina transitoria."
+            ),
+            "reading ease",
+            "es",
+        ),
+        (lambda a: a["es"]["sms"].update(text="Llame al {clinic_fone}."), "{clinic_fone}", "es"),
+        (lambda a: a.pop("es"), "there is no Spanish version", "es"),
+    ],
+)
 def test_a_save_that_fails_a_check_is_refused_with_the_reason(service, change, words, language):
     session, _ = login(service)
     answer = service.store.answers()["utter_faq/pain"]
@@ -373,8 +504,9 @@ def test_history_and_one_click_rollback_through_the_api(service):
 # --- report of unanswered messages ------------------------------------------------------------
 def test_the_report_endpoint_records_what_the_report_keeps_and_needs_the_token(service):
     url = service.url + "/nlg/report"
-    fallback = nlg_request("utter_fallback", text="can my husband come in", intent="nlu_fallback",
-                           confidence=0.45, message_id="r1")
+    fallback = nlg_request(
+        "utter_fallback", text="can my husband come in", intent="nlu_fallback", confidence=0.45, message_id="r1"
+    )
     assert requests.post(url, json=fallback).status_code == 401
     assert requests.post(url, params={"token": "wrong"}, json=fallback).status_code == 401
     assert requests.post(url, params={"token": TOKEN}, data=b"{not json").status_code == 400
@@ -386,17 +518,28 @@ def test_the_report_endpoint_records_what_the_report_keeps_and_needs_the_token(s
 
 
 def test_the_report_groups_fallbacks_and_unsure_answers_and_forgets_old_ones(service):
-    post = lambda **kw: requests.post(service.url + "/nlg", params={"token": TOKEN},  # noqa: E731
-                                      json=nlg_request(**kw)).raise_for_status()
-    post(response="utter_fallback", text="Can my husband come in?", intent="nlu_fallback", confidence=0.45,
-         message_id="a")
-    post(response="utter_fallback", text="can my husband come in", intent="nlu_fallback", confidence=0.45,
-         message_id="b")
-    post(response="utter_fallback", text="can my husband come in", intent="nlu_fallback", confidence=0.45,
-         message_id="b")  # the same message again (a second reply to it): counted once
+    post = lambda **kw: requests.post(  # noqa: E731
+        service.url + "/nlg",
+        params={"token": TOKEN},
+        json=nlg_request(**kw),
+    ).raise_for_status()
+    post(
+        response="utter_fallback",
+        text="Can my husband come in?",
+        intent="nlu_fallback",
+        confidence=0.45,
+        message_id="a",
+    )
+    post(
+        response="utter_fallback", text="can my husband come in", intent="nlu_fallback", confidence=0.45, message_id="b"
+    )
+    post(
+        response="utter_fallback", text="can my husband come in", intent="nlu_fallback", confidence=0.45, message_id="b"
+    )  # the same message again (a second reply to it): counted once
     post(response="utter_faq/pain", text="is it sore", intent="faq", confidence=0.5, message_id="c")
-    post(response="utter_out_of_scope", text="what is the weather", intent="out_of_scope", confidence=0.9,
-         message_id="d")
+    post(
+        response="utter_out_of_scope", text="what is the weather", intent="out_of_scope", confidence=0.9, message_id="d"
+    )
     post(response="utter_faq/pain", text="does it hurt", intent="faq", confidence=0.97, message_id="e")
     post(response="utter_greet", text="/greet", intent="greet", confidence=1.0, message_id="f")
     session, _ = login(service)
@@ -414,8 +557,9 @@ def test_the_report_groups_fallbacks_and_unsure_answers_and_forgets_old_ones(ser
 # --- the Spanish version -----------------------------------------------------------------------
 def nlg_text(service, name, channel="rest", language=None):
     slots = {"language": language} if language else {}
-    return requests.post(service.url + "/nlg", params={"token": TOKEN},
-                         json=nlg_request(name, channel=channel, slots=slots)).json()["text"]
+    return requests.post(
+        service.url + "/nlg", params={"token": TOKEN}, json=nlg_request(name, channel=channel, slots=slots)
+    ).json()["text"]
 
 
 def test_a_spanish_conversation_gets_the_spanish_forms_with_the_clinics_spanish_words(service, settings):
@@ -435,8 +579,9 @@ def test_a_spanish_conversation_gets_the_spanish_forms_with_the_clinics_spanish_
     bundle = requests.get(service.url + "/nlg/bundle", params={"token": TOKEN}).json()["responses"]
     spanish_condition = [{"type": "slot", "name": "language", "value": "es"}]
     for name, variants in bundle.items():
-        assert [v.get("channel") for v in variants if v.get("condition") == spanish_condition] == \
-            ([None] if service.store.answers()[name].get("sms_only") else [None, "twilio"]), name
+        assert [v.get("channel") for v in variants if v.get("condition") == spanish_condition] == (
+            [None] if service.store.answers()[name].get("sms_only") else [None, "twilio"]
+        ), name
 
 
 def test_the_editor_shows_the_spanish_forms_with_their_own_numbers(service):
@@ -526,9 +671,12 @@ def test_the_editor_page_has_labelled_spanish_fields_marked_as_spanish():
     for name in ("es-web-text", "es-sms-text"):
         assert ids[name].get("lang") == "es" and name in parser.labels, name
     for field in parser.fields:  # every field has a label: <label for>, a wrapping <label>, or aria-label
-        assert field.get("id") in parser.labels or field.get("aria-label") or \
-            re.search(r'<label[^>]*>\s*<input[^>]*id="' + re.escape(field.get("id", "")) + '"', page), field
+        assert (
+            field.get("id") in parser.labels
+            or field.get("aria-label")
+            or re.search(r'<label[^>]*>\s*<input[^>]*id="' + re.escape(field.get("id", "")) + '"', page)
+        ), field
     assert 'id="reviewed-es"' in page and "bilingual clinician" in page and 'id="spanish-filter"' in page
     script = (ROOT / "editor" / "static" / "editor.js").read_text(encoding="utf-8")
-    assert 'title.lang = "es"' in script and "reviewed_es: $(\"reviewed-es\").checked" in script
+    assert 'title.lang = "es"' in script and 'reviewed_es: $("reviewed-es").checked' in script
     assert "spanishUnreviewed" in script and "answer.es = {" in script

@@ -5,6 +5,7 @@ folder, once for this module); edits made in the files; filling PostgreSQL from 
 files; a save on one host seen by another; git as the export and import. The Spanish
 version (`es:`): kept, written and saved like the English forms, and turned into the Rasa
 variants that Rasa's own generator picks by the `language` slot and the channel."""
+
 from __future__ import annotations
 
 import shutil
@@ -35,8 +36,16 @@ def pg_engine():
 
     with local_services("hsg-test-store-", PG_PORT, REDIS_PORT) as running:
         s = running["settings"]
-        engine = pg.engine(sa.engine.URL.create("postgresql", s["HSG_PG_USER"], s["HSG_PG_PASSWORD"],
-                                                s["HSG_PG_HOST"], int(s["HSG_PG_PORT"]), s["HSG_PG_DB"]))
+        engine = pg.engine(
+            sa.engine.URL.create(
+                "postgresql",
+                s["HSG_PG_USER"],
+                s["HSG_PG_PASSWORD"],
+                s["HSG_PG_HOST"],
+                int(s["HSG_PG_PORT"]),
+                s["HSG_PG_DB"],
+            )
+        )
         yield engine
         engine.dispose()
 
@@ -209,13 +218,17 @@ def test_two_hosts_saving_from_the_same_version_at_once_give_one_save_and_one_co
     def save(store, editor):
         start.wait()
         try:
-            outcomes.append(store.save("utter_faq/duration", dict(original, source=f"hsg-facts.md: {editor}"),
-                                       editor, base_version=1))
+            outcomes.append(
+                store.save(
+                    "utter_faq/duration", dict(original, source=f"hsg-facts.md: {editor}"), editor, base_version=1
+                )
+            )
         except StoreError as error:
             outcomes.append(str(error))
 
-    threads = [threading.Thread(target=save, args=(store, name)) for store, name in ((pg_store, "a"),
-                                                                                      (other_host, "b"))]
+    threads = [
+        threading.Thread(target=save, args=(store, name)) for store, name in ((pg_store, "a"), (other_host, "b"))
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -244,8 +257,9 @@ def test_git_is_the_export_and_the_import(pg_engine, pg_store, content, tmp_path
     target = tmp_path / "export"
     shutil.copytree(content, target)
     changed = export(pg_store, target)
-    assert changed == [target / "answers" / FileContentStore(content).path_of("utter_faq/pain")
-                       .relative_to(content / "answers")]
+    assert changed == [
+        target / "answers" / FileContentStore(content).path_of("utter_faq/pain").relative_to(content / "answers")
+    ]
     assert FileContentStore(target).answers() == pg_store.answers()
     assert export(pg_store, target) == []  # nothing left to write
     # a change made in git comes back as a new version by "the files"
@@ -253,34 +267,58 @@ def test_git_is_the_export_and_the_import(pg_engine, pg_store, content, tmp_path
     greet.write_text(greet.read_text().replace("automated", "automated (edited in git)", 1))
     assert import_files(pg_store, target) == ["utter_greet"]
     assert "edited in git" in str(pg_store.answers()["utter_greet"])
-    assert [(h["by"], h["note"]) for h in pg_store.history("utter_greet")][-1] == ("the files", "imported from the files")
+    assert [(h["by"], h["note"]) for h in pg_store.history("utter_greet")][-1] == (
+        "the files",
+        "imported from the files",
+    )
 
 
 # --- the Spanish version ------------------------------------------------------------------
 SPANISH_PAIN = {
-    "reviewed_by": None, "reviewed_on": None,
-    "web": {"text": "  La mayoría de las personas sienten algunos cólicos.  ",
-            "buttons": [{"title": "¿Cuánto dura?", "payload": "¿Cuánto dura el examen?"},
-                        {"title": "", "payload": ""}],
-            "custom": {}},
+    "reviewed_by": None,
+    "reviewed_on": None,
+    "web": {
+        "text": "  La mayoría de las personas sienten algunos cólicos.  ",
+        "buttons": [{"title": "¿Cuánto dura?", "payload": "¿Cuánto dura el examen?"}, {"title": "", "payload": ""}],
+        "custom": {},
+    },
     "sms": {"text": "Suelen pasar en unas horas.", "buttons": []},
 }
 
 
 def test_normalise_keeps_and_cleans_the_spanish_version_like_the_english_one():
-    clean = normalise({"response": "utter_faq/pain", "web": {"text": "Hi"}, "sms": {"text": "Hi"},
-                       "es": dict(SPANISH_PAIN, reviewed_by=" dra.lopez ", reviewed_on=20261101, extra="dropped")})
-    assert clean["es"] == {"reviewed_by": "dra.lopez", "reviewed_on": "20261101",
-                           "web": {"text": "La mayoría de las personas sienten algunos cólicos.",
-                                   "buttons": [{"title": "¿Cuánto dura?", "payload": "¿Cuánto dura el examen?"}]},
-                           "sms": {"text": "Suelen pasar en unas horas."}}
+    clean = normalise(
+        {
+            "response": "utter_faq/pain",
+            "web": {"text": "Hi"},
+            "sms": {"text": "Hi"},
+            "es": dict(SPANISH_PAIN, reviewed_by=" dra.lopez ", reviewed_on=20261101, extra="dropped"),
+        }
+    )
+    assert clean["es"] == {
+        "reviewed_by": "dra.lopez",
+        "reviewed_on": "20261101",
+        "web": {
+            "text": "La mayoría de las personas sienten algunos cólicos.",
+            "buttons": [{"title": "¿Cuánto dura?", "payload": "¿Cuánto dura el examen?"}],
+        },
+        "sms": {"text": "Suelen pasar en unas horas."},
+    }
     # no Spanish, or an empty one (the editor's blank Spanish fields): no `es` at all
     assert "es" not in normalise({"response": "utter_greet", "web": {"text": "Hi"}})
-    assert "es" not in normalise({"response": "utter_greet", "web": {"text": "Hi"},
-                                  "es": {"reviewed_by": None, "web": {"text": " ", "buttons": []},
-                                         "sms": {"text": ""}}})
-    for bad in ({"es": "texto"}, {"es": {"web": "texto"}}, {"es": {"sms": {"text": "x", "buttons": "no"}}},
-                {"es": {"web": {"buttons": ["x"]}}}):
+    assert "es" not in normalise(
+        {
+            "response": "utter_greet",
+            "web": {"text": "Hi"},
+            "es": {"reviewed_by": None, "web": {"text": " ", "buttons": []}, "sms": {"text": ""}},
+        }
+    )
+    for bad in (
+        {"es": "texto"},
+        {"es": {"web": "texto"}},
+        {"es": {"sms": {"text": "x", "buttons": "no"}}},
+        {"es": {"web": {"buttons": ["x"]}}},
+    ):
         with pytest.raises(StoreError, match="es"):
             normalise(dict(bad, response="utter_greet"))
 
@@ -306,12 +344,16 @@ def test_both_stores_save_and_roll_back_the_spanish_version(store):
 
 
 ANSWER = {
-    "response": "utter_faq/results", "source": "docs/facts.md: Results",
+    "response": "utter_faq/results",
+    "source": "docs/facts.md: Results",
     "web": {"text": "The report comes in {results_days}.", "buttons": [{"title": "Yes", "payload": "/affirm"}]},
     "sms": {"text": "Report in {results_days}."},
-    "es": {"reviewed_by": None, "reviewed_on": None,
-           "web": {"text": "El informe llega en {results_days}.", "buttons": [{"title": "Sí", "payload": "/affirm"}]},
-           "sms": {"text": "Informe en {results_days}."}},
+    "es": {
+        "reviewed_by": None,
+        "reviewed_on": None,
+        "web": {"text": "El informe llega en {results_days}.", "buttons": [{"title": "Sí", "payload": "/affirm"}]},
+        "sms": {"text": "Informe en {results_days}."},
+    },
 }
 VALUES = {"results_days": "2 to 3 business days"}
 VALUES_ES = {"results_days": "2 a 3 días hábiles"}
@@ -322,8 +364,11 @@ def test_an_answer_is_four_variants_english_and_spanish_web_and_sms():
     assert to_variants(ANSWER, VALUES, VALUES_ES) == [
         {"text": "The report comes in 2 to 3 business days.", "buttons": [{"title": "Yes", "payload": "/affirm"}]},
         {"text": "Report in 2 to 3 business days.", "channel": "twilio"},
-        {"text": "El informe llega en 2 a 3 días hábiles.", "buttons": [{"title": "Sí", "payload": "/affirm"}],
-         "condition": SPANISH_CONDITION},
+        {
+            "text": "El informe llega en 2 a 3 días hábiles.",
+            "buttons": [{"title": "Sí", "payload": "/affirm"}],
+            "condition": SPANISH_CONDITION,
+        },
         {"text": "Informe en 2 a 3 días hábiles.", "condition": SPANISH_CONDITION, "channel": "twilio"},
     ]
     # without Spanish values, the English values with clinic.yml's Spanish words (results_days_es)
@@ -337,18 +382,27 @@ def test_an_answer_is_four_variants_english_and_spanish_web_and_sms():
 
 
 def test_an_sms_only_answer_has_a_conditional_default_variant_in_spanish():
-    stop = {"response": "utter_sms_stop", "sms_only": True, "sms": {"text": "You will get no more texts."},
-            "es": {"sms": {"text": "No recibirá más mensajes."}}}
-    assert to_variants(stop, {}, {}) == [{"text": "You will get no more texts."},
-                                         {"text": "No recibirá más mensajes.", "condition": SPANISH_CONDITION}]
+    stop = {
+        "response": "utter_sms_stop",
+        "sms_only": True,
+        "sms": {"text": "You will get no more texts."},
+        "es": {"sms": {"text": "No recibirá más mensajes."}},
+    }
+    assert to_variants(stop, {}, {}) == [
+        {"text": "You will get no more texts."},
+        {"text": "No recibirá más mensajes.", "condition": SPANISH_CONDITION},
+    ]
 
 
 def test_spanish_web_text_goes_by_sms_when_there_is_no_spanish_sms_form():
     answer = dict(ANSWER, es={"web": dict(ANSWER["es"]["web"], custom={"alt": "Dibujo"})})
     variants = to_variants(answer, VALUES, VALUES_ES)
-    assert variants[3] == {"text": "El informe llega en 2 a 3 días hábiles.",
-                           "buttons": [{"title": "Sí", "payload": "/affirm"}],
-                           "condition": SPANISH_CONDITION, "channel": "twilio"}
+    assert variants[3] == {
+        "text": "El informe llega en 2 a 3 días hábiles.",
+        "buttons": [{"title": "Sí", "payload": "/affirm"}],
+        "condition": SPANISH_CONDITION,
+        "channel": "twilio",
+    }
 
 
 def rasa_reply(responses, name, language, channel):
@@ -360,23 +414,30 @@ def rasa_reply(responses, name, language, channel):
     from rasa.shared.core.slots import CategoricalSlot
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    slot = CategoricalSlot("language", mappings=[{"type": "from_entity", "entity": "language"}], values=["en", "es"],
-                           influence_conversation=False)
+    slot = CategoricalSlot(
+        "language",
+        mappings=[{"type": "from_entity", "entity": "language"}],
+        values=["en", "es"],
+        influence_conversation=False,
+    )
     events = [SlotSet("language", language)] if language is not None else []
     tracker = DialogueStateTracker.from_events("patient", events, slots=[slot])
     assert tracker.get_slot("language") == language
     return asyncio.run(TemplatedNaturalLanguageGenerator(responses).generate(name, tracker, channel))
 
 
-@pytest.mark.parametrize("language,channel,expected", [
-    ("es", "twilio", "Informe en 2 a 3 días hábiles."),
-    ("es", "rest", "El informe llega en 2 a 3 días hábiles."),
-    ("es", "socketio", "El informe llega en 2 a 3 días hábiles."),
-    ("en", "twilio", "Report in 2 to 3 business days."),
-    ("en", "rest", "The report comes in 2 to 3 business days."),
-    (None, "twilio", "Report in 2 to 3 business days."),
-    (None, "rest", "The report comes in 2 to 3 business days."),
-])
+@pytest.mark.parametrize(
+    "language,channel,expected",
+    [
+        ("es", "twilio", "Informe en 2 a 3 días hábiles."),
+        ("es", "rest", "El informe llega en 2 a 3 días hábiles."),
+        ("es", "socketio", "El informe llega en 2 a 3 días hábiles."),
+        ("en", "twilio", "Report in 2 to 3 business days."),
+        ("en", "rest", "The report comes in 2 to 3 business days."),
+        (None, "twilio", "Report in 2 to 3 business days."),
+        (None, "rest", "The report comes in 2 to 3 business days."),
+    ],
+)
 def test_rasa_picks_the_variant_of_the_conversations_language_and_channel(language, channel, expected):
     """rasa/core/nlg/generator.py ResponseVariationFilter: a matching conditional variant
     for the channel, then a default one for the channel, then a matching conditional one,
@@ -388,12 +449,19 @@ def test_rasa_picks_the_variant_of_the_conversations_language_and_channel(langua
     assert reply.get("buttons", []) == ([] if channel == "twilio" else web_buttons)
 
 
-@pytest.mark.parametrize("language,expected", [("es", "No recibirá más mensajes."),
-                                               ("en", "You will get no more texts."),
-                                               (None, "You will get no more texts.")])
+@pytest.mark.parametrize(
+    "language,expected",
+    [("es", "No recibirá más mensajes."), ("en", "You will get no more texts."), (None, "You will get no more texts.")],
+)
 def test_rasa_picks_the_spanish_sms_only_reply_on_any_channel(language, expected):
-    stop = {"response": "utter_sms_stop", "sms_only": True, "sms": {"text": "You will get no more texts."},
-            "es": {"sms": {"text": "No recibirá más mensajes."}}}
+    stop = {
+        "response": "utter_sms_stop",
+        "sms_only": True,
+        "sms": {"text": "You will get no more texts."},
+        "es": {"sms": {"text": "No recibirá más mensajes."}},
+    }
     for channel in ("twilio", "rest"):
-        assert rasa_reply({"utter_sms_stop": to_variants(stop, {}, {})}, "utter_sms_stop", language,
-                          channel)["text"] == expected
+        assert (
+            rasa_reply({"utter_sms_stop": to_variants(stop, {}, {})}, "utter_sms_stop", language, channel)["text"]
+            == expected
+        )

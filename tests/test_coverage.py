@@ -1,4 +1,5 @@
 """Every topic key in the project's list (docs/topics.md) is trained, tested, and answered."""
+
 from __future__ import annotations
 
 import re
@@ -46,10 +47,28 @@ def training_examples():
 def test_topics_md_lists_the_keys_we_expect():
     assert len(KEYS) == 35, sorted(KEYS)
     plain = {key for key, intent in KEYS.items() if intent == key}
-    assert plain == {"timing", "device_confirmation", "report_symptoms", "human_handoff", "out_of_scope",
-                     "bot_challenge", "greet", "goodbye", "thankyou"}
-    assert {"what_is_hsg", "pain_relief", "support_person", "activities_after", "after_sex_conceive",
-            "antibiotics", "breastfeeding", "alternatives", "cost_insurance"} <= set(KEYS)
+    assert plain == {
+        "timing",
+        "device_confirmation",
+        "report_symptoms",
+        "human_handoff",
+        "out_of_scope",
+        "bot_challenge",
+        "greet",
+        "goodbye",
+        "thankyou",
+    }
+    assert {
+        "what_is_hsg",
+        "pain_relief",
+        "support_person",
+        "activities_after",
+        "after_sex_conceive",
+        "antibiotics",
+        "breastfeeding",
+        "alternatives",
+        "cost_insurance",
+    } <= set(KEYS)
 
 
 def test_every_trained_faq_key_is_listed():
@@ -77,6 +96,7 @@ def test_faq_key_has_an_answer(domain, key):
 def test_heldout_never_overlaps_training():
     def norm(text):
         return re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()
+
     trained = {norm(line) for lines in training_examples().values() for line in lines}
     heldout = [line for lines in load_nlu_examples(ROOT / "tests/nlu/heldout.yml").values() for line in lines]
     overlap = [line for line in heldout if norm(line) in trained]

@@ -25,6 +25,7 @@ PLAIN_MARCH = D(2027, 3, 10)
 
 # ---------------------------------------------------------------- parse_date
 
+
 @pytest.mark.parametrize(
     "text, today, expect, order, value, problem",
     [
@@ -171,11 +172,17 @@ Expected = List[Tuple[str, Optional[date], Optional[str]]]
     "text, today, expected",
     [
         # the example from the issue
-        ("my period started Nov 3 and stopped on the 8th", TODAY,
-         [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)]),
+        (
+            "my period started Nov 3 and stopped on the 8th",
+            TODAY,
+            [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)],
+        ),
         # same, lower-cased as Rasa passes it
-        ("my period started november 3rd and stopped on the 8th.", TODAY,
-         [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)]),
+        (
+            "my period started november 3rd and stopped on the 8th.",
+            TODAY,
+            [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)],
+        ),
         # a lone date defaults to the period start
         ("Nov 3", TODAY, [("period_start", D(2026, 11, 3), None)]),
         ("the 12th", TODAY, [("period_start", D(2026, 11, 12), None)]),
@@ -195,30 +202,54 @@ Expected = List[Tuple[str, Optional[date], Optional[str]]]
         ("the last day of my period was Nov 8", TODAY, [("bleeding_end", D(2026, 11, 8), None)]),
         ("I was done bleeding on Monday", TODAY, [("bleeding_end", D(2026, 11, 16), None)]),
         # two dates in either order, ranges
-        ("Nov 3 is when it started and Nov 8 is when it stopped", TODAY,
-         [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)]),
-        ("it began last monday and ended yesterday", TODAY,
-         [("period_start", D(2026, 11, 16), None), ("bleeding_end", D(2026, 11, 19), None)]),
-        ("bleeding stopped on the 8th, it started on the 3rd", TODAY,
-         [("bleeding_end", D(2026, 11, 8), None), ("period_start", D(2026, 11, 3), None)]),
+        (
+            "Nov 3 is when it started and Nov 8 is when it stopped",
+            TODAY,
+            [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)],
+        ),
+        (
+            "it began last monday and ended yesterday",
+            TODAY,
+            [("period_start", D(2026, 11, 16), None), ("bleeding_end", D(2026, 11, 19), None)],
+        ),
+        (
+            "bleeding stopped on the 8th, it started on the 3rd",
+            TODAY,
+            [("bleeding_end", D(2026, 11, 8), None), ("period_start", D(2026, 11, 3), None)],
+        ),
         ("Nov 3 to Nov 8", TODAY, [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)]),
-        ("my period was from the 3rd through the 8th", TODAY,
-         [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)]),
+        (
+            "my period was from the 3rd through the 8th",
+            TODAY,
+            [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)],
+        ),
         # stop date without a month follows the start date (today is in December)
-        ("it started Nov 3 and stopped on the 8th", D(2026, 12, 10),
-         [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)]),
-        ("it started Nov 28 and stopped on the 2nd", D(2026, 12, 10),
-         [("period_start", D(2026, 11, 28), None), ("bleeding_end", D(2026, 12, 2), None)]),
+        (
+            "it started Nov 3 and stopped on the 8th",
+            D(2026, 12, 10),
+            [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)],
+        ),
+        (
+            "it started Nov 28 and stopped on the 2nd",
+            D(2026, 12, 10),
+            [("period_start", D(2026, 11, 28), None), ("bleeding_end", D(2026, 12, 2), None)],
+        ),
         # year boundary: December period told in early January
-        ("my period started Dec 28 and stopped Jan 2", EARLY_JAN,
-         [("period_start", D(2026, 12, 28), None), ("bleeding_end", D(2027, 1, 2), None)]),
+        (
+            "my period started Dec 28 and stopped Jan 2",
+            EARLY_JAN,
+            [("period_start", D(2026, 12, 28), None), ("bleeding_end", D(2027, 1, 2), None)],
+        ),
         # expected period (parsed as a future date)
         ("my next period is due Dec 1", TODAY, [("expected_period", D(2026, 12, 1), None)]),
         ("my next period should start on Dec 1st", TODAY, [("expected_period", D(2026, 12, 1), None)]),
         ("I'm expecting it on the 5th", TODAY, [("expected_period", D(2026, 12, 5), None)]),
         ("it will probably start on Monday", TODAY, [("expected_period", D(2026, 11, 23), None)]),
-        ("my period started Nov 3 and my next period is due Dec 1", TODAY,
-         [("period_start", D(2026, 11, 3), None), ("expected_period", D(2026, 12, 1), None)]),
+        (
+            "my period started Nov 3 and my next period is due Dec 1",
+            TODAY,
+            [("period_start", D(2026, 11, 3), None), ("expected_period", D(2026, 12, 1), None)],
+        ),
         ("next period expected 11/3/2027", TODAY, [("expected_period", D(2027, 11, 3), "too_far")]),
         # device placement
         ("I had Essure placed on March 3", TODAY, [("device_placed", D(2026, 3, 3), None)]),
@@ -266,6 +297,7 @@ def test_extract_dates_dmy() -> None:
 
 
 # ---------------------------------------------------------------- detect_flags
+
 
 @pytest.mark.parametrize(
     "text, flag",
@@ -426,9 +458,7 @@ def test_rasas_spacy_component_gets_the_pipeline_from_code() -> None:
     assert model.model_name.endswith(pipeline_fingerprint())
     assert SpacyNLP.fingerprint_addon({}) == pipeline_fingerprint()
     doc = model.model("i had essure placed on nov 3rd and my period started 3 days ago")
-    assert [(e.text, e.label_) for e in doc.ents] == [
-        ("essure", "DEVICE"), ("nov 3rd", "DATE"), ("3 days ago", "DATE")
-    ]
+    assert [(e.text, e.label_) for e in doc.ents] == [("essure", "DEVICE"), ("nov 3rd", "DATE"), ("3 days ago", "DATE")]
 
 
 # ---------------------------------------------------------------- no Rasa
@@ -456,7 +486,11 @@ def test_no_rasa_in_sys_modules() -> None:
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rasa', 'rasa_sdk')))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
     assert out.stdout.strip().splitlines()[-1] == "[]"
@@ -606,21 +640,42 @@ def test_spanish_words_do_not_change_english_parsing() -> None:
         ("acabó el 8 de noviembre", TODAY, [("bleeding_end", D(2026, 11, 8), None)]),
         ("el último día de mi regla fue el 8", TODAY, [("bleeding_end", D(2026, 11, 8), None)]),
         # two dates, either order, ranges
-        ("me bajó el 3 y terminó el 8", TODAY,
-         [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)]),
-        ("mi regla empezó el 3 de noviembre y se me quitó el 8", TODAY,
-         [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)]),
-        ("comenzó el lunes pasado y paró ayer", TODAY,
-         [("period_start", D(2026, 11, 16), None), ("bleeding_end", D(2026, 11, 19), None)]),
-        ("terminó el 8, empezó el 3", TODAY,
-         [("bleeding_end", D(2026, 11, 8), None), ("period_start", D(2026, 11, 3), None)]),
-        ("mi regla fue del 3 al 8 de noviembre", TODAY,
-         [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)]),
-        ("del 28 de octubre al 2 de noviembre", TODAY,
-         [("period_start", D(2026, 10, 28), None), ("bleeding_end", D(2026, 11, 2), None)]),
+        (
+            "me bajó el 3 y terminó el 8",
+            TODAY,
+            [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)],
+        ),
+        (
+            "mi regla empezó el 3 de noviembre y se me quitó el 8",
+            TODAY,
+            [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)],
+        ),
+        (
+            "comenzó el lunes pasado y paró ayer",
+            TODAY,
+            [("period_start", D(2026, 11, 16), None), ("bleeding_end", D(2026, 11, 19), None)],
+        ),
+        (
+            "terminó el 8, empezó el 3",
+            TODAY,
+            [("bleeding_end", D(2026, 11, 8), None), ("period_start", D(2026, 11, 3), None)],
+        ),
+        (
+            "mi regla fue del 3 al 8 de noviembre",
+            TODAY,
+            [("period_start", D(2026, 11, 3), None), ("bleeding_end", D(2026, 11, 8), None)],
+        ),
+        (
+            "del 28 de octubre al 2 de noviembre",
+            TODAY,
+            [("period_start", D(2026, 10, 28), None), ("bleeding_end", D(2026, 11, 2), None)],
+        ),
         # a stop date without a month follows the start date (today is in December)
-        ("empezó el 28 de noviembre y terminó el 2", D(2026, 12, 10),
-         [("period_start", D(2026, 11, 28), None), ("bleeding_end", D(2026, 12, 2), None)]),
+        (
+            "empezó el 28 de noviembre y terminó el 2",
+            D(2026, 12, 10),
+            [("period_start", D(2026, 11, 28), None), ("bleeding_end", D(2026, 12, 2), None)],
+        ),
         # expected period
         ("me toca el 5 de diciembre", TODAY, [("expected_period", D(2026, 12, 5), None)]),
         ("me debe bajar el 5 de diciembre", TODAY, [("expected_period", D(2026, 12, 5), None)]),
@@ -628,8 +683,11 @@ def test_spanish_words_do_not_change_english_parsing() -> None:
         ("mi próxima regla es el 1 de diciembre", TODAY, [("expected_period", D(2026, 12, 1), None)]),
         ("me va a bajar el lunes", TODAY, [("expected_period", D(2026, 11, 23), None)]),
         ("me baja el 5", TODAY, [("expected_period", D(2026, 12, 5), None)]),
-        ("me bajó el 3 de noviembre y me toca el 1 de diciembre", TODAY,
-         [("period_start", D(2026, 11, 3), None), ("expected_period", D(2026, 12, 1), None)]),
+        (
+            "me bajó el 3 de noviembre y me toca el 1 de diciembre",
+            TODAY,
+            [("period_start", D(2026, 11, 3), None), ("expected_period", D(2026, 12, 1), None)],
+        ),
         ("mi próxima regla es el 3/11/2027", TODAY, [("expected_period", D(2027, 11, 3), "too_far")]),
         # device placement
         ("me pusieron el Essure el 3 de marzo", TODAY, [("device_placed", D(2026, 3, 3), None)]),
@@ -705,8 +763,15 @@ def test_detect_flags_spanish_true(text: str, flag: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["mi regla empezó el 3 de noviembre", "terminó el 8", "no", "no no", "el 3 de noviembre", "no tengo cólicos",
-     "no tengo dolor y dejé de sangrar el 8"],
+    [
+        "mi regla empezó el 3 de noviembre",
+        "terminó el 8",
+        "no",
+        "no no",
+        "el 3 de noviembre",
+        "no tengo cólicos",
+        "no tengo dolor y dejé de sangrar el 8",
+    ],
 )
 def test_detect_flags_spanish_false(text: str) -> None:
     """Plain Spanish answers raise no flags ("no" alone is a no, not a correction)."""
@@ -718,9 +783,16 @@ def test_detect_flags_spanish_false(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text, yes, no",
-    [("sí", True, False), ("si", True, False), ("ya me bajó", True, False), ("claro que sí", True, False),
-     ("no", False, True), ("todavía no", False, True), ("aún no", False, True),
-     ("y terminó el 8", False, False)],  # "y" is "and", not "yes"
+    [
+        ("sí", True, False),
+        ("si", True, False),
+        ("ya me bajó", True, False),
+        ("claro que sí", True, False),
+        ("no", False, True),
+        ("todavía no", False, True),
+        ("aún no", False, True),
+        ("y terminó el 8", False, False),
+    ],  # "y" is "and", not "yes"
 )
 def test_detect_yes_no_spanish(text: str, yes: bool, no: bool) -> None:
     """Short Spanish answers to "has a new period started since then?"."""
@@ -792,12 +864,16 @@ def test_entity_ruler_spanish(text: str, ents: Ents) -> None:
 
 @pytest.mark.parametrize(
     "text, before, after",
-    [("no, fue el 12", "deny", "inform"), ("no no, el 19", "deny", "inform"),
-     ("perdón, el 19", "nlu_fallback", "inform"),
-     ("me equivoqué, fue el 12", "nlu_fallback", "inform"), ("corrijo: el 12", "nlu_fallback", "inform"),
-     ("no el 20, el 19", "deny", "inform"),
-     ("no, gracias", "deny", "deny"),  # no date: a plain no
-     ("me gustaría saber más sobre el estudio que me hicieron el 12", "nlu_fallback", "nlu_fallback")],  # a story
+    [
+        ("no, fue el 12", "deny", "inform"),
+        ("no no, el 19", "deny", "inform"),
+        ("perdón, el 19", "nlu_fallback", "inform"),
+        ("me equivoqué, fue el 12", "nlu_fallback", "inform"),
+        ("corrijo: el 12", "nlu_fallback", "inform"),
+        ("no el 20, el 19", "deny", "inform"),
+        ("no, gracias", "deny", "deny"),  # no date: a plain no
+        ("me gustaría saber más sobre el estudio que me hicieron el 12", "nlu_fallback", "nlu_fallback"),
+    ],  # a story
 )
 def test_spanish_correction_makes_a_dated_no_a_date(text: str, before: str, after: str) -> None:
     """components/date_correction.py: a Spanish "no" / "perdón" with a date becomes inform."""

@@ -3,6 +3,7 @@
 web chat and SMS within 5 seconds, with no retraining or restart; then one click rolls
 it back. Also: a refused save, the report page, and the bot answering while the
 content service hangs."""
+
 from __future__ import annotations
 
 import os
@@ -102,8 +103,10 @@ def test_the_editor_page_refuses_a_save_that_fails_a_check(editor_page, bot):
 def test_live_checks_show_grade_and_segments_while_typing(editor_page):
     page = editor_page
     open_answer(page, "utter_faq/duration")
-    page.locator("#web-text").fill("Notwithstanding considerable interindividual variability, procedural "
-                                   "discomfort predominantly manifests as transient contractility.")
+    page.locator("#web-text").fill(
+        "Notwithstanding considerable interindividual variability, procedural "
+        "discomfort predominantly manifests as transient contractility."
+    )
     page.locator("#problems").get_by_text("reading grade").wait_for()
     assert "Reading grade" in page.locator("#web-meter").inner_text()
     assert "SMS segment" in page.locator("#sms-meter").inner_text()

@@ -4,6 +4,7 @@ cookies; failed logins throttled per address and per name with a growing delay t
 never locks the real editor out; hashing that cannot exhaust memory; a rollback
 checked against concurrent edits like a save. Everything runs in this process, with
 the accounts and sessions in the test's own temporary folder."""
+
 from __future__ import annotations
 
 import hashlib
@@ -45,8 +46,12 @@ def service(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     set_password(*EDITOR)
     set_password(*OTHER)
-    content = ContentService(FileContentStore(tmp_path / "content"), "token", Sessions("secret"),
-                             Report(tmp_path / "report.sqlite3", retention_days=30, low_confidence=0.6))
+    content = ContentService(
+        FileContentStore(tmp_path / "content"),
+        "token",
+        Sessions("secret"),
+        Report(tmp_path / "report.sqlite3", retention_days=30, low_confidence=0.6),
+    )
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(content))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -61,8 +66,9 @@ def login(service, name=EDITOR[0], password=EDITOR[1], address=None, session=Non
     """A login form post; `address` is the client address a trusted proxy forwards."""
     session = session or requests.Session()
     headers = {"X-Forwarded-For": address} if address else {}
-    response = session.post(service.url + "/editor/login", data={"name": name, "password": password},
-                            headers=headers, allow_redirects=False)
+    response = session.post(
+        service.url + "/editor/login", data={"name": name, "password": password}, headers=headers, allow_redirects=False
+    )
     return session, response
 
 
@@ -190,7 +196,7 @@ def test_an_account_file_changed_by_hand_also_ends_the_sessions(service):
 def test_sessions_expire_after_12_hours_and_expired_rows_are_purged(service):
     session, response = login(service)
     assert any("Max-Age=43200" in c for c in set_cookies(response) if c.startswith("hsg_editor="))
-    (_, _, expires), = session_rows(service)
+    ((_, _, expires),) = session_rows(service)
     assert 12 * 3600 - 60 < expires - time.time() <= 12 * 3600
     with sqlite3.connect(service.state / "editors-sessions.sqlite3") as db:
         db.execute("UPDATE sessions SET expires = ?", (time.time() - 1,))
@@ -206,8 +212,12 @@ def test_sessions_expire_after_12_hours_and_expired_rows_are_purged(service):
 def test_cookies_are_httponly_and_samesite_strict_and_secure_over_https(service, monkeypatch):
     def cookies(**headers):
         session = requests.Session()
-        response = session.post(service.url + "/editor/login", data={"name": EDITOR[0], "password": EDITOR[1]},
-                                headers=headers, allow_redirects=False)
+        response = session.post(
+            service.url + "/editor/login",
+            data={"name": EDITOR[0], "password": EDITOR[1]},
+            headers=headers,
+            allow_redirects=False,
+        )
         assert response.status_code == 303
         out = set_cookies(response)
         out += set_cookies(session.post(service.url + "/editor/logout", headers=headers, allow_redirects=False))
@@ -260,8 +270,9 @@ def test_someone_guessing_a_name_does_not_hold_up_a_browser_its_editor_used_befo
     assert login(service, address="198.51.100.20", session=mine)[1].status_code == 429
     # A device cookie for another name does not help.
     other = requests.Session()
-    other.cookies.set("hsg_editor_device", mine.cookies.get("hsg_editor_device").replace(EDITOR[0], OTHER[0], 1),
-                      path="/editor/login")
+    other.cookies.set(
+        "hsg_editor_device", mine.cookies.get("hsg_editor_device").replace(EDITOR[0], OTHER[0], 1), path="/editor/login"
+    )
     assert login(service, address="198.51.100.21", session=other)[1].status_code == 429
 
 
@@ -361,8 +372,9 @@ def test_at_most_two_passwords_are_hashed_at_once(service, monkeypatch):
 
     monkeypatch.setattr(accounts, "_scrypt", slow)
     sessions = Sessions("secret", throttle=Throttle(base_delay=0))
-    threads = [threading.Thread(target=sessions.check_password, args=(f"name.{n}", "a-long-password"))
-               for n in range(6)]
+    threads = [
+        threading.Thread(target=sessions.check_password, args=(f"name.{n}", "a-long-password")) for n in range(6)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -408,5 +420,5 @@ def test_a_rollback_over_someone_elses_newer_save_is_refused_like_a_save(service
 
 def test_the_editor_page_sends_the_base_version_with_a_rollback():
     script = (ROOT / "editor" / "static" / "editor.js").read_text()
-    call = script[script.index('"/rollback"'):]
+    call = script[script.index('"/rollback"') :]
     assert "base_version: current.version" in call[:200]

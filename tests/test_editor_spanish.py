@@ -3,6 +3,7 @@ this process, no bot): an editor sees and edits an answer's Spanish web and SMS 
 buttons (marked lang="es"), with live checks and the Spanish reading ease; saves them
 with the English in one version; marks the Spanish reviewed on its own; and lists the
 answers whose Spanish no bilingual clinician has reviewed yet."""
+
 from __future__ import annotations
 
 import time

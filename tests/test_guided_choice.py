@@ -2,6 +2,7 @@
 groups, names and SMS lengths), the editors' report of what was offered and picked,
 and the rule the bot uses to send picks to the report. The running bot's side is in
 tests/test_server_guided.py."""
+
 from __future__ import annotations
 
 import json
@@ -59,13 +60,17 @@ def test_each_group_and_the_group_list_fit_the_sms_limits(settings, language, li
     """By SMS each list is numbered choices ("Reply 1 for ..."): every one fits 2 segments
     in English (plain GSM-7 characters) and 4 in Spanish."""
     labels, groups = topic_labels(), topic_groups()
-    bodies = [numbered(_sms("utter_topic_groups", language, settings), [{"title": g[language]} for g in groups],
-                       language)]
+    bodies = [
+        numbered(_sms("utter_topic_groups", language, settings), [{"title": g[language]} for g in groups], language)
+    ]
     for group in groups:
-        buttons = [{"title": labels[key][language]["button"] if language == "es" else labels[key]["button"]}
-                   for key in group["topics"]]
-        bodies.append(numbered(_sms("utter_topic_group", language, settings, group_name=group[language]), buttons,
-                               language))
+        buttons = [
+            {"title": labels[key][language]["button"] if language == "es" else labels[key]["button"]}
+            for key in group["topics"]
+        ]
+        bodies.append(
+            numbered(_sms("utter_topic_group", language, settings, group_name=group[language]), buttons, language)
+        )
     for body in bodies:
         kind, count = segments(body)
         assert count <= limit, body
@@ -77,29 +82,36 @@ def test_the_report_keeps_the_guided_choice_but_not_the_acknowledgement_before_i
     latest = {"text": "my hsg is tomorrow and im scared", "intent": {"name": "nlu_fallback", "confidence": 0.4}}
     assert report_kind("utter_story_ack", latest, 0.6) is None
     assert report_kind("utter_guided_one", latest, 0.6) == "guided choice"
-    assert report_kind("utter_clarify_topic", dict(latest, intent={"name": "faq", "confidence": 0.7}), 0.6) \
+    assert (
+        report_kind("utter_clarify_topic", dict(latest, intent={"name": "faq", "confidence": 0.7}), 0.6)
         == "guided choice"
+    )
     assert report_kind("utter_fallback", latest, 0.6) == "not understood"
     assert offered_topics({"topic_a_key": "pain", "topic_b_key": "timing", "topic_a": "x"}) == ["pain", "timing"]
 
 
-@pytest.mark.parametrize("response,text,offer,picked", [
-    ("utter_faq/pain", "/faq/pain", {"message_id": "m1"}, "pain"),
-    ("utter_timing", "/timing", {"message_id": "m1"}, "timing"),
-    ("utter_handoff", "/human_handoff", {"message_id": "m1"}, "human_handoff"),
-    ("utter_topic_groups", "/topic_menu", {"message_id": "m1"}, "something else"),
-    ("utter_topic_group", '/topic_menu{"topic_group":"dates"}', {"message_id": "m1"}, None),  # on the way
-    ("utter_faq/pain", "does it hurt", {"message_id": "m1"}, None),    # typed words: a new question
-    ("utter_faq/pain", "/faq/pain", None, None),                       # no guided choice before
-])
+@pytest.mark.parametrize(
+    "response,text,offer,picked",
+    [
+        ("utter_faq/pain", "/faq/pain", {"message_id": "m1"}, "pain"),
+        ("utter_timing", "/timing", {"message_id": "m1"}, "timing"),
+        ("utter_handoff", "/human_handoff", {"message_id": "m1"}, "human_handoff"),
+        ("utter_topic_groups", "/topic_menu", {"message_id": "m1"}, "something else"),
+        ("utter_topic_group", '/topic_menu{"topic_group":"dates"}', {"message_id": "m1"}, None),  # on the way
+        ("utter_faq/pain", "does it hurt", {"message_id": "m1"}, None),  # typed words: a new question
+        ("utter_faq/pain", "/faq/pain", None, None),  # no guided choice before
+    ],
+)
 def test_a_pick_is_a_payload_answered_after_a_guided_choice(response, text, offer, picked):
     assert picked_topic(response, {"text": text}, {"guided_offer": offer}) == picked
 
 
 def _tracker(message_id, text, intent="nlu_fallback", offer=None):
-    return {"sender_id": "s", "latest_message": {"message_id": message_id, "text": text,
-                                                 "intent": {"name": intent, "confidence": 0.4}},
-            "slots": {"guided_offer": offer}}
+    return {
+        "sender_id": "s",
+        "latest_message": {"message_id": message_id, "text": text, "intent": {"name": intent, "confidence": 0.4}},
+        "slots": {"guided_offer": offer},
+    }
 
 
 def test_the_report_records_what_was_offered_and_what_was_picked(tmp_path):
@@ -147,5 +159,6 @@ def test_the_bot_sends_picks_to_the_report():
     offer = {"guided_offer": {"message_id": "m1", "offered": ["pain"]}}
     assert nlg.reportable("utter_faq/pain", {"text": "/faq/pain"}, offer)
     assert not nlg.reportable("utter_faq/pain", {"text": "/faq/pain"}, {"guided_offer": None})
-    assert nlg.reportable("utter_guided_one", {"text": "hmm the tube thing", "intent": {"name": "faq",
-                                                                                         "confidence": 0.9}})
+    assert nlg.reportable(
+        "utter_guided_one", {"text": "hmm the tube thing", "intent": {"name": "faq", "confidence": 0.9}}
+    )

@@ -4,6 +4,7 @@ tests/nlu/late_periods.yml holds the wordings: messages that say a period is due
 not come, replies to "Has a new period started since then?" that mean no or not sure,
 and look-alikes whose period did come. Each is checked turn by turn (actions/flow.py, a
 frozen today) and at the running bot (frozen today: Friday, 2026-11-27)."""
+
 from __future__ import annotations
 
 import uuid
@@ -20,12 +21,19 @@ from common.late_period import says_late
 LATE = yaml.safe_load((ROOT / "tests" / "nlu" / "late_periods.yml").read_text(encoding="utf-8"))
 TODAY = date(2026, 11, 27)
 # Answers that carry exam dates: none may follow a late period.
-WINDOW_ANSWERS = {"utter_window", "utter_window_one_day", "utter_window_expected", "utter_window_estimate",
-                  "utter_window_reminders"}
+WINDOW_ANSWERS = {
+    "utter_window",
+    "utter_window_one_day",
+    "utter_window_expected",
+    "utter_window_estimate",
+    "utter_window_reminders",
+}
 # The opening of a conversation whose last period began 38 days ago: the bot asks whether a
 # new period has started since then.
-OPENING = {"en": "my last period started October 20, when can I have the HSG?",
-           "es": "mi regla empezó el 20 de octubre, ¿cuándo me puedo hacer la histerosalpingografía?"}
+OPENING = {
+    "en": "my last period started October 20, when can I have the HSG?",
+    "es": "mi regla empezó el 20 de octubre, ¿cuándo me puedo hacer la histerosalpingografía?",
+}
 CASES = [(language, text) for language in ("en", "es") for text in LATE[language]["messages"]]
 REPLIES = [(language, text) for language in ("en", "es") for text in LATE[language]["replies"]]
 
@@ -34,8 +42,12 @@ def test_the_set_is_big_enough_and_never_trained_on():
     for language in ("en", "es"):
         assert len(LATE[language]["messages"]) >= 50, language
         assert len(LATE[language]["replies"]) >= 30, language
-    trained = {text.lower() for path in (ROOT / "data" / "nlu").rglob("*.yml")
-               for examples in load_nlu_examples(path).values() for text in examples}
+    trained = {
+        text.lower()
+        for path in (ROOT / "data" / "nlu").rglob("*.yml")
+        for examples in load_nlu_examples(path).values()
+        for text in examples
+    }
     # (the short replies, "no", "not sure", are the deny and inform examples themselves)
     assert not [text for _, text in CASES if text.lower() in trained]
 
@@ -45,11 +57,19 @@ def test_late_words_are_found_in_either_language(language, text):
     assert says_late(text)
 
 
-@pytest.mark.parametrize("text", [
-    "will the hsg make my period late?", "what if my period is late?", "my period is never late",
-    "I'm late for my appointment", "my next period is due Dec 10", "no estoy atrasada",
-    "¿el estudio puede retrasar la regla?", "my period started Nov 20",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "will the hsg make my period late?",
+        "what if my period is late?",
+        "my period is never late",
+        "I'm late for my appointment",
+        "my next period is due Dec 10",
+        "no estoy atrasada",
+        "¿el estudio puede retrasar la regla?",
+        "my period started Nov 20",
+    ],
+)
 def test_questions_about_lateness_and_other_lateness_are_not_a_late_period(text):
     assert not says_late(text)
 
@@ -89,8 +109,11 @@ def test_a_period_that_came_is_not_late(settings, language, item):
 
 
 def bot_actions(bot, sender: str) -> List[str]:
-    return [(event.get("metadata") or {}).get("utter_action") or ""
-            for event in bot.tracker(sender)["events"] if event["event"] == "bot"]
+    return [
+        (event.get("metadata") or {}).get("utter_action") or ""
+        for event in bot.tracker(sender)["events"]
+        if event["event"] == "bot"
+    ]
 
 
 def test_every_late_wording_gets_the_late_period_answer_at_the_bot(bot):
@@ -120,8 +143,10 @@ def test_every_no_or_unsure_reply_gets_the_late_period_answer_at_the_bot(bot):
     assert wrong == []
 
 
-@pytest.mark.parametrize("text", ["I'm 5 days late and I'm bleeding through a pad every hour",
-                                  "tengo 5 días de atraso y me desmayé hace rato"])
+@pytest.mark.parametrize(
+    "text",
+    ["I'm 5 days late and I'm bleeding through a pad every hour", "tengo 5 días de atraso y me desmayé hace rato"],
+)
 def test_a_late_period_with_a_red_flag_still_gets_the_urgent_answer(bot, text):
     sender = f"late-urgent-{uuid.uuid4()}"
     bot.say(sender, text)

@@ -10,6 +10,7 @@
 
 Checked on the source (every import statement, top level or inside a function), so a
 sideways import (components -> editor, editor -> actions ...) fails here."""
+
 from __future__ import annotations
 
 import ast
@@ -45,10 +46,12 @@ def imported_rooms(path: Path):
 
 @pytest.mark.parametrize("room", ROOMS)
 def test_each_room_imports_only_downward(room):
-    wrong = [f"{path.relative_to(ROOT)}:{line} imports {other}"
-             for path in sorted((ROOT / room).rglob("*.py"))
-             for line, other in imported_rooms(path)
-             if other != room and other not in ALLOWED[room]]
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {other}"
+        for path in sorted((ROOT / room).rglob("*.py"))
+        for line, other in imported_rooms(path)
+        if other != room and other not in ALLOWED[room]
+    ]
     assert not wrong, wrong
 
 

@@ -1,6 +1,7 @@
 """Operations, embedded profile: conversations survive a restart (SQLite tracker store),
 retention by event age (and its schedule), a polite answer while the action server is
 down, and a clear error for a missing or damaged model."""
+
 from __future__ import annotations
 
 import contextlib
@@ -23,8 +24,9 @@ PERIOD_ES = "¿Cuándo me toca el HSG? Mi regla empezó el 20 de noviembre"
 
 
 def texts(bot, sender, message):
-    response = requests.post(f"{bot.url}/webhooks/rest/webhook", json={"sender": sender, "message": message},
-                             timeout=60)
+    response = requests.post(
+        f"{bot.url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60
+    )
     assert response.status_code == 200, response.text
     return [m.get("text", "") for m in response.json()]
 
@@ -52,8 +54,9 @@ def stored_events(db_path, sender):
 
     connection = sqlite3.connect(db_path)
     try:
-        rows = connection.execute("SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id",
-                                  (sender,)).fetchall()
+        rows = connection.execute(
+            "SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id", (sender,)
+        ).fetchall()
     finally:
         connection.close()
     return [(kind, json.loads(data).get("text") or json.loads(data).get("name")) for kind, data in rows]
@@ -67,9 +70,18 @@ def store_dir(tmp_path_factory):
 def start(store_dir, name):
     from scripts.servers import start_bot
 
-    return start_bot(store_dir / name, 5505, 5555, "ops-" + uuid.uuid4().hex, web_port=8505,
-                     extra_env={"HSG_TODAY": TODAY.isoformat(), "HSG_TRACKER_DB": str(store_dir / "tracker.sqlite3"),
-                                "HSG_SMS_HASH_KEY": "ops-test"})
+    return start_bot(
+        store_dir / name,
+        5505,
+        5555,
+        "ops-" + uuid.uuid4().hex,
+        web_port=8505,
+        extra_env={
+            "HSG_TODAY": TODAY.isoformat(),
+            "HSG_TRACKER_DB": str(store_dir / "tracker.sqlite3"),
+            "HSG_SMS_HASH_KEY": "ops-test",
+        },
+    )
 
 
 def test_a_restart_mid_conversation_loses_nothing_and_the_form_goes_on(store_dir):
@@ -124,7 +136,7 @@ def check_database_outage(bot, db_path):
     replies = texts(bot, sender, "it stopped on the 24th")
     assert any("Friday, November 27" in text for text in replies), replies
     after = stored_events(db_path, sender)
-    assert after[:len(before)] == before
+    assert after[: len(before)] == before
     user_texts = [text for kind, text in after if kind == "user"]
     assert user_texts == [PERIOD, "it stopped on the 24th"]  # each message once, in order
     assert "cannot be reached" in (bot.run_dir / "rasa.log").read_text()
@@ -144,8 +156,9 @@ def check_hung_action_server(bot):
         os.kill(pid, signal.SIGSTOP)
     try:
         sender = "hung-" + uuid.uuid4().hex[:8]
-        response = requests.post(f"{bot.url}/webhooks/rest/webhook", json={"sender": sender, "message": PERIOD},
-                                 timeout=5)
+        response = requests.post(
+            f"{bot.url}/webhooks/rest/webhook", json={"sender": sender, "message": PERIOD}, timeout=5
+        )
         assert response.status_code == 200
         assert [m.get("text") for m in response.json()] == [unavailable_text(load_settings())]
         assert not (tracker(bot, sender)["active_loop"] or {}).get("name")  # the form was left
@@ -194,8 +207,10 @@ def make_events_table(url, rows):
     SQLTrackerStore.Base.metadata.create_all(engine)
     with engine.begin() as connection:
         for sender, stamp in rows:
-            connection.execute(SQLTrackerStore.SQLEvent.__table__.insert(),
-                               {"sender_id": sender, "type_name": "user", "timestamp": stamp, "data": "{}"})
+            connection.execute(
+                SQLTrackerStore.SQLEvent.__table__.insert(),
+                {"sender_id": sender, "type_name": "user", "timestamp": stamp, "data": "{}"},
+            )
     engine.dispose()
 
 
@@ -214,14 +229,26 @@ def test_purge_deletes_old_events_and_whole_old_conversations_on_sqlite(tmp_path
     url = store_url(prod=False)
     day = 86400
     now = time.time()
-    make_events_table(url, [("old", now - 45 * day), ("old", now - 40 * day),
-                            ("ongoing", now - 40 * day), ("ongoing", now - 2 * day),  # still talking: loses the old
-                            ("recent", now - 1 * day)])
+    make_events_table(
+        url,
+        [
+            ("old", now - 45 * day),
+            ("old", now - 40 * day),
+            ("ongoing", now - 40 * day),
+            ("ongoing", now - 2 * day),  # still talking: loses the old
+            ("recent", now - 1 * day),
+        ],
+    )
     assert purge(url, 30, now) == (1, 3, 1)  # conversations gone whole, events, conversations trimmed
     assert senders(url) == ["ongoing", "recent"]
     monkeypatch.setenv("HSG_SMS_DB", str(tmp_path / "sms.sqlite3"))  # never the project's own
-    result = subprocess.run([str(ROOT / ".venv/bin/python"), "scripts/purge.py", "--days", "1.5"], cwd=ROOT,
-                            capture_output=True, text=True, env=dict(os.environ))
+    result = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "scripts/purge.py", "--days", "1.5"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+    )
     assert result.returncode == 0 and "Deleted 1 conversation(s)" in result.stdout, result.stdout + result.stderr
     assert senders(url) == ["recent"]
 
@@ -231,8 +258,10 @@ def age(db_path, sender, days, up_to_id=None):
     import sqlite3
 
     with contextlib.closing(sqlite3.connect(db_path)) as connection, connection:
-        connection.execute("UPDATE events SET timestamp = timestamp - ? WHERE sender_id = ? AND id <= ?",
-                           (days * 86400, sender, up_to_id if up_to_id is not None else 2 ** 62))
+        connection.execute(
+            "UPDATE events SET timestamp = timestamp - ? WHERE sender_id = ? AND id <= ?",
+            (days * 86400, sender, up_to_id if up_to_id is not None else 2**62),
+        )
 
 
 def last_id(db_path, sender):
@@ -243,8 +272,12 @@ def last_id(db_path, sender):
 
 
 def spanish_web_texts(domain):
-    return {v["text"] for variants in domain["responses"].values() for v in variants
-            if v.get("condition") and not v.get("channel")}
+    return {
+        v["text"]
+        for variants in domain["responses"].values()
+        for v in variants
+        if v.get("condition") and not v.get("channel")
+    }
 
 
 def test_purge_deletes_old_events_of_a_conversation_still_going_on(bot, domain):
@@ -288,12 +321,22 @@ def sa_url(path):
 def test_what_a_current_session_needs_is_kept_however_old():
     from scripts.purge import Event, kept_ids
 
-    events = [Event(1, "action", "action_session_start", 10), Event(2, "session_started", None, 10),
-              Event(3, "slot", "language", 11), Event(4, "user", None, 12), Event(5, "slot", "period_start", 13),
-              Event(6, "action", "action_session_start", 20), Event(7, "session_started", None, 20),
-              Event(8, "slot", "language", 20), Event(9, "user", None, 21), Event(10, "active_loop", "timing_form", 21),
-              Event(11, "slot", "period_start", 22), Event(12, "slot", "period_start", 23), Event(13, "restart", None, 24),
-              Event(14, "bot", None, 25)]
+    events = [
+        Event(1, "action", "action_session_start", 10),
+        Event(2, "session_started", None, 10),
+        Event(3, "slot", "language", 11),
+        Event(4, "user", None, 12),
+        Event(5, "slot", "period_start", 13),
+        Event(6, "action", "action_session_start", 20),
+        Event(7, "session_started", None, 20),
+        Event(8, "slot", "language", 20),
+        Event(9, "user", None, 21),
+        Event(10, "active_loop", "timing_form", 21),
+        Event(11, "slot", "period_start", 22),
+        Event(12, "slot", "period_start", 23),
+        Event(13, "restart", None, 24),
+        Event(14, "bot", None, 25),
+    ]
     # The newest session starts at 7: its start, the newest of each slot, the form state, the reset.
     assert kept_ids(events) == {6, 7, 8, 10, 12, 13}
 
@@ -305,8 +348,13 @@ def test_the_purge_schedule_runs_make_purge_again_and_again(tmp_path):
     make_events_table(url, [("old", time.time() - 40 * 86400)])
     log = tmp_path / "purge.log"
     env = dict(os.environ, HSG_TRACKER_DB=str(tmp_path / "tracker.sqlite3"), HSG_SMS_DB=str(tmp_path / "sms.sqlite3"))
-    process = subprocess.Popen(["bash", "-c", f'source scripts/retention.sh; purge_every 0.0003 "{log}" --days 30'],
-                               cwd=ROOT, env=env, start_new_session=True)
+    process = subprocess.Popen(
+        ["bash", "-c", f'source scripts/retention.sh; purge_every 0.0003 "{log}" --days 30'],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+
     def logged():
         return log.read_text() if log.exists() else ""
 
@@ -324,8 +372,14 @@ def test_the_purge_schedule_runs_make_purge_again_and_again(tmp_path):
 
     def schedule(mode, **settings):
         script = f'MODE="{mode}"; RUN_DIR="{tmp_path}"; helpers=(); source scripts/retention.sh; schedule_purge'
-        return subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=30,
-                              env=dict(os.environ, **settings)).stdout
+        return subprocess.run(
+            ["bash", "-c", script],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=dict(os.environ, **settings),
+        ).stdout
 
     assert "make purge is not scheduled" in schedule("")  # the embedded default: by hand or cron
     assert "make purge is not scheduled (HSG_PURGE_HOURS=0)" in schedule("--prod", HSG_PURGE_HOURS="0")
@@ -340,8 +394,16 @@ def test_a_missing_or_damaged_model_gives_a_clear_error_not_a_stack_trace(tmp_pa
         model.write_bytes((ROOT / "models" / "hsg.tar.gz").read_bytes()[:4096])
     elif damage == "not a model":
         shutil.make_archive(str(tmp_path / "model"), "gztar", root_dir=ROOT / "content")
-    env = dict(os.environ, HSG_MODEL=str(model), HSG_RUN_DIR=str(tmp_path / "run"), HSG_API_TOKEN="x",
-               HSG_SMS_HASH_KEY="x", HSG_CONTENT_TOKEN="x", HSG_EDITOR_SECRET="x", RASA_PORT="5599")
+    env = dict(
+        os.environ,
+        HSG_MODEL=str(model),
+        HSG_RUN_DIR=str(tmp_path / "run"),
+        HSG_API_TOKEN="x",
+        HSG_SMS_HASH_KEY="x",
+        HSG_CONTENT_TOKEN="x",
+        HSG_EDITOR_SECRET="x",
+        RASA_PORT="5599",
+    )
     result = subprocess.run(["bash", "scripts/run.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     output = result.stdout + result.stderr
     assert result.returncode == 1
@@ -354,9 +416,14 @@ def test_a_crashing_helper_is_restarted_with_a_growing_delay_then_given_up_on(tm
     service): 1 s, then 2 s, ..., and after HSG_RESTART_TRIES quick stops a clear message
     and no endless restart loop."""
     log = tmp_path / "helper.log"
-    result = subprocess.run(["bash", "-c", f'source scripts/supervise.sh; keep_running "test helper" "{log}" false'],
-                            cwd=ROOT, env=dict(os.environ, HSG_RESTART_TRIES="3"), capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        ["bash", "-c", f'source scripts/supervise.sh; keep_running "test helper" "{log}" false'],
+        cwd=ROOT,
+        env=dict(os.environ, HSG_RESTART_TRIES="3"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     lines = log.read_text().splitlines()
     assert [line.split("again in ")[-1] for line in lines[:2]] == ["1 s", "2 s"]

@@ -5,6 +5,7 @@ which also takes the SMS webhook as a TLS proxy in front would forward it, limit
 web chat per client address, and `make purge` runs on its daily schedule. The profile
 refuses clinic.yml's demo phone numbers and booking link (tests/test_demo_settings.py),
 so it runs here with a copy holding real-looking ones (HSG_CLINIC_SETTINGS)."""
+
 from __future__ import annotations
 
 import os
@@ -50,13 +51,26 @@ def prod(services, clinic, tmp_path_factory):
     from scripts.servers import start_bot
 
     run_dir = tmp_path_factory.mktemp("prod")
-    bot = start_bot(run_dir, LB_PORT, ACTIONS_PORT, "prod-" + uuid.uuid4().hex,
-                    web_port=WEB_PORT, content_port=CONTENT_PORT, args=["--prod"], timeout=400,
-                    extra_env=dict(services["settings"], HSG_TODAY=TODAY.isoformat(), HSG_SMS_HASH_KEY="prod-test",
-                                   TWILIO_AUTH_TOKEN=TWILIO_TOKEN, HSG_SMS_DB=str(run_dir / "sms.sqlite3"),
-                                   HSG_CLINIC_SETTINGS=str(clinic),
-                                   HSG_RATE_CLIENT_BURST=str(CLIENT_BURST),
-                                   HSG_RATE_CLIENT_PER_MINUTE=str(CLIENT_PER_MINUTE)))
+    bot = start_bot(
+        run_dir,
+        LB_PORT,
+        ACTIONS_PORT,
+        "prod-" + uuid.uuid4().hex,
+        web_port=WEB_PORT,
+        content_port=CONTENT_PORT,
+        args=["--prod"],
+        timeout=400,
+        extra_env=dict(
+            services["settings"],
+            HSG_TODAY=TODAY.isoformat(),
+            HSG_SMS_HASH_KEY="prod-test",
+            TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+            HSG_SMS_DB=str(run_dir / "sms.sqlite3"),
+            HSG_CLINIC_SETTINGS=str(clinic),
+            HSG_RATE_CLIENT_BURST=str(CLIENT_BURST),
+            HSG_RATE_CLIENT_PER_MINUTE=str(CLIENT_PER_MINUTE),
+        ),
+    )
     yield bot
     bot.stop()
 
@@ -64,24 +78,34 @@ def prod(services, clinic, tmp_path_factory):
 @pytest.fixture(scope="module")
 def db(services):
     s = services["settings"]
-    engine = sa.create_engine(sa.engine.URL.create("postgresql", s["HSG_PG_USER"], s["HSG_PG_PASSWORD"],
-                                                   s["HSG_PG_HOST"], int(s["HSG_PG_PORT"]), s["HSG_PG_DB"]),
-                           pool_pre_ping=True)
+    engine = sa.create_engine(
+        sa.engine.URL.create(
+            "postgresql",
+            s["HSG_PG_USER"],
+            s["HSG_PG_PASSWORD"],
+            s["HSG_PG_HOST"],
+            int(s["HSG_PG_PORT"]),
+            s["HSG_PG_DB"],
+        ),
+        pool_pre_ping=True,
+    )
     yield engine
     engine.dispose()
 
 
 def say(port, sender, message):
-    response = requests.post(f"http://localhost:{port}/webhooks/rest/webhook",
-                             json={"sender": sender, "message": message}, timeout=60)
+    response = requests.post(
+        f"http://localhost:{port}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60
+    )
     assert response.status_code == 200, response.text
     return [m.get("text", "") for m in response.json()]
 
 
 def events(db, sender):
     with db.connect() as connection:
-        return connection.execute(sa.text("SELECT id, type_name, timestamp, data FROM events WHERE sender_id = :s "
-                                          "ORDER BY id"), {"s": sender}).fetchall()
+        return connection.execute(
+            sa.text("SELECT id, type_name, timestamp, data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
+        ).fetchall()
 
 
 def assert_once_and_in_order(rows, user_messages):
@@ -126,17 +150,20 @@ def test_started_with_the_clinics_own_numbers_which_patients_are_given(prod, cli
 
 def test_one_conversation_alternating_between_two_instances(prod, db):
     sender = "alt-" + uuid.uuid4().hex[:8]
-    steps = [("my period started Nov 20, when can I have the HSG?", "Friday, November 20"),
-             ("it stopped on the 24th", "Friday, November 27"),
-             ("does it hurt?", "discomfort"),
-             ("thanks", "")]
+    steps = [
+        ("my period started Nov 20, when can I have the HSG?", "Friday, November 20"),
+        ("it stopped on the 24th", "Friday, November 27"),
+        ("does it hurt?", "discomfort"),
+        ("thanks", ""),
+    ]
     for number, (message, expected) in enumerate(steps):
         replies = say(INSTANCES[number % 2], sender, message)
         assert any(expected in text for text in replies), (message, replies)
     rows = events(db, sender)
     assert_once_and_in_order(rows, len(steps))
-    tracker = requests.get(f"http://localhost:{INSTANCES[1]}/conversations/{sender}/tracker",
-                           params={"token": prod.token}, timeout=30).json()
+    tracker = requests.get(
+        f"http://localhost:{INSTANCES[1]}/conversations/{sender}/tracker", params={"token": prod.token}, timeout=30
+    ).json()
     assert tracker["slots"]["hsg_window_start"] == "2026-11-27" and tracker["slots"]["bleeding_end"] == "2026-11-24"
 
 
@@ -160,9 +187,25 @@ def pg_ctl(services, *args):
     pg_bin = sorted(str(p) for p in Path("/usr/lib/postgresql").glob("*/bin"))[-1]
     data = str(services["folder"] / "postgres")
     as_pg = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
-    subprocess.run(as_pg + [f"{pg_bin}/pg_ctl", "-D", data, "-l", f"{data}/server.log", "-m", "fast", "-w", *args,
-                            "-o", f"-p {PG_PORT} -k {data} -c listen_addresses=127.0.0.1"],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        as_pg
+        + [
+            f"{pg_bin}/pg_ctl",
+            "-D",
+            data,
+            "-l",
+            f"{data}/server.log",
+            "-m",
+            "fast",
+            "-w",
+            *args,
+            "-o",
+            f"-p {PG_PORT} -k {data} -c listen_addresses=127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def store_unavailable_text(clinic):
@@ -200,7 +243,7 @@ def test_postgresql_down_then_restarted_mid_form_loses_nothing(prod, services, d
     replies = say(INSTANCES[1], sender, "it stopped on the 24th")
     assert any("Friday, November 27" in text for text in replies), replies
     rows = events(db, sender)
-    assert [tuple(row) for row in rows[:len(before)]] == [tuple(row) for row in before]
+    assert [tuple(row) for row in rows[: len(before)]] == [tuple(row) for row in before]
     assert_once_and_in_order(rows, 2)
     # A restart with no traffic in between: each server's pooled connections are now dead,
     # and the next message must still be answered (connections are checked before use).
@@ -222,9 +265,11 @@ def test_restarting_postgresql_and_redis_during_traffic_needs_no_restart_of_rasa
     def traffic():
         while not stop.is_set():
             try:
-                response = requests.post(f"http://localhost:{LB_PORT}/webhooks/rest/webhook",
-                                         json={"sender": "traffic-" + uuid.uuid4().hex[:6], "message": "does it hurt?"},
-                                         timeout=30)
+                response = requests.post(
+                    f"http://localhost:{LB_PORT}/webhooks/rest/webhook",
+                    json={"sender": "traffic-" + uuid.uuid4().hex[:6], "message": "does it hurt?"},
+                    timeout=30,
+                )
                 results.append(response.status_code)
             except requests.RequestException:
                 results.append(0)
@@ -236,8 +281,14 @@ def test_restarting_postgresql_and_redis_during_traffic_needs_no_restart_of_rasa
             time.sleep(0.05)
         pg_ctl(services, "restart")
         subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "shutdown", "nosave"], capture_output=True, timeout=30)
-        subprocess.run(["bash", str(ROOT / "scripts" / "services.sh"), "start"], env=services["env"], cwd=ROOT,
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            ["bash", str(ROOT / "scripts" / "services.sh"), "start"],
+            env=services["env"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         settled = len(results) + 1  # skip a request that may have started while they were down
         while len(results) < settled + 5:  # and after both are back
             time.sleep(0.05)
@@ -252,8 +303,11 @@ def test_restarting_postgresql_and_redis_during_traffic_needs_no_restart_of_rasa
 
 
 def rasa_logs(prod):
-    return "".join((prod.run_dir / name).read_text(errors="replace")
-                   for name in ("rasa-1.log", "rasa-2.log") if (prod.run_dir / name).exists())
+    return "".join(
+        (prod.run_dir / name).read_text(errors="replace")
+        for name in ("rasa-1.log", "rasa-2.log")
+        if (prod.run_dir / name).exists()
+    )
 
 
 def test_sms_behind_a_tls_proxy_through_nginx(prod):
@@ -266,11 +320,21 @@ def test_sms_behind_a_tls_proxy_through_nginx(prod):
     number = "+17205550166"
 
     def post(token, signed_url=public, headers=(("Host", "sms.clinic.example"), ("X-Forwarded-Proto", "https"))):
-        form = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32, "From": number,
-                "To": "+13035550142", "Body": "what is an hsg", "NumSegments": "1"}
+        form = {
+            "MessageSid": "SM" + uuid.uuid4().hex,
+            "AccountSid": "AC" + "0" * 32,
+            "From": number,
+            "To": "+13035550142",
+            "Body": "what is an hsg",
+            "NumSegments": "1",
+        }
         signature = RequestValidator(token).compute_signature(signed_url, form)
-        return requests.post(f"http://localhost:{LB_PORT}/webhooks/twilio/webhook", data=form,
-                             headers=dict(headers, **{"X-Twilio-Signature": signature}), timeout=60)
+        return requests.post(
+            f"http://localhost:{LB_PORT}/webhooks/twilio/webhook",
+            data=form,
+            headers=dict(headers, **{"X-Twilio-Signature": signature}),
+            timeout=60,
+        )
 
     good = post(TWILIO_TOKEN)
     assert good.status_code == 200 and good.headers["Content-Type"].startswith("text/xml"), good.text
@@ -283,7 +347,9 @@ def test_sms_behind_a_tls_proxy_through_nginx(prod):
     bad = post("someone-elses-token")
     assert bad.status_code == 403 and "<Message>" not in bad.text
     for _ in range(20):  # the line is written before the 403 is sent; allow for the file's buffering
-        warnings = [line for line in rasa_logs(prod).splitlines() if "WARNING" in line and "SMS webhook: refused" in line]
+        warnings = [
+            line for line in rasa_logs(prod).splitlines() if "WARNING" in line and "SMS webhook: refused" in line
+        ]
         if warnings:
             break
         time.sleep(0.25)
@@ -295,21 +361,35 @@ def test_sms_behind_a_tls_proxy_through_nginx(prod):
 def test_purge_on_postgresql_deletes_old_events_and_keeps_recent_ones(prod, db, services):
     now = time.time()
     with db.begin() as connection:
-        for sender, stamp in (("old-pg", now - 40 * 86400), ("recent-pg", now - 86400),
-                              ("going-pg", now - 40 * 86400), ("going-pg", now - 86400)):
-            connection.execute(sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) "
-                                       "VALUES (:s, 'user', :t, '{}')"), {"s": sender, "t": stamp})
+        for sender, stamp in (
+            ("old-pg", now - 40 * 86400),
+            ("recent-pg", now - 86400),
+            ("going-pg", now - 40 * 86400),
+            ("going-pg", now - 86400),
+        ):
+            connection.execute(
+                sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, 'user', :t, '{}')"),
+                {"s": sender, "t": stamp},
+            )
     done = purge(db.url, 30, now)
     assert done.conversations >= 1 and done.trimmed >= 1
     with db.connect() as connection:
-        left = [tuple(row) for row in connection.execute(sa.text(
-            "SELECT sender_id, timestamp FROM events WHERE sender_id LIKE '%-pg'"))]
+        left = [
+            tuple(row)
+            for row in connection.execute(
+                sa.text("SELECT sender_id, timestamp FROM events WHERE sender_id LIKE '%-pg'")
+            )
+        ]
         senders = {row[0] for row in connection.execute(sa.text("SELECT DISTINCT sender_id FROM events"))}
     assert sorted(left) == [("going-pg", now - 86400), ("recent-pg", now - 86400)]  # the old event of going-pg went
     assert any(sender.startswith("alt-") for sender in senders)  # today's conversations are kept
-    result = subprocess.run([str(ROOT / ".venv/bin/python"), "scripts/purge.py", "--prod"], cwd=ROOT,
-                            env=dict(os.environ, **services["settings"], HSG_SMS_DB=prod.env["HSG_SMS_DB"]),
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "scripts/purge.py", "--prod"],
+        cwd=ROOT,
+        env=dict(os.environ, **services["settings"], HSG_SMS_DB=prod.env["HSG_SMS_DB"]),
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0 and "Deleted 0 conversation(s)" in result.stdout, result.stdout + result.stderr
     assert "Deleted 0 answered SMS id(s)" in result.stdout, result.stdout  # the SMS store, same rule
     assert services["settings"]["HSG_PG_PASSWORD"] not in result.stdout
@@ -323,9 +403,12 @@ def test_make_run_prod_runs_the_purge_at_start_and_says_so(prod):
 
 def post_from(port, client, sender=None):
     """A web chat message as a TLS proxy on this machine passes it on (X-Forwarded-For)."""
-    return requests.post(f"http://localhost:{port}/webhooks/rest/webhook", timeout=60,
-                         json={"sender": sender or "limit-" + uuid.uuid4().hex[:8], "message": "does it hurt?"},
-                         headers={"X-Forwarded-For": client})
+    return requests.post(
+        f"http://localhost:{port}/webhooks/rest/webhook",
+        timeout=60,
+        json={"sender": sender or "limit-" + uuid.uuid4().hex[:8], "message": "does it hurt?"},
+        headers={"X-Forwarded-For": client},
+    )
 
 
 def test_nginx_limits_each_client_address_and_keeps_serving_the_others(prod):
@@ -353,6 +436,10 @@ def test_bodies_over_64_kb_get_413_through_nginx_and_at_each_rasa_server(prod):
     big = {"sender": "big", "message": "hi", "metadata": {"x": "a" * 70000}}
     for port in [LB_PORT] + INSTANCES:
         assert requests.post(f"http://localhost:{port}/webhooks/rest/webhook", json=big, timeout=30).status_code == 413
-        assert requests.post(f"http://localhost:{port}/webhooks/twilio/webhook", data={"Body": "a" * 70000},
-                             timeout=30).status_code == 413
+        assert (
+            requests.post(
+                f"http://localhost:{port}/webhooks/twilio/webhook", data={"Body": "a" * 70000}, timeout=30
+            ).status_code
+            == 413
+        )
     assert say(LB_PORT, "after-big-" + uuid.uuid4().hex[:6], "does it hurt?")

@@ -1,4 +1,5 @@
 """The Rasa fixes in components/rasa_patches.py: applied, same answers, version-checked."""
+
 from __future__ import annotations
 
 import pytest
@@ -108,43 +109,75 @@ async def test_the_sql_store_turns_a_refused_connection_into_an_outage(tmp_path)
 
 # --- patches found with make profile (docs/perf/README.md) ------------------------------
 
+
 def _every_event_as_dict():
     """One serialised event of each kind Rasa has, as an action server could send them."""
     from datetime import datetime
 
     from rasa.shared.core import events as ev
 
-    return [ev.UserUttered("hi", {"name": "greet", "confidence": 0.9}, [{"entity": "DATE", "value": "today",
-                                                                        "start": 0, "end": 5}]).as_dict(),
-            ev.BotUttered("hello", {"buttons": []}).as_dict(), ev.SlotSet("a", 1).as_dict(),
-            ev.SlotSet("b", None).as_dict(), ev.ActionExecuted("action_listen").as_dict(),
-            ev.ActiveLoop("timing_form").as_dict(), ev.ActiveLoop(None).as_dict(), ev.AllSlotsReset().as_dict(),
-            ev.Restarted().as_dict(), ev.SessionStarted().as_dict(), ev.UserUtteranceReverted().as_dict(),
-            ev.ActionReverted().as_dict(), ev.FollowupAction("utter_x").as_dict(), ev.StoryExported().as_dict(),
-            ev.ConversationPaused().as_dict(), ev.ConversationResumed().as_dict(),
-            ev.ReminderScheduled("intent_x", datetime(2026, 1, 1)).as_dict(),
-            ev.ReminderCancelled(name="r").as_dict(), ev.ActionExecutionRejected("action_x").as_dict(),
-            ev.LoopInterrupted(True).as_dict(), ev.EntitiesAdded([{"entity": "e", "value": 1}]).as_dict(),
-            ev.DefinePrevUserUtteredFeaturization(False).as_dict()]
+    return [
+        ev.UserUttered(
+            "hi", {"name": "greet", "confidence": 0.9}, [{"entity": "DATE", "value": "today", "start": 0, "end": 5}]
+        ).as_dict(),
+        ev.BotUttered("hello", {"buttons": []}).as_dict(),
+        ev.SlotSet("a", 1).as_dict(),
+        ev.SlotSet("b", None).as_dict(),
+        ev.ActionExecuted("action_listen").as_dict(),
+        ev.ActiveLoop("timing_form").as_dict(),
+        ev.ActiveLoop(None).as_dict(),
+        ev.AllSlotsReset().as_dict(),
+        ev.Restarted().as_dict(),
+        ev.SessionStarted().as_dict(),
+        ev.UserUtteranceReverted().as_dict(),
+        ev.ActionReverted().as_dict(),
+        ev.FollowupAction("utter_x").as_dict(),
+        ev.StoryExported().as_dict(),
+        ev.ConversationPaused().as_dict(),
+        ev.ConversationResumed().as_dict(),
+        ev.ReminderScheduled("intent_x", datetime(2026, 1, 1)).as_dict(),
+        ev.ReminderCancelled(name="r").as_dict(),
+        ev.ActionExecutionRejected("action_x").as_dict(),
+        ev.LoopInterrupted(True).as_dict(),
+        ev.EntitiesAdded([{"entity": "e", "value": 1}]).as_dict(),
+        ev.DefinePrevUserUtteredFeaturization(False).as_dict(),
+    ]
 
 
 def _action_replies():
     good = _every_event_as_dict()
-    replies = [{"events": good, "responses": [{"text": "x"}]}, {"events": []}, {}, {"responses": []},
-               {"events": [good[2]] * 13, "responses": [{"response": "utter_x", "buttons": []}]}]
+    replies = [
+        {"events": good, "responses": [{"text": "x"}]},
+        {"events": []},
+        {},
+        {"responses": []},
+        {"events": [good[2]] * 13, "responses": [{"response": "utter_x", "buttons": []}]},
+    ]
     for event in good:  # each kind alone, then broken in the ways an action server could break it
         replies.append({"events": [event]})
         replies.append({"events": [dict(event, timestamp="yesterday")]})
         replies.append({"events": [dict(event, metadata=5)]})
         replies.append({"events": [{k: v for k, v in event.items() if k not in ("name", "entities", "text")}]})
         replies.append({"events": [dict(event, name=7)]})
-    replies += [{"events": [{"event": "no_such_event"}]}, {"events": [{"event": 5}]}, {"events": [{"name": "a"}]},
-                {"events": ["slot"]}, {"events": [None]}, {"events": "slot"}, {"events": {"event": "slot"}},
-                {"responses": "text"}, {"responses": [5]}, [], "reply", None, 5,
-                {"events": [good[2], {"event": "slot", "value": 1}]},
-                {"events": [dict(good[0], parse_data={"intent": {"name": 5}})]},
-                {"events": [dict(good[0], parse_data={"entities": [{"entity": "e"}]})]},
-                {"events": [{"event": "slot", "name": "a", "value": 1, "extra": True}]}]
+    replies += [
+        {"events": [{"event": "no_such_event"}]},
+        {"events": [{"event": 5}]},
+        {"events": [{"name": "a"}]},
+        {"events": ["slot"]},
+        {"events": [None]},
+        {"events": "slot"},
+        {"events": {"event": "slot"}},
+        {"responses": "text"},
+        {"responses": [5]},
+        [],
+        "reply",
+        None,
+        5,
+        {"events": [good[2], {"event": "slot", "value": 1}]},
+        {"events": [dict(good[0], parse_data={"intent": {"name": 5}})]},
+        {"events": [dict(good[0], parse_data={"entities": [{"entity": "e"}]})]},
+        {"events": [{"event": "slot", "name": "a", "value": 1, "extra": True}]},
+    ]
     return replies
 
 
@@ -177,7 +210,9 @@ def test_a_broken_action_reply_still_raises_rasas_error():
         action._validate_action_result(broken)
     with pytest.raises(ValidationError) as original:
         ORIGINALS["RemoteAction._validate_action_result"](action, broken)
-    assert patched.value.message == original.value.message and "Failed to validate Action server" in patched.value.message
+    assert (
+        patched.value.message == original.value.message and "Failed to validate Action server" in patched.value.message
+    )
 
 
 def _first_by_name(type_name):
@@ -234,11 +269,19 @@ def _conversation(sender):
     from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    first = [ActionExecuted("action_session_start", timestamp=1), SessionStarted(timestamp=2),
-             ActionExecuted("action_listen", timestamp=3), UserUttered("hi", {"name": "greet"}, timestamp=4),
-             SlotSet("a", "x", timestamp=5)]
-    second = [ActionExecuted("action_session_start", timestamp=10), SessionStarted(timestamp=11),
-              UserUttered("again", {"name": "greet"}, timestamp=12), ActionExecuted("utter_greet", timestamp=13)]
+    first = [
+        ActionExecuted("action_session_start", timestamp=1),
+        SessionStarted(timestamp=2),
+        ActionExecuted("action_listen", timestamp=3),
+        UserUttered("hi", {"name": "greet"}, timestamp=4),
+        SlotSet("a", "x", timestamp=5),
+    ]
+    second = [
+        ActionExecuted("action_session_start", timestamp=10),
+        SessionStarted(timestamp=11),
+        UserUttered("again", {"name": "greet"}, timestamp=12),
+        ActionExecuted("utter_greet", timestamp=13),
+    ]
     return DialogueStateTracker.from_events(sender, first), DialogueStateTracker.from_events(sender, first + second)
 
 
@@ -300,8 +343,9 @@ async def test_new_events_are_stored_in_the_same_rows_as_rasa_stored_them(tmp_pa
         await save(store, both)
         store.engine.dispose()
         with sqlite3.connect(tmp_path / name) as db:
-            return db.execute("SELECT id, sender_id, type_name, timestamp, intent_name, action_name, data "
-                              "FROM events ORDER BY id").fetchall()
+            return db.execute(
+                "SELECT id, sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id"
+            ).fetchall()
 
     assert SQLTrackerStore.save is not ORIGINALS["SQLTrackerStore.save"]
     patched = await rows(SQLTrackerStore.save, "patched.sqlite3")
@@ -344,12 +388,20 @@ def test_the_polite_action_answer_is_installed_with_the_patches_not_by_a_channel
 
     from conftest import ROOT
 
-    code = ("import components.topic_classifier; from rasa.core.actions.action import RemoteAction; "
-            "from rasa.core.actions.loops import LoopAction; import sys; "
-            "print(getattr(RemoteAction.run, 'hsg_polite', False), getattr(LoopAction.run, 'hsg_polite', False), "
-            "'components.channels' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
-                         env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"}).stdout.split()
+    code = (
+        "import components.topic_classifier; from rasa.core.actions.action import RemoteAction; "
+        "from rasa.core.actions.loops import LoopAction; import sys; "
+        "print(getattr(RemoteAction.run, 'hsg_polite', False), getattr(LoopAction.run, 'hsg_polite', False), "
+        "'components.channels' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+    ).stdout.split()
     assert out[-3:] == ["True", "True", "False"]
 
 
@@ -374,7 +426,8 @@ async def test_a_new_session_keeps_the_language_but_not_the_dates():
 
     domain = _session_domain(carry_over=False)
     tracker = DialogueStateTracker.from_events(
-        "p", [SlotSet("language", "es"), SlotSet("period_start", "2026-11-03")], slots=domain.slots)
+        "p", [SlotSet("language", "es"), SlotSet("period_start", "2026-11-03")], slots=domain.slots
+    )
     events = await ActionSessionStart().run(None, None, tracker, domain)
     assert isinstance(events[0], SessionStarted)
     assert [(e.key, e.value) for e in events if isinstance(e, SlotSet)] == [("language", "es")]
@@ -393,10 +446,13 @@ async def test_a_domain_that_carries_every_slot_over_is_left_as_rasa_does_it():
 
     domain = _session_domain(carry_over=True)
     tracker = DialogueStateTracker.from_events(
-        "p", [SlotSet("language", "es"), SlotSet("period_start", "2026-11-03")], slots=domain.slots)
+        "p", [SlotSet("language", "es"), SlotSet("period_start", "2026-11-03")], slots=domain.slots
+    )
     events = await ActionSessionStart().run(None, None, tracker, domain)
-    assert [(e.key, e.value) for e in events if isinstance(e, SlotSet)] == [("language", "es"),
-                                                                             ("period_start", "2026-11-03")]
+    assert [(e.key, e.value) for e in events if isinstance(e, SlotSet)] == [
+        ("language", "es"),
+        ("period_start", "2026-11-03"),
+    ]
 
 
 def _extract_domain():
@@ -421,7 +477,8 @@ def _after_message(parse_language=None, entities=(), slot=None):
     if parse_language:
         parse["language"] = parse_language
     events = ([SlotSet("language", slot)] if slot else []) + [
-        UserUttered("text", parse["intent"], list(entities), parse)]
+        UserUttered("text", parse["intent"], list(entities), parse)
+    ]
     return DialogueStateTracker.from_events("p", events, slots=domain.slots), domain
 
 
@@ -437,9 +494,9 @@ async def test_the_language_a_message_is_written_in_fills_the_slot():
     import components.topic_classifier  # noqa: F401
 
     assert await _extracted(*_after_message("es")) == [("language", "es")]
-    assert await _extracted(*_after_message("en", slot="es")) == [("language", "en")]   # English again
-    assert await _extracted(*_after_message("es", slot="es")) == []                      # no change
-    assert await _extracted(*_after_message(None, slot="es")) == []                      # "ok": kept
+    assert await _extracted(*_after_message("en", slot="es")) == [("language", "en")]  # English again
+    assert await _extracted(*_after_message("es", slot="es")) == []  # no change
+    assert await _extracted(*_after_message(None, slot="es")) == []  # "ok": kept
 
 
 async def test_the_web_switchs_entity_wins_over_the_written_language():

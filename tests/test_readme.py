@@ -1,4 +1,5 @@
 """The README tells the truth: every path and make command it names exists."""
+
 from __future__ import annotations
 
 import re
@@ -6,10 +7,25 @@ import re
 from conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
-GENERATED = {".venv/", ".venv-load/", "build/", "models/", "run/", "var/", ".env", "build/domain.yml", "var/sms.sqlite3",
-             "var/editors-sessions.sqlite3",
-             "var/tracker.sqlite3", "var/services/", "var/tracker-backup.sqlite3", "run/purge.log",
-             "var/editors.json", "var/report.sqlite3", "var/content-lkg.json"}
+GENERATED = {
+    ".venv/",
+    ".venv-load/",
+    "build/",
+    "models/",
+    "run/",
+    "var/",
+    ".env",
+    "build/domain.yml",
+    "var/sms.sqlite3",
+    "var/editors-sessions.sqlite3",
+    "var/tracker.sqlite3",
+    "var/services/",
+    "var/tracker-backup.sqlite3",
+    "run/purge.log",
+    "var/editors.json",
+    "var/report.sqlite3",
+    "var/content-lkg.json",
+}
 
 
 def named_paths():
@@ -25,8 +41,11 @@ def named_paths():
 
 
 def test_readme_names_files_that_exist():
-    missing = [path for path in named_paths()
-               if path not in GENERATED and not (ROOT / path).exists() and not list(ROOT.glob(path))]
+    missing = [
+        path
+        for path in named_paths()
+        if path not in GENERATED and not (ROOT / path).exists() and not list(ROOT.glob(path))
+    ]
     assert not missing, missing
 
 

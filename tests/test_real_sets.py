@@ -3,6 +3,7 @@ development and test parts per language (scripts/real_sets.py). No running bot n
 
 The split is re-derived here from its written rule, not imported from the script that made it,
 so a hand edit that moves a message to another part, or a changed rule, fails."""
+
 from __future__ import annotations
 
 import hashlib
@@ -20,7 +21,7 @@ REAL = ROOT / "tests" / "nlu" / "real"
 PARTS = ("train", "dev", "test")
 LANGUAGES = ("en", "es")
 DATA_FILE = {"en": ROOT / "data/nlu/real_patients.yml", "es": ROOT / "data/nlu/es/real_patients.yml"}
-MIN_DETECTED = 0.9   # of a file's messages detected as its language; the rest unsure (None), never the other
+MIN_DETECTED = 0.9  # of a file's messages detected as its language; the rest unsure (None), never the other
 
 
 def page(url: str) -> str:
@@ -35,7 +36,7 @@ def normal(text: str) -> str:
 
 def runs(text: str, size: int = 5) -> set:
     words = normal(text).split()
-    return {" ".join(words[i:i + size]) for i in range(max(1, len(words) - size + 1))}
+    return {" ".join(words[i : i + size]) for i in range(max(1, len(words) - size + 1))}
 
 
 def messages(part: str, language: str) -> List[dict]:
@@ -97,8 +98,12 @@ def test_no_message_appears_twice_whole_or_mostly():
 
 
 def test_no_development_or_test_message_is_trained_on():
-    trained = {normal(t) for path in (ROOT / "data" / "nlu").rglob("*.yml")
-               for lines in load_nlu_examples(path).values() for t in lines}
+    trained = {
+        normal(t)
+        for path in (ROOT / "data" / "nlu").rglob("*.yml")
+        for lines in load_nlu_examples(path).values()
+        for t in lines
+    }
     held_out = [m["text"] for (part, _), content in SETS.items() if part != "train" for m in content]
     assert not [text for text in held_out if normal(text) in trained]
 
@@ -114,7 +119,7 @@ def test_the_rasa_training_file_is_the_training_part_under_its_first_topic(langu
     content = yaml.safe_load(DATA_FILE[language].read_text(encoding="utf-8"))
     trained = sorted((label, text) for label, texts in load_nlu_examples(DATA_FILE[language]).items() for text in texts)
     assert trained == sorted((_label(m["topics"][0]), m["text"]) for m in SETS[("train", language)])
-    for block in content["nlu"]:   # the topic model reads an example's language from its intent's metadata
+    for block in content["nlu"]:  # the topic model reads an example's language from its intent's metadata
         assert (block.get("metadata") or {}).get("language") == (None if language == "en" else language), block
 
 
@@ -129,5 +134,6 @@ def test_english_files_are_english(part):
 def test_spanish_files_are_spanish(part):
     texts = [m["text"] for m in SETS[(part, "es")] if not m.get("spanglish")]
     assert not [text for text in texts if detect(text) == "en"]
-    assert sum(detect(text) == "es" for text in texts) >= MIN_DETECTED * len(texts), \
-        [text for text in texts if detect(text) != "es"]
+    assert sum(detect(text) == "es" for text in texts) >= MIN_DETECTED * len(texts), [
+        text for text in texts if detect(text) != "es"
+    ]

@@ -1,4 +1,5 @@
 """The running assistant over HTTP: every topic answered, bad input handled, API protected."""
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,11 @@ def topic_stories():
         if user is None:  # a dialogue-only story (the fallback path): no text to send
             continue
         action = next(step["action"] for step in story["steps"] if "action" in step)
-        response = {"action_timing_route": "utter_timing", "action_device_route": "utter_device_confirmation",
-                    "utter_faq": f"utter_{user['intent']}"}.get(action, action)
+        response = {
+            "action_timing_route": "utter_timing",
+            "action_device_route": "utter_device_confirmation",
+            "utter_faq": f"utter_{user['intent']}",
+        }.get(action, action)
         text = user["user"].strip()
         # drop entity annotations: "[essure](DEVICE)" -> "essure"
         text = re.sub(r"\[([^\]]+)\]\([A-Z]+\)", r"\1", text)
@@ -81,15 +85,17 @@ def test_bad_input_gets_a_reply_or_4xx_and_the_next_message_works(bot, domain, m
 
 @pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"message": "hi"}', b'{"sender": 5, "message": "hi"}'])
 def test_malformed_bodies_get_400(bot, body):
-    response = requests.post(f"{bot.url}/webhooks/rest/webhook", data=body,
-                             headers={"Content-Type": "application/json"}, timeout=30)
+    response = requests.post(
+        f"{bot.url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}, timeout=30
+    )
     assert response.status_code == 400
 
 
 def test_a_body_over_64_kb_gets_413_before_it_is_read(bot):
     body = b'{"sender": "big", "message": "hi", "metadata": {"x": "' + b"a" * 70000 + b'"}}'
-    response = requests.post(f"{bot.url}/webhooks/rest/webhook", data=body,
-                             headers={"Content-Type": "application/json"}, timeout=30)
+    response = requests.post(
+        f"{bot.url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}, timeout=30
+    )
     assert response.status_code == 413
     assert bot.texts(f"after-big-{uuid.uuid4()}", "what is an hsg")  # the next message works
 
@@ -101,11 +107,15 @@ def test_web_senders_cannot_use_the_sms_conversation_ids(bot):
 
 def test_metadata_is_not_stored_with_the_conversation(bot):
     sender = f"meta-{uuid.uuid4()}"
-    response = requests.post(f"{bot.url}/webhooks/rest/webhook", timeout=30,
-                             json={"sender": sender, "message": "what is an hsg", "metadata": {"note": "x" * 1500}})
+    response = requests.post(
+        f"{bot.url}/webhooks/rest/webhook",
+        timeout=30,
+        json={"sender": sender, "message": "what is an hsg", "metadata": {"note": "x" * 1500}},
+    )
     assert response.status_code == 200 and response.json()
-    events = requests.get(f"{bot.url}/conversations/{sender}/tracker", params={"token": bot.token},
-                          timeout=30).json()["events"]
+    events = requests.get(f"{bot.url}/conversations/{sender}/tracker", params={"token": bot.token}, timeout=30).json()[
+        "events"
+    ]
     user = [e for e in events if e["event"] == "user"]
     assert user and all("note" not in (e.get("metadata") or {}) for e in user)
 
@@ -115,12 +125,15 @@ def test_html_is_not_echoed_back_as_markup(bot):
     assert replies and all("<img" not in reply for reply in replies)
 
 
-@pytest.mark.parametrize("method,path", [
-    ("get", "/status"),
-    ("get", "/conversations/someone/tracker"),
-    ("post", "/model/parse"),
-    ("get", "/domain"),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("get", "/status"),
+        ("get", "/conversations/someone/tracker"),
+        ("post", "/model/parse"),
+        ("get", "/domain"),
+    ],
+)
 @pytest.mark.parametrize("token", [None, "wrong-token"])
 def test_http_api_refuses_calls_without_the_token(bot, method, path, token):
     params = {"token": token} if token else {}
@@ -155,8 +168,10 @@ def test_the_action_server_is_not_reachable_on_the_machines_other_addresses(bot)
     the public server, answers on the same address, which shows the address is reachable."""
     addresses = [a for a in other_addresses() if ":" not in a]  # Rasa listens on IPv4 (0.0.0.0)
     if not addresses:
-        pytest.skip("this machine has no IPv4 address but loopback (`hostname -I`), so there is no other "
-                    "address to try the action server on")
+        pytest.skip(
+            "this machine has no IPv4 address but loopback (`hostname -I`), so there is no other "
+            "address to try the action server on"
+        )
     for address in addresses:
         assert requests.get(f"http://{address}:{bot.running.rasa_port}/", timeout=10).ok  # the address works
         with pytest.raises(requests.ConnectionError):

@@ -1,4 +1,5 @@
 """The date conversations against the running bot (frozen today: Friday, 2026-11-27)."""
+
 from __future__ import annotations
 
 import uuid
@@ -17,24 +18,30 @@ def test_date_in_the_first_message_then_on_request_sets_every_slot(bot):
     assert bot.tracker(sender)["slots"]["period_start"] == "2026-11-20"
     second = " ".join(bot.texts(sender, "it stopped on the 24th"))
     slots = bot.tracker(sender)["slots"]
-    assert (slots["bleeding_end"], slots["hsg_window_start"], slots["hsg_window_end"]) == \
-        ("2026-11-24", "2026-11-27", "2026-11-29")
+    assert (slots["bleeding_end"], slots["hsg_window_start"], slots["hsg_window_end"]) == (
+        "2026-11-24",
+        "2026-11-27",
+        "2026-11-29",
+    )
     assert "Friday, November 27" in second and "Sunday, November 29" in second and "days 8 to 10" in second
 
 
-@pytest.mark.parametrize("phrase,iso", [
-    ("November 20", "2026-11-20"),
-    ("Nov 20th", "2026-11-20"),
-    ("20 Nov", "2026-11-20"),
-    ("11/20", "2026-11-20"),
-    ("11/20/2026", "2026-11-20"),
-    ("2026-11-20", "2026-11-20"),
-    ("today", "2026-11-27"),
-    ("yesterday", "2026-11-26"),
-    ("3 days ago", "2026-11-24"),
-    ("last Monday", "2026-11-23"),
-    ("a week ago", "2026-11-20"),
-])
+@pytest.mark.parametrize(
+    "phrase,iso",
+    [
+        ("November 20", "2026-11-20"),
+        ("Nov 20th", "2026-11-20"),
+        ("20 Nov", "2026-11-20"),
+        ("11/20", "2026-11-20"),
+        ("11/20/2026", "2026-11-20"),
+        ("2026-11-20", "2026-11-20"),
+        ("today", "2026-11-27"),
+        ("yesterday", "2026-11-26"),
+        ("3 days ago", "2026-11-24"),
+        ("last Monday", "2026-11-23"),
+        ("a week ago", "2026-11-20"),
+    ],
+)
 def test_every_date_form_in_the_first_message(bot, phrase, iso):
     sender = new_sender()
     replies = " ".join(bot.texts(sender, f"my period started {phrase}, when can I have the HSG?"))
@@ -42,7 +49,9 @@ def test_every_date_form_in_the_first_message(bot, phrase, iso):
     assert "Got it: your period started" in replies
 
 
-@pytest.mark.parametrize("phrase,iso", [("Nov 20", "2026-11-20"), ("3 days ago", "2026-11-24"), ("last monday", "2026-11-23")])
+@pytest.mark.parametrize(
+    "phrase,iso", [("Nov 20", "2026-11-20"), ("3 days ago", "2026-11-24"), ("last monday", "2026-11-23")]
+)
 def test_date_given_in_reply_to_the_question(bot, phrase, iso):
     sender = new_sender()
     asked = " ".join(bot.texts(sender, '/timing{"want_dates":"yes"}'))
@@ -65,8 +74,11 @@ def test_expected_period_gives_a_window_from_it(bot):
     sender = new_sender()
     replies = " ".join(bot.texts(sender, "my next period is due Dec 10, when should I book the HSG?"))
     slots = bot.tracker(sender)["slots"]
-    assert (slots["period_start"], slots["hsg_window_start"], slots["hsg_window_end"]) == \
-        ("2026-12-10", "2026-12-16", "2026-12-19")
+    assert (slots["period_start"], slots["hsg_window_start"], slots["hsg_window_end"]) == (
+        "2026-12-10",
+        "2026-12-16",
+        "2026-12-19",
+    )
     assert "Wednesday, December 16" in replies and "Saturday, December 19" in replies
 
 
@@ -82,9 +94,14 @@ def uttered(bot, sender):
     return [(e.get("metadata") or {}).get("utter_action") for e in bot.tracker(sender)["events"] if e["event"] == "bot"]
 
 
-@pytest.mark.parametrize("text", ["I had my IUD placed Feb 1, when is my confirmation test?",
-                                  "do I need an HSG after my Nexplanon implant in my arm?",
-                                  "me pusieron el DIU el 3 de octubre, ¿cuándo es mi prueba de confirmación?"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I had my IUD placed Feb 1, when is my confirmation test?",
+        "do I need an HSG after my Nexplanon implant in my arm?",
+        "me pusieron el DIU el 3 de octubre, ¿cuándo es mi prueba de confirmación?",
+    ],
+)
 def test_an_iud_or_arm_implant_gets_no_test_date(bot, text):
     sender = new_sender()
     bot.texts(sender, text)
@@ -110,7 +127,9 @@ def test_the_bleeding_already_stopped_goes_on_to_the_window(bot, reply):
     bot.texts(sender, reply)
     slots = bot.tracker(sender)["slots"]
     assert (slots["bleeding_end"], slots["hsg_window_start"]) == ("2026-11-27", "2026-11-28")
-    assert "utter_readback_bleeding_stopped" in uttered(bot, sender) and "utter_form_stopped" not in uttered(bot, sender)
+    assert "utter_readback_bleeding_stopped" in uttered(bot, sender) and "utter_form_stopped" not in uttered(
+        bot, sender
+    )
 
 
 @pytest.mark.parametrize("reply", ["never mind", "olvídelo"])
@@ -130,10 +149,11 @@ def test_symptom_inside_the_form_gets_the_urgent_answer(bot, settings):
     assert bot.tracker(sender)["active_loop"] in ({}, None) or not bot.tracker(sender)["active_loop"].get("name")
 
 
-@pytest.mark.parametrize("correction", ["no, it was the 19th", "no no no, the 19th", "not the 20th, the 19th",
-                                        "wrong, it was the 19th"])
+@pytest.mark.parametrize(
+    "correction", ["no, it was the 19th", "no no no, the 19th", "not the 20th, the 19th", "wrong, it was the 19th"]
+)
 def test_a_correction_inside_the_form_corrects_the_date_and_never_stops_the_form(bot, correction):
-    """"no, ... the 19th" is a corrected date (components/date_correction.py), whatever
+    """ "no, ... the 19th" is a corrected date (components/date_correction.py), whatever
     the model makes of the "no": the form reads it and asks its next question."""
     sender = new_sender()
     bot.texts(sender, "My period started Nov 20, when can I have the HSG?")

@@ -2,13 +2,12 @@
 Spanish questions give the same topic keys, Spanish answers, both answers of two
 questions, "¿se refiere a A o a B?", the urgent answer, Spanish dates read back with
 the month's name, and the language kept across a restart."""
+
 from __future__ import annotations
 
 import uuid
 
 import pytest
-
-from conftest import ROOT
 from test_nlu_heldout import bot_responses
 from test_sms_es import SPANISH
 
@@ -54,7 +53,7 @@ def test_two_spanish_questions_get_both_spanish_answers_in_order(bot, domain, te
 
 def test_unsure_between_topics_asks_in_spanish_and_each_button_answers(bot, domain):
     sender = f"es-which-{uuid.uuid4()}"
-    replies = bot.say(sender, "¿qué pasa con mis trompas?")   # the result, or the exam itself?
+    replies = bot.say(sender, "¿qué pasa con mis trompas?")  # the result, or the exam itself?
     assert bot_responses(bot, sender)[-1] in ("utter_guided_one", "utter_clarify_topic", "utter_guided_three")
     question = replies[-1]
     assert "¿" in question["text"] and "{" not in question["text"]
@@ -84,21 +83,32 @@ def test_spanish_dates_are_read_back_with_the_months_name(bot):
     second = " ".join(bot.texts(sender, "terminó el 24"))
     assert "27 de noviembre" in second and "29 de noviembre" in second
     slots = bot.tracker(sender)["slots"]
-    assert (slots["period_start"], slots["hsg_window_start"], slots["hsg_window_end"]) == \
-        ("2026-11-20", "2026-11-27", "2026-11-29")
+    assert (slots["period_start"], slots["hsg_window_start"], slots["hsg_window_end"]) == (
+        "2026-11-20",
+        "2026-11-27",
+        "2026-11-29",
+    )
 
 
 def test_the_language_survives_a_restart(tmp_path, domain):
     """The slot is kept with the conversation: the next run of the servers answers in Spanish."""
     from conftest import TODAY, Bot
+
     from scripts.servers import free_ports, start_bot
 
     env = {"HSG_TRACKER_DB": str(tmp_path / "tracker.sqlite3"), "HSG_TODAY": TODAY.isoformat()}
     sender = f"es-restart-{uuid.uuid4()}"
     for run in ("first", "second"):
         rasa_port, actions_port, web_port, content_port = free_ports(4)
-        running = start_bot(tmp_path / run, rasa_port, actions_port, "restart-test", extra_env=env,
-                            web_port=web_port, content_port=content_port)
+        running = start_bot(
+            tmp_path / run,
+            rasa_port,
+            actions_port,
+            "restart-test",
+            extra_env=env,
+            web_port=web_port,
+            content_port=content_port,
+        )
         try:
             bot = Bot(running.url, running.token, running.run_dir, running=running)
             if run == "first":

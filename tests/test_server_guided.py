@@ -4,6 +4,7 @@ plus "Something else" (the topic list, grouped); each choice leads to its answer
 story without a question gets an acknowledgement first; a message with nothing about
 the HSG keeps the out-of-scope answer; a symptom still gets the urgent answer; and the
 editors' report records what was offered and what was picked."""
+
 from __future__ import annotations
 
 import re
@@ -24,21 +25,30 @@ from common.sms_segments import segments
 
 GUIDED = {"utter_guided_one", "utter_clarify_topic", "utter_guided_three"}
 # The answer each topic key gets (a faq key's answer is utter_faq/<key>).
-INTENT_ANSWERS = {"timing": "utter_timing", "device_confirmation": "utter_device_confirmation",
-                  "human_handoff": "utter_handoff"}
+INTENT_ANSWERS = {
+    "timing": "utter_timing",
+    "device_confirmation": "utter_device_confirmation",
+    "human_handoff": "utter_handoff",
+}
 # Messages the model is unsure of, in HSG words (written for these tests; in no data or
 # test set), with one, two and three likely topics; the last one with a negated symptom.
-UNSURE = ["what happens with my tubes", "the tube thing after the dye, is that a problem", "what about afterwards",
-          "I have not had any fever since the HSG, I just wonder about the results"]
+UNSURE = [
+    "what happens with my tubes",
+    "the tube thing after the dye, is that a problem",
+    "what about afterwards",
+    "I have not had any fever since the HSG, I just wonder about the results",
+]
 UNSURE_ES = ["¿qué pasa con mis trompas?", "qué pasa después con las trompas", "y lo de después?"]
 STORIES = ["my HSG is tomorrow and I'm terrified", "so my doctor finally ordered the dye test for next week"]
-STORIES_ES = ["mañana es mi estudio de las trompas y tengo mucho miedo",
-              "mi amiga se desmayó en su estudio y ahora tengo miedo"]  # hearsay: not the urgent answer
+STORIES_ES = [
+    "mañana es mi estudio de las trompas y tengo mucho miedo",
+    "mi amiga se desmayó en su estudio y ahora tengo miedo",
+]  # hearsay: not the urgent answer
 
 
 def answer_of(payload: str) -> str:
     """The response a button's payload leads to."""
-    key = payload[len("/faq/"):] if payload.startswith("/faq/") else payload.lstrip("/")
+    key = payload[len("/faq/") :] if payload.startswith("/faq/") else payload.lstrip("/")
     return INTENT_ANSWERS.get(key) or f"utter_faq/{key}"
 
 
@@ -85,8 +95,9 @@ def test_the_tracker_records_the_message_what_was_offered_and_what_was_picked(bo
     users = [e for e in events if e["event"] == "user"]
     offer = next(e["value"] for e in events if e["event"] == "slot" and e["name"] == "guided_offer")
     assert users[0]["text"] == UNSURE[0] and offer["message_id"] == users[0]["message_id"]
-    assert [answer_of(f"/faq/{k}") for k in offer["offered"]] == [answer_of(b["payload"]) for b in
-                                                                  question["buttons"][:-1]]
+    assert [answer_of(f"/faq/{k}") for k in offer["offered"]] == [
+        answer_of(b["payload"]) for b in question["buttons"][:-1]
+    ]
     assert users[-1]["text"] == pick
 
 
@@ -126,11 +137,14 @@ def test_a_message_with_nothing_about_the_hsg_keeps_the_out_of_scope_answer(bot)
         assert all(b["payload"] != "/topic_menu" for r in replies for b in r.get("buttons") or [])
 
 
-@pytest.mark.parametrize("text", [
-    "I had my HSG yesterday and now I have a fever of 102 and chills",
-    "hsg was this morning and I'm soaking a pad every hour",
-    "me hicieron el estudio ayer y ahora tengo fiebre de 39",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I had my HSG yesterday and now I have a fever of 102 and chills",
+        "hsg was this morning and I'm soaking a pad every hour",
+        "me hicieron el estudio ayer y ahora tengo fiebre de 39",
+    ],
+)
 def test_a_first_person_symptom_story_still_gets_the_urgent_answer(bot, text):
     sender = f"guided-urgent-{uuid.uuid4()}"
     bot.say(sender, text)
@@ -171,7 +185,7 @@ def choices(body: str, language: str) -> List[str]:
     start, word = LINK[language]
     line = body.split("\n")[-1]
     assert line.startswith(start) and line.endswith("."), body
-    parts = re.split(rf", (?=\d+ {word} )", line[len(start):-1])
+    parts = re.split(rf", (?=\d+ {word} )", line[len(start) : -1])
     return [re.match(rf"(\d+) {word} (.*)$", part).group(2) for part in parts]
 
 
@@ -180,8 +194,7 @@ def sms_texts(domain, name: str, language: str) -> set:
 
 
 @pytest.mark.parametrize("language,text,limit", [("en", UNSURE[0], 2), ("es", UNSURE_ES[0], 4)])
-def test_by_sms_the_guided_choice_is_numbered_and_each_number_leads_to_its_answer(bot, domain, language, text,
-                                                                                  limit):
+def test_by_sms_the_guided_choice_is_numbered_and_each_number_leads_to_its_answer(bot, domain, language, text, limit):
     web = guided(bot, f"guided-web-{uuid.uuid4()}", text)  # the same reading on the web: the payloads
     phone = Phone(bot)
     (body,) = phone.text(text)
@@ -196,7 +209,7 @@ def test_by_sms_the_guided_choice_is_numbered_and_each_number_leads_to_its_answe
     phone.text(text)
     (groups,) = phone.text(str(len(offered)))  # Something else: the groups, numbered
     assert choices(groups, language) == [g[language] for g in topic_groups()] and segments(groups)[1] <= limit
-    (listing,) = phone.text("1")   # the first group's topics, numbered
+    (listing,) = phone.text("1")  # the first group's topics, numbered
     labels, first = topic_labels(), topic_groups()[0]["topics"]
     titles = [labels[k]["es"]["button"] if language == "es" else labels[k]["button"] for k in first]
     assert choices(listing, language) == titles and segments(listing)[1] <= limit
@@ -212,8 +225,12 @@ def test_the_report_records_what_was_offered_and_what_was_picked(bot):
     offered = [b["payload"] for b in question["buttons"][:-1]]
     bot.say(sender, offered[-1])
     session = requests.Session()
-    session.post(bot.content_url + "/editor/login", data={"name": EDITOR[0], "password": EDITOR[1]},
-                 allow_redirects=False, timeout=30)
+    session.post(
+        bot.content_url + "/editor/login",
+        data={"name": EDITOR[0], "password": EDITOR[1]},
+        allow_redirects=False,
+        timeout=30,
+    )
     deadline = time.monotonic() + 15  # the bot sends report entries in the background
     while True:
         groups = session.get(bot.content_url + "/editor/api/report", timeout=30).json()["groups"]
@@ -224,13 +241,16 @@ def test_the_report_records_what_was_offered_and_what_was_picked(bot):
         time.sleep(0.25)
     assert group["kinds"] == {"guided choice": 1}
     assert [answer_of(f"/faq/{key}") for key in group["offered"]] == [answer_of(p) for p in offered]
-    picked_key = offered[-1][len("/faq/"):] if offered[-1].startswith("/faq/") else offered[-1].lstrip("/")
+    picked_key = offered[-1][len("/faq/") :] if offered[-1].startswith("/faq/") else offered[-1].lstrip("/")
     assert group["picked"] == {picked_key: 1}
 
 
 # ---------------------------------------------------------------- real patients' messages
-REAL_SETS = [ROOT / "tests/nlu/patients_dev_pages.yml", ROOT / "tests/nlu/patients.yml",
-             ROOT / "tests/nlu/es/patients.yml"]
+REAL_SETS = [
+    ROOT / "tests/nlu/patients_dev_pages.yml",
+    ROOT / "tests/nlu/patients.yml",
+    ROOT / "tests/nlu/es/patients.yml",
+]
 
 
 def hsg_words() -> re.Pattern:
@@ -264,14 +284,13 @@ def test_the_question_buttons_of_the_answers_are_understood(bot):
         for form in (answer.get("web") or {}, answer.get("sms") or {}):
             questions |= {b["payload"] for b in form.get("buttons") or [] if str(b["payload"]).endswith("?")}
     assert len(questions) >= 20
-    missed = [q for q in sorted(questions)
-              if bot.parse(q)["intent"]["name"] in ("nlu_fallback", "out_of_scope")]
+    missed = [q for q in sorted(questions) if bot.parse(q)["intent"]["name"] in ("nlu_fallback", "out_of_scope")]
     assert not missed, missed
 
 
 @pytest.mark.parametrize("language,yes", [("en", "yes"), ("es", "sí")])
 def test_by_sms_a_yes_answers_is_it_about(bot, domain, language, yes):
-    """"Is your question about ...? Reply 1 for Yes, that's it, 2 for Something else."
+    """ "Is your question about ...? Reply 1 for Yes, that's it, 2 for Something else."
     answered with a plain yes (or sí) gets that topic's answer."""
     from conftest import SMS_HASH_KEY
 
@@ -283,6 +302,7 @@ def test_by_sms_a_yes_answers_is_it_about(bot, domain, language, yes):
     title = "Sí, eso es" if language == "es" else "Yes, that's it"
     open_sms_store(Path(bot.env["HSG_SMS_DB"])).set_choices(
         number_key(SMS_HASH_KEY, phone.number),
-        [{"title": title, "payload": "/faq/pain"}, {"title": "Something else", "payload": "/topic_menu"}])
+        [{"title": title, "payload": "/faq/pain"}, {"title": "Something else", "payload": "/topic_menu"}],
+    )
     answer = phone.text(yes)[0]
     assert answer[:40] in sms_texts(domain, "utter_faq/pain", language)

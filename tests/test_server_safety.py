@@ -1,5 +1,6 @@
 """Safety at the running bot (issue 11): red flags by clause, the urgent answer inside a
 date form, and the late-period and long-bleeding rules (frozen today: Friday, 2026-11-27)."""
+
 from __future__ import annotations
 
 import uuid
@@ -10,8 +11,10 @@ import yaml
 from conftest import ROOT
 
 # The English set and the Spanish one (each message judged at the running bot).
-RED_FLAG_SETS = {language: yaml.safe_load((ROOT / "tests" / "nlu" / path).read_text(encoding="utf-8"))
-                 for language, path in (("en", "red_flags.yml"), ("es", "es/red_flags.yml"))}
+RED_FLAG_SETS = {
+    language: yaml.safe_load((ROOT / "tests" / "nlu" / path).read_text(encoding="utf-8"))
+    for language, path in (("en", "red_flags.yml"), ("es", "es/red_flags.yml"))
+}
 MAX_FALSE_ALARMS = 0.10
 
 
@@ -21,8 +24,11 @@ def new_sender(kind: str) -> str:
 
 def bot_actions(bot, sender: str) -> List[str]:
     """The response names the bot uttered in this conversation, in order."""
-    return [(event.get("metadata") or {}).get("utter_action") or ""
-            for event in bot.tracker(sender)["events"] if event["event"] == "bot"]
+    return [
+        (event.get("metadata") or {}).get("utter_action") or ""
+        for event in bot.tracker(sender)["events"]
+        if event["event"] == "bot"
+    ]
 
 
 def got_urgent(bot, text: str) -> bool:
@@ -48,18 +54,23 @@ def test_look_alikes_rarely_get_the_urgent_answer(bot, language):
     alarms = [item["text"] for item in flags["not_urgent"] if got_urgent(bot, item["text"])]
     total = len(flags["not_urgent"])
     hearsay = [item["text"] for item in flags["not_urgent"] if item.get("hearsay")]
-    print(f"red flags ({language}): false alarms {len(alarms)}/{total}, of them hearsay "
-          f"{len(set(alarms) & set(hearsay))}/{len(hearsay)}: {alarms}")
+    print(
+        f"red flags ({language}): false alarms {len(alarms)}/{total}, of them hearsay "
+        f"{len(set(alarms) & set(hearsay))}/{len(hearsay)}: {alarms}"
+    )
     assert total >= 60 and len(hearsay) >= 25 and len(alarms) <= MAX_FALSE_ALARMS * total, alarms
 
 
-@pytest.mark.parametrize("text", [
-    "my friend drove me home because I fainted",
-    "I'm scared, I'm bleeding through a pad an hour",
-    "I read a fever can mean an infection and I've got 101.5 now",
-    "mi hermana dice que estoy pálida y me desmayé",
-    "leí que puede ser infección, y tengo 38.7",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my friend drove me home because I fainted",
+        "I'm scared, I'm bleeding through a pad an hour",
+        "I read a fever can mean an infection and I've got 101.5 now",
+        "mi hermana dice que estoy pálida y me desmayé",
+        "leí que puede ser infección, y tengo 38.7",
+    ],
+)
 def test_the_patients_own_symptom_inside_hearsay_ends_a_date_form(bot, text):
     """Issue 22: hearsay around the patient's own symptom gets the urgent answer in every
     state, here in the middle of the date questions."""
@@ -142,8 +153,14 @@ def test_work_out_my_best_days_starts_the_date_questions(bot):
     assert tracker["slots"]["requested_slot"] == "period_start"
 
 
-@pytest.mark.parametrize("text", ["my friend said she nearly passed out", "my friend said she nearly passed out at hers",
-                                  "mi amiga dijo que casi se desmaya"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my friend said she nearly passed out",
+        "my friend said she nearly passed out at hers",
+        "mi amiga dijo que casi se desmaya",
+    ],
+)
 def test_what_a_friend_said_is_not_the_emergency_answer(bot, text):
     """Issue 22: a frightened patient repeating hearsay gets no emergency answer."""
     assert not got_urgent(bot, text)

@@ -5,6 +5,7 @@ The last part runs the channel's webhook alone, on its own Sanic server on loopb
 with a stand-in for Rasa: the signature checked against the public URL behind a TLS
 proxy, the warning for a refused signature, a failed answer left to Twilio's retry,
 and the purge of the SMS store."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,8 +39,14 @@ class Phone:
         self.url = f"{bot.url}/webhooks/twilio/webhook"
 
     def post(self, body, sid=None, signature=True, token=TWILIO_TOKEN):
-        params = {"MessageSid": sid or "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32,
-                  "From": self.number, "To": "+13035550142", "Body": body, "NumSegments": "1"}
+        params = {
+            "MessageSid": sid or "SM" + uuid.uuid4().hex,
+            "AccountSid": "AC" + "0" * 32,
+            "From": self.number,
+            "To": "+13035550142",
+            "Body": body,
+            "NumSegments": "1",
+        }
         headers = {}
         if signature:
             headers["X-Twilio-Signature"] = RequestValidator(token).compute_signature(self.url, params)
@@ -75,13 +82,13 @@ def test_stop_help_start(bot, settings):
     phone = Phone(bot)
     stopped = phone.text("STOP")
     assert len(stopped) == 1 and "START" in stopped[0]
-    assert phone.text("Stop") == []                      # confirmed once only
-    assert phone.text("what is an hsg") == []            # nothing while opted out
+    assert phone.text("Stop") == []  # confirmed once only
+    assert phone.text("what is an hsg") == []  # nothing while opted out
     helped = phone.text("help")
     assert settings["clinic_phone"] in helped[0] and "STOP" in helped[0]
     started = phone.text("start")
     assert len(started) == 1 and "STOP" in started[0]
-    assert phone.text("what is an hsg")                  # answers again after START
+    assert phone.text("what is an hsg")  # answers again after START
 
 
 def test_numbered_reply_picks_the_button(bot, domain):
@@ -130,8 +137,11 @@ def test_opt_out_survives_a_restart(tmp_path):
     """STOP on one run of the servers still holds on the next run (same SMS store)."""
     from scripts.servers import start_bot
 
-    env = {"TWILIO_AUTH_TOKEN": TWILIO_TOKEN, "HSG_SMS_HASH_KEY": SMS_HASH_KEY,
-           "HSG_SMS_DB": str(tmp_path / "sms.sqlite3")}
+    env = {
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "HSG_SMS_HASH_KEY": SMS_HASH_KEY,
+        "HSG_SMS_DB": str(tmp_path / "sms.sqlite3"),
+    }
     number = "+17205550123"
     first = start_bot(tmp_path / "first", 5405, 5455, "restart-test", extra_env=env, web_port=8405)
     try:
@@ -156,15 +166,26 @@ NUMBER = "+17205550177"
 
 
 def sms_form(sid=None, body="what is an hsg"):
-    return {"MessageSid": sid or "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32, "From": NUMBER,
-            "To": "+13035550142", "Body": body, "NumSegments": "1"}
+    return {
+        "MessageSid": sid or "SM" + uuid.uuid4().hex,
+        "AccountSid": "AC" + "0" * 32,
+        "From": NUMBER,
+        "To": "+13035550142",
+        "Body": body,
+        "NumSegments": "1",
+    }
 
 
 def make_channel(tmp_path, trusted_proxies="127.0.0.1", public_url=""):
     from components.twilio_sms import TwilioSmsInput
 
-    return TwilioSmsInput(auth_token=TWILIO_TOKEN, hash_key=SMS_HASH_KEY, public_url=public_url,
-                          store_path=str(tmp_path / "sms.sqlite3"), trusted_proxies=trusted_proxies)
+    return TwilioSmsInput(
+        auth_token=TWILIO_TOKEN,
+        hash_key=SMS_HASH_KEY,
+        public_url=public_url,
+        store_path=str(tmp_path / "sms.sqlite3"),
+        trusted_proxies=trusted_proxies,
+    )
 
 
 async def answer(message):
@@ -204,25 +225,36 @@ async def post(base, form, signed_url=PUBLIC_URL, headers=PROXY_HEADERS, token=T
     import aiohttp
 
     signature = RequestValidator(token).compute_signature(signed_url, form)
-    async with aiohttp.ClientSession() as session, session.post(base + WEBHOOK_PATH, data=form,
-                            headers=dict(headers, **{"X-Twilio-Signature": signature})) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            base + WEBHOOK_PATH, data=form, headers=dict(headers, **{"X-Twilio-Signature": signature})
+        ) as response,
+    ):
         text = await response.text()
-    messages = [node.text or "" for node in ElementTree.fromstring(text).iter("Message")] \
-        if response.status == 200 else []
+    messages = (
+        [node.text or "" for node in ElementTree.fromstring(text).iter("Message")] if response.status == 200 else []
+    )
     return response.status, messages
 
 
 def warnings_of(caplog):
-    return [record for record in caplog.records
-            if record.name == "components.twilio_sms" and record.levelno == logging.WARNING]
+    return [
+        record
+        for record in caplog.records
+        if record.name == "components.twilio_sms" and record.levelno == logging.WARNING
+    ]
 
 
 def test_forwarded_headers_are_ignored_from_an_address_not_configured_as_a_proxy(bot):
     """The embedded profile trusts no proxy unless HSG_TRUSTED_PROXIES says so: a request
     signed for the public URL a proxy would forward gets 403 when sent straight to Rasa."""
     form = sms_form()
-    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "public.example",
-               "X-Twilio-Signature": RequestValidator(TWILIO_TOKEN).compute_signature(PUBLIC_URL, form)}
+    headers = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "public.example",
+        "X-Twilio-Signature": RequestValidator(TWILIO_TOKEN).compute_signature(PUBLIC_URL, form),
+    }
     response = requests.post(f"{bot.url}{WEBHOOK_PATH}", data=form, headers=headers, timeout=60)
     assert response.status_code == 403 and "<Message>" not in response.text
 
@@ -306,13 +338,24 @@ def test_forwarded_url_variants():
 
     assert url("127.0.0.1", X_Forwarded_Proto="https", X_Forwarded_Host="public.example") == PUBLIC_URL
     assert url("::ffff:127.0.0.1", Forwarded='for=192.0.2.1;proto=https;host="public.example"') == PUBLIC_URL
-    assert url("::1", X_Forwarded_Proto="https", X_Forwarded_Host="public.example",
-               X_Forwarded_Port="8443") == "https://public.example:8443" + WEBHOOK_PATH
-    assert url("127.0.0.1", X_Forwarded_Proto="https, http", X_Forwarded_Host="public.example, proxy.local",
-               X_Forwarded_Port="443") == PUBLIC_URL
+    assert (
+        url("::1", X_Forwarded_Proto="https", X_Forwarded_Host="public.example", X_Forwarded_Port="8443")
+        == "https://public.example:8443" + WEBHOOK_PATH
+    )
+    assert (
+        url(
+            "127.0.0.1",
+            X_Forwarded_Proto="https, http",
+            X_Forwarded_Host="public.example, proxy.local",
+            X_Forwarded_Port="443",
+        )
+        == PUBLIC_URL
+    )
     assert url("127.0.0.1", X_Forwarded_Host="bad host/x") == "http://localhost:5005" + WEBHOOK_PATH
-    assert url("192.0.2.7", X_Forwarded_Proto="https",
-               X_Forwarded_Host="public.example") == "http://localhost:5005" + WEBHOOK_PATH
+    assert (
+        url("192.0.2.7", X_Forwarded_Proto="https", X_Forwarded_Host="public.example")
+        == "http://localhost:5005" + WEBHOOK_PATH
+    )
     assert [str(n) for n in trusted_networks("10.0.0.0/8 192.0.2.1,not-an-address")] == ["10.0.0.0/8", "192.0.2.1/32"]
 
 
@@ -321,11 +364,11 @@ def test_trusted_proxies_default_to_nginx_in_the_production_profile_only(monkeyp
 
     monkeypatch.delenv("HSG_TRUSTED_PROXIES", raising=False)
     monkeypatch.delenv("HSG_PG_HOST", raising=False)
-    assert default_trusted_proxies({}) == ""                       # embedded: nothing trusted
+    assert default_trusted_proxies({}) == ""  # embedded: nothing trusted
     assert default_trusted_proxies({"trusted_proxies": ["10.0.0.2"]}) == ["10.0.0.2"]
-    monkeypatch.setenv("HSG_PG_HOST", "127.0.0.1")                  # scripts/run.sh --prod
+    monkeypatch.setenv("HSG_PG_HOST", "127.0.0.1")  # scripts/run.sh --prod
     assert default_trusted_proxies({}) == "127.0.0.1,::1"
-    monkeypatch.setenv("HSG_TRUSTED_PROXIES", "")                   # explicitly none
+    monkeypatch.setenv("HSG_TRUSTED_PROXIES", "")  # explicitly none
     assert default_trusted_proxies({}) == ""
 
 
@@ -351,9 +394,13 @@ def test_purge_deletes_old_answered_ids_and_choices_and_keeps_opt_outs(tmp_path)
     with contextlib.closing(sqlite3.connect(path)) as db, db:
         db.execute("UPDATE answered SET at = ?", (now - 2 * day,))
         db.execute("UPDATE choices SET at = ?", (now - 2 * day,))
-    result = subprocess.run([str(ROOT / ".venv/bin/python"), "scripts/purge.py", "--days", "1"], cwd=ROOT,
-                            env=dict(os.environ, HSG_SMS_DB=str(path), HSG_TRACKER_DB=str(tmp_path / "none.sqlite3")),
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "scripts/purge.py", "--days", "1"],
+        cwd=ROOT,
+        env=dict(os.environ, HSG_SMS_DB=str(path), HSG_TRACKER_DB=str(tmp_path / "none.sqlite3")),
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Deleted 1 answered SMS id(s) and 1 saved SMS choice list(s)" in result.stdout, result.stdout
     assert not store.is_answered("SMnew") and store.choices("sms-SMnew") == []
@@ -365,7 +412,7 @@ def test_a_store_from_before_choices_had_a_time_is_upgraded(tmp_path):
     path = tmp_path / "old.sqlite3"
     with contextlib.closing(sqlite3.connect(path)) as db, db:
         db.execute("CREATE TABLE choices (key TEXT PRIMARY KEY, payloads TEXT)")
-        db.execute("INSERT INTO choices VALUES ('sms-a', '[{\"title\": \"A\", \"payload\": \"/a\"}]')")
+        db.execute('INSERT INTO choices VALUES (\'sms-a\', \'[{"title": "A", "payload": "/a"}]\')')
     store = SmsStore(path)
     assert store.pick("sms-a", "1") == "/a"
     assert store.purge(time.time() - 86400)["choices"] == 0  # counted from the upgrade, not purged at once
@@ -402,7 +449,9 @@ async def test_a_database_outage_gets_the_try_again_text_not_silence(tmp_path, d
     async def outage(message):
         raise ConversationStoreUnavailable("OperationalError")
 
-    agent = SimpleNamespace(nlg=TemplatedNaturalLanguageGenerator(domain["responses"]), domain=SimpleNamespace(slots=[]))
+    agent = SimpleNamespace(
+        nlg=TemplatedNaturalLanguageGenerator(domain["responses"]), domain=SimpleNamespace(slots=[])
+    )
     channel = make_channel(tmp_path)
     async with webhook(channel, outage, agent) as base:
         form = sms_form()
@@ -425,7 +474,9 @@ async def test_during_an_outage_a_spanish_text_gets_the_try_again_text_in_spanis
         raise ConversationStoreUnavailable("OperationalError")
 
     slots = [CategoricalSlot("language", mappings=[], values=["en", "es"], influence_conversation=False)]
-    agent = SimpleNamespace(nlg=TemplatedNaturalLanguageGenerator(domain["responses"]), domain=SimpleNamespace(slots=slots))
+    agent = SimpleNamespace(
+        nlg=TemplatedNaturalLanguageGenerator(domain["responses"]), domain=SimpleNamespace(slots=slots)
+    )
     channel = make_channel(tmp_path)
     async with webhook(channel, outage, agent) as base:
         status, messages = await post(base, sms_form(body="hola, ¿cuánto tiempo dura el examen?"))
@@ -481,10 +532,12 @@ async def test_two_quick_texts_from_one_number_are_handled_in_order(tmp_path):
         if message.text == "does it hurt?":
             await asyncio.sleep(0.5)  # a slow turn: the "1" comes in meanwhile
             await message.output_channel.send_text_with_buttons(
-                message.sender_id, "Most feel some discomfort.", [{"title": "How long", "payload": "/faq_duration"}])
+                message.sender_id, "Most feel some discomfort.", [{"title": "How long", "payload": "/faq_duration"}]
+            )
         else:
             await message.output_channel.send_text_with_buttons(
-                message.sender_id, "About 30 minutes.", [{"title": "Book", "payload": "/book"}])
+                message.sender_id, "About 30 minutes.", [{"title": "Book", "payload": "/book"}]
+            )
 
     channel = make_channel(tmp_path)
     async with webhook(channel, slow_buttons) as base:

@@ -1,5 +1,6 @@
 """Every answer has an SMS form that fits in 2 segments (a Spanish one in 4: accents
 make it UCS-2), and the counter is right."""
+
 from __future__ import annotations
 
 import re
@@ -12,21 +13,24 @@ from editor.checks import load_rules, sms_body
 KEYWORD_REPLIES = {"utter_sms_stop", "utter_sms_start", "utter_sms_help"}
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("a" * 160, ("GSM-7", 1)),
-    ("a" * 161, ("GSM-7", 2)),
-    ("a" * 306, ("GSM-7", 2)),
-    ("a" * 307, ("GSM-7", 3)),
-    ("{" * 80, ("GSM-7", 1)),      # extension characters count twice
-    ("{" * 81, ("GSM-7", 2)),
-    ("é" * 160, ("GSM-7", 1)),     # é is in the GSM-7 alphabet
-    ("’" * 70, ("UCS-2", 1)),      # a curly quote forces UCS-2
-    ("’" * 71, ("UCS-2", 2)),
-    ("’" * 134, ("UCS-2", 2)),
-    ("’" * 135, ("UCS-2", 3)),
-    ("😀" * 35, ("UCS-2", 1)),     # outside the BMP: two units each
-    ("😀" * 36, ("UCS-2", 2)),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("a" * 160, ("GSM-7", 1)),
+        ("a" * 161, ("GSM-7", 2)),
+        ("a" * 306, ("GSM-7", 2)),
+        ("a" * 307, ("GSM-7", 3)),
+        ("{" * 80, ("GSM-7", 1)),  # extension characters count twice
+        ("{" * 81, ("GSM-7", 2)),
+        ("é" * 160, ("GSM-7", 1)),  # é is in the GSM-7 alphabet
+        ("’" * 70, ("UCS-2", 1)),  # a curly quote forces UCS-2
+        ("’" * 71, ("UCS-2", 2)),
+        ("’" * 134, ("UCS-2", 2)),
+        ("’" * 135, ("UCS-2", 3)),
+        ("😀" * 35, ("UCS-2", 1)),  # outside the BMP: two units each
+        ("😀" * 36, ("UCS-2", 2)),
+    ],
+)
 def test_segment_counter(text, expected):
     assert segments(text) == expected
 

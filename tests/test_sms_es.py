@@ -1,6 +1,7 @@
 """Spanish by text message, against the running bot: a Spanish text gets Spanish
 answers (at most 4 segments: accents make an SMS UCS-2), AYUDA works like HELP,
 ESPAÑOL and ENGLISH switch, and STOP (or PARAR) still opts out."""
+
 from __future__ import annotations
 
 from conftest import SMS_HASH_KEY
@@ -45,10 +46,10 @@ def test_a_spanish_text_gets_spanish_answers_within_four_segments(bot, domain):
     assert replies and replies[0].startswith(spanish["text"][:40])
     assert all(segments(reply)[1] <= 4 for reply in replies)
     assert language_of(bot, phone) == "es"
-    assert "Responda 1 para" in replies[-1]            # the choices are offered in Spanish too
+    assert "Responda 1 para" in replies[-1]  # the choices are offered in Spanish too
     # accents reach the phone as written: the TwiML says it is UTF-8
     assert "charset=utf-8" in phone.post("¿y el globo?").headers["content-type"].lower()
-    picked = phone.text("1")                           # a digit keeps the language
+    picked = phone.text("1")  # a digit keeps the language
     assert picked and picked[0] != replies[0] and language_of(bot, phone) == "es"
     assert all(segments(reply)[1] <= 4 for reply in picked)
 
@@ -77,7 +78,7 @@ def test_stop_still_opts_out_and_confirms_in_the_patients_language(bot):
     assert phone.text("¿cuánto tiempo dura el examen?")
     stopped = phone.text("STOP")
     assert stopped == [keyword_text("sms_stop", "es")]
-    assert phone.text("¿y el globo?") == []             # nothing while opted out
+    assert phone.text("¿y el globo?") == []  # nothing while opted out
     started = phone.text("COMENZAR")
     assert started == [keyword_text("sms_start", "es")]
     assert phone.text("¿y el globo?")

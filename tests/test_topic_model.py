@@ -1,4 +1,5 @@
 """The topic model (components/topic_model.py) and its Rasa component, on small data."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,12 +7,30 @@ import pytest
 from components.topic_model import TopicModel, asks, clauses
 
 TRAIN = {
-    "faq/pain": ["does it hurt", "is the hsg painful", "how much pain is there", "will it hurt a lot",
-                 "is it painful for most people", "does the exam hurt"],
-    "faq/duration": ["how long does it take", "how many minutes is the exam", "how long will i be there",
-                     "is it a long procedure", "how much time does the hsg take", "how long is the test"],
-    "faq/contrast": ["what is the dye", "what is the contrast made of", "where does the dye go",
-                     "is the contrast safe", "what kind of dye do they use", "tell me about the contrast liquid"],
+    "faq/pain": [
+        "does it hurt",
+        "is the hsg painful",
+        "how much pain is there",
+        "will it hurt a lot",
+        "is it painful for most people",
+        "does the exam hurt",
+    ],
+    "faq/duration": [
+        "how long does it take",
+        "how many minutes is the exam",
+        "how long will i be there",
+        "is it a long procedure",
+        "how much time does the hsg take",
+        "how long is the test",
+    ],
+    "faq/contrast": [
+        "what is the dye",
+        "what is the contrast made of",
+        "where does the dye go",
+        "is the contrast safe",
+        "what kind of dye do they use",
+        "tell me about the contrast liquid",
+    ],
     "greet": ["hi", "hello", "hey there", "good morning", "hi there", "hello again"],
 }
 STORY = ["we have been trying for two years", "my doctor ordered an hsg", "i'm so nervous", "my appointment is friday"]
@@ -25,10 +44,15 @@ def model():
 
 
 def test_clauses_split_sentences_and_extra_questions():
-    assert clauses("Hi, I'm nervous. Is the dye safe? Also will it hurt") == \
-        ["Hi, I'm nervous", "Is the dye safe", "Also will it hurt"]
-    assert clauses("how long does it take and can my husband come in") == \
-        ["how long does it take", "and can my husband come in"]
+    assert clauses("Hi, I'm nervous. Is the dye safe? Also will it hurt") == [
+        "Hi, I'm nervous",
+        "Is the dye safe",
+        "Also will it hurt",
+    ]
+    assert clauses("how long does it take and can my husband come in") == [
+        "how long does it take",
+        "and can my husband come in",
+    ]
     assert clauses("ok") == []
 
 
@@ -39,8 +63,9 @@ def test_asking_clauses_are_told_from_the_story():
 
 
 def test_a_story_does_not_pull_the_question_off_its_topic(model):
-    reading = model.read("hi, we have been trying for two years and my doctor ordered an hsg, "
-                         "i'm so nervous. does it hurt?")
+    reading = model.read(
+        "hi, we have been trying for two years and my doctor ordered an hsg, i'm so nervous. does it hurt?"
+    )
     assert reading.label == "faq/pain" and reading.both is None
 
 
@@ -56,10 +81,10 @@ def test_one_question_asked_twice_is_one_answer(model):
 def test_unsure_between_two_topics_only_when_close_and_both_answerable():
     model = TopicModel(unsure_below=0.6, unsure_margin=0.2, unsure_pair_min=0.5)
     assert model._unsure([("faq/pain", 0.4), ("faq/duration", 0.3), ("greet", 0.3)]) == ("faq/pain", "faq/duration")
-    assert model._unsure([("faq/pain", 0.4), ("faq/duration", 0.1), ("greet", 0.5)]) is None   # not close
-    assert model._unsure([("faq/pain", 0.7), ("faq/duration", 0.3)]) is None                    # sure enough
-    assert model._unsure([("faq/pain", 0.4), ("greet", 0.35)]) is None                          # greet is no answer
-    assert model._unsure([("faq/pain", 0.22), ("faq/duration", 0.2)]) is None                   # both unlikely
+    assert model._unsure([("faq/pain", 0.4), ("faq/duration", 0.1), ("greet", 0.5)]) is None  # not close
+    assert model._unsure([("faq/pain", 0.7), ("faq/duration", 0.3)]) is None  # sure enough
+    assert model._unsure([("faq/pain", 0.4), ("greet", 0.35)]) is None  # greet is no answer
+    assert model._unsure([("faq/pain", 0.22), ("faq/duration", 0.2)]) is None  # both unlikely
 
 
 def test_patient_words_add_their_canonical_word(model):
@@ -71,7 +96,7 @@ def test_story_copies_are_training_examples_too():
     texts, labels = TRAIN["faq/pain"], ["faq/pain"] * len(TRAIN["faq/pain"])
     plain = TopicModel(story_copies=0).fit(texts + TRAIN["greet"], labels + ["greet"] * 6, STORY)
     storied = TopicModel(story_copies=2).fit(texts + TRAIN["greet"], labels + ["greet"] * 6, STORY)
-    assert len(plain.words.vocabulary_) < len(storied.words.vocabulary_)   # the story words were seen
+    assert len(plain.words.vocabulary_) < len(storied.words.vocabulary_)  # the story words were seen
 
 
 def test_the_rasa_component_answers_in_the_response_selector_format(model):
@@ -80,8 +105,10 @@ def test_the_rasa_component_answers_in_the_response_selector_format(model):
     from components.topic_classifier import TopicClassifier
 
     component = TopicClassifier(TopicClassifier.get_default_config(), None, None, model)
-    one, two, payload = (Message(data={"text": t}) for t in
-                         ("does the hsg hurt", "Is the contrast safe? Also, how long does it take?", "/faq/duration"))
+    one, two, payload = (
+        Message(data={"text": t})
+        for t in ("does the hsg hurt", "Is the contrast safe? Also, how long does it take?", "/faq/duration")
+    )
     component.process([one, two, payload])
     assert one.get("intent")["name"] == "faq"
     selected = one.get("response_selector")["faq"]["response"]
@@ -95,16 +122,38 @@ def test_the_rasa_component_answers_in_the_response_selector_format(model):
 
 # ---------------------------------------------------------------- Spanish (issue 16)
 TRAIN_ES = {
-    "faq/pain": ["duele", "es doloroso el hsg", "cuanto duele el estudio", "me va a doler mucho",
-                 "duele mucho la histerosalpingografía", "el estudio es doloroso"],
-    "faq/duration": ["cuánto dura", "cuanto tiempo tarda el estudio", "cuántos minutos es el examen",
-                     "es largo el estudio", "cuanto dura la histerosalpingografía", "tarda mucho"],
-    "faq/contrast": ["qué es el tinte", "de qué está hecho el contraste", "a dónde va el tinte",
-                     "es seguro el contraste", "que tinte usan", "el líquido de contraste"],
+    "faq/pain": [
+        "duele",
+        "es doloroso el hsg",
+        "cuanto duele el estudio",
+        "me va a doler mucho",
+        "duele mucho la histerosalpingografía",
+        "el estudio es doloroso",
+    ],
+    "faq/duration": [
+        "cuánto dura",
+        "cuanto tiempo tarda el estudio",
+        "cuántos minutos es el examen",
+        "es largo el estudio",
+        "cuanto dura la histerosalpingografía",
+        "tarda mucho",
+    ],
+    "faq/contrast": [
+        "qué es el tinte",
+        "de qué está hecho el contraste",
+        "a dónde va el tinte",
+        "es seguro el contraste",
+        "que tinte usan",
+        "el líquido de contraste",
+    ],
     "greet": ["hola", "buenos días", "buenas tardes", "qué tal", "buenas", "hola buenas"],
 }
-STORY_ES = ["llevamos dos años buscando bebé", "mi doctora me mandó el hsg", "estoy muy nerviosa",
-            "mi cita es el viernes"]
+STORY_ES = [
+    "llevamos dos años buscando bebé",
+    "mi doctora me mandó el hsg",
+    "estoy muy nerviosa",
+    "mi cita es el viernes",
+]
 
 
 def _fit(train, story, synonyms=None):
@@ -119,10 +168,15 @@ def spanish_model():
 
 
 def test_spanish_clauses_split_at_question_marks_and_spanish_link_words():
-    assert clauses("Hola, estoy nerviosa. ¿Es seguro el tinte? ¿Y cuánto dura?") == \
-        ["Hola, estoy nerviosa", "Es seguro el tinte", "Y cuánto dura"]
-    assert clauses("cuanto dura el estudio y también puede entrar mi esposo") == \
-        ["cuanto dura el estudio", "también puede entrar mi esposo"]     # the lone "y" is dropped
+    assert clauses("Hola, estoy nerviosa. ¿Es seguro el tinte? ¿Y cuánto dura?") == [
+        "Hola, estoy nerviosa",
+        "Es seguro el tinte",
+        "Y cuánto dura",
+    ]
+    assert clauses("cuanto dura el estudio y también puede entrar mi esposo") == [
+        "cuanto dura el estudio",
+        "también puede entrar mi esposo",
+    ]  # the lone "y" is dropped
     assert clauses("es seguro el contraste además duele mucho?") == ["es seguro el contraste", "además duele mucho"]
     assert clauses("¿duele? otra pregunta: cuánto dura") == ["otra pregunta", "cuánto dura"]
     # no question word with its accent: the story goes on, no cut
@@ -132,33 +186,38 @@ def test_spanish_clauses_split_at_question_marks_and_spanish_link_words():
 def test_spanish_asking_clauses_are_told_from_the_story():
     text = "llevamos dos años buscando bebé. mi doctora me mandó el hsg. q tanto duele"
     assert [asks(c, text) for c in clauses(text)] == [False, False, True]
-    assert asks("la parte del tinte", "¿la parte del tinte")        # an opening ¿ is a question
+    assert asks("la parte del tinte", "¿la parte del tinte")  # an opening ¿ is a question
     assert asks("es normal manchar", "es normal manchar")
     assert not asks("tengo fiebre desde ayer", "tengo fiebre desde ayer")
 
 
 def test_a_spanish_story_does_not_pull_the_question_off_its_topic(spanish_model):
-    reading = spanish_model.read("hola, llevamos dos años buscando bebé y mi doctora me mandó el hsg, "
-                                 "estoy muy nerviosa. ¿duele mucho?")
+    reading = spanish_model.read(
+        "hola, llevamos dos años buscando bebé y mi doctora me mandó el hsg, estoy muy nerviosa. ¿duele mucho?"
+    )
     assert reading.label == "faq/pain" and reading.both is None
 
 
 def test_two_spanish_questions_come_back_in_the_order_asked(spanish_model):
     assert spanish_model.read("¿Es seguro el tinte? Además, ¿cuánto dura?").both == ("faq/contrast", "faq/duration")
-    assert spanish_model.read("cuanto tiempo tarda el estudio? y también duele mucho?").both == \
-        ("faq/duration", "faq/pain")
+    assert spanish_model.read("cuanto tiempo tarda el estudio? y también duele mucho?").both == (
+        "faq/duration",
+        "faq/pain",
+    )
 
 
 def test_each_language_gets_its_own_story_sentences():
     texts = TRAIN["faq/pain"] + TRAIN_ES["faq/pain"]
     labels = ["faq/pain"] * len(texts)
     languages = ["en"] * len(TRAIN["faq/pain"]) + ["es"] * len(TRAIN_ES["faq/pain"])
-    both = TopicModel(story_copies=3).fit(texts + ["hi", "hola"], labels + ["greet", "greet"],
-                                          {"en": STORY, "es": STORY_ES}, languages + ["en", "es"])
+    both = TopicModel(story_copies=3).fit(
+        texts + ["hi", "hola"], labels + ["greet", "greet"], {"en": STORY, "es": STORY_ES}, languages + ["en", "es"]
+    )
     vocabulary = set(both.words.vocabulary_)
     assert {"nerviosa", "viernes"} <= vocabulary and {"nervous", "friday"} <= vocabulary
-    english_only = TopicModel(story_copies=3).fit(TRAIN["faq/pain"] + ["hi"], ["faq/pain"] * 6 + ["greet"],
-                                                  {"en": STORY, "es": STORY_ES})   # no languages: English
+    english_only = TopicModel(story_copies=3).fit(
+        TRAIN["faq/pain"] + ["hi"], ["faq/pain"] * 6 + ["greet"], {"en": STORY, "es": STORY_ES}
+    )  # no languages: English
     assert "nerviosa" not in english_only.words.vocabulary_
 
 
@@ -175,7 +234,7 @@ def test_per_language_reads_with_the_model_of_the_language(model, spanish_model)
     assert both.read("does it hurt").label == "faq/pain"
     assert both.read("cuanto dura el estudio").label == "faq/duration"
     assert set(both.labels_) == set(model.labels_) | set(spanish_model.labels_)
-    unsure = both.read("hola")                                 # None: the surer of the two models
+    unsure = both.read("hola")  # None: the surer of the two models
     assert unsure.label == "greet"
     assert unsure.confidence == max(model.read("hola").confidence, spanish_model.read("hola").confidence)
 
@@ -206,18 +265,26 @@ def test_the_rasa_component_trains_one_model_per_language(tmp_path):
             @contextlib.contextmanager
             def folder():
                 yield tmp_path
+
             return folder()
 
-    config = {**TopicClassifier.get_default_config(), "story_copies": 1,
-              "languages": {"es": {"story_file": "components/context_sentences_es.yml",
-                                   "words_file": "components/patient_words_es.yml"}}}
+    config = {
+        **TopicClassifier.get_default_config(),
+        "story_copies": 1,
+        "languages": {
+            "es": {"story_file": "components/context_sentences_es.yml", "words_file": "components/patient_words_es.yml"}
+        },
+    }
     component = TopicClassifier(config, Storage(), None)
     component.train(TrainingData(training_examples=examples))
     assert isinstance(component.model, PerLanguage) and set(component.model.models) == {"en", "es"}
     assert "cuánto dura" not in " ".join(component.model.models["en"].words.vocabulary_)
     assert "buenos" in component.model.models["es"].words.vocabulary_
     assert "buenos" not in component.model.models["en"].words.vocabulary_
-    spanish, english = Message(data={"text": "¿cuánto tiempo tarda el estudio?"}), Message(data={"text": "does the hsg hurt"})
+    spanish, english = (
+        Message(data={"text": "¿cuánto tiempo tarda el estudio?"}),
+        Message(data={"text": "does the hsg hurt"}),
+    )
     component.process([spanish, english])
     assert spanish.get("response_selector")["faq"]["response"]["intent_response_key"] == "faq/duration"
     assert english.get("response_selector")["faq"]["response"]["intent_response_key"] == "faq/pain"
@@ -225,7 +292,10 @@ def test_the_rasa_component_trains_one_model_per_language(tmp_path):
 
 
 def test_spanish_opening_marks_do_not_change_a_reading(spanish_model):
-    assert spanish_model.probabilities(["¿cuánto dura?"]).tolist() == spanish_model.probabilities([" cuánto dura?"]).tolist()
+    assert (
+        spanish_model.probabilities(["¿cuánto dura?"]).tolist()
+        == spanish_model.probabilities([" cuánto dura?"]).tolist()
+    )
     assert spanish_model.read("¿cuánto dura?").label == "faq/duration"
 
 
@@ -257,39 +327,45 @@ def test_a_message_is_about_the_hsg_by_its_words_or_by_the_topics_weight():
     assert model.about_hsg("me da miedo el estudio", elsewhere)
     assert model.about_hsg("my hysterosalpingogram is friday", elsewhere)
     assert not model.about_hsg("what's the weather tomorrow", elsewhere)
-    assert not model.about_hsg("the dyer street office", elsewhere)          # whole words only
+    assert not model.about_hsg("the dyer street office", elsewhere)  # whole words only
     assert model.about_hsg("will it hurt a lot", [("faq/pain", 0.4), ("timing", 0.15), ("greet", 0.45)])
 
 
-@pytest.mark.parametrize("text", [
-    "my HSG is tomorrow and I'm terrified",
-    "we have been trying for two years and my doctor finally ordered the test",
-    "I had mine last week and the cramping was awful for a day",
-    "mañana es mi estudio y tengo mucho miedo",
-    "ya me hicieron la histerosalpingografía y no me dolió nada",
-    "llevamos dos años buscando bebé y la doctora me mandó el estudio",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my HSG is tomorrow and I'm terrified",
+        "we have been trying for two years and my doctor finally ordered the test",
+        "I had mine last week and the cramping was awful for a day",
+        "mañana es mi estudio y tengo mucho miedo",
+        "ya me hicieron la histerosalpingografía y no me dolió nada",
+        "llevamos dos años buscando bebé y la doctora me mandó el estudio",
+    ],
+)
 def test_a_story_asks_nothing(text):
     from components.topic_model import asks_something, is_story
 
     assert is_story(text) and not asks_something(text)
 
 
-@pytest.mark.parametrize("text", [
-    "my HSG is tomorrow, does it hurt",
-    "my HSG is tomorrow and I'm terrified. Any tips?",
-    "my HSG is tomorrow and I'm wondering how long it takes",
-    "I was wondering whether the dye is safe",
-    "how long does it take",
-    "mañana es mi estudio, ¿duele mucho",
-    "mañana es mi estudio y quisiera saber cuánto dura",
-    "tengo miedo, me pueden explicar qué hacen",
-    "dye allergy",             # a question put short, not a story
-    "the dye and breastfeeding and antibiotics",   # a list of things, nobody's story
-    "quick question on the cost and my husband",
-    "tengo una duda sobre el costo y mi esposo",
-    "cuánto cuesta",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my HSG is tomorrow, does it hurt",
+        "my HSG is tomorrow and I'm terrified. Any tips?",
+        "my HSG is tomorrow and I'm wondering how long it takes",
+        "I was wondering whether the dye is safe",
+        "how long does it take",
+        "mañana es mi estudio, ¿duele mucho",
+        "mañana es mi estudio y quisiera saber cuánto dura",
+        "tengo miedo, me pueden explicar qué hacen",
+        "dye allergy",  # a question put short, not a story
+        "the dye and breastfeeding and antibiotics",  # a list of things, nobody's story
+        "quick question on the cost and my husband",
+        "tengo una duda sobre el costo y mi esposo",
+        "cuánto cuesta",
+    ],
+)
 def test_a_question_or_a_short_message_is_no_story(text):
     from components.topic_model import is_story
 

@@ -18,6 +18,7 @@ SMS claimed once, failed logins counted once, the old SQLite opt-outs copied onc
 
 A host here is a process tree on this machine with its own checkout, ports and state
 folder; nothing but PostgreSQL and Redis is shared, as between two machines."""
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,10 @@ from conftest import ROOT, local_services
 from twilio.request_validator import RequestValidator
 
 PG_PORT, REDIS_PORT = 5653, 6593
-HOSTS = {"a": {"lb": 7305, "actions": 7355, "content": 7356, "web": 8735},
-         "b": {"lb": 7405, "actions": 7455, "content": 7456, "web": 8745}}
+HOSTS = {
+    "a": {"lb": 7305, "actions": 7355, "content": 7356, "web": 8735},
+    "b": {"lb": 7405, "actions": 7455, "content": 7456, "web": 8745},
+}
 TWILIO_TOKEN = "two-hosts-twilio-auth-token"
 EDITOR = ("nurse.both", "a-long-password-for-both")
 NUMBER = "+17205550188"
@@ -54,9 +57,16 @@ def services():
 def engine(services):
     from common import pg
 
-    return pg.engine(sa.engine.URL.create("postgresql", services["HSG_PG_USER"], services["HSG_PG_PASSWORD"],
-                                          services["HSG_PG_HOST"], int(services["HSG_PG_PORT"]),
-                                          services["HSG_PG_DB"]))
+    return pg.engine(
+        sa.engine.URL.create(
+            "postgresql",
+            services["HSG_PG_USER"],
+            services["HSG_PG_PASSWORD"],
+            services["HSG_PG_HOST"],
+            int(services["HSG_PG_PORT"]),
+            services["HSG_PG_DB"],
+        )
+    )
 
 
 def at_once(calls):
@@ -95,10 +105,13 @@ def test_failed_logins_on_two_hosts_at_once_are_counted_once(engine):
     from editor.accounts import PgThrottle, Sessions
 
     name = "guess.target." + uuid.uuid4().hex[:6]  # no such account: each guess costs a hash and fails
-    hosts = [Sessions("secret", accounts=Path("/nonexistent/editors.json"), throttle=PgThrottle(engine, base_delay=30))
-             for _ in range(2)]
-    outcomes = at_once([lambda s=hosts[n % 2]: s.login(name, "guess-guess-guess", "203.0.113.77").outcome
-                        for n in range(10)])
+    hosts = [
+        Sessions("secret", accounts=Path("/nonexistent/editors.json"), throttle=PgThrottle(engine, base_delay=30))
+        for _ in range(2)
+    ]
+    outcomes = at_once(
+        [lambda s=hosts[n % 2]: s.login(name, "guess-guess-guess", "203.0.113.77").outcome for n in range(10)]
+    )
     assert sorted(outcomes) == ["bad"] * 3 + ["wait"] * 7  # never more than the free failures get through
 
 
@@ -123,8 +136,12 @@ GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid", "
 def copy_checkout(target: Path) -> None:
     """The files of this checkout as they are now (tracked and new, not ignored), as a
     git repository of its own; .venv, build/ and models/ are links to this checkout's."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            check=True, capture_output=True).stdout.split(b"\0")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout.split(b"\0")
     for name in filter(None, listed):
         source = ROOT / os.fsdecode(name)
         if source.is_file():
@@ -138,8 +155,13 @@ def copy_checkout(target: Path) -> None:
 
 
 def git_status(checkout: Path) -> str:
-    return subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"], cwd=checkout,
-                          check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
+        cwd=checkout,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 class Host:
@@ -154,9 +176,14 @@ class Host:
 def hosts(services, tmp_path_factory):
     from scripts.servers import clinic_file, start_bot
 
-    shared_env_file = "".join(f"{name}={value}\n" for name, value in (
-        ("HSG_SMS_HASH_KEY", "two-hosts-" + uuid.uuid4().hex), ("HSG_EDITOR_SECRET", "two-hosts-" + uuid.uuid4().hex),
-        ("TWILIO_AUTH_TOKEN", TWILIO_TOKEN)))
+    shared_env_file = "".join(
+        f"{name}={value}\n"
+        for name, value in (
+            ("HSG_SMS_HASH_KEY", "two-hosts-" + uuid.uuid4().hex),
+            ("HSG_EDITOR_SECRET", "two-hosts-" + uuid.uuid4().hex),
+            ("TWILIO_AUTH_TOKEN", TWILIO_TOKEN),
+        )
+    )
     made = {}
     for name, ports in HOSTS.items():
         host = made[name] = Host(name, tmp_path_factory.mktemp(f"host-{name}"), ports)
@@ -167,14 +194,29 @@ def hosts(services, tmp_path_factory):
         (host.state / ".env").write_text(shared_env_file)  # what every host of a deployment is given alike
         # PYTHONDONTWRITEBYTECODE empty: Python writes byte code, as on a real host (to the state folder);
         # the clinic's own numbers, outside the checkout: run-prod refuses clinic.yml's demo ones
-        host.env = dict(services, HSG_INSTANCES="1", HSG_STATE_DIR=str(host.state), PYTHONDONTWRITEBYTECODE="",
-                        HSG_CLINIC_SETTINGS=str(clinic_file(host.folder / "clinic")))
+        host.env = dict(
+            services,
+            HSG_INSTANCES="1",
+            HSG_STATE_DIR=str(host.state),
+            PYTHONDONTWRITEBYTECODE="",
+            HSG_CLINIC_SETTINGS=str(clinic_file(host.folder / "clinic")),
+        )
 
     def start(host):
         p = host.ports
-        return start_bot(host.state / "run", p["lb"], p["actions"], "two-hosts-" + uuid.uuid4().hex,
-                         web_port=p["web"], content_port=p["content"], args=["--prod"], timeout=600,
-                         root=host.checkout, isolate=False, extra_env=host.env)
+        return start_bot(
+            host.state / "run",
+            p["lb"],
+            p["actions"],
+            "two-hosts-" + uuid.uuid4().hex,
+            web_port=p["web"],
+            content_port=p["content"],
+            args=["--prod"],
+            timeout=600,
+            root=host.checkout,
+            isolate=False,
+            extra_env=host.env,
+        )
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # both start at once, both fill PostgreSQL's answers
         futures = {name: pool.submit(start, host) for name, host in made.items()}
@@ -195,14 +237,20 @@ def hosts(services, tmp_path_factory):
 
 
 def make(host, *args, **env):
-    return subprocess.run(["make", "--no-print-directory", "-C", str(host.checkout), *args],
-                          env=dict(os.environ, **host.env, **env), capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(host.checkout), *args],
+        env=dict(os.environ, **host.env, **env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def login(host, name=EDITOR[0], password=EDITOR[1]):
     session = requests.Session()
-    response = session.post(host.content_url + "/editor/login", data={"name": name, "password": password},
-                            allow_redirects=False, timeout=30)
+    response = session.post(
+        host.content_url + "/editor/login", data={"name": name, "password": password}, allow_redirects=False, timeout=30
+    )
     return session, response
 
 
@@ -212,16 +260,23 @@ def me(host, cookie):
 
 
 def say(host, sender, message):
-    response = requests.post(host.url + "/webhooks/rest/webhook", json={"sender": sender, "message": message},
-                             timeout=60)
+    response = requests.post(
+        host.url + "/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60
+    )
     assert response.status_code == 200, response.text
     return [m.get("text", "") for m in response.json()]
 
 
 def sms(host, body):
     url = host.url + "/webhooks/twilio/webhook"
-    form = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32, "From": NUMBER,
-            "To": "+13035550142", "Body": body, "NumSegments": "1"}
+    form = {
+        "MessageSid": "SM" + uuid.uuid4().hex,
+        "AccountSid": "AC" + "0" * 32,
+        "From": NUMBER,
+        "To": "+13035550142",
+        "Body": body,
+        "NumSegments": "1",
+    }
     signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, form)
     response = requests.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=60)
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/xml"), response.text
@@ -256,10 +311,12 @@ def test_an_answer_saved_on_host_a_is_what_host_b_answers_within_5_seconds(hosts
     current = session.get(url, timeout=30).json()
     text, marker = current["answer"]["web"]["text"], "Cramps may be stronger"
     assert "Cramps can be stronger" in text and marker not in text
-    answer = dict(current["answer"], web=dict(current["answer"]["web"],
-                                              text=text.replace("Cramps can be stronger", marker)))
-    saved = session.post(url, json={"answer": answer, "base_version": current["version"], "note": "two hosts"},
-                         timeout=30)
+    answer = dict(
+        current["answer"], web=dict(current["answer"]["web"], text=text.replace("Cramps can be stronger", marker))
+    )
+    saved = session.post(
+        url, json={"answer": answer, "base_version": current["version"], "note": "two hosts"}, timeout=30
+    )
     assert saved.status_code == 200, saved.text
     deadline = time.monotonic() + DEADLINE
     while True:
@@ -268,8 +325,11 @@ def test_an_answer_saved_on_host_a_is_what_host_b_answers_within_5_seconds(hosts
             break
         assert time.monotonic() < deadline, f"host B still answers the old text after {DEADLINE:g} s: {replies}"
         time.sleep(0.25)
-    history = requests.get(b.content_url + "/editor/api/answers/utter_faq/pain",
-                           cookies={"hsg_editor": login(b)[0].cookies.get("hsg_editor")}, timeout=30).json()
+    history = requests.get(
+        b.content_url + "/editor/api/answers/utter_faq/pain",
+        cookies={"hsg_editor": login(b)[0].cookies.get("hsg_editor")},
+        timeout=30,
+    ).json()
     assert history["version"] == current["version"] + 1 and history["history"][-1]["by"] == EDITOR[0]
 
 
@@ -279,8 +339,10 @@ def test_what_host_a_could_not_answer_is_on_host_b_s_report(hosts, editor_accoun
     say(a, "report-" + uuid.uuid4().hex[:8], question)
     session, _ = login(b)
     deadline = time.monotonic() + 10  # the bot sends report rows in the background
-    while not any(group["text"] == question for group in session.get(b.content_url + "/editor/api/report",
-                                                                        timeout=30).json()["groups"]):
+    while not any(
+        group["text"] == question
+        for group in session.get(b.content_url + "/editor/api/report", timeout=30).json()["groups"]
+    ):
         assert time.monotonic() < deadline, "the report row did not reach host B's report"
         time.sleep(0.25)
 

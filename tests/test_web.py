@@ -1,6 +1,7 @@
 """The web chat on the demo clinic page, in headless Chromium (Debian's package)
 driven by Playwright, against the running bot (frozen today: 2026-11-27).
 English unless a test says otherwise; the Spanish tests are at the end."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,15 @@ import pytest
 import requests
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -169,8 +177,14 @@ def test_no_serious_accessibility_violations(page):
     assert not serious, results.generate_report()
 
 
-@pytest.mark.parametrize("width,height,locale", [(360, 740, "en-US"), (640, 450, "en-US"),  # a phone; 200% zoom
-                                                  (360, 740, "es-MX")])                  # longer Spanish words
+@pytest.mark.parametrize(
+    "width,height,locale",
+    [
+        (360, 740, "en-US"),
+        (640, 450, "en-US"),  # a phone; 200% zoom
+        (360, 740, "es-MX"),
+    ],
+)  # longer Spanish words
 def test_fits_small_screens_and_zoom(browser, bot, width, height, locale):
     context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
     page = context.new_page()
@@ -185,16 +199,18 @@ def test_fits_small_screens_and_zoom(browser, bot, width, height, locale):
         assert b["x"] >= box["x"] and b["x"] + b["width"] <= box["x"] + box["width"] + 1
     page.locator("#hsg-input").fill("hi")
     send = page.locator(".hsg-send").bounding_box()
-    on_top = page.evaluate("([x, y]) => document.elementFromPoint(x, y).className",
-                           [send["x"] + send["width"] / 2, send["y"] + send["height"] / 2])
+    on_top = page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y).className",
+        [send["x"] + send["width"] / 2, send["y"] + send["height"] / 2],
+    )
     assert on_top == "hsg-send"  # nothing (such as the launcher) covers the Send button
     context.close()
 
 
 # ---- Spanish: the English/Español switch, a Spanish browser, the calendar and axe
 
-SPANISH_PAGE_TITLE = "¿Preguntas sobre su HSG?"    # the demo page's title_es (web/static/index.html)
-ENGLISH_PAGE_TITLE = "Questions about your HSG?"   # its title
+SPANISH_PAGE_TITLE = "¿Preguntas sobre su HSG?"  # the demo page's title_es (web/static/index.html)
+ENGLISH_PAGE_TITLE = "Questions about your HSG?"  # its title
 # Every interface text of the widget with the language it is marked with (the nearest
 # lang) and whether it is shown: text nodes, and the words in aria-label, placeholder,
 # title and download. Not the messages: their words, the "Assistant says:" before them
@@ -227,14 +243,19 @@ def words(bot):
 def interface_words(words, language):
     """{place: word} of the interface in a language (not the diagram, which is a picture,
     nor patterns such as "{month} {year}", nor the switch's own language names)."""
+
     def flat(value, prefix=""):
         if isinstance(value, dict):
             return {k: v for key, item in value.items() for k, v in flat(item, f"{prefix}{key}.").items()}
         if isinstance(value, list):
             return {k: v for i, item in enumerate(value) for k, v in flat(item, f"{prefix}{i}.").items()}
         return {prefix[:-1]: value}
-    return {key: value for key, value in flat(words[language]).items()
-            if not key.startswith("diagram.") and key != "language_name" and "{" not in value}
+
+    return {
+        key: value
+        for key, value in flat(words[language]).items()
+        if not key.startswith("diagram.") and key != "language_name" and "{" not in value
+    }
 
 
 def found(word, text):
@@ -248,17 +269,28 @@ def texts_in(page, language):
 
 def left_over(page, words, shown, other):
     """Words of the `other` language's interface still found in what is marked as `shown`."""
-    return sorted({(word, text) for text in texts_in(page, shown)
-                   for word in interface_words(words, other).values() if found(word, text)})
+    return sorted(
+        {
+            (word, text)
+            for text in texts_in(page, shown)
+            for word in interface_words(words, other).values()
+            if found(word, text)
+        }
+    )
 
 
 def variants(domain, name, language):
     """The built web texts of a response in a language (Spanish: the variants with the
     `language` slot condition that editor/store.py gives them)."""
+
     def spanish(v):
         return any(c.get("name") == "language" and c.get("value") == "es" for c in v.get("condition") or [])
-    return [v["text"] for v in domain["responses"][name]
-            if not v.get("channel") and spanish(v) == (language == "es") and v.get("text")]
+
+    return [
+        v["text"]
+        for v in domain["responses"][name]
+        if not v.get("channel") and spanish(v) == (language == "es") and v.get("text")
+    ]
 
 
 def said_in(bubble_text, domain, name, language):
@@ -293,15 +325,23 @@ def switch_to(page, name, key=None):
 
 def test_the_switch_changes_every_interface_word_and_the_lang(page, words, domain):
     open_chat(page)
-    ask(page, "what is the balloon for")     # a message with a picture, then the calendar below
+    ask(page, "what is the balloon for")  # a message with a picture, then the calendar below
     ask(page, "My period started Nov 20, when can I have the HSG?")
     ask(page, "it stopped on the 24th")
     page.locator(".hsg-calendar").wait_for()
     english, spanish = interface_words(words, "en"), interface_words(words, "es")
     before = page.locator("#hsg-chat").evaluate(INTERFACE_TEXTS)
     shown = {key for key, word in english.items() if any(found(word, text) for text, _, _ in before)}
-    assert {"start_over", "send", "subtitle", "privacy", "input_placeholder", "calendar.add",
-            "calendar.months.10", "calendar.weekdays_short.0"} <= shown
+    assert {
+        "start_over",
+        "send",
+        "subtitle",
+        "privacy",
+        "input_placeholder",
+        "calendar.add",
+        "calendar.months.10",
+        "calendar.weekdays_short.0",
+    } <= shown
     visible_before = [text for text, _, visible in before if visible]
 
     assert switch_to(page, "Español") == '/choose_language{"language":"es"}'
@@ -316,7 +356,7 @@ def test_the_switch_changes_every_interface_word_and_the_lang(page, words, domai
     assert visible_after != visible_before
     missing = [key for key in shown if not any(found(spanish[key], text) for text, _, _ in after)]
     assert missing == [], f"not in Spanish after the switch: {missing}"
-    assert left_over(page, words, "es", "en") == []        # no English interface word left
+    assert left_over(page, words, "es", "en") == []  # no English interface word left
     assert ENGLISH_PAGE_TITLE not in texts_in(page, "es")
     assert page.locator(".hsg-launcher").inner_text() == SPANISH_PAGE_TITLE
     assert page.get_by_role("dialog").get_attribute("aria-label") == SPANISH_PAGE_TITLE
@@ -325,11 +365,11 @@ def test_the_switch_changes_every_interface_word_and_the_lang(page, words, domai
     assert page.locator(".hsg-calendar").get_attribute("lang") == "es"
     assert "lang=es" in page.locator(".hsg-calendar a").get_attribute("href")
 
-    page.reload()                                            # the patient's choice is kept
+    page.reload()  # the patient's choice is kept
     page.locator(".hsg-launcher").click()
     assert chat_language(page) == ["es", "es"]
 
-    assert switch_to(page, "English", key="Space") == '/choose_language{"language":"en"}'   # keyboard only
+    assert switch_to(page, "English", key="Space") == '/choose_language{"language":"en"}'  # keyboard only
     assert chat_language(page) == ["en", "en"]
     assert page.evaluate("document.activeElement.textContent") == "English"
     assert said_in(page.locator(".hsg-bot").last.inner_text(), domain, "utter_language_chosen", "en")
@@ -399,8 +439,9 @@ def test_spanish_period_date_shows_a_spanish_calendar_and_a_spanish_ics(spanish_
     calendar = page.locator(".hsg-calendar").last
     calendar.wait_for()
     assert calendar.get_attribute("lang") == "es"
-    assert calendar.locator("caption").all_inner_texts() == [cal["month_caption"].format(month=cal["months"][11],
-                                                                                          year=2026)]
+    assert calendar.locator("caption").all_inner_texts() == [
+        cal["month_caption"].format(month=cal["months"][11], year=2026)
+    ]
     assert calendar.locator("th span[aria-hidden='true']").all_inner_texts() == cal["weekdays_short"]
     assert calendar.locator("td.hsg-window").all_inner_texts() == ["7", "8", "9", "10"]
     assert calendar.locator("td.hsg-window").first.get_attribute("aria-label") == f"7, {cal['window_day']}"

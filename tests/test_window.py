@@ -27,35 +27,125 @@ D = date
     "period_start, bleeding_end, today, kwargs, expected",
     [
         # today before the window, stop date unknown: day 7..10
-        (D(2026, 11, 3), None, D(2026, 11, 5), {}, WindowResult("ok", D(2026, 11, 9), D(2026, 11, 12), 7, 10, D(2026, 11, 3), False)),
+        (
+            D(2026, 11, 3),
+            None,
+            D(2026, 11, 5),
+            {},
+            WindowResult("ok", D(2026, 11, 9), D(2026, 11, 12), 7, 10, D(2026, 11, 3), False),
+        ),
         # period started today: day 7..10
-        (D(2026, 11, 3), None, D(2026, 11, 3), {}, WindowResult("ok", D(2026, 11, 9), D(2026, 11, 12), 7, 10, D(2026, 11, 3), False)),
+        (
+            D(2026, 11, 3),
+            None,
+            D(2026, 11, 3),
+            {},
+            WindowResult("ok", D(2026, 11, 9), D(2026, 11, 12), 7, 10, D(2026, 11, 3), False),
+        ),
         # today inside the window (day 9): window starts today, never in the past
-        (D(2026, 11, 3), None, D(2026, 11, 11), {}, WindowResult("ok", D(2026, 11, 11), D(2026, 11, 12), 9, 10, D(2026, 11, 3), False)),
+        (
+            D(2026, 11, 3),
+            None,
+            D(2026, 11, 11),
+            {},
+            WindowResult("ok", D(2026, 11, 11), D(2026, 11, 12), 9, 10, D(2026, 11, 3), False),
+        ),
         # today is day 10, the last day: a one-day window today
-        (D(2026, 11, 3), None, D(2026, 11, 12), {}, WindowResult("ok", D(2026, 11, 12), D(2026, 11, 12), 10, 10, D(2026, 11, 3), False)),
+        (
+            D(2026, 11, 3),
+            None,
+            D(2026, 11, 12),
+            {},
+            WindowResult("ok", D(2026, 11, 12), D(2026, 11, 12), 10, 10, D(2026, 11, 3), False),
+        ),
         # bleeding stopped day 5: window from day 6
-        (D(2026, 11, 3), D(2026, 11, 7), D(2026, 11, 7), {}, WindowResult("ok", D(2026, 11, 8), D(2026, 11, 12), 6, 10, D(2026, 11, 3), False)),
+        (
+            D(2026, 11, 3),
+            D(2026, 11, 7),
+            D(2026, 11, 7),
+            {},
+            WindowResult("ok", D(2026, 11, 8), D(2026, 11, 12), 6, 10, D(2026, 11, 3), False),
+        ),
         # bleeding stopped day 3, today day 8: starts today
-        (D(2026, 11, 3), D(2026, 11, 5), D(2026, 11, 10), {}, WindowResult("ok", D(2026, 11, 10), D(2026, 11, 12), 8, 10, D(2026, 11, 3), False)),
+        (
+            D(2026, 11, 3),
+            D(2026, 11, 5),
+            D(2026, 11, 10),
+            {},
+            WindowResult("ok", D(2026, 11, 10), D(2026, 11, 12), 8, 10, D(2026, 11, 3), False),
+        ),
         # bleeding stopped day 9: only day 10 is left
-        (D(2026, 11, 3), D(2026, 11, 11), D(2026, 11, 11), {}, WindowResult("ok", D(2026, 11, 12), D(2026, 11, 12), 10, 10, D(2026, 11, 3), False)),
+        (
+            D(2026, 11, 3),
+            D(2026, 11, 11),
+            D(2026, 11, 11),
+            {},
+            WindowResult("ok", D(2026, 11, 12), D(2026, 11, 12), 10, 10, D(2026, 11, 3), False),
+        ),
         # one-day bleed (stopped on day 1): window from day 2
-        (D(2026, 11, 3), D(2026, 11, 3), D(2026, 11, 3), {}, WindowResult("ok", D(2026, 11, 4), D(2026, 11, 12), 2, 10, D(2026, 11, 3), False)),
+        (
+            D(2026, 11, 3),
+            D(2026, 11, 3),
+            D(2026, 11, 3),
+            {},
+            WindowResult("ok", D(2026, 11, 4), D(2026, 11, 12), 2, 10, D(2026, 11, 3), False),
+        ),
         # still bleeding on day 4: stop date unknown, default day 7..10
-        (D(2026, 11, 3), None, D(2026, 11, 6), {"still_bleeding": True}, WindowResult("ok", D(2026, 11, 9), D(2026, 11, 12), 7, 10, D(2026, 11, 3), False)),
+        (
+            D(2026, 11, 3),
+            None,
+            D(2026, 11, 6),
+            {"still_bleeding": True},
+            WindowResult("ok", D(2026, 11, 9), D(2026, 11, 12), 7, 10, D(2026, 11, 3), False),
+        ),
         # still bleeding on day 8: earliest is tomorrow (day 9)
-        (D(2026, 11, 3), None, D(2026, 11, 10), {"still_bleeding": True}, WindowResult("ok", D(2026, 11, 11), D(2026, 11, 12), 9, 10, D(2026, 11, 3), False)),
+        (
+            D(2026, 11, 3),
+            None,
+            D(2026, 11, 10),
+            {"still_bleeding": True},
+            WindowResult("ok", D(2026, 11, 11), D(2026, 11, 12), 9, 10, D(2026, 11, 3), False),
+        ),
         # December period, January window (year boundary)
-        (D(2026, 12, 28), None, D(2026, 12, 30), {}, WindowResult("ok", D(2027, 1, 3), D(2027, 1, 6), 7, 10, D(2026, 12, 28), False)),
+        (
+            D(2026, 12, 28),
+            None,
+            D(2026, 12, 30),
+            {},
+            WindowResult("ok", D(2027, 1, 3), D(2027, 1, 6), 7, 10, D(2026, 12, 28), False),
+        ),
         # end of January period, window in February
-        (D(2027, 1, 29), None, D(2027, 1, 29), {}, WindowResult("ok", D(2027, 2, 4), D(2027, 2, 7), 7, 10, D(2027, 1, 29), False)),
+        (
+            D(2027, 1, 29),
+            None,
+            D(2027, 1, 29),
+            {},
+            WindowResult("ok", D(2027, 2, 4), D(2027, 2, 7), 7, 10, D(2027, 1, 29), False),
+        ),
         # leap year: Feb 25 2028 -> day 7 is Mar 2 (Feb 29 counted)
-        (D(2028, 2, 25), None, D(2028, 2, 26), {}, WindowResult("ok", D(2028, 3, 2), D(2028, 3, 5), 7, 10, D(2028, 2, 25), False)),
+        (
+            D(2028, 2, 25),
+            None,
+            D(2028, 2, 26),
+            {},
+            WindowResult("ok", D(2028, 3, 2), D(2028, 3, 5), 7, 10, D(2028, 2, 25), False),
+        ),
         # non-leap year: Feb 25 2027 -> day 7 is Mar 3
-        (D(2027, 2, 25), None, D(2027, 2, 26), {}, WindowResult("ok", D(2027, 3, 3), D(2027, 3, 6), 7, 10, D(2027, 2, 25), False)),
+        (
+            D(2027, 2, 25),
+            None,
+            D(2027, 2, 26),
+            {},
+            WindowResult("ok", D(2027, 3, 3), D(2027, 3, 6), 7, 10, D(2027, 2, 25), False),
+        ),
         # period starting on Feb 29 2028
-        (D(2028, 2, 29), None, D(2028, 3, 1), {}, WindowResult("ok", D(2028, 3, 6), D(2028, 3, 9), 7, 10, D(2028, 2, 29), False)),
+        (
+            D(2028, 2, 29),
+            None,
+            D(2028, 3, 1),
+            {},
+            WindowResult("ok", D(2028, 3, 6), D(2028, 3, 9), 7, 10, D(2028, 2, 29), False),
+        ),
     ],
 )
 def test_window_this_cycle(
@@ -69,21 +159,69 @@ def test_window_this_cycle(
     "period_start, bleeding_end, today, cycle_length, expected",
     [
         # window passed (day 18): next cycle Dec 1, window Dec 7..10, estimate
-        (D(2026, 11, 3), None, D(2026, 11, 20), None, WindowResult("next_cycle_estimate", D(2026, 12, 7), D(2026, 12, 10), 7, 10, D(2026, 12, 1), True)),
+        (
+            D(2026, 11, 3),
+            None,
+            D(2026, 11, 20),
+            None,
+            WindowResult("next_cycle_estimate", D(2026, 12, 7), D(2026, 12, 10), 7, 10, D(2026, 12, 1), True),
+        ),
         # passed by one day (day 11)
-        (D(2026, 11, 3), None, D(2026, 11, 13), None, WindowResult("next_cycle_estimate", D(2026, 12, 7), D(2026, 12, 10), 7, 10, D(2026, 12, 1), True)),
+        (
+            D(2026, 11, 3),
+            None,
+            D(2026, 11, 13),
+            None,
+            WindowResult("next_cycle_estimate", D(2026, 12, 7), D(2026, 12, 10), 7, 10, D(2026, 12, 1), True),
+        ),
         # custom 32-day cycle: next cycle Dec 5, window Dec 11..14
-        (D(2026, 11, 3), None, D(2026, 11, 20), 32, WindowResult("next_cycle_estimate", D(2026, 12, 11), D(2026, 12, 14), 7, 10, D(2026, 12, 5), True)),
+        (
+            D(2026, 11, 3),
+            None,
+            D(2026, 11, 20),
+            32,
+            WindowResult("next_cycle_estimate", D(2026, 12, 11), D(2026, 12, 14), 7, 10, D(2026, 12, 5), True),
+        ),
         # known stop date does not carry over to the estimated cycle (day 7 used)
-        (D(2026, 11, 3), D(2026, 11, 5), D(2026, 11, 20), None, WindowResult("next_cycle_estimate", D(2026, 12, 7), D(2026, 12, 10), 7, 10, D(2026, 12, 1), True)),
+        (
+            D(2026, 11, 3),
+            D(2026, 11, 5),
+            D(2026, 11, 20),
+            None,
+            WindowResult("next_cycle_estimate", D(2026, 12, 7), D(2026, 12, 10), 7, 10, D(2026, 12, 1), True),
+        ),
         # day 27 (26 days ago): the next period is due tomorrow, its window is still ahead
-        (D(2026, 11, 3), None, D(2026, 11, 29), None, WindowResult("next_cycle_estimate", D(2026, 12, 7), D(2026, 12, 10), 7, 10, D(2026, 12, 1), True)),
+        (
+            D(2026, 11, 3),
+            None,
+            D(2026, 11, 29),
+            None,
+            WindowResult("next_cycle_estimate", D(2026, 12, 7), D(2026, 12, 10), 7, 10, D(2026, 12, 1), True),
+        ),
         # a stated 35-day cycle: 30 days ago is not yet due, so still an estimate
-        (D(2026, 10, 21), None, D(2026, 11, 20), 35, WindowResult("next_cycle_estimate", D(2026, 12, 1), D(2026, 12, 4), 7, 10, D(2026, 11, 25), True)),
+        (
+            D(2026, 10, 21),
+            None,
+            D(2026, 11, 20),
+            35,
+            WindowResult("next_cycle_estimate", D(2026, 12, 1), D(2026, 12, 4), 7, 10, D(2026, 11, 25), True),
+        ),
         # December period, passed window, next cycle in January (year boundary)
-        (D(2026, 12, 10), None, D(2026, 12, 30), None, WindowResult("next_cycle_estimate", D(2027, 1, 13), D(2027, 1, 16), 7, 10, D(2027, 1, 7), True)),
+        (
+            D(2026, 12, 10),
+            None,
+            D(2026, 12, 30),
+            None,
+            WindowResult("next_cycle_estimate", D(2027, 1, 13), D(2027, 1, 16), 7, 10, D(2027, 1, 7), True),
+        ),
         # next cycle across Feb 29 in a leap year (Feb 5 + 28 days = Mar 4)
-        (D(2028, 2, 5), None, D(2028, 2, 20), None, WindowResult("next_cycle_estimate", D(2028, 3, 10), D(2028, 3, 13), 7, 10, D(2028, 3, 4), True)),
+        (
+            D(2028, 2, 5),
+            None,
+            D(2028, 2, 20),
+            None,
+            WindowResult("next_cycle_estimate", D(2028, 3, 10), D(2028, 3, 13), 7, 10, D(2028, 3, 4), True),
+        ),
     ],
 )
 def test_window_next_cycle(
@@ -97,13 +235,29 @@ def test_window_next_cycle(
     "expected_date, today, expected",
     [
         # next period expected Dec 1: window Dec 7..10, marked as an estimate
-        (D(2026, 12, 1), D(2026, 11, 20), WindowResult("ok", D(2026, 12, 7), D(2026, 12, 10), 7, 10, D(2026, 12, 1), True)),
+        (
+            D(2026, 12, 1),
+            D(2026, 11, 20),
+            WindowResult("ok", D(2026, 12, 7), D(2026, 12, 10), 7, 10, D(2026, 12, 1), True),
+        ),
         # expected today
-        (D(2026, 11, 20), D(2026, 11, 20), WindowResult("ok", D(2026, 11, 26), D(2026, 11, 29), 7, 10, D(2026, 11, 20), True)),
+        (
+            D(2026, 11, 20),
+            D(2026, 11, 20),
+            WindowResult("ok", D(2026, 11, 26), D(2026, 11, 29), 7, 10, D(2026, 11, 20), True),
+        ),
         # expected Dec 28, window in January
-        (D(2026, 12, 28), D(2026, 12, 1), WindowResult("ok", D(2027, 1, 3), D(2027, 1, 6), 7, 10, D(2026, 12, 28), True)),
+        (
+            D(2026, 12, 28),
+            D(2026, 12, 1),
+            WindowResult("ok", D(2027, 1, 3), D(2027, 1, 6), 7, 10, D(2026, 12, 28), True),
+        ),
         # expected date a few days ago: counted from it, today inside -> starts today
-        (D(2026, 11, 12), D(2026, 11, 20), WindowResult("ok", D(2026, 11, 20), D(2026, 11, 21), 9, 10, D(2026, 11, 12), True)),
+        (
+            D(2026, 11, 12),
+            D(2026, 11, 20),
+            WindowResult("ok", D(2026, 11, 20), D(2026, 11, 21), 9, 10, D(2026, 11, 12), True),
+        ),
     ],
 )
 def test_window_expected_period(expected_date: date, today: date, expected: WindowResult) -> None:
@@ -224,7 +378,15 @@ def test_policy_from_clinic_yml() -> None:
         ({"device_check_months": 6}, WindowPolicy(device_check_months=6)),
         # everything given
         (
-            {"window": {"last_cycle_day": 11, "default_start_day": 8, "default_cycle_length": 30, "max_days_since_period": 35}, "device_check_months": 4},
+            {
+                "window": {
+                    "last_cycle_day": 11,
+                    "default_start_day": 8,
+                    "default_cycle_length": 30,
+                    "max_days_since_period": 35,
+                },
+                "device_check_months": 4,
+            },
             WindowPolicy(11, 8, 30, 35, 4),
         ),
     ],
@@ -302,6 +464,7 @@ def test_today_in_rejects_naive_now() -> None:
 
 # ---- short cycles and the clinic's first day (issue 22)
 
+
 @pytest.mark.parametrize(
     "cycle_length, bleeding_end, expected_status, window",
     [
@@ -331,8 +494,9 @@ def test_a_short_cycle_with_an_unknown_stop_date_gets_no_dates() -> None:
 
 
 def test_short_cycle_settings_come_from_clinic_yml() -> None:
-    policy = WindowPolicy.from_settings({"window": {"short_cycle_under": 30, "days_before_ovulation": 2,
-                                                    "min_start_day": 5}})
+    policy = WindowPolicy.from_settings(
+        {"window": {"short_cycle_under": 30, "days_before_ovulation": 2, "min_start_day": 5}}
+    )
     # 28 days is short for this clinic: ovulation about day 14, window ends day 12 -> capped at 10
     result = compute_window(D(2026, 11, 3), D(2026, 11, 4), D(2026, 11, 4), policy, cycle_length=28)
     assert (result.start_day, result.end_day) == (5, 10)

@@ -7,6 +7,7 @@ The widget's words (every language) are in content/widget_text.yml: this server 
 them into widget.js as it serves it, serves them as /widget-text.json, and fills the
 diagram's labels (/hsg-diagram.svg?lang=es). The file is read again when it changes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,8 +68,10 @@ def read_widget_text(path: Path, settings: dict) -> Dict[str, Any]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(raw, dict) or not isinstance(raw.get("en"), dict):
         raise ValueError(f"{path} needs an `en:` section")
-    return {language: fill(with_defaults(words, raw["en"]), placeholders(settings, language))
-            for language, words in raw.items()}
+    return {
+        language: fill(with_defaults(words, raw["en"]), placeholders(settings, language))
+        for language, words in raw.items()
+    }
 
 
 def widget_text(path: Path = WIDGET_TEXT, settings: Optional[dict] = None) -> Dict[str, Any]:
@@ -88,8 +91,7 @@ def widget_text(path: Path = WIDGET_TEXT, settings: Optional[dict] = None) -> Di
         except (OSError, ValueError, TypeError, AttributeError, yaml.YAMLError) as error:
             if not cached:
                 raise
-            logging.warning("%s could not be read (%s); the chat keeps its last good words",
-                            path, type(error).__name__)
+            logging.warning("%s could not be read (%s); the chat keeps its last good words", path, type(error).__name__)
             return cached[1]
         _text_cache[path] = (stamp, text)
         return text
@@ -129,8 +131,11 @@ def window_calendar(start: date, end: date, settings: dict, language: str = "en"
     if "calendar_title" + suffix not in words or "calendar_note" + suffix not in words:
         language, suffix = "en", ""  # the clinic has no words in that language: English, and the file says so
     event.add("summary", words["calendar_title" + suffix], parameters={"language": language})
-    event.add("description", words["calendar_note" + suffix].format(**placeholders(settings, language)),
-              parameters={"language": language})
+    event.add(
+        "description",
+        words["calendar_note" + suffix].format(**placeholders(settings, language)),
+        parameters={"language": language},
+    )
     calendar.add_component(event)
     return calendar.to_ical()
 
@@ -202,8 +207,11 @@ class Handler(SimpleHTTPRequestHandler):
                 self.send_error(HTTPStatus.BAD_REQUEST, "lang must be one of: " + ", ".join(languages()))
                 return
             name = re.sub(r"[^A-Za-z0-9._-]", "", str(widget_text()[language]["calendar"]["file_name"])) or "hsg.ics"
-            self.send_body(window_calendar(*window, clinic_settings(), language), "text/calendar; charset=utf-8",
-                           {"Content-Disposition": f'attachment; filename="{name}"'})
+            self.send_body(
+                window_calendar(*window, clinic_settings(), language),
+                "text/calendar; charset=utf-8",
+                {"Content-Disposition": f'attachment; filename="{name}"'},
+            )
             return
         if url.path == "/widget.js":
             self.send_body(widget_script(widget_text()), "text/javascript; charset=utf-8", etag=True)
