@@ -517,70 +517,68 @@ def device_turn(
     return turn
 
 
+# The answer when there is no window, by the timing rule's status (actions/window.py).
+NO_WINDOW_RESPONSES = {
+    "bleeding_past_window": "utter_window_bleeding_too_long",
+    "period_late": "utter_window_period_late",
+    "short_cycle": "utter_window_short_cycle",
+    "pregnancy_test": "utter_window_pregnancy_test",
+}
+
+
 def timing_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any], language: str = "en") -> Turn:
     """The window reply once the form has what it needs; sets the window slots."""
-    policy = WindowPolicy.from_settings(settings)
     turn = Turn(handled=True)
-    if slots.get("period_late"):
-        turn.slots.update(hsg_window_start=None, hsg_window_end=None)
-        turn.say.append(Say("utter_window_period_late"))
+    turn.slots.update(hsg_window_start=None, hsg_window_end=None)
+    if slots.get("period_late") or slots.get("no_periods"):
+        late = slots.get("period_late")
+        turn.say.append(Say("utter_window_period_late" if late else "utter_window_pregnancy_test"))
         return turn
-    if slots.get("no_periods"):
-        turn.slots.update(hsg_window_start=None, hsg_window_end=None)
-        turn.say.append(Say("utter_window_pregnancy_test"))
-        return turn
-    start = parse_iso(slots.get("period_start"))
     end = parse_iso(slots.get("bleeding_end"))
     result = compute_window(
-        start,
+        parse_iso(slots.get("period_start")),
         end,
         today,
-        policy,
+        WindowPolicy.from_settings(settings),
         cycle_length=_cycle_length(slots),
         expected=bool(slots.get("period_expected")),
         still_bleeding=bool(slots.get("still_bleeding")),
         end_expected=bool(slots.get("bleeding_end_expected")),
     )
-    if result.status in ("ok", "next_cycle_estimate"):
-        assert result.start and result.end and result.cycle_start  # a window has all three
-        turn.slots.update(hsg_window_start=result.start.isoformat(), hsg_window_end=result.end.isoformat())
-        values = {
-            "start_text": long_date(result.start, today, language),
-            "end_text": long_date(result.end, today, language),
-            "start_day": result.start_day,
-            "end_day": result.end_day,
-            "cycle_start_text": long_date(result.cycle_start, today, language),
-            # for the web chat's calendar (responses' `custom` part)
-            "start_iso": result.start.isoformat(),
-            "end_iso": result.end.isoformat(),
-            "cycle_start_iso": result.cycle_start.isoformat(),
-            "today_iso": today.isoformat(),
-            "bleeding_end_iso": end.isoformat() if end and not result.is_estimate else "",
-        }
-        if result.status == "next_cycle_estimate":
-            name = "utter_window_estimate"
-        elif slots.get("period_expected"):
-            name = "utter_window_expected"
-        elif result.start == result.end:
-            name = "utter_window_one_day"
-        else:
-            name = "utter_window"
-        turn.say.append(Say(name, values))
-        turn.say.append(Say("utter_window_reminders"))
+    if result.status not in ("ok", "next_cycle_estimate"):
+        name = NO_WINDOW_RESPONSES.get(result.status, "utter_date_problem_end_before_start")
+        turn.say.append(Say(name, {"date_text": long_date(end, today, language) if end else ""}))
         return turn
-    turn.slots.update(hsg_window_start=None, hsg_window_end=None)
-    turn.say.append(
-        Say(
-            {
-                "bleeding_past_window": "utter_window_bleeding_too_long",
-                "period_late": "utter_window_period_late",
-                "short_cycle": "utter_window_short_cycle",
-                "pregnancy_test": "utter_window_pregnancy_test",
-            }.get(result.status, "utter_date_problem_end_before_start"),
-            {"date_text": long_date(end, today, language) if end else ""},
-        )
-    )
+    assert result.start and result.end  # a window has both
+    turn.slots.update(hsg_window_start=result.start.isoformat(), hsg_window_end=result.end.isoformat())
+    if result.status == "next_cycle_estimate":
+        name = "utter_window_estimate"
+    elif slots.get("period_expected"):
+        name = "utter_window_expected"
+    elif result.start == result.end:
+        name = "utter_window_one_day"
+    else:
+        name = "utter_window"
+    turn.say.append(Say(name, _window_values(result, end, today, language)))
+    turn.say.append(Say("utter_window_reminders"))
     return turn
+
+
+def _window_values(result: Any, end: Optional[date], today: date, language: str) -> Dict[str, Any]:
+    """What the window answers show: dates in words, cycle days, and ISO dates for the
+    web chat's calendar (the responses' `custom` part)."""
+    return {
+        "start_text": long_date(result.start, today, language),
+        "end_text": long_date(result.end, today, language),
+        "start_day": result.start_day,
+        "end_day": result.end_day,
+        "cycle_start_text": long_date(result.cycle_start, today, language),
+        "start_iso": result.start.isoformat(),
+        "end_iso": result.end.isoformat(),
+        "cycle_start_iso": result.cycle_start.isoformat(),
+        "today_iso": today.isoformat(),
+        "bleeding_end_iso": end.isoformat() if end and not result.is_estimate else "",
+    }
 
 
 def device_result(slots: Dict[str, Any], today: date, settings: Dict[str, Any], language: str = "en") -> Turn:

@@ -139,6 +139,18 @@ class RedFlags:
         }
         self._exact_rx = _words_rx(self._exact)
         self._spelling_rx = _words_rx(self._spelling)
+        self._load_clauses(spec)
+        self._load_people_and_flags(spec)
+        self._others: List[RedFlags] = []
+        if _with_other_languages:
+            self._others = [
+                RedFlags(path.parent / name, _with_other_languages=False)
+                for name in (spec.get("other_languages") or {}).values()
+            ]
+
+    def _load_clauses(self, spec: Dict[str, Any]) -> None:
+        """How a message is cut into clauses, and the words that make a clause a question,
+        a negation, a "what if", hearsay, history or a habit."""
         clauses = spec["clauses"]
         self._sentence_end = _compile(clauses["sentence_end"])
         self._new = [_compile(p) for p in clauses["new"]]
@@ -169,6 +181,9 @@ class RedFlags:
         self._as_a_topic = _compile(spec["as_a_topic"])
         self._history = _compile(spec["history"])
         self._habit = _compile(spec["habit"])
+
+    def _load_people_and_flags(self, spec: Dict[str, Any]) -> None:
+        """Who a red flag is about (the patient, a carer, others), and the red flags."""
         people = spec["people"]
         self._people = _compile(
             "|".join(
@@ -191,12 +206,6 @@ class RedFlags:
             )
             for flag in spec["red_flags"]
         ]
-        self._others: List[RedFlags] = []
-        if _with_other_languages:
-            self._others = [
-                RedFlags(path.parent / name, _with_other_languages=False)
-                for name in (spec.get("other_languages") or {}).values()
-            ]
 
     # ------------------------------------------------------------ public
     def is_urgent(self, text: Text) -> bool:

@@ -544,6 +544,27 @@ def check_answer(
     return problems + spanish_problems(name, answer, english, values_es, rules)
 
 
+def _spanish_form_problems(
+    name: str,
+    form_name: str,
+    spanish: Dict[str, Any],
+    english: Dict[str, Form],
+    values_es: Dict[str, str],
+    rules: Dict[str, Any],
+) -> List[Problem]:
+    """One Spanish form's problems: present, every form check, and the checks against its English form."""
+    part = spanish.get(form_name) or {}
+    form = Form(form_name, part, (part.get("text") or "").strip(), values_es, rules, "es")
+    if not form.text:
+        what = f"there is no {form.label} text"
+        return [Problem(name, form_name, "present", what, f"write the {form.label} form of this answer", "es")]
+    problems = [Problem(name, form_name, *found, "es") for check in FORM_CHECKS for found in check(form)]
+    if english.get(form_name) is not None and english[form_name].text:
+        for pair_check in PAIR_CHECKS:
+            problems += [Problem(name, form_name, *found, "es") for found in pair_check(english[form_name], form)]
+    return problems
+
+
 def spanish_problems(
     name: str, answer: Dict[str, Any], english: Dict[str, Form], values_es: Dict[str, str], rules: Dict[str, Any]
 ) -> List[Problem]:
@@ -576,25 +597,7 @@ def spanish_problems(
             )
         )
     for form_name in forms:
-        part = spanish.get(form_name) or {}
-        form = Form(form_name, part, (part.get("text") or "").strip(), values_es, rules, "es")
-        if not form.text:
-            problems.append(
-                Problem(
-                    name,
-                    form_name,
-                    "present",
-                    f"there is no {form.label} text",
-                    f"write the {form.label} form of this answer",
-                    "es",
-                )
-            )
-            continue
-        for check in FORM_CHECKS:
-            problems += [Problem(name, form_name, *found, "es") for found in check(form)]
-        if english.get(form_name) is not None and english[form_name].text:
-            for pair_check in PAIR_CHECKS:
-                problems += [Problem(name, form_name, *found, "es") for found in pair_check(english[form_name], form)]
+        problems += _spanish_form_problems(name, form_name, spanish, english, values_es, rules)
     required = rules.get("required_es", rules.get("required")) or {}
     for word in required.get(name, []):
         for form_name in forms:
@@ -619,6 +622,43 @@ def spanish_unreviewed(answer: Dict[str, Any]) -> bool:
     return bool(spanish) and not spanish.get("reviewed_by")
 
 
+def _summary_row(
+    name: str,
+    answer: Dict[str, Any],
+    own: List[Problem],
+    values: Dict[str, str],
+    rules: Dict[str, Any],
+    values_es: Dict[str, str],
+) -> Dict[str, Any]:
+    """One answer's row of the table in `make check-content` and the editor."""
+    web = (answer.get("web") or {}).get("text") or ""
+    sms = answer.get("sms") or {}
+    spanish = answer.get("es") or {}
+    web_es = (spanish.get("web") or {}).get("text") or ""
+    sms_es = spanish.get("sms") or {}
+    shown = web or sms.get("text") or ""
+    web_form = not answer.get("sms_only")
+    return {
+        "answer": name,
+        "web_grade": plain_grade(web, rules, values) if web and web_form else None,
+        "sms_grade": plain_grade(sms.get("text", ""), rules, values) if sms.get("text") else None,
+        "sms_segments": segments(sms_body(sms, values, rules))[1] if sms.get("text") else None,
+        "es_web_ease": reading_ease(web_es, rules, values_es) if web_es and web_form else None,
+        "es_sms_ease": reading_ease(sms_es["text"], rules, values_es) if sms_es.get("text") else None,
+        "es_sms_segments": segments(sms_body(sms_es, values_es, rules, "es"))[1] if sms_es.get("text") else None,
+        "preview": shown if len(shown) <= 80 else shown[:80] + "...",
+        # what the editor's search looks in
+        "words": f"{web} {sms.get('text') or ''} {web_es} {sms_es.get('text') or ''}",
+        "source": answer.get("source"),
+        "reviewed": answer.get("reviewed_on"),
+        "es_reviewed": spanish.get("reviewed_on"),
+        "has_spanish": bool(spanish),
+        "spanish_unreviewed": spanish_unreviewed(answer),
+        "status": "ok" if not own else "; ".join(sorted({p.check for p in own})),
+        "problems": [asdict(p) for p in own],
+    }
+
+
 def check_store(
     answers: Dict[str, Dict[str, Any]],
     values: Dict[str, str],
@@ -633,40 +673,9 @@ def check_store(
     problems: List[Problem] = []
     rows = []
     for name in sorted(answers):
-        answer = answers[name]
-        own = check_answer(name, answer, values, rules, values_es)
+        own = check_answer(name, answers[name], values, rules, values_es)
         problems.extend(own)
-        web = (answer.get("web") or {}).get("text") or ""
-        sms = answer.get("sms") or {}
-        spanish = answer.get("es") or {}
-        web_es = (spanish.get("web") or {}).get("text") or ""
-        sms_es = spanish.get("sms") or {}
-        shown = web or sms.get("text") or ""
-        rows.append(
-            {
-                "answer": name,
-                "web_grade": plain_grade(web, rules, values) if web and not answer.get("sms_only") else None,
-                "sms_grade": plain_grade(sms.get("text", ""), rules, values) if sms.get("text") else None,
-                "sms_segments": segments(sms_body(sms, values, rules))[1] if sms.get("text") else None,
-                "es_web_ease": reading_ease(web_es, rules, values_es)
-                if web_es and not answer.get("sms_only")
-                else None,
-                "es_sms_ease": reading_ease(sms_es["text"], rules, values_es) if sms_es.get("text") else None,
-                "es_sms_segments": segments(sms_body(sms_es, values_es, rules, "es"))[1]
-                if sms_es.get("text")
-                else None,
-                "preview": shown if len(shown) <= 80 else shown[:80] + "...",
-                # what the editor's search looks in
-                "words": f"{web} {sms.get('text') or ''} {web_es} {sms_es.get('text') or ''}",
-                "source": answer.get("source"),
-                "reviewed": answer.get("reviewed_on"),
-                "es_reviewed": spanish.get("reviewed_on"),
-                "has_spanish": bool(spanish),
-                "spanish_unreviewed": spanish_unreviewed(answer),
-                "status": "ok" if not own else "; ".join(sorted({p.check for p in own})),
-                "problems": [asdict(p) for p in own],
-            }
-        )
+        rows.append(_summary_row(name, answers[name], own, values, rules, values_es))
     median = median_grade(answers, rules, values)
     if median > rules["max_median_grade"]:
         problems.append(

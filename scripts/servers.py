@@ -128,6 +128,35 @@ class RunningBot:
         stop_process_group(self.process)
 
 
+def _isolated(env: Dict[str, str], run_dir: Path) -> Dict[str, str]:
+    """The bot's own copy of content/ and its own accounts, report, conversations, last-known-good
+    copy and state folder, all inside run_dir."""
+    content_dir = run_dir / "content"
+    if not content_dir.exists():
+        shutil.copytree(ROOT / "content", content_dir)
+    return dict(
+        env,
+        HSG_CONTENT_TOKEN=secrets.token_urlsafe(16),
+        HSG_EDITOR_SECRET=secrets.token_urlsafe(16),
+        HSG_CONTENT_DIR=str(content_dir),
+        HSG_EDITORS_FILE=str(run_dir / "editors.json"),
+        HSG_REPORT_DB=str(run_dir / "report.sqlite3"),
+        HSG_CONTENT_LKG=str(run_dir / "content-lkg.json"),
+        HSG_TRACKER_DB=str(run_dir / "tracker.sqlite3"),
+        HSG_SMS_DB=str(run_dir / "sms.sqlite3"),
+        HSG_STATE_DIR=str(run_dir / "state"),
+    )
+
+
+def _bare(env: Dict[str, str]) -> Dict[str, str]:
+    """No HSG_* setting of this process but the run folder and the API token: run.sh's own defaults."""
+    return {
+        name: value
+        for name, value in env.items()
+        if not name.startswith("HSG_") or name in ("HSG_RUN_DIR", "HSG_API_TOKEN")
+    }
+
+
 def start_bot(
     run_dir: Path,
     rasa_port: int,
@@ -162,27 +191,7 @@ def start_bot(
         HSG_RUN_DIR=str(run_dir),
         HSG_API_TOKEN=token,
     )
-    if isolate:
-        content_dir = run_dir / "content"
-        if not content_dir.exists():
-            shutil.copytree(ROOT / "content", content_dir)
-        env.update(
-            HSG_CONTENT_TOKEN=secrets.token_urlsafe(16),
-            HSG_EDITOR_SECRET=secrets.token_urlsafe(16),
-            HSG_CONTENT_DIR=str(content_dir),
-            HSG_EDITORS_FILE=str(run_dir / "editors.json"),
-            HSG_REPORT_DB=str(run_dir / "report.sqlite3"),
-            HSG_CONTENT_LKG=str(run_dir / "content-lkg.json"),
-            HSG_TRACKER_DB=str(run_dir / "tracker.sqlite3"),
-            HSG_SMS_DB=str(run_dir / "sms.sqlite3"),
-            HSG_STATE_DIR=str(run_dir / "state"),
-        )
-    else:
-        env = {
-            name: value
-            for name, value in env.items()
-            if not name.startswith("HSG_") or name in ("HSG_RUN_DIR", "HSG_API_TOKEN")
-        }
+    env = _isolated(env, run_dir) if isolate else _bare(env)
     env.update(extra_env or {})
     process = subprocess.Popen(
         ["bash", str(root / "scripts" / "run.sh")] + list(args or []),
