@@ -355,18 +355,20 @@ def figures(values: List[float]) -> str:
 
 
 def understanding_figures(bot_url: str, token: str) -> List[str]:
-    """The shipped model (at the bot) and the plain baseline on each set, English and Spanish."""
+    """The shipped model (at the bot) and the plain baseline on each set, English and Spanish,
+    with the real patients' test parts (printed here, at the end of a round, never while choosing)."""
     lines: List[str] = []
     threshold = nlu_eval.fallback_threshold()
     shipped, baseline = bot_predict(bot_url, token), nlu_eval.baseline(nlu_eval.training_data())
-    for name, path in nlu_eval.SETS.items():
+    for name, path in {**nlu_eval.SETS, "real test en": nlu_eval.REAL_TEST_SETS["real test en"]}.items():
         cases = nlu_eval.load_cases(path)
         lines.append(f"{name} ({len(cases)} messages):")
         lines.append("  " + nlu_eval.report("shipped model", nlu_eval.score(cases, shipped, threshold)))
         lines.append("  " + nlu_eval.report("baseline", nlu_eval.score(cases, baseline, threshold)))
-    # Spanish: the baseline trained on all of data/ (both languages), the shipped model at the bot
+    # Spanish: the baseline trained on all of data/ (both languages), the shipped model at the bot;
+    # the real patients' test parts (issue 23), each language against its baseline
     baseline_both = nlu_eval.bilingual_baseline()
-    for name, path in nlu_eval.SETS_ES.items():
+    for name, path in {**nlu_eval.SETS_ES, "real test es": nlu_eval.REAL_TEST_SETS["real test es"]}.items():
         cases = nlu_eval.load_cases(path)
         lines.append(f"{name} ({len(cases)} messages):")
         lines.append("  " + nlu_eval.report("shipped model", nlu_eval.score(cases, shipped, threshold)))

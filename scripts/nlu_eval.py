@@ -42,6 +42,11 @@ DEV_SET = ROOT / "tests" / "nlu" / "patients_dev.yml"
 # Development sets: written in patients' style, and real patients' words from public pages
 # that tests/nlu/patients.yml does not use (docs/model-choice.md, session 6).
 DEV_SETS = {"dev (written)": DEV_SET, "dev (pages)": ROOT / "tests" / "nlu" / "patients_dev_pages.yml"}
+# Real patients' messages split by page (issue 23, tests/nlu/real/): the development parts choose
+# designs; the test parts are printed only at the end of a round (make bench).
+REAL = ROOT / "tests" / "nlu" / "real"
+DEV_SETS.update({"real dev en": REAL / "dev_en.yml", "real dev es": REAL / "dev_es.yml"})
+REAL_TEST_SETS = {"real test en": REAL / "test_en.yml", "real test es": REAL / "test_es.yml"}
 # The training data of each language, named one by one (data/nlu/es is not in the English glob).
 DATA = {"en": ROOT / "data" / "nlu", "es": ROOT / "data" / "nlu" / "es"}
 STORIES = {"en": ROOT / "components" / "context_sentences.yml", "es": ROOT / "components" / "context_sentences_es.yml"}
@@ -309,7 +314,8 @@ def report(name: str, result: Score) -> str:
     two = f"  both of two questions {result.two_found}/{result.two_total}" if result.two_total else ""
     return (
         f"{name:<24} top guess {result.accuracy:6.1%} | answered right {result.answered_right / n:6.1%}"
-        f"  asked A-or-B with the right one {result.asked_right / n:5.1%}  fallback {result.fallback / n:5.1%}"
+        f"  right within one tap {(result.answered_right + result.asked_right) / n:6.1%}"
+        f"  (choice with the right one {result.asked_right / n:5.1%})  fallback {result.fallback / n:5.1%}"
         f"  confident wrong {result.confident_wrong_rate:5.1%} ({result.confident_wrong}/{n}){two}"
     )
 
