@@ -29,6 +29,7 @@ from common.late_period import says_late
 
 TIMING_INTENT = "timing"
 LEFT_ALONE = {"choose_language", TIMING_INTENT}
+LATE_PERIOD = "late_period"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -57,4 +58,6 @@ class LatePeriod(GraphComponent):
             timing = {INTENT_NAME_KEY: TIMING_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
             message.data[INTENT] = timing
             message.data["intent_ranking"] = [timing] + (message.get("intent_ranking") or [])
+            # in the parse, for the measures: this message gets the late-period answer
+            message.set(LATE_PERIOD, True, add_to_output=True)
         return messages

@@ -265,6 +265,10 @@ def outcome_of_parse(parsed: Dict) -> Outcome:
     if decision == "fallback":  # the top guess is the next intent in the ranking
         intent = next((i["name"] for i in parsed.get("intent_ranking") or [] if i["name"] != "nlu_fallback"), "")
     key = intent
+    if parsed.get("late_period") and intent == "timing":
+        # components/late_period.py: the late-period answer (no dates, a pregnancy test first),
+        # the answer of the topic "pregnancy tests and late or missing periods"
+        key = "pregnancy_test"
     if intent == "faq" and "faq" in (parsed.get("response_selector") or {}):
         response = parsed["response_selector"]["faq"]["response"]
         key = key_of(response["intent_response_key"])

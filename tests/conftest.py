@@ -183,6 +183,8 @@ def set_texts(path: Path) -> List[str]:
 def topic_key(parse_result: Dict[str, Any]) -> str:
     """The product.md topic key of a /model/parse result: the intent, or faq/<key>'s key."""
     intent = (parse_result.get("intent") or {}).get("name")
+    if intent == "timing" and parse_result.get("late_period"):
+        return "pregnancy_test"  # the late-period answer (components/late_period.py)
     if intent == "faq":
         selected = parse_result["response_selector"]["faq"]["response"]
         return selected["intent_response_key"].split("/", 1)[1]

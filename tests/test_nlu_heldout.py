@@ -321,7 +321,8 @@ def test_spanish_buttons_that_ask_a_question_are_understood(shipped):
             pairs |= {
                 (es["payload"], en["payload"])
                 for es, en in zip(spanish, english)
-                if not str(es.get("payload", "")).startswith("/")
+                # not an intent payload, nor a placeholder the guided choice fills with one
+                if not str(es.get("payload", "")).startswith(("/", "{"))
             }
     assert len(pairs) >= 20  # the Spanish answers' question buttons are there to check
     wrong = []
