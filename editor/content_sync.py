@@ -22,13 +22,9 @@ import sys
 from pathlib import Path
 from typing import List
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import yaml
 
-import yaml  # noqa: E402
-
-from editor.store import (  # noqa: E402
+from editor.store import (
     DEFAULT_DIR,
     FileContentStore,
     PgContentStore,

@@ -114,7 +114,7 @@ def memory_by_role(bot) -> Dict[str, float]:
             roles["rasa"].append(pid)
         elif " -m actions" in cmd or " run actions" in cmd:
             roles["actions"].append(pid)
-        elif "editor/service.py" in cmd:
+        elif "-m editor.service" in cmd:
             roles["content"].append(pid)
         elif "web/server.py" in cmd:
             roles["web"].append(pid)

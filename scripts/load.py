@@ -152,7 +152,7 @@ def bot_roles(
     roles = {
         "rasa": lambda cmd: " run -m " in cmd and "bash" not in cmd and any(f"--port {p} " in cmd for p in rasa_ports),
         "actions": lambda cmd: " -m actions " in cmd and f"--port {actions_port}" in cmd and "bash" not in cmd,
-        "content": lambda cmd: f"editor/service.py --port {content_port}" in cmd and "bash" not in cmd,
+        "content": lambda cmd: f"-m editor.service --port {content_port}" in cmd and "bash" not in cmd,
     }
     if prod:  # all PostgreSQL, Redis and nginx processes on the machine
         roles.update(

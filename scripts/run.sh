@@ -131,7 +131,7 @@ helpers+=($!)
 echo "==> Starting the content service and editor on port $CONTENT_PORT (log: $RUN_DIR/content.log)"
 : > "$RUN_DIR/content.log"
 keep_running "content service" "$RUN_DIR/content.log" \
-  .venv/bin/python editor/service.py --port "$CONTENT_PORT" &
+  .venv/bin/python -m editor.service --port "$CONTENT_PORT" &
 helpers+=($!)
 
 # Retention (scripts/retention.sh): make purge every day in the production profile.

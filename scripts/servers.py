@@ -109,7 +109,7 @@ class RunningBot:
                 cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
             except OSError:
                 continue
-            if f"editor/service.py --port {self.content_port}" in cmd and "bash" not in cmd:
+            if f"-m editor.service --port {self.content_port}" in cmd and "bash" not in cmd:
                 found["content"].append(int(entry.name))
             elif f"--port {self.actions_port}" in cmd and " -m actions" in cmd and "bash" not in cmd:
                 found["actions"].append(int(entry.name))
