@@ -27,13 +27,13 @@ GUIDED = {"utter_guided_one", "utter_clarify_topic", "utter_guided_three"}
 INTENT_ANSWERS = {"timing": "utter_timing", "device_confirmation": "utter_device_confirmation",
                   "human_handoff": "utter_handoff"}
 # Messages the model is unsure of, in HSG words (written for these tests; in no data or
-# test set), with one, two and three likely topics; the last one with a negated symptom.
+# test set), each well below the threshold, with two or three likely topics.
 UNSURE = ["what happens with my tubes", "the tube thing after the dye, is that a problem", "what about afterwards",
-          "I have not had any fever since the HSG, I just wonder about the results"]
-UNSURE_ES = ["¿qué pasa con mis trompas?", "qué pasa después con las trompas", "y lo de después?"]
+          "so confused about the whole tubes thing"]
+UNSURE_ES = ["¿qué pasa con mis trompas?", "qué pasa después con las trompas"]
 STORIES = ["my HSG is tomorrow and I'm terrified", "so my doctor finally ordered the dye test for next week"]
 STORIES_ES = ["mañana es mi estudio de las trompas y tengo mucho miedo",
-              "mi amiga se desmayó en su estudio y ahora tengo miedo"]  # hearsay: not the urgent answer
+              "mi doctora por fin me mandó el estudio de las trompas para la próxima semana"]
 
 
 def answer_of(payload: str) -> str:
