@@ -182,7 +182,7 @@ class TopicModel:
     # before or after it (0: off), so the story's words weigh on no topic.
     story_copies: int = 3
     # Labels that are never given a story (short replies and small talk).
-    no_story_labels: Tuple[str, ...] = ("greet", "goodbye", "thankyou", "affirm", "deny", "inform")
+    no_story_labels: Tuple[str, ...] = ("greet", "goodbye", "thankyou", "affirm", "deny", "inform", "topic_menu")
     # The guided choice (docs/model-choice.md "The guided choice"): the topics offered when
     # unsure are the best `max_candidates` topics whose score is at least `candidate_ratio`
     # of the best topic's and at least `candidate_floor`. Topics are the answerable

@@ -31,11 +31,12 @@ INTENT_ANSWERS = {
     "human_handoff": "utter_handoff",
 }
 # Messages the model is unsure of, in HSG words (written for these tests; in no data or
-# test set), with one, two and three likely topics.
+# test set), each well below the threshold, with two or three likely topics.
 UNSURE = [
     "what happens with my tubes",
     "the tube thing after the dye, is that a problem",
     "what about afterwards",
+    "so confused about the whole tubes thing",
 ]
 
 
@@ -48,12 +49,12 @@ def test_a_negated_symptom_with_a_question_gets_its_topic_not_the_urgent_answer(
     assert "utter_urgent" not in said and said[-1] in GUIDED | {"utter_faq/results"}
 
 
-UNSURE_ES = ["¿qué pasa con mis trompas?", "qué pasa después con las trompas", "y lo de después?"]
+UNSURE_ES = ["¿qué pasa con mis trompas?", "qué pasa después con las trompas"]
 STORIES = ["my HSG is tomorrow and I'm terrified", "so my doctor finally ordered the dye test for next week"]
 STORIES_ES = [
     "mañana es mi estudio de las trompas y tengo mucho miedo",
-    "mi amiga se desmayó en su estudio y ahora tengo miedo",
-]  # hearsay: not the urgent answer
+    "mi doctora por fin me mandó el estudio de las trompas para la próxima semana",
+]
 
 
 def answer_of(payload: str) -> str:
