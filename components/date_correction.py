@@ -15,15 +15,13 @@ answer (the safety net runs after it) and every topic are unchanged.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Text
+from typing import List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components.rule_step import RuleStep, set_intent
 
 CORRECTABLE = {"deny", "nlu_fallback"}
 DATE_GIVEN = "inform"
@@ -38,21 +36,8 @@ MAX_WORDS = 12  # a correction is short: "no no no, it was the 19th not the 20th
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class DateCorrection(GraphComponent):
+class DateCorrection(RuleStep):
     """deny / nlu_fallback + a DATE entity -> inform."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> DateCorrection:
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -64,7 +49,5 @@ class DateCorrection(GraphComponent):
             text = message.get(TEXT) or ""
             if not CORRECTION_START.match(text) or len(text.split()) > MAX_WORDS:
                 continue
-            corrected = {INTENT_NAME_KEY: DATE_GIVEN, PREDICTED_CONFIDENCE_KEY: 1.0}
-            message.data[INTENT] = corrected
-            message.data["intent_ranking"] = [corrected] + (message.get("intent_ranking") or [])
+            set_intent(message, DATE_GIVEN)
         return messages

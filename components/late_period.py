@@ -15,17 +15,14 @@ a language switch are left alone. It never logs the text of a message.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from common.late_period import says_late
+from components.rule_step import RuleStep, set_intent
 
 TIMING_INTENT = "timing"
 LEFT_ALONE = {"choose_language", TIMING_INTENT}
@@ -33,21 +30,8 @@ LATE_PERIOD = "late_period"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class LatePeriod(GraphComponent):
+class LatePeriod(RuleStep):
     """Late-period words -> the timing intent."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LatePeriod:
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -55,9 +39,7 @@ class LatePeriod(GraphComponent):
             text = message.get(TEXT) or ""
             if intent.get(INTENT_NAME_KEY) in LEFT_ALONE or text.startswith("/") or not says_late(text):
                 continue
-            timing = {INTENT_NAME_KEY: TIMING_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
-            message.data[INTENT] = timing
-            message.data["intent_ranking"] = [timing] + (message.get("intent_ranking") or [])
+            set_intent(message, TIMING_INTENT)
             # in the parse, for the measures: this message gets the late-period answer
             message.set(LATE_PERIOD, True, add_to_output=True)
         return messages

@@ -11,38 +11,22 @@ IUD in?" is the preparation topic's), and the safety net still runs after this.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from common.devices import names_other_device
+from components.rule_step import RuleStep, set_intent
 
 DEVICE_INTENT = "device_confirmation"
 UNSURE = "nlu_fallback"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class OtherDevice(GraphComponent):
+class OtherDevice(RuleStep):
     """nlu_fallback + an IUD or arm implant named -> device_confirmation."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> OtherDevice:
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -50,7 +34,5 @@ class OtherDevice(GraphComponent):
             text = message.get(TEXT) or ""
             if intent != UNSURE or text.startswith("/") or not names_other_device(text):
                 continue
-            device = {INTENT_NAME_KEY: DEVICE_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
-            message.data[INTENT] = device
-            message.data["intent_ranking"] = [device] + (message.get("intent_ranking") or [])
+            set_intent(message, DEVICE_INTENT)
         return messages

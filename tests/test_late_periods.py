@@ -151,3 +151,46 @@ def test_a_late_period_with_a_red_flag_still_gets_the_urgent_answer(bot, text):
     sender = f"late-urgent-{uuid.uuid4()}"
     bot.say(sender, text)
     assert "utter_urgent" in bot_actions(bot, sender)
+
+
+# ---- the pipeline steps (components/late_period.py, components/other_device.py)
+
+
+def _message(text: str, intent: str):
+    from rasa.shared.nlu.training_data.message import Message
+
+    return Message(
+        data={"text": text, "intent": {"name": intent, "confidence": 0.6}, "intent_ranking": [{"name": intent}]}
+    )
+
+
+@pytest.mark.parametrize(
+    "text,intent,expected",
+    [
+        ("my period is 4 days late, can I still go?", "faq", "timing"),
+        ("me toca desde el 20 y nada", "report_symptoms", "timing"),  # the net after it judges red flags
+        ("what if my period is late?", "faq", "faq"),
+        ('/choose_language{"language":"es"}', "choose_language", "choose_language"),
+    ],
+)
+def test_the_late_period_step_sends_late_words_to_the_date_questions(text, intent, expected):
+    from components.late_period import LatePeriod
+
+    [message] = LatePeriod.create({}, None, None, None).process([_message(text, intent)])
+    assert message.get("intent")["name"] == expected
+    assert bool(message.get("late_period")) == (expected == "timing")
+
+
+@pytest.mark.parametrize(
+    "text,intent,expected",
+    [
+        ("I had my IUD placed Feb 1, when is my test?", "nlu_fallback", "device_confirmation"),
+        ("can I have an HSG with my IUD in?", "faq", "faq"),  # a confident topic answer stays
+        ("I had Essure and then an IUD", "nlu_fallback", "nlu_fallback"),
+    ],
+)
+def test_the_other_device_step_sends_an_unplaced_iud_message_to_the_device_question(text, intent, expected):
+    from components.other_device import OtherDevice
+
+    [message] = OtherDevice.create({}, None, None, None).process([_message(text, intent)])
+    assert message.get("intent")["name"] == expected
