@@ -17,12 +17,9 @@ it: Rasa's RegexMessageHandler reads them before the NLU pipeline. It never logs
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import List, Optional
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
     ENTITIES,
     INTENT,
@@ -32,9 +29,9 @@ from rasa.shared.nlu.constants import (
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from common.language import chosen_language, detect, named_language
+from components.rule_step import RuleStep
 
 CHOOSE_INTENT = "choose_language"
 LANGUAGE = "language"  # the parse field (and the slot it fills)
@@ -42,21 +39,8 @@ TOPIC_EXTRACTOR = "TopicClassifier"  # its faq_mode/topic entities mean nothing 
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class LanguageDetector(GraphComponent):
+class LanguageDetector(RuleStep):
     """Sets the parse's `language`; "ESPAÑOL"/"ENGLISH" alone -> choose_language."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LanguageDetector:
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

@@ -1,5 +1,5 @@
 """The shape shared by the pipeline's rule steps that may change the intent
-(components/date_correction.py, late_period.py, other_device.py): nothing to train, no
+(components/date_correction.py, late_period.py, other_device.py, language.py): nothing to train, no
 settings, and one way to put a sure intent first in the parse."""
 
 from __future__ import annotations
