@@ -55,8 +55,8 @@ check-content: | $(VENV)/.installed  ## check every answer (reading grade, SMS l
 report: | $(VENV)/.installed  ## list what patients asked that the bot could not answer [PROFILE=prod]
 	@$(PY) -B scripts/report.py $(if $(filter prod,$(PROFILE)),--prod)
 
-editor-user: | $(VENV)/.installed  ## create an editor account or change its password: make editor-user NAME=jane.doe [PROFILE=prod]
-	@$(PY) scripts/editor_user.py $(if $(filter prod,$(PROFILE)),--prod) "$(NAME)"
+editor-user: | $(VENV)/.installed  ## create an account or change its password: make editor-user NAME=jane.doe [ROLE=clinician] [KEEP_PASSWORD=1] [PROFILE=prod]
+	@$(PY) scripts/editor_user.py $(if $(filter prod,$(PROFILE)),--prod) $(if $(ROLE),--role "$(ROLE)") $(if $(KEEP_PASSWORD),--keep-password) "$(NAME)"
 
 content-export: | $(VENV)/.installed  ## production profile: write the live answers (PostgreSQL) back to content/answers/ for git
 	@$(PY) -B -m editor.content_sync export

@@ -75,6 +75,7 @@ editors = sa.Table(
     sa.Column("name", sa.Text, primary_key=True),
     sa.Column("salt", sa.Text, nullable=False),
     sa.Column("scrypt", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False, server_default="editor"),
 )
 editor_sessions = sa.Table(
     "hsg_editor_sessions",
@@ -184,6 +185,10 @@ def ensure_schema(bind: sa.engine.Engine) -> None:
     with bind.begin() as connection:
         lock(connection, SCHEMA_LOCK)
         metadata.create_all(connection, checkfirst=True)
+        # columns added after a table first shipped (create_all does not alter existing tables)
+        connection.execute(
+            sa.text("ALTER TABLE hsg_editors ADD COLUMN IF NOT EXISTS role TEXT NOT NULL DEFAULT 'editor'")
+        )
         connection.execute(
             sa.text("INSERT INTO hsg_meta (key, number) VALUES ('content_version', 0) ON CONFLICT (key) DO NOTHING")
         )

@@ -19,6 +19,7 @@ import logging
 from http import HTTPStatus
 from urllib.parse import quote, urlparse
 
+from editor.accounts import ROLES
 from editor.staff_answers import StaffAnswers
 from editor.staff_login import STATIC, STATIC_TYPES
 
@@ -82,12 +83,14 @@ class StaffApp(StaffAnswers):
         if not editor:
             return self.error(HTTPStatus.UNAUTHORIZED, "log in first")
         if route == "me":
-            return self.json(HTTPStatus.OK, {"editor": editor})
+            role = self.logged_in_role(editor)
+            return self.json(HTTPStatus.OK, {"editor": editor, "role": role, "can": ROLES.get(role or "", "")})
         if route == "answers":
             return self.answers_overview()
         if route.startswith("answers/"):
             return self.answer_detail(route[len("answers/") :])
         if route == "report":
+            logger.info("Editor %s read the report", editor)  # who read patients' messages (no message text)
             report = self.service.report
             return self.json(HTTPStatus.OK, {"groups": report.groups(), "retention_days": report.retention_days})
         self.error(HTTPStatus.NOT_FOUND, "not found")
