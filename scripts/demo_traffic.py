@@ -14,7 +14,7 @@ import json
 import sqlite3
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +66,7 @@ MISSES = [
     (8, 0, "out of scope", "out_of_scope", None, None, None),
 ]  # fmt: skip
 
+COLUMNS = "sender_id, type_name, timestamp, intent_name, action_name, data"
 EVENTS_TABLE = """CREATE TABLE IF NOT EXISTS events (
     id INTEGER NOT NULL, sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255) NOT NULL,
     timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT, PRIMARY KEY (id))"""
@@ -101,12 +102,8 @@ def _turn_events(sender: str, at: float, turn: Turn, channel: str, message_id: s
     return rows
 
 
-def seed(tracker_db: Path, report_db: Path, monday: date, time_zone: str = "America/Denver") -> List[str]:
-    """Writes the made-up week starting `monday` (in the clinic's time zone) into both
-    files; returns the message ids of the report's rows, newest first."""
-    from editor.report import Report
-
-    zone = ZoneInfo(time_zone)
+def _week(monday: date, zone: ZoneInfo) -> Tuple[List[Tuple], Dict[Tuple[int, int], Tuple[float, str]]]:
+    """The tracker's rows of the made-up week, and each message's (time, id)."""
     rows: List[Tuple] = []
     stamps: Dict[Tuple[int, int], Tuple[float, str]] = {}
     for number, (day, channel, turns) in enumerate(CONVERSATIONS):
@@ -115,24 +112,54 @@ def seed(tracker_db: Path, report_db: Path, monday: date, time_zone: str = "Amer
             at, message_id = start + 60 * index, f"demo-message-{number}-{index}"
             stamps[(number, index)] = (at, message_id)
             rows += _turn_events(f"demo-{number}", at, turn, channel, message_id)
+    return rows, stamps
+
+
+def _misses(stamps: Dict[Tuple[int, int], Tuple[float, str]]) -> Iterator[Tuple[Dict[str, Any], Optional[Dict]]]:
+    """The report's rows ("misses") and, for a guided choice, its row of "choices"."""
+    for number, index, kind, topic, offered, picked, via in MISSES:
+        at, message_id = stamps[(number, index)]
+        miss = {"message_id": message_id, "at": at, "kind": kind, "text": CONVERSATIONS[number][2][index][0]}
+        miss.update(topic=topic, confidence=0.3, channel=CONVERSATIONS[number][1])
+        choice = {"message_id": message_id, "at": at, "offered": json.dumps(offered), "picked": picked, "via": via}
+        yield miss, choice if offered else None
+
+
+def seed(tracker_db: Path, report_db: Path, monday: date, time_zone: str = "America/Denver") -> List[str]:
+    """Writes the made-up week starting `monday` (in the clinic's time zone) into both
+    SQLite files; returns the message ids of the report's rows, newest first."""
+    from editor.report import Report
+
+    rows, stamps = _week(monday, ZoneInfo(time_zone))
     with contextlib.closing(sqlite3.connect(tracker_db)) as db, db:
         db.execute(EVENTS_TABLE)
-        db.executemany(
-            "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        db.executemany(f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", rows)
     Report(report_db, max_rows_per_day=500)  # creates its tables
     with contextlib.closing(sqlite3.connect(report_db)) as db, db:
-        for number, index, kind, topic, offered, picked, via in MISSES:
-            at, message_id = stamps[(number, index)]
-            text, _, _, _ = CONVERSATIONS[number][2][index]
-            channel = CONVERSATIONS[number][1]
-            db.execute(
-                "INSERT INTO misses VALUES (?, ?, ?, ?, ?, ?, ?)", (message_id, at, kind, text, topic, 0.3, channel)
-            )
-            if offered:
-                db.execute(
-                    "INSERT INTO choices VALUES (?, ?, ?, ?, ?)", (message_id, at, json.dumps(offered), picked, via)
-                )
+        for miss, choice in _misses(stamps):
+            db.execute("INSERT INTO misses VALUES (?, ?, ?, ?, ?, ?, ?)", tuple(miss.values()))
+            if choice:
+                db.execute("INSERT INTO choices VALUES (?, ?, ?, ?, ?)", tuple(choice.values()))
+    return [stamps[(number, index)][1] for number, index, *_ in reversed(MISSES)]
+
+
+def seed_postgresql(engine: Any, monday: date, time_zone: str = "America/Denver") -> List[str]:
+    """The same in the production profile's PostgreSQL (its `events` table as Rasa makes
+    it, and the report's tables of common/pg.py)."""
+    import sqlalchemy as sa
+
+    from common import pg
+
+    rows, stamps = _week(monday, ZoneInfo(time_zone))
+    names = COLUMNS.split(", ")
+    with engine.begin() as connection:
+        connection.execute(sa.text(EVENTS_TABLE.replace("id INTEGER NOT NULL", "id SERIAL")))
+        connection.execute(
+            sa.text(f"INSERT INTO events ({COLUMNS}) VALUES (:{', :'.join(names)})"),
+            [dict(zip(names, row)) for row in rows],
+        )
+        for miss, choice in _misses(stamps):
+            connection.execute(pg.report_misses.insert().values(miss))
+            if choice:
+                connection.execute(pg.report_choices.insert().values(choice))
     return [stamps[(number, index)][1] for number, index, *_ in reversed(MISSES)]

@@ -173,3 +173,43 @@ def test_bad_weeks_and_bad_requests_get_a_clear_answer(charts_service):
     assert session.post(url, data="not json", headers={"Content-Type": "application/json"}).status_code == 400
     assert session.post(url, json={"message_id": charts_service.ids[0], "marked": True}).json()["marked"] is True
     assert session.get(charts_service.url + "/editor/report").status_code == 200  # the next request works
+
+
+PG_PORT, REDIS_PORT = 5673, 6613
+
+
+def test_the_charts_and_the_training_marks_read_postgresql_too(monkeypatch):
+    """The production profile: the conversations and the report in PostgreSQL."""
+    import sqlalchemy as sa
+    from conftest import local_services
+
+    from common import pg
+    from editor.report_traffic import weekly
+    from scripts.demo_traffic import seed_postgresql
+
+    with local_services("hsg-test-charts-", PG_PORT, REDIS_PORT) as running:
+        for name, value in running["settings"].items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("HSG_STORE", "postgresql")
+        engine = pg.engine()
+        zone = ZoneInfo(load_settings()["time_zone"])
+        monday = week_start(datetime.now(zone).date())
+        ids = seed_postgresql(engine, monday, zone.key)
+        week = weekly(monday, monday, zone.key)[monday]
+        assert (week.messages, week.urgent, week.guided_offered, week.guided_picked, week.something_else) == (
+            EXPECTED["messages"], EXPECTED["urgent answers"], EXPECTED["guided choice offered"],
+            EXPECTED["a topic offered tapped"], EXPECTED["Something else tapped"],
+        )  # fmt: skip
+        assert dict(week.topics) == EXPECTED["topics"]
+        assert (week.languages["Spanish"], week.channels["SMS"]) == (EXPECTED["Spanish"], EXPECTED["SMS"])
+        report = Report(retention_days=30, low_confidence=0.6, max_rows_per_day=500)
+        assert report.engine is not None
+        assert [row["message_id"] for row in report.messages()] == ids  # newest first
+        assert report.mark(ids[1], True, EDITOR[0]) and not report.mark("no-such-message", True, EDITOR[0])
+        assert [(row["text"], row["marked_by"]) for row in report.messages(marked_only=True)] == [
+            ("the dye and my thyroid", EDITOR[0])
+        ]
+        assert report.mark(ids[1], False, EDITOR[0]) and report.messages(marked_only=True) == []
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT COUNT(*) FROM hsg_report_training")).scalar_one() == 0
+        engine.dispose()
