@@ -15,6 +15,7 @@ messages of the period, newest first, each with an "Add as training example" box
 from __future__ import annotations
 
 import html
+import logging
 import time as clock
 from datetime import date, datetime, time, timedelta
 from typing import Any, Dict, List, Sequence
@@ -25,6 +26,7 @@ from editor import report_traffic as traffic
 from editor.readiness import Blocker, summary, total
 
 MESSAGE_LIMIT = 300
+logger = logging.getLogger("hsg.content")
 
 
 def _e(value: Any) -> str:
@@ -157,7 +159,12 @@ def report_html(template: str, service_report: Any, query: Dict[str, str]) -> st
     zone = ZoneInfo(str(settings.get("time_zone") or "UTC"))
     today = datetime.now(zone).date()
     first, last, note = traffic.period(today, query.get("from", ""), query.get("to", ""))
-    weeks = traffic.weekly(first, last, str(zone))
+    try:
+        weeks = traffic.weekly(first, last, str(zone))
+    except Exception as error:  # e.g. a database Rasa has not set up yet: say so, never a 500
+        logger.warning("The report could not read the stored conversations (%s)", type(error).__name__)
+        weeks = traffic.empty_weeks(first, last)
+        note = (note + " " if note else "") + "The stored conversations could not be read: see the content log."
     start = datetime.combine(first, time(), zone).timestamp()
     end = datetime.combine(last + timedelta(days=7), time(), zone).timestamp()
     rows = service_report.messages(start, end, MESSAGE_LIMIT)

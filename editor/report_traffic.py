@@ -178,13 +178,17 @@ def _count_bot(week: Week, data: Dict[str, Any], state: _Conversation) -> None:
         state.offer_open, state.tapped = True, False
 
 
+def empty_weeks(first: date, last: date) -> Dict[date, Week]:
+    return {first + timedelta(weeks=n): Week() for n in range((last - first).days // 7 + 1)}
+
+
 def weekly(
     first: date, last: date, time_zone: str, url: Optional[str] = None
 ) -> Dict[date, Week]:  # fmt: skip
     """{Monday: Week} for every week from `first` to `last` (Mondays), all of them,
     empty when nothing is stored."""
     zone = ZoneInfo(time_zone)
-    weeks = {first + timedelta(weeks=n): Week() for n in range((last - first).days // 7 + 1)}
+    weeks = empty_weeks(first, last)
     engine = _engine(url)
     if engine is None:
         return weeks

@@ -213,3 +213,17 @@ def test_the_charts_and_the_training_marks_read_postgresql_too(monkeypatch):
         with engine.connect() as connection:
             assert connection.execute(sa.text("SELECT COUNT(*) FROM hsg_report_training")).scalar_one() == 0
         engine.dispose()
+
+
+def test_a_conversation_store_that_cannot_be_read_gives_empty_charts_and_says_so(tmp_path, monkeypatch):
+    import sqlite3
+
+    from editor.report_page import report_html
+
+    sqlite3.connect(tmp_path / "tracker.sqlite3").execute("CREATE TABLE other (a)")  # no events table yet
+    monkeypatch.setenv("HSG_TRACKER_DB", str(tmp_path / "tracker.sqlite3"))
+    template = (ROOT / "editor" / "static" / "report.html").read_text(encoding="utf-8")
+    page = report_html(template, Report(tmp_path / "report.sqlite3", max_rows_per_day=500), {})
+    assert "The stored conversations could not be read" in page
+    assert page.count('role="img"') == 5 and "No topic was asked in these weeks." in page  # 5 charts of zeros
+    assert "No unanswered message in these weeks." in page
