@@ -119,7 +119,10 @@ def weekly_bars(
     unit: str = "count",
 ) -> str:
     """Bars per week: one bar per series side by side, or stacked; each with its number."""
-    figure = Figure(figsize=(8, 3.6 if len(series) > 1 else 3.2), layout="constrained")
+    # Fixed margins (their labels are short: counts, and "W48 / Nov 23"): matplotlib's
+    # constrained layout would take about half of the page's time.
+    figure = Figure(figsize=(8, 3.6 if len(series) > 1 else 3.2))
+    figure.subplots_adjust(left=0.08, right=0.99, bottom=0.16, top=0.82 if len(series) > 1 else 0.95)
     axes = _axes(figure, unit)
     count = len(series)
     width = 0.8 if stacked else 0.8 / max(count, 1)
@@ -136,7 +139,9 @@ def weekly_bars(
         axes.bar_label(bars, labels=shown, label_type="center" if stacked else "edge", padding=0 if stacked else 2)
         if stacked:
             bottoms = [low + value for low, value in zip(bottoms, values)]
-    axes.set_xticks(range(len(weeks)), weeks, rotation=0 if len(weeks) <= 10 else 90)
+    many = len(weeks) > 10  # then only "W48", upright, so 26 weeks fit
+    axes.set_xticks(range(len(weeks)), [week.split("\n")[0] for week in weeks] if many else weeks)
+    axes.tick_params(axis="x", labelsize=8 if many else 10)
     axes.margins(y=0.15)
     if count > 1:  # above the plot, so the bars keep the whole width
         axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False)

@@ -91,7 +91,20 @@ def _topics_figure(weeks: Dict[date, traffic.Week], labels: List[str]) -> str:
     )
 
 
+_drawn: Dict[str, str] = {}  # the charts of the latest counts (drawing them takes a second or more)
+
+
 def charts(weeks: Dict[date, traffic.Week]) -> str:
+    """The six figures of the report, drawn again only when a count changed."""
+    key = repr(sorted(weeks.items())) + repr(sorted(topic_labels().items()))
+    if key not in _drawn:
+        if len(_drawn) >= 8:
+            _drawn.clear()
+        _drawn[key] = draw_charts(weeks)
+    return _drawn[key]
+
+
+def draw_charts(weeks: Dict[date, traffic.Week]) -> str:
     """The six figures of the report, in order."""
     labels = [traffic.week_label(start) for start in weeks]
     values = list(weeks.values())

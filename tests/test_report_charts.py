@@ -227,3 +227,17 @@ def test_a_conversation_store_that_cannot_be_read_gives_empty_charts_and_says_so
     assert "The stored conversations could not be read" in page
     assert page.count('role="img"') == 5 and "No topic was asked in these weeks." in page  # 5 charts of zeros
     assert "No unanswered message in these weeks." in page
+
+
+def test_the_readiness_page_is_in_the_nav_and_axe_finds_nothing_serious(charts_service, browser):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = logged_in_page(browser, charts_service.url, "/editor")
+    page.get_by_role("link", name="Go-live readiness").click()
+    page.get_by_role("heading", name="Go-live readiness").wait_for()
+    assert "stand between this install and patients" in page.locator("#summary").inner_text()
+    assert page.locator("section.blocker").count() == 7
+    results = Axe().run(page)
+    serious = [v["id"] for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+    assert not serious, results.generate_report()
+    page.context.close()
