@@ -117,6 +117,15 @@ report_choices = sa.Table(
     sa.Column("picked", sa.Text),
     sa.Column("via", sa.Text),
 )
+# Unanswered messages of hsg_report_misses an editor marked "add as training example",
+# for a developer (`make report` lists them).
+report_training = sa.Table(
+    "hsg_report_training",
+    metadata,
+    sa.Column("message_id", sa.Text, primary_key=True),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+    sa.Column("marked_by", sa.Text),
+)
 sms_opt_out = sa.Table(
     "hsg_sms_opt_out", metadata, sa.Column("key", sa.Text, primary_key=True), sa.Column("at", sa.Float)
 )
