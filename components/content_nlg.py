@@ -3,7 +3,7 @@ of the answers in the content service (editor/service.py, `nlg:` in endpoints.ym
 filled in by Rasa's own TemplatedNaturalLanguageGenerator (channel variants, slots,
 action arguments such as {date_text}). No reply waits on the network.
 
-An editor's saved change still needs no retraining and no restart: a background
+An approved change of an answer still needs no retraining and no restart: a background
 task in the bot (started on the first reply, in Rasa's event loop) asks the service
 every `poll_seconds` for the version of the answers (GET /nlg/version, a few bytes)
 and fetches all answers (GET /nlg/bundle) only when the version changed. So a save
@@ -249,8 +249,8 @@ class ContentNLG(NaturalLanguageGenerator):
         """The bundle's answers, plus the copy's own version of each answer the service
         withheld because it fails its checks."""
         responses = dict(bundle["responses"])
-        withheld = bundle.get("withheld") if isinstance(bundle.get("withheld"), list) else []
-        for name in withheld:
+        withheld = bundle.get("withheld")
+        for name in withheld if isinstance(withheld, list) else []:
             if isinstance(name, str) and name not in responses and name in self.copy.responses:
                 responses[name] = self.copy.responses[name]
         return responses

@@ -33,9 +33,9 @@ from common.settings import load_settings, placeholders
 from editor import checks
 from editor.accounts import Sessions
 from editor.bot_api import BotApi
+from editor.gate import Gate
 from editor.report import Report
 from editor.staff_app import StaffApp
-from editor.gate import Gate
 from editor.store import ContentStore, PgContentStore, fill, open_store, to_variants
 
 logger = logging.getLogger("hsg.content")

@@ -135,7 +135,7 @@ def approved(answer: Dict[str, Any], clinician: str, role: str, on: date) -> Dic
 
 
 def review_state(part: Dict[str, Any], on: date, months: int) -> str:
-    """"never" (no clinical review), "due" (reviewed `months` or more before `on`) or "ok"."""
+    """ "never" (no clinical review), "due" (reviewed `months` or more before `on`) or "ok"."""
     reviewed = part.get("reviewed_on")
     if not part.get("reviewed_by") or not reviewed:
         return "never"
@@ -146,9 +146,7 @@ def review_state(part: Dict[str, Any], on: date, months: int) -> str:
     return "due" if when + relativedelta(months=months) <= on else "ok"
 
 
-def review_row(
-    answer: Dict[str, Any], newest: Optional[Dict[str, Any]], on: date, months: int
-) -> Dict[str, Any]:
+def review_row(answer: Dict[str, Any], newest: Optional[Dict[str, Any]], on: date, months: int) -> Dict[str, Any]:
     """What the answers list shows of one answer's sign-off: per language its review
     state and whether a waiting draft changes it; whether a draft waits or came back."""
     draft = newest if newest and newest.get("state") == DRAFT else None

@@ -239,8 +239,14 @@ class StaffAnswers(StaffLogin):
         note = str(data.get("note") or "").strip()[:200]
         if action == "/reject":
             return self.reject(name, version, subject, clinician, author, note)
-        self.approve(name, version, signoff.approved(subject, clinician, role or "", signoff.today(load_settings())),
-                     clinician, author, note)
+        self.approve(
+            name,
+            version,
+            signoff.approved(subject, clinician, role or "", signoff.today(load_settings())),
+            clinician,
+            author,
+            note,
+        )
 
     def reject(self, name: str, version: int, answer: Dict[str, Any], clinician: str, author: str, note: str) -> None:
         if not note:
@@ -251,9 +257,7 @@ class StaffAnswers(StaffLogin):
         logger.info("%s version %d rejected by %s", name, version, clinician)
         self.json(HTTPStatus.OK, {"rejected": name, "version": saved})
 
-    def approve(
-        self, name: str, version: int, answer: Dict[str, Any], clinician: str, author: str, note: str
-    ) -> None:
+    def approve(self, name: str, version: int, answer: Dict[str, Any], clinician: str, author: str, note: str) -> None:
         """Checks the approved answer once more (the gate), then makes it live."""
         service = self.service
         answers = service.store.answers()

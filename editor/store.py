@@ -678,9 +678,7 @@ class PgContentStore(ContentStore):
                 )
             )
             live = {} if state in NOT_LIVE else {"answer": text}
-            connection.execute(
-                pg.answers.update().where(pg.answers.c.name == name).values(version=latest + 1, **live)
-            )
+            connection.execute(pg.answers.update().where(pg.answers.c.name == name).values(version=latest + 1, **live))
             return latest + 1
 
 

@@ -646,7 +646,11 @@ def test_an_editor_saves_the_spanish_text_and_a_spanish_conversation_gets_it_nex
     assert history[-2]["note"] == "español" and history[-1]["note"].startswith("approved version")
     assert history[-1]["answer"]["es"]["sms"]["text"] == answer["es"]["sms"]["text"]
     back = session.post(url + "/rollback", json={"version": original["version"], "base_version": approved["version"]})
-    assert back.ok and approve(service, "utter_faq/duration") and nlg_text(service, "utter_faq/duration", "rest", "es") == original["answer"]["es"]["web"]["text"]
+    assert (
+        back.ok
+        and approve(service, "utter_faq/duration")
+        and nlg_text(service, "utter_faq/duration", "rest", "es") == original["answer"]["es"]["web"]["text"]
+    )
 
 
 def test_the_spanish_version_is_reviewed_by_a_bilingual_clinicians_approval(service):

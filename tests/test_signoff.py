@@ -28,7 +28,7 @@ NEW_WEB = "The X-ray part takes about 15 minutes. Plan to be at the clinic for a
 
 
 @pytest.fixture()
-def people(service, monkeypatch):  # noqa: F811 - the fixture
+def people(service, monkeypatch):
     monkeypatch.setenv("HSG_TODAY", "2026-11-27")  # the frozen today of the tests (conftest.TODAY)
     set_password(*CLINICIAN, role="clinician")
     set_password(*CLINICIAN_2, role="clinician")
@@ -37,15 +37,17 @@ def people(service, monkeypatch):  # noqa: F811 - the fixture
     return {who[0]: login(service, *who)[0] for who in (EDITOR, CLINICIAN, CLINICIAN_2, BILINGUAL, ADMIN)}
 
 
-def url(service, name=NAME, action=""):  # noqa: F811
+def url(service, name=NAME, action=""):
     return f"{service.url}/editor/api/answers/{name}{action}"
 
 
-def save_draft(service, session, change, name=NAME, note="shorter"):  # noqa: F811
+def save_draft(service, session, change, name=NAME, note="shorter"):
     detail = session.get(url(service, name)).json()
     answer = copy.deepcopy(detail["draft"]["answer"] if detail["draft"] else detail["answer"])
     change(answer)
-    response = session.post(url(service, name), json={"answer": answer, "note": note, "base_version": detail["version"]})
+    response = session.post(
+        url(service, name), json={"answer": answer, "note": note, "base_version": detail["version"]}
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -58,7 +60,7 @@ def spanish_change(answer):
     answer["es"]["web"]["text"] = "El examen dura unos 15 minutos. Cuente con una hora en la clínica."
 
 
-def test_a_change_is_not_live_until_another_clinician_approves_it(service, people):  # noqa: F811
+def test_a_change_is_not_live_until_another_clinician_approves_it(service, people):
     before = nlg_text(service, NAME)
     saved = save_draft(service, people[EDITOR[0]], english_change)
     assert saved["draft"] is True
@@ -81,14 +83,17 @@ def test_a_change_is_not_live_until_another_clinician_approves_it(service, peopl
     assert history[-1]["author"] == EDITOR[0] and f"approved version {saved['version']}" in history[-1]["note"]
 
 
-def test_nobody_approves_their_own_draft_and_editors_and_admins_approve_nothing(service, people):  # noqa: F811
+def test_nobody_approves_their_own_draft_and_editors_and_admins_approve_nothing(service, people):
     saved = save_draft(service, people[CLINICIAN[0]], english_change)
     for who in (CLINICIAN[0], EDITOR[0], ADMIN[0]):
         response = people[who].post(url(service, action="/approve"), json={"version": saved["version"]})
         assert response.status_code == 403, (who, response.text)
-    assert "four-eyes" in people[CLINICIAN[0]].post(
-        url(service, action="/approve"), json={"version": saved["version"]}
-    ).json()["error"]
+    assert (
+        "four-eyes"
+        in people[CLINICIAN[0]]
+        .post(url(service, action="/approve"), json={"version": saved["version"]})
+        .json()["error"]
+    )
     assert people[CLINICIAN[0]].get(url(service)).json()["approve_refused"]
     assert people[EDITOR[0]].get(url(service)).json()["approver"] is False
     assert service.store.answers()[NAME]["web"]["text"] != NEW_WEB
@@ -96,7 +101,7 @@ def test_nobody_approves_their_own_draft_and_editors_and_admins_approve_nothing(
     assert ok.status_code == 200 and service.store.answers()[NAME]["web"]["text"] == NEW_WEB
 
 
-def test_the_spanish_part_needs_a_bilingual_clinician_who_reviews_both_languages(service, people):  # noqa: F811
+def test_the_spanish_part_needs_a_bilingual_clinician_who_reviews_both_languages(service, people):
     before = nlg_text(service, NAME, "rest", "es")
     saved = save_draft(service, people[EDITOR[0]], spanish_change)
     refused = people[CLINICIAN[0]].post(url(service, action="/approve"), json={"version": saved["version"]})
@@ -109,7 +114,7 @@ def test_the_spanish_part_needs_a_bilingual_clinician_who_reviews_both_languages
     assert live["es"]["reviewed_by"] == BILINGUAL[0] == live["reviewed_by"]
 
 
-def test_a_rejection_needs_a_note_goes_back_to_the_author_and_is_in_the_history(service, people):  # noqa: F811
+def test_a_rejection_needs_a_note_goes_back_to_the_author_and_is_in_the_history(service, people):
     saved = save_draft(service, people[EDITOR[0]], english_change)
     clinician = people[CLINICIAN[0]]
     no_note = clinician.post(url(service, action="/reject"), json={"version": saved["version"], "note": " "})
@@ -131,7 +136,7 @@ def test_a_rejection_needs_a_note_goes_back_to_the_author_and_is_in_the_history(
     assert stale.status_code == 409  # a rejected draft cannot be approved afterwards
 
 
-def test_a_rollback_is_a_draft_too(service, people):  # noqa: F811
+def test_a_rollback_is_a_draft_too(service, people):
     saved = save_draft(service, people[EDITOR[0]], english_change)
     people[CLINICIAN[0]].post(url(service, action="/approve"), json={"version": saved["version"]})
     latest = people[EDITOR[0]].get(url(service)).json()["version"]
@@ -142,7 +147,7 @@ def test_a_rollback_is_a_draft_too(service, people):  # noqa: F811
     assert nlg_text(service, NAME) != NEW_WEB
 
 
-def test_the_old_self_tick_records_no_review(service, people):  # noqa: F811
+def test_the_old_self_tick_records_no_review(service, people):
     detail = people[EDITOR[0]].get(url(service)).json()
     answer = dict(detail["answer"], reviewed_by="nurse.kim", reviewed_on="2026-11-27")
     body = {"answer": answer, "reviewed": True, "reviewed_es": True, "base_version": detail["version"]}
@@ -151,7 +156,7 @@ def test_the_old_self_tick_records_no_review(service, people):  # noqa: F811
     assert draft["reviewed_by"] is None and draft["es"]["reviewed_by"] is None
 
 
-def test_reviews_older_than_the_interval_are_due_and_the_list_filters_them(service, people, monkeypatch):  # noqa: F811
+def test_reviews_older_than_the_interval_are_due_and_the_list_filters_them(service, people, monkeypatch):
     months = signoff.review_months(load_settings())
     for name, english, spanish in (
         ("utter_faq/pain", "2025-11-27", "2026-06-01"),  # exactly the interval before the frozen today
@@ -176,7 +181,7 @@ def test_reviews_older_than_the_interval_are_due_and_the_list_filters_them(servi
     assert rows["utter_faq/duration"]["review"]["en"]["state"] == "due"
 
 
-def test_a_clinician_renews_a_due_review_without_a_change(service, people):  # noqa: F811
+def test_a_clinician_renews_a_due_review_without_a_change(service, people):
     detail = people[CLINICIAN[0]].get(url(service)).json()
     renewed = people[CLINICIAN[0]].post(url(service, action="/approve"), json={"version": detail["version"]})
     assert renewed.status_code == 200, renewed.text
@@ -185,7 +190,7 @@ def test_a_clinician_renews_a_due_review_without_a_change(service, people):  # n
 
 
 def test_without_four_eyes_a_save_goes_live_marked_unapproved_but_never_the_urgent_answers(
-    service, people, monkeypatch  # noqa: F811
+    service, people, monkeypatch
 ):
     demo = dict(load_settings(), four_eyes=False)
     monkeypatch.setattr("editor.staff_answers.load_settings", lambda: demo)
@@ -198,7 +203,7 @@ def test_without_four_eyes_a_save_goes_live_marked_unapproved_but_never_the_urge
         assert people[EDITOR[0]].get(url(service, name)).json()["history"][-1]["state"] == "draft"
 
 
-def test_a_file_edited_on_disk_to_fail_a_check_keeps_its_last_good_version_live(service, people, caplog):  # noqa: F811
+def test_a_file_edited_on_disk_to_fail_a_check_keeps_its_last_good_version_live(service, people, caplog):
     before = nlg_text(service, NAME)
     path = service.store.path_of(NAME)
     answer = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -222,7 +227,7 @@ def test_a_file_edited_on_disk_to_fail_a_check_keeps_its_last_good_version_live(
     assert people[EDITOR[0]].get(service.url + "/editor/api/answers").json()["gate_failures"] == []
 
 
-def test_a_failing_file_with_no_good_version_is_withheld_for_the_bots_own_copy(service):  # noqa: F811
+def test_a_failing_file_with_no_good_version_is_withheld_for_the_bots_own_copy(service):
     service.gate._good.clear()  # as at a start with the file already broken and no history
     path = service.store.path_of(NAME)
     answer = yaml.safe_load(path.read_text(encoding="utf-8"))
