@@ -68,6 +68,9 @@ def test_an_editor_edits_and_saves_the_spanish_text_and_buttons(page, clinician_
     page.locator("#es-web-preview").get_by_text("Cuente con una hora").wait_for()
     page.get_by_label("What did you change?").fill("español más corto")
     assert page.locator("#decide").is_hidden()  # an editor gets no approve button
+    page.get_by_text("(editor: you may write and submit drafts of answers)").wait_for()  # what the role may do
+    page.get_by_text("Who may do what").click()
+    page.get_by_text("bilingual_clinician: write drafts; approve or reject").wait_for()
     page.get_by_role("button", name="Save as a draft").click()
     page.get_by_text("Saved as draft version 2").wait_for()
     assert service.store.answers()["utter_faq/duration"]["es"] == spanish  # not live until approved

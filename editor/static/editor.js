@@ -391,6 +391,9 @@
   api("GET", "me").then(function (res) {
     $("who").textContent = "Logged in as " + res.data.editor;
     $("can").textContent = "(" + (res.data.role || "editor") + ": you may " + res.data.can + ")";
+    Object.keys(res.data.roles || {}).forEach(function (role) {
+      $("roles").appendChild(el("li", role + ": " + res.data.roles[role]));
+    });
   });
   var wanted = new URLSearchParams(location.search).get("answer");
   loadList(wanted || null);
