@@ -89,10 +89,18 @@ class ContentService:
         (editor/gate.py), or refused at the first import into PostgreSQL."""
         self.bundle()
         refused = getattr(self.store, "refused", {})
-        return self.gate.failures() + [
-            {"answer": name, "checks": found, "serving": None, "not_imported": True}
-            for name, found in sorted(refused.items())
-        ]
+        unreadable = getattr(self.store, "unreadable", {})
+        return (
+            self.gate.failures()
+            + [
+                {"answer": name, "checks": [f"the file cannot be read ({kind})"], "serving": "last good"}
+                for name, kind in sorted(unreadable.items())
+            ]
+            + [
+                {"answer": name, "checks": found, "serving": None, "not_imported": True}
+                for name, found in sorted(refused.items())
+            ]
+        )
 
     def failed_checks(self, name: str, answer: Dict[str, Any]) -> List[str]:
         """The names of the checks `answer` fails (editor/checks.py), with this clinic's settings."""

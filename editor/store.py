@@ -36,7 +36,7 @@ import tempfile
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import yaml
 
@@ -274,6 +274,7 @@ class FileContentStore(ContentStore):
         self._stamp: Any = None
         self._cache: Dict[str, Dict[str, Any]] = {}
         self._paths: Dict[str, Path] = {}
+        self.unreadable: Dict[str, str] = {}  # answers whose file cannot be read now: the kind of error
 
     # --- reading -------------------------------------------------------------
     def _files(self) -> List[Path]:
@@ -287,22 +288,39 @@ class FileContentStore(ContentStore):
         return tuple(stamp)
 
     def _load(self) -> None:
+        """Reads the files again when any changed. A file that can no longer be read (a
+        YAML error, a wrong shape) while its answer was read before keeps that answer's
+        last good version, and is listed in `unreadable` (name -> the kind of error); at
+        the first read it is an error."""
         stamp = self._current_stamp()
         if stamp == self._stamp:
             return
-        answers, paths = {}, {}
+        answers, paths, unreadable = {}, {}, {}
+        known = {str(path): name for name, path in self._paths.items()}
         for path in self._files():
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
-            name = data.get("response")
-            if not name:
-                raise StoreError(f"{path.relative_to(self.root)}: no `response:` name")
+            try:
+                name, answer = self._read(path)
+            except (yaml.YAMLError, StoreError) as error:
+                name = known.get(str(path), "")
+                if name not in self._cache:
+                    raise
+                answers[name], paths[name] = self._cache[name], path
+                unreadable[name] = "YAML" if isinstance(error, yaml.YAMLError) else "shape"
+                continue
             if name in answers:
                 raise StoreError(
                     f"{path.relative_to(self.root)}: {name} is also in {paths[name].relative_to(self.root)}"
                 )
-            answers[name] = normalise(data)
-            paths[name] = path
-        self._cache, self._paths, self._stamp = answers, paths, stamp
+            answers[name], paths[name] = answer, path
+        for name in set(unreadable) - set(self.unreadable):
+            logger.warning("%s: its file cannot be read (%s); its last good version stays", name, unreadable[name])
+        self._cache, self._paths, self._stamp, self.unreadable = answers, paths, stamp, unreadable
+
+    def _read(self, path: Path) -> Tuple[str, Dict[str, Any]]:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
+        if not isinstance(data, dict) or not data.get("response"):
+            raise StoreError(f"{path.relative_to(self.root)}: no `response:` name")
+        return data["response"], normalise(data)
 
     def answers(self) -> Dict[str, Dict[str, Any]]:
         with self._lock:

@@ -235,3 +235,15 @@ def test_a_failing_file_with_no_good_version_is_withheld_for_the_bots_own_copy(s
     path.write_text(yaml.safe_dump(answer, allow_unicode=True), encoding="utf-8")
     bundle = service.bundle()
     assert NAME not in bundle["responses"] and bundle["withheld"] == [NAME]
+
+
+def test_a_file_broken_on_disk_keeps_its_last_good_version_and_is_listed(service, people):
+    before = nlg_text(service, NAME)
+    path = service.store.path_of(NAME)
+    path.write_text(path.read_text(encoding="utf-8") + "\nweb: [unclosed\n", encoding="utf-8")
+    assert nlg_text(service, NAME) == before
+    listing = people[EDITOR[0]].get(service.url + "/editor/api/answers")
+    assert listing.status_code == 200  # the page still works
+    failure = next(f for f in listing.json()["gate_failures"] if f["answer"] == NAME)
+    assert failure["checks"] == ["the file cannot be read (YAML)"] and failure["serving"] == "last good"
+    assert people[EDITOR[0]].get(url(service)).status_code == 200
