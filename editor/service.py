@@ -241,6 +241,7 @@ def main() -> None:
     )
     if problems:
         logger.warning("%d content problem(s); run `make check-content`", len(problems))
+    service.bundle()  # checks every answer once (editor/gate.py) before the bot's first poll
     server = ThreadingHTTPServer((args.host, args.port), make_handler(service))
     server.daemon_threads = True
     logger.info("Content service on http://%s:%d (editor at /editor)", args.host, args.port)
