@@ -32,6 +32,7 @@ NOT_LIVE = (DRAFT, REJECTED)  # history entries that never were the live answer
 # The answers a worrying symptom gets: always approved by a clinician, whatever four_eyes says.
 ALWAYS_APPROVED = ("utter_urgent", "utter_faq/warning_signs")
 APPROVES = {"clinician": ("en",), "bilingual_clinician": ("en", "es")}  # role -> the languages it approves
+WRITES = ("editor", "clinician", "bilingual_clinician", "admin")  # the roles that save drafts (not "staff")
 UNAPPROVED_NOTE = "not clinically approved"
 REVIEW_FIELDS = ("reviewed_by", "reviewed_on")
 LANGUAGES = ("en", "es")

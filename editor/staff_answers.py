@@ -118,6 +118,8 @@ class StaffAnswers(StaffLogin):
         name, action, data, answers = request
         if action in ("/approve", "/reject"):
             return self.decide(name, action, data, editor, answers[name])
+        if action != "/check" and (self.logged_in_role(editor) or signoff.WRITES[0]) not in signoff.WRITES:
+            return self.error(HTTPStatus.FORBIDDEN, "your role may not change answers")
         proposed = self.proposed_answer(name, action, data, answers, editor)
         if proposed is None:
             return
@@ -251,9 +253,12 @@ class StaffAnswers(StaffLogin):
     def reject(self, name: str, version: int, answer: Dict[str, Any], clinician: str, author: str, note: str) -> None:
         if not note:
             return self.error(HTTPStatus.BAD_REQUEST, "say why in the note: the author reads it")
-        saved = self.service.store.save(
-            name, answer, clinician, note, base_version=version, state=signoff.REJECTED, author=author
-        )
+        try:
+            saved = self.service.store.save(
+                name, answer, clinician, note, base_version=version, state=signoff.REJECTED, author=author
+            )
+        except StoreError as error:
+            return self.error(HTTPStatus.CONFLICT, str(error))
         logger.info("%s version %d rejected by %s", name, version, clinician)
         self.json(HTTPStatus.OK, {"rejected": name, "version": saved})
 

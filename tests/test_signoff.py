@@ -97,7 +97,12 @@ def test_nobody_approves_their_own_draft_and_editors_and_admins_approve_nothing(
     assert people[CLINICIAN[0]].get(url(service)).json()["approve_refused"]
     assert people[EDITOR[0]].get(url(service)).json()["approver"] is False
     assert service.store.answers()[NAME]["web"]["text"] != NEW_WEB
+    set_password("front.desk", "a-sixth-long-password", role="staff")
+    staff, _ = login(service, "front.desk", "a-sixth-long-password")
+    body = {"answer": service.store.answers()[NAME], "base_version": saved["version"]}
+    assert staff.post(url(service), json=body).status_code == 403  # staff text patients, they write no answers
     ok = people[CLINICIAN_2[0]].post(url(service, action="/approve"), json={"version": saved["version"]})
+
     assert ok.status_code == 200 and service.store.answers()[NAME]["web"]["text"] == NEW_WEB
 
 
