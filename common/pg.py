@@ -67,6 +67,8 @@ answer_history = sa.Table(
     sa.Column("by", sa.Text),
     sa.Column("note", sa.Text),
     sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("state", sa.Text),  # draft, rejected, approved, or empty: a version that went live (editor/signoff.py)
+    sa.Column("author", sa.Text),  # who wrote the draft an approval or rejection is about
     sa.UniqueConstraint("name", "version", name="hsg_answer_history_name_version"),
 )
 editors = sa.Table(
@@ -198,6 +200,8 @@ def ensure_schema(bind: sa.engine.Engine) -> None:
         connection.execute(
             sa.text("ALTER TABLE hsg_editors ADD COLUMN IF NOT EXISTS role TEXT NOT NULL DEFAULT 'editor'")
         )
+        for column in ("state", "author"):  # the clinical sign-off's drafts (editor/signoff.py)
+            connection.execute(sa.text(f"ALTER TABLE hsg_answer_history ADD COLUMN IF NOT EXISTS {column} TEXT"))
         connection.execute(
             sa.text("INSERT INTO hsg_meta (key, number) VALUES ('content_version', 0) ON CONFLICT (key) DO NOTHING")
         )

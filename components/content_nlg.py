@@ -3,12 +3,14 @@ of the answers in the content service (editor/service.py, `nlg:` in endpoints.ym
 filled in by Rasa's own TemplatedNaturalLanguageGenerator (channel variants, slots,
 action arguments such as {date_text}). No reply waits on the network.
 
-An editor's saved change still needs no retraining and no restart: a background
+An approved change of an answer still needs no retraining and no restart: a background
 task in the bot (started on the first reply, in Rasa's event loop) asks the service
 every `poll_seconds` for the version of the answers (GET /nlg/version, a few bytes)
 and fetches all answers (GET /nlg/bundle) only when the version changed. So a save
 is live on the web chat, REST and SMS within about `poll_seconds`. Each fetched copy
-is also kept in a file, the last-known-good copy.
+is also kept in a file, the last-known-good copy. An answer the service withholds
+(it fails its checks and has no good version there: editor/gate.py) is kept as it is
+in the bot's copy.
 
 At start the bot answers from that file, or, before any file exists, from the
 answers built into the model; the first reply waits for one quick check with the
@@ -230,7 +232,7 @@ class ContentNLG(NaturalLanguageGenerator):
                     or not isinstance(bundle.get("version"), str)
                 ):
                     raise ValueError("the content service sent answers Rasa cannot use")
-                self._install(bundle["responses"], bundle["version"])
+                self._install(self._keep_withheld(bundle), bundle["version"])
         except asyncio.CancelledError:
             raise
         except Exception as error:  # any failure of the service: answer from the copy
@@ -242,6 +244,16 @@ class ContentNLG(NaturalLanguageGenerator):
         if self.pending:
             self._start_reporter()
         return True
+
+    def _keep_withheld(self, bundle: Dict[str, Any]) -> Dict[str, Any]:
+        """The bundle's answers, plus the copy's own version of each answer the service
+        withheld because it fails its checks."""
+        responses = dict(bundle["responses"])
+        withheld = bundle.get("withheld")
+        for name in withheld if isinstance(withheld, list) else []:
+            if isinstance(name, str) and name not in responses and name in self.copy.responses:
+                responses[name] = self.copy.responses[name]
+        return responses
 
     def _install(self, responses: Dict[str, Any], version: str) -> None:
         self.copy = TemplatedNaturalLanguageGenerator(responses)

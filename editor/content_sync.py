@@ -10,7 +10,10 @@ In the production profile the answers live in PostgreSQL (editor/store.py
     python -m editor.content_sync import [--from DIR]
         saves every answer of the files that differs from the live one as a new
         version by "the files" (an answer new in the files is added at the next
-        start anyway). Editors see it in the history and can roll it back.
+        start anyway). Editors see it in the history and can roll it back. The same
+        checks as the editor's (editor/checks.py) run first: when any answer to be
+        saved or added fails one, nothing is saved, the failures are listed and the
+        exit code is 1.
 
 Both use the production profile's settings (common/pg.py `load_prod_settings`).
 """
@@ -26,6 +29,7 @@ import yaml
 
 from editor.store import (
     DEFAULT_DIR,
+    ChecksFailed,
     FileContentStore,
     PgContentStore,
     StoreError,
@@ -57,12 +61,22 @@ def export(store: PgContentStore, target: Path) -> List[Path]:
 
 
 def import_files(store: PgContentStore, source: Path) -> List[str]:
-    """Saves each answer of the files that differs from the live one; returns their names."""
-    store.import_missing()
+    """Saves each answer of the files that differs from the live one; returns their names.
+    Raises ChecksFailed, saving nothing, when any of them (or an answer new in the files)
+    fails its checks."""
     live = store.answers()
+    changed = {
+        name: answer
+        for name, answer in sorted(FileContentStore(Path(source)).answers().items())
+        if live.get(name) != answer
+    }
+    failures = {name: found for name, answer in changed.items() for found in [store.check(name, answer)] if found}
+    if failures:
+        raise ChecksFailed(failures)
+    store.import_missing()
     saved = []
-    for name, answer in sorted(FileContentStore(Path(source)).answers().items()):
-        if name in live and live[name] != answer:
+    for name, answer in changed.items():
+        if name in live:
             store.save(name, answer, "the files", IMPORT_NOTE)
             saved.append(name)
     return saved
@@ -91,7 +105,17 @@ def main(argv: List[str] = None) -> int:
             + (" Review them with `git diff` and commit them." if changed else "")
         )
     else:
-        saved = import_files(store, folder)
+        try:
+            saved = import_files(store, folder)
+        except ChecksFailed as refused:
+            for name, found in sorted(refused.failures.items()):
+                print(f"  {name} fails: {', '.join(found)}", file=sys.stderr)
+            print(
+                f"Nothing imported: {len(refused.failures)} answer(s) in {folder / 'answers'} fail their checks "
+                "(see `make check-content`). Fix them and import again.",
+                file=sys.stderr,
+            )
+            return 1
         for name in saved:
             print(f"  saved {name}")
         print(f'{len(saved)} answer(s) saved from {folder / "answers"} as new versions by "the files".')

@@ -23,15 +23,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Dict, List, Mapping, Optional
-from zoneinfo import ZoneInfo
-
-from dateutil.relativedelta import relativedelta
 
 from common.demo_settings import demo_settings, settings_path
+from editor.signoff import review_months, review_state, today
 
-DEFAULT_REVIEW_MONTHS = 12
 LANGUAGES = {"en": "English", "es": "Spanish"}
 
 
@@ -51,51 +48,26 @@ class Blocker:
         return len(self.items)
 
 
-def today(settings: Mapping[str, Any]) -> date:
-    """Today in the clinic's time zone; HSG_TODAY=YYYY-MM-DD freezes it (tests)."""
-    frozen = os.environ.get("HSG_TODAY")
-    if frozen:
-        return date.fromisoformat(frozen)
-    return datetime.now(ZoneInfo(str(settings.get("time_zone") or "UTC"))).date()
-
-
-def review_months(settings: Mapping[str, Any]) -> int:
-    value = settings.get("review_interval_months", DEFAULT_REVIEW_MONTHS)
-    return int(value) if value is not None else DEFAULT_REVIEW_MONTHS
-
-
-def _review(answer: Mapping[str, Any], language: str) -> Mapping[str, Any]:
+def _review(answer: Mapping[str, Any], language: str) -> Dict[str, Any]:
     """The part of an answer record that holds the approval of `language`."""
-    return answer if language == "en" else (answer.get("es") or {})
-
-
-def _reviewed_on(value: Any) -> Optional[date]:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
+    return dict(answer if language == "en" else (answer.get("es") or {}))
 
 
 def never_approved(answers: Mapping[str, Mapping[str, Any]], language: str) -> List[str]:
-    """The answers (keys) whose `language` part no clinician has approved."""
-    return sorted(name for name, answer in answers.items() if not _review(answer, language).get("reviewed_by"))
+    """The answers (keys) whose `language` part no clinician has approved (the sign-off's rule)."""
+    return sorted(
+        name for name, answer in answers.items() if review_state(_review(answer, language), date.min, 1) == "never"
+    )
 
 
 def review_due(answers: Mapping[str, Mapping[str, Any]], language: str, on: date, months: int) -> List[str]:
-    """The approved answers whose approval is older than `months` on the day `on`
-    ("key (approved YYYY-MM-DD)"); an approval with no readable date is due too."""
-    due = []
-    cutoff = on - relativedelta(months=months)
-    for name, answer in sorted(answers.items()):
-        review = _review(answer, language)
-        if not review.get("reviewed_by"):
-            continue
-        when = _reviewed_on(review.get("reviewed_on"))
-        if when is None or when < cutoff:
-            due.append(f"{name} (approved {review.get('reviewed_on') or 'with no date'})")
-    return due
+    """The approved answers whose approval is due again on the day `on` ("key (approved
+    YYYY-MM-DD)"), by the same rule as the editor's list (editor/signoff.py review_state)."""
+    return [
+        f"{name} (approved {_review(answer, language).get('reviewed_on')})"
+        for name, answer in sorted(answers.items())
+        if review_state(_review(answer, language), on, months) == "due"
+    ]
 
 
 def retention_scheduled(prod: bool, env: Mapping[str, str]) -> bool:

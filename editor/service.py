@@ -33,9 +33,10 @@ from common.settings import load_settings, placeholders
 from editor import checks
 from editor.accounts import Sessions
 from editor.bot_api import BotApi
+from editor.gate import Gate
 from editor.report import Report
 from editor.staff_app import StaffApp
-from editor.store import ContentStore, PgContentStore, fill, open_store, rasa_responses
+from editor.store import ContentStore, PgContentStore, fill, open_store, to_variants
 
 logger = logging.getLogger("hsg.content")
 
@@ -50,7 +51,9 @@ class ContentService:
         self.report = report
         self._responses_version: Optional[str] = None
         self._responses: Dict[str, Any] = {}
+        self._withheld: List[str] = []
         self._responses_lock = threading.Lock()
+        self.gate = Gate(self.failed_checks)
 
     def clinic_placeholders(self, language: str = "en") -> Dict[str, str]:
         """The clinic settings that fill the answers' {placeholders}, in `language`."""
@@ -61,15 +64,47 @@ class ContentService:
         return self.bundle()["responses"]
 
     def bundle(self) -> Dict[str, Any]:
-        """{"version", "responses"}: every answer and the store version it was built
-        from. Built after reading the version, so the answers are never older than
+        """{"version", "responses", "withheld"}: every answer that passes its checks (or
+        its last good version: editor/gate.py) and the store version it was built from;
+        `withheld` names the answers with no good version, which the bot keeps from its
+        own copy. Built after reading the version, so the answers are never older than
         the version says (a save in between is fetched again at the next poll)."""
         with self._responses_lock:
             version = self.store.version()
             if version != self._responses_version:
-                self._responses = rasa_responses(self.store, self.clinic_placeholders(), self.clinic_placeholders("es"))
+                answers = self.store.answers()
+                admitted = self.gate.admit(self.store, answers)
+                values = self.clinic_placeholders()
+                values_es = self.clinic_placeholders("es")
+                self._responses = {
+                    name: to_variants(answer, values, values_es) for name, answer in sorted(admitted.items())
+                }
+                refused = getattr(self.store, "refused", {})
+                self._withheld = sorted(set(self.gate.withheld(answers, admitted)) | set(refused))
                 self._responses_version = version
-            return {"version": self._responses_version, "responses": self._responses}
+            return {"version": self._responses_version, "responses": self._responses, "withheld": self._withheld}
+
+    def gate_failures(self) -> List[Dict[str, Any]]:
+        """The answers kept from the bot because they fail their checks: edited on disk
+        (editor/gate.py), or refused at the first import into PostgreSQL."""
+        self.bundle()
+        refused = getattr(self.store, "refused", {})
+        unreadable = getattr(self.store, "unreadable", {})
+        return (
+            self.gate.failures()
+            + [
+                {"answer": name, "checks": [f"the file cannot be read ({kind})"], "serving": "last good"}
+                for name, kind in sorted(unreadable.items())
+            ]
+            + [
+                {"answer": name, "checks": found, "serving": None, "not_imported": True}
+                for name, found in sorted(refused.items())
+            ]
+        )
+
+    def failed_checks(self, name: str, answer: Dict[str, Any]) -> List[str]:
+        """The names of the checks `answer` fails (editor/checks.py), with this clinic's settings."""
+        return sorted({problem.check for problem in self.check_answer(name, answer)})
 
     def report_rules(self) -> Dict[str, Any]:
         """Which replies the report keeps (editor/report.py `Report.classify`), so the
@@ -206,6 +241,7 @@ def main() -> None:
     )
     if problems:
         logger.warning("%d content problem(s); run `make check-content`", len(problems))
+    service.bundle()  # checks every answer once (editor/gate.py) before the bot's first poll
     server = ThreadingHTTPServer((args.host, args.port), make_handler(service))
     server.daemon_threads = True
     logger.info("Content service on http://%s:%d (editor at /editor)", args.host, args.port)

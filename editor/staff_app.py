@@ -90,7 +90,9 @@ class StaffApp(StaffReport, StaffAnswers):
             return self.error(HTTPStatus.UNAUTHORIZED, "log in first")
         if route == "me":
             role = self.logged_in_role(editor)
-            return self.json(HTTPStatus.OK, {"editor": editor, "role": role, "can": ROLES.get(role or "", "")})
+            return self.json(
+                HTTPStatus.OK, {"editor": editor, "role": role, "can": ROLES.get(role or "", ""), "roles": ROLES}
+            )
         if route == "answers":
             return self.answers_overview()
         if route.startswith("answers/"):

@@ -30,17 +30,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import yaml
 
 from common.settings import fill
+from editor.signoff import NOT_LIVE, last_live
 
+logger = logging.getLogger("hsg.content")
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DIR = ROOT / "content"
 FIELDS = ("response", "source", "reviewed_by", "reviewed_on", "sms_only", "web", "sms", "es")
@@ -53,6 +56,29 @@ SPANISH = [{"type": "slot", "name": LANGUAGE_SLOT, "value": "es"}]  # the Spanis
 
 class StoreError(ValueError):
     """A request the store cannot carry out (unknown answer, stale version, bad shape)."""
+
+
+class ChecksFailed(StoreError):
+    """Answers that fail their checks (editor/checks.py) were refused: `failures` maps
+    each answer's name to the names of the checks it fails."""
+
+    def __init__(self, failures: Dict[str, List[str]]) -> None:
+        self.failures = failures
+        super().__init__(
+            "refused, these answers fail their checks: "
+            + "; ".join(f"{name} ({', '.join(found)})" for name, found in sorted(failures.items()))
+        )
+
+
+def failed_checks(name: str, answer: Dict[str, Any]) -> List[str]:
+    """The names of the checks `answer` fails (editor/checks.py `check_answer`, both
+    languages, with this clinic's settings); empty when it may go live."""
+    from common.settings import load_settings, placeholders
+    from editor import checks
+
+    settings = load_settings()
+    problems = checks.check_answer(name, answer, placeholders(settings), None, placeholders(settings, "es"))
+    return sorted({problem.check for problem in problems})
 
 
 # libyaml's parser when PyYAML has it: reading every answer (the English and the Spanish
@@ -210,11 +236,24 @@ class ContentStore:
         raise NotImplementedError
 
     def save(
-        self, name: str, answer: Dict[str, Any], editor: str, note: str = "", base_version: Optional[int] = None
+        self,
+        name: str,
+        answer: Dict[str, Any],
+        editor: str,
+        note: str = "",
+        base_version: Optional[int] = None,
+        state: Optional[str] = None,
+        author: Optional[str] = None,
     ) -> int:
+        """Saves a version; with `state` "draft" or "rejected" (editor/signoff.py) only in
+        the history, else as the live answer ("approved", or None)."""
         raise NotImplementedError
 
     def history(self, name: str) -> List[Dict[str, Any]]:
+        raise NotImplementedError
+
+    def newest_entries(self) -> Dict[str, Dict[str, Any]]:
+        """Each answer's newest history entry (a waiting draft, a rejection ...)."""
         raise NotImplementedError
 
     def version_of(self, name: str, version: int) -> Dict[str, Any]:
@@ -235,6 +274,7 @@ class FileContentStore(ContentStore):
         self._stamp: Any = None
         self._cache: Dict[str, Dict[str, Any]] = {}
         self._paths: Dict[str, Path] = {}
+        self.unreadable: Dict[str, str] = {}  # answers whose file cannot be read now: the kind of error
 
     # --- reading -------------------------------------------------------------
     def _files(self) -> List[Path]:
@@ -248,22 +288,39 @@ class FileContentStore(ContentStore):
         return tuple(stamp)
 
     def _load(self) -> None:
+        """Reads the files again when any changed. A file that can no longer be read (a
+        YAML error, a wrong shape) while its answer was read before keeps that answer's
+        last good version, and is listed in `unreadable` (name -> the kind of error); at
+        the first read it is an error."""
         stamp = self._current_stamp()
         if stamp == self._stamp:
             return
-        answers, paths = {}, {}
+        answers, paths, unreadable = {}, {}, {}
+        known = {str(path): name for name, path in self._paths.items()}
         for path in self._files():
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
-            name = data.get("response")
-            if not name:
-                raise StoreError(f"{path.relative_to(self.root)}: no `response:` name")
+            try:
+                name, answer = self._read(path)
+            except (yaml.YAMLError, StoreError) as error:
+                name = known.get(str(path), "")
+                if name not in self._cache:
+                    raise
+                answers[name], paths[name] = self._cache[name], path
+                unreadable[name] = "YAML" if isinstance(error, yaml.YAMLError) else "shape"
+                continue
             if name in answers:
                 raise StoreError(
                     f"{path.relative_to(self.root)}: {name} is also in {paths[name].relative_to(self.root)}"
                 )
-            answers[name] = normalise(data)
-            paths[name] = path
-        self._cache, self._paths, self._stamp = answers, paths, stamp
+            answers[name], paths[name] = answer, path
+        for name in set(unreadable) - set(self.unreadable):
+            logger.warning("%s: its file cannot be read (%s); its last good version stays", name, unreadable[name])
+        self._cache, self._paths, self._stamp, self.unreadable = answers, paths, stamp, unreadable
+
+    def _read(self, path: Path) -> Tuple[str, Dict[str, Any]]:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
+        if not isinstance(data, dict) or not data.get("response"):
+            raise StoreError(f"{path.relative_to(self.root)}: no `response:` name")
+        return data["response"], normalise(data)
 
     def answers(self) -> Dict[str, Dict[str, Any]]:
         with self._lock:
@@ -300,7 +357,8 @@ class FileContentStore(ContentStore):
         with self._lock:
             entries = self._read_history(name)
             current = self.answers()[name]
-            if not entries or entries[-1]["answer"] != current:
+            live = last_live(entries)
+            if not live or live["answer"] != current:
                 entries.append(
                     {
                         "version": len(entries) + 1,
@@ -313,13 +371,32 @@ class FileContentStore(ContentStore):
                 )
             return entries
 
+    def newest_entries(self) -> Dict[str, Dict[str, Any]]:
+        with self._lock:
+            newest = {}
+            for name in self.answers():
+                path = self._history_path(name)
+                if path.exists():
+                    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+                    if lines:
+                        newest[name] = json.loads(lines[-1])
+            return newest
+
     # --- writing -------------------------------------------------------------
     def save(
-        self, name: str, answer: Dict[str, Any], editor: str, note: str = "", base_version: Optional[int] = None
+        self,
+        name: str,
+        answer: Dict[str, Any],
+        editor: str,
+        note: str = "",
+        base_version: Optional[int] = None,
+        state: Optional[str] = None,
+        author: Optional[str] = None,
     ) -> int:
-        """Writes the answer file and appends to its history; returns the new version.
-        `base_version` is the version the editor started from: when somebody else
-        saved in between, the save is refused instead of silently overwriting."""
+        """Appends to the answer's history and, unless `state` is a draft or a rejection,
+        writes the answer file; returns the new version. `base_version` is the version
+        the editor started from: when somebody else saved in between, the save is
+        refused instead of silently overwriting."""
         with self._lock:
             path = self.path_of(name)
             clean = normalise(dict(answer, response=name))
@@ -328,7 +405,8 @@ class FileContentStore(ContentStore):
             history_path = self._history_path(name)
             history_path.parent.mkdir(parents=True, exist_ok=True)
             lines = []
-            if not entries or entries[-1]["answer"] != current:
+            live = last_live(entries)
+            if not live or live["answer"] != current:
                 # Keep the text that was live before this save as a version of its own.
                 entries.append(
                     {
@@ -347,8 +425,10 @@ class FileContentStore(ContentStore):
                     f"(version {latest}); reload it and make your change again"
                 )
             entry = {"version": latest + 1, "at": now_iso(), "by": editor, "note": note, "answer": clean}
+            entry.update({key: value for key, value in (("state", state), ("author", author)) if value})
             lines.append(entry)
-            _atomic_write(path, dump_answer(clean))
+            if state not in NOT_LIVE:
+                _atomic_write(path, dump_answer(clean))
             with open(history_path, "a", encoding="utf-8") as handle:
                 for line in lines:
                     handle.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
@@ -385,6 +465,8 @@ class PgContentStore(ContentStore):
         self._ready = False
         self._cache_version: Optional[int] = None
         self._cache: Dict[str, Dict[str, Any]] = {}
+        self.check: Callable[[str, Dict[str, Any]], List[str]] = failed_checks  # the gate of the files' answers
+        self.refused: Dict[str, List[str]] = {}  # answers of the files kept out: the checks they fail
 
     @property
     def engine(self) -> Any:
@@ -405,7 +487,9 @@ class PgContentStore(ContentStore):
 
     def import_missing(self) -> List[str]:
         """Adds the answers of the files that the database does not have yet (all of them
-        the first time), with the files' own history if any; returns their names."""
+        the first time), with the files' own history if any; returns their names. An
+        answer that fails its checks (`self.check`) is not added: it is listed in
+        `self.refused` with the checks it fails, and logged (its name and the checks)."""
         import sqlalchemy as sa
 
         from common import pg
@@ -420,13 +504,14 @@ class PgContentStore(ContentStore):
                 if not have:
                     raise
                 return []  # the database is the store of record: it goes on without the files
-            missing = sorted(name for name in found if name not in have)
+            missing = self._checked(sorted(name for name in found if name not in have), found)
             for name in missing:
                 entries = [
-                    {key: entry.get(key) for key in ("version", "at", "by", "note", "answer")}
+                    {key: entry.get(key) for key in ("version", "at", "by", "note", "answer", "state", "author")}
                     for entry in files._read_history(name)
                 ]
-                if not entries or entries[-1]["answer"] != found[name]:
+                live = last_live(entries)
+                if not live or live["answer"] != found[name]:
                     entries.append(
                         {
                             "version": (entries[-1]["version"] if entries else 0) + 1,
@@ -454,6 +539,19 @@ class PgContentStore(ContentStore):
             if missing:
                 self._bump(connection)
             return missing
+
+    def _checked(self, names: List[str], found: Dict[str, Dict[str, Any]]) -> List[str]:
+        """`names` without those whose answer fails its checks (kept in self.refused)."""
+        passed = []
+        for name in names:
+            failing = self.check(name, found[name])
+            if failing:
+                self.refused[name] = failing
+                logger.error("%s in the files fails its checks (%s): not imported", name, ", ".join(failing))
+            else:
+                self.refused.pop(name, None)
+                passed.append(name)
+        return passed
 
     @staticmethod
     def _bump(connection: Any) -> int:
@@ -512,16 +610,40 @@ class PgContentStore(ContentStore):
         table = pg.answer_history
         with self.engine.connect() as connection:
             rows = connection.execute(
-                sa.select(table.c.version, table.c.at, table.c.by, table.c.note, table.c.answer)
-                .where(table.c.name == name)
-                .order_by(table.c.version)
+                sa.select(*self._entry_columns()).where(table.c.name == name).order_by(table.c.version)
             ).fetchall()
         if not rows:
             raise StoreError(f"there is no answer called {name}")
-        return [
-            {"version": version, "at": at, "by": by, "note": note, "answer": json.loads(answer)}
-            for version, at, by, note, answer in rows
-        ]
+        return [self._entry(row) for row in rows]
+
+    @staticmethod
+    def _entry_columns() -> List[Any]:
+        from common import pg
+
+        table = pg.answer_history
+        return [table.c[key] for key in ("version", "at", "by", "note", "answer", "state", "author")]
+
+    @staticmethod
+    def _entry(row: Any) -> Dict[str, Any]:
+        version, at, by, note, answer, state, author = row
+        entry = {"version": version, "at": at, "by": by, "note": note, "answer": json.loads(answer)}
+        entry.update({key: value for key, value in (("state", state), ("author", author)) if value})
+        return entry
+
+    def newest_entries(self) -> Dict[str, Dict[str, Any]]:
+        import sqlalchemy as sa
+
+        from common import pg
+
+        self._prepare()
+        table = pg.answer_history
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(table.c.name, *self._entry_columns())
+                .distinct(table.c.name)
+                .order_by(table.c.name, table.c.version.desc())
+            ).fetchall()
+        return {row[0]: self._entry(row[1:]) for row in rows}
 
     def version_of(self, name: str, version: int) -> Dict[str, Any]:
         for entry in self.history(name):
@@ -531,16 +653,25 @@ class PgContentStore(ContentStore):
 
     # --- writing -------------------------------------------------------------
     def save(
-        self, name: str, answer: Dict[str, Any], editor: str, note: str = "", base_version: Optional[int] = None
+        self,
+        name: str,
+        answer: Dict[str, Any],
+        editor: str,
+        note: str = "",
+        base_version: Optional[int] = None,
+        state: Optional[str] = None,
+        author: Optional[str] = None,
     ) -> int:
-        """Saves the answer as its next version; refused (StoreError) for an unknown
-        answer, or when `base_version` is not the latest (somebody else saved since)."""
+        """Saves the answer as its next version (live unless `state` is a draft or a
+        rejection); refused (StoreError) for an unknown answer, or when `base_version`
+        is not the latest (somebody else saved since)."""
         import sqlalchemy as sa
 
         from common import pg
 
         self._prepare()
         clean = normalise(dict(answer, response=name))
+        extra = {key: value for key, value in (("state", state), ("author", author)) if value}
         with self.engine.begin() as connection:
             self._bump(connection)  # also takes the counter's row lock: saves go one at a time
             latest = connection.execute(
@@ -561,12 +692,11 @@ class PgContentStore(ContentStore):
             text = json.dumps(clean, ensure_ascii=False)
             connection.execute(
                 pg.answer_history.insert().values(
-                    name=name, version=latest + 1, at=now_iso(), by=editor, note=note, answer=text
+                    name=name, version=latest + 1, at=now_iso(), by=editor, note=note, answer=text, **extra
                 )
             )
-            connection.execute(
-                pg.answers.update().where(pg.answers.c.name == name).values(answer=text, version=latest + 1)
-            )
+            live = {} if state in NOT_LIVE else {"answer": text}
+            connection.execute(pg.answers.update().where(pg.answers.c.name == name).values(version=latest + 1, **live))
             return latest + 1
 
 

@@ -14,7 +14,7 @@ import time
 
 import pytest
 from conftest import ROOT
-from test_content_service import TOKEN, login, service  # noqa: F401 - the fixture
+from test_content_service import TOKEN, approve, login, service  # noqa: F401 - the fixture
 
 from editor.report import Report
 
@@ -77,6 +77,7 @@ def edit_duration(service):
     answer = service.store.answers()["utter_faq/duration"]
     answer["web"]["text"] = NEW_TEXT
     assert session.post(service.url + "/editor/api/answers/utter_faq/duration", json={"answer": answer}).ok
+    approve(service, "utter_faq/duration")  # a save is a draft until a clinician approves it
 
 
 async def say(nlg, domain_object, channel="rest", response="utter_faq/duration", **latest):

@@ -2,7 +2,8 @@
 the bot polls (and the bot rendering exactly what the service renders), the login
 wall, saves refused by the checks, rollback, and the report of unanswered messages;
 the Spanish version of each answer: rendered for a Spanish conversation, edited,
-checked, saved and reviewed on its own."""
+checked, saved and approved. A save is a draft until a clinician approves it
+(`approve` here; the sign-off rules themselves are tests/test_signoff.py)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from editor.store import FileContentStore, dump_answer, fill, normalise
 
 TOKEN = "content-test-token"
 EDITOR = ("nurse.kim", "a-long-password")
+APPROVER = ("dr.approver", "approver-long-password")  # a bilingual clinician: approves both languages
 
 
 def spanish_stand_in(name, answer):
@@ -70,6 +72,7 @@ def service(tmp_path, monkeypatch):
     add_missing_spanish(tmp_path / "content")
     monkeypatch.setenv("HSG_EDITORS_FILE", str(tmp_path / "editors.json"))
     set_password(*EDITOR)
+    set_password(*APPROVER, role="bilingual_clinician")
     content = ContentService(
         FileContentStore(tmp_path / "content"),
         TOKEN,
@@ -129,6 +132,15 @@ def login(service, name=EDITOR[0], password=EDITOR[1]):
     return session, response
 
 
+def approve(service, name):
+    """A bilingual clinician approves the draft waiting for `name`: a save goes live only then."""
+    session, _ = login(service, *APPROVER)
+    draft = session.get(service.url + "/editor/api/answers/" + name).json()["draft"]
+    response = session.post(f"{service.url}/editor/api/answers/{name}/approve", json={"version": draft["version"]})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 # --- NLG endpoint -----------------------------------------------------------------
 def test_nlg_renders_the_web_and_the_sms_form_with_the_clinic_filled_in(service, settings):
     ask = lambda name, channel: requests.post(  # noqa: E731
@@ -173,7 +185,12 @@ def test_a_saved_change_is_the_next_nlg_answer(service):
     answer = service.store.answers()["utter_faq/duration"]
     answer["web"]["text"] = "The exam takes about 15 minutes. Plan for an hour at the clinic."
     assert session.post(service.url + "/editor/api/answers/utter_faq/duration", json={"answer": answer}).ok
-    reply = requests.post(service.url + "/nlg", params={"token": TOKEN}, json=nlg_request("utter_faq/duration")).json()
+    ask = lambda: requests.post(  # noqa: E731
+        service.url + "/nlg", params={"token": TOKEN}, json=nlg_request("utter_faq/duration")
+    ).json()
+    assert ask()["text"] != answer["web"]["text"]  # a draft: not live yet
+    approve(service, "utter_faq/duration")
+    reply = ask()
     assert reply["text"] == "The exam takes about 15 minutes. Plan for an hour at the clinic."
     bundle = requests.get(service.url + "/nlg/bundle", params={"token": TOKEN}).json()
     assert bundle["responses"]["utter_faq/duration"][0]["text"] == reply["text"]
@@ -203,6 +220,9 @@ def test_the_version_changes_with_a_save_and_needs_the_token(service):
     answer = service.store.answers()["utter_faq/duration"]
     answer["web"]["text"] = "The exam takes about 15 minutes."
     assert session.post(service.url + "/editor/api/answers/utter_faq/duration", json={"answer": answer}).ok
+    draft = requests.get(service.url + "/nlg/version", params={"token": TOKEN}).json()["version"]
+    assert draft == version["version"]  # a draft changes nothing the bot has
+    approve(service, "utter_faq/duration")
     changed = requests.get(service.url + "/nlg/version", params={"token": TOKEN}).json()["version"]
     assert changed != version["version"]
     assert requests.get(service.url + "/nlg/bundle", params={"token": TOKEN}).json()["version"] == changed
@@ -301,6 +321,7 @@ def test_the_bot_renders_every_answer_exactly_as_the_services_nlg_endpoint(servi
     answer = service.store.answers()["utter_faq/duration"]
     answer["web"]["text"] = "The X-ray part takes about 15 minutes. Plan on an hour at the clinic."
     assert session.post(service.url + "/editor/api/answers/utter_faq/duration", json={"answer": answer}).ok
+    approve(service, "utter_faq/duration")
     monkeypatch.setenv("HSG_CONTENT_TOKEN", TOKEN)
     monkeypatch.setenv("HSG_CONTENT_LKG", str(tmp_path / "lkg.json"))
     nlg = ContentNLG(EndpointConfig(url=service.url + "/nlg", timeout=5, poll_seconds=60), domain)
@@ -486,17 +507,22 @@ def test_history_and_one_click_rollback_through_the_api(service):
     assert original["version"] == 1 and original["previews"]["sms"]["segments"] <= 2
     answer = dict(original["answer"])
     answer["web"] = dict(answer["web"], text="It takes about 15 minutes.")
-    saved = session.post(url, json={"answer": answer, "note": "shorter", "reviewed": True, "base_version": 1}).json()
-    assert saved["version"] == 2
-    now = session.get(url).json()
-    assert now["answer"]["reviewed_by"] == EDITOR[0] and now["answer"]["reviewed_on"] == time.strftime("%Y-%m-%d")
-    assert [(h["version"], h["by"], h["note"]) for h in now["history"]][-1] == (2, EDITOR[0], "shorter")
+    saved = session.post(url, json={"answer": answer, "note": "shorter", "base_version": 1}).json()
+    assert saved["version"] == 2 and saved["draft"]
     stale = session.post(url, json={"answer": answer, "base_version": 1})
     assert stale.status_code == 409 and "changed by" in stale.json()["error"]
-    back = session.post(url + "/rollback", json={"version": 1, "base_version": 2}).json()
-    assert back["version"] == 3
-    assert session.get(url).json()["answer"] == original["answer"]
-    assert session.post(url + "/rollback", json={"version": "one", "base_version": 3}).status_code == 400
+    approve(service, "utter_faq/duration")
+    now = session.get(url).json()
+    assert now["answer"]["reviewed_by"] == APPROVER[0] and now["answer"]["reviewed_on"] == time.strftime("%Y-%m-%d")
+    assert [(h["version"], h["by"], h["note"]) for h in now["history"]][-2] == (2, EDITOR[0], "shorter")
+    assert now["history"][-1]["version"] == 3 and now["history"][-1]["by"] == APPROVER[0]
+    back = session.post(url + "/rollback", json={"version": 1, "base_version": 3}).json()
+    assert back["version"] == 4 and back["draft"]
+    assert session.get(url).json()["answer"]["web"] == answer["web"]  # the rollback waits for approval too
+    approve(service, "utter_faq/duration")
+    rolled = session.get(url).json()["answer"]
+    assert [rolled[form] for form in ("web", "sms")] == [original["answer"][form] for form in ("web", "sms")]
+    assert session.post(url + "/rollback", json={"version": "one", "base_version": 5}).status_code == 400
     assert session.post(url + "/rollback", json={"version": 1}).status_code == 400  # no base version
 
 
@@ -609,35 +635,42 @@ def test_an_editor_saves_the_spanish_text_and_a_spanish_conversation_gets_it_nex
     assert check["problems"] == [] and check["previews"]["es_sms"]["text"] == "El examen dura unos 15 minutos."
     saved = session.post(url, json={"answer": answer, "note": "español", "base_version": original["version"]}).json()
     assert saved["version"] == original["version"] + 1
+    assert nlg_text(service, "utter_faq/duration", "rest", "es") == original["answer"]["es"]["web"]["text"]  # a draft
+    approved = approve(service, "utter_faq/duration")
     assert nlg_text(service, "utter_faq/duration", "rest", "es") == answer["es"]["web"]["text"]
     assert nlg_text(service, "utter_faq/duration", "twilio", "es") == "El examen dura unos 15 minutos."
     assert nlg_text(service, "utter_faq/duration", "rest") == original["answer"]["web"]["text"]  # English unchanged
     text = service.store.path_of("utter_faq/duration").read_text(encoding="utf-8")
     assert "Cuente con una hora en la clínica." in text and list(yaml.safe_load(text))[-1] == "es"
     history = session.get(url).json()["history"]
-    assert history[-1]["note"] == "español"
+    assert history[-2]["note"] == "español" and history[-1]["note"].startswith("approved version")
     assert history[-1]["answer"]["es"]["sms"]["text"] == answer["es"]["sms"]["text"]
-    back = session.post(url + "/rollback", json={"version": original["version"], "base_version": saved["version"]})
-    assert back.ok and nlg_text(service, "utter_faq/duration", "rest", "es") == original["answer"]["es"]["web"]["text"]
+    back = session.post(url + "/rollback", json={"version": original["version"], "base_version": approved["version"]})
+    assert (
+        back.ok
+        and approve(service, "utter_faq/duration")
+        and nlg_text(service, "utter_faq/duration", "rest", "es") == original["answer"]["es"]["web"]["text"]
+    )
 
 
-def test_the_spanish_version_is_reviewed_on_its_own(service):
+def test_the_spanish_version_is_reviewed_by_a_bilingual_clinicians_approval(service):
     session, _ = login(service)
     url = service.url + "/editor/api/answers/utter_faq/duration"
     original = session.get(url).json()
     assert not original["answer"]["es"].get("reviewed_by")
-    saved = session.post(url, json={"answer": original["answer"], "reviewed_es": True, "base_version": 1}).json()
+    assert "utter_faq/duration" in session.get(service.url + "/editor/api/answers").json()["spanish_unreviewed"]
+    clinician, _ = login(service, *APPROVER)  # a new review of the live answer, unchanged
+    renewed = clinician.post(url + "/approve", json={"version": original["version"]})
+    assert renewed.status_code == 200, renewed.text
     now = session.get(url).json()["answer"]
-    assert saved["version"] == 2 and now["es"]["reviewed_by"] == EDITOR[0]
-    assert now["es"]["reviewed_on"] == time.strftime("%Y-%m-%d")
-    assert now["reviewed_by"] == original["answer"]["reviewed_by"]  # the English review is another matter
+    assert now["es"]["reviewed_by"] == APPROVER[0] and now["es"]["reviewed_on"] == time.strftime("%Y-%m-%d")
+    assert now["web"] == original["answer"]["web"] and now["es"]["web"] == original["answer"]["es"]["web"]
     assert "utter_faq/duration" not in session.get(service.url + "/editor/api/answers").json()["spanish_unreviewed"]
-    english_only = session.post(url, json={"answer": now, "reviewed": True, "base_version": 2}).json()
-    again = session.get(url).json()["answer"]
-    assert english_only["version"] == 3 and again["reviewed_by"] == EDITOR[0] and again["es"] == now["es"]
-    without = dict(again, es=None)
-    response = session.post(url, json={"answer": without, "reviewed_es": True, "base_version": 3})
-    assert response.status_code == 400 and "no Spanish version" in response.json()["error"]
+    english = copy.deepcopy(now)
+    english["web"]["text"] = "The exam takes about 15 minutes. Plan for an hour at the clinic."
+    session.post(url, json={"answer": english, "base_version": renewed.json()["version"]})
+    draft = session.get(url).json()["draft"]["answer"]
+    assert draft["reviewed_by"] is None and draft["es"]["reviewed_by"] == APPROVER[0]  # only the changed part
 
 
 def test_an_sms_only_answer_keeps_only_a_spanish_sms_form(service):
@@ -646,6 +679,8 @@ def test_an_sms_only_answer_keeps_only_a_spanish_sms_form(service):
     answer = session.get(url).json()["answer"]
     answer["es"]["web"] = {"text": "No debería guardarse."}
     assert session.post(url, json={"answer": answer}).ok
+    assert "web" not in session.get(url).json()["draft"]["answer"]["es"]
+    approve(service, "utter_sms_help")
     assert "web" not in service.store.answers()["utter_sms_help"]["es"]
 
 
@@ -675,7 +710,8 @@ def test_the_editor_page_has_labelled_spanish_fields_marked_as_spanish():
             or field.get("aria-label")
             or re.search(r'<label[^>]*>\s*<input[^>]*id="' + re.escape(field.get("id", "")) + '"', page)
         ), field
-    assert 'id="reviewed-es"' in page and "bilingual clinician" in page and 'id="spanish-filter"' in page
+    assert 'id="reviewed-es"' not in page and 'id="reviewed"' not in page  # no self-tick: approvals review
+    assert "bilingual clinician" in page and 'id="spanish-filter"' in page and 'id="approve"' in page
     script = (ROOT / "editor" / "static" / "editor.js").read_text(encoding="utf-8")
-    assert 'title.lang = "es"' in script and 'reviewed_es: $("reviewed-es").checked' in script
+    assert 'title.lang = "es"' in script and "reviewed_es" not in script
     assert "spanishUnreviewed" in script and "answer.es = {" in script

@@ -273,6 +273,47 @@ def test_git_is_the_export_and_the_import(pg_engine, pg_store, content, tmp_path
     )
 
 
+def test_content_sync_import_refuses_answers_that_fail_their_checks(
+    pg_engine, pg_store, content, tmp_path, monkeypatch, capsys
+):
+    """The one gate (review M1): nothing of an import is saved when one answer fails a
+    check; the command lists the failures and exits with 1."""
+    from editor.content_sync import import_files, main
+    from editor.store import ChecksFailed
+
+    target = tmp_path / "import"
+    shutil.copytree(content, target)
+    files = FileContentStore(target)
+    greet, pain = files.path_of("utter_greet"), files.path_of("utter_faq/pain")
+    greet.write_text(greet.read_text().replace("automated", "automated (edited in git)", 1))
+    pain.write_text(pain.read_text().replace("Most people", "It is guaranteed that most people", 1))
+    before = {name: len(pg_store.history(name)) for name in ("utter_greet", "utter_faq/pain")}
+    with pytest.raises(ChecksFailed) as refused:
+        import_files(pg_store, target)
+    assert list(refused.value.failures) == ["utter_faq/pain"] and "promise" in refused.value.failures["utter_faq/pain"]
+    assert {name: len(pg_store.history(name)) for name in before} == before  # not even the good one
+    assert "edited in git" not in str(pg_store.answers()["utter_greet"])
+    monkeypatch.setattr("common.pg.load_prod_settings", lambda: None)
+    monkeypatch.setattr("editor.content_sync.PgContentStore", lambda seed_dir: PgContentStore(pg_engine, seed_dir))
+    assert main(["import", "--from", str(target)]) == 1
+    failures = capsys.readouterr().err
+    assert "utter_faq/pain fails: " in failures and "promise" in failures and "Nothing imported" in failures
+
+
+def test_the_first_import_into_postgresql_leaves_out_an_answer_that_fails_its_checks(pg_engine, content, caplog):
+    empty(pg_engine)
+    pain = FileContentStore(content).path_of("utter_faq/pain")
+    good = pain.read_text()
+    pain.write_text(good.replace("Most people", "It is guaranteed that most people", 1))
+    first = PgContentStore(pg_engine, seed_dir=content)
+    answers = first.answers()
+    assert "utter_faq/pain" not in answers and len(answers) > 50
+    assert "promise" in first.refused["utter_faq/pain"]
+    assert any("utter_faq/pain in the files fails its checks" in r.getMessage() for r in caplog.records)
+    pain.write_text(good)  # fixed: the next start adds it
+    assert "utter_faq/pain" in PgContentStore(pg_engine, seed_dir=content).answers()
+
+
 # --- the Spanish version ------------------------------------------------------------------
 SPANISH_PAIN = {
     "reviewed_by": None,

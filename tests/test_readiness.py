@@ -41,13 +41,14 @@ def answer(by=None, on=None, es_by=None, es_on=None, spanish=True):
 def test_never_approved_and_due_per_language_with_a_frozen_today():
     answers = {
         "utter_a": answer("dr.lee", "2025-11-26", "dr.ruiz", "2025-11-28"),  # English due, Spanish not
-        "utter_b": answer("dr.lee", "2025-11-27"),  # exactly 12 months: not yet due; Spanish never
+        "utter_b": answer("dr.lee", "2025-11-28"),  # a day short of 12 months: not yet due; Spanish never
         "utter_c": answer(spanish=False),  # no Spanish part at all: never approved in Spanish
         "utter_d": answer("dr.lee", "not a date", "dr.ruiz", "2024-01-01"),
     }
-    assert never_approved(answers, "en") == ["utter_c"]
+    # An approval with no readable date counts as never approved, as in the editor's list.
+    assert never_approved(answers, "en") == ["utter_c", "utter_d"]
     assert never_approved(answers, "es") == ["utter_b", "utter_c"]
-    assert review_due(answers, "en", FROZEN, 12) == ["utter_a (approved 2025-11-26)", "utter_d (approved not a date)"]
+    assert review_due(answers, "en", FROZEN, 12) == ["utter_a (approved 2025-11-26)"]
     assert review_due(answers, "es", FROZEN, 12) == ["utter_d (approved 2024-01-01)"]
     assert review_due(answers, "es", FROZEN, 36) == []
 

@@ -43,6 +43,7 @@ HOSTS = {
 }
 TWILIO_TOKEN = "two-hosts-twilio-auth-token"
 EDITOR = ("nurse.both", "a-long-password-for-both")
+CLINICIAN = ("dr.both", "a-long-password-for-the-clinician")
 NUMBER = "+17205550188"
 DEADLINE = 5.0  # seconds for an edit on one host to be live on the other
 
@@ -291,6 +292,20 @@ def editor_account(hosts):
     return EDITOR
 
 
+@pytest.fixture(scope="module")
+def clinician_account(hosts):
+    done = make(
+        hosts["b"],
+        "editor-user",
+        f"NAME={CLINICIAN[0]}",
+        "ROLE=clinician",
+        "PROFILE=prod",
+        HSG_EDITOR_PASSWORD=CLINICIAN[1],
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return CLINICIAN
+
+
 def test_an_editor_account_made_once_works_on_both_hosts_with_its_sessions(hosts, editor_account):
     a, b = hosts["a"], hosts["b"]
     for host in (a, b):
@@ -303,7 +318,8 @@ def test_an_editor_account_made_once_works_on_both_hosts_with_its_sessions(hosts
     assert me(a, cookie) is None  # logging out on B ends it on A too
 
 
-def test_an_answer_saved_on_host_a_is_what_host_b_answers_within_5_seconds(hosts, editor_account):
+def test_an_answer_saved_on_host_a_is_what_host_b_answers_within_5_seconds(hosts, editor_account, clinician_account):
+    """A draft saved on host A, approved by a clinician on host B, is live on both."""
     a, b = hosts["a"], hosts["b"]
     assert any("discomfort" in text for text in say(b, "before-" + uuid.uuid4().hex[:8], "does it hurt?"))
     session, _ = login(a)
@@ -317,7 +333,15 @@ def test_an_answer_saved_on_host_a_is_what_host_b_answers_within_5_seconds(hosts
     saved = session.post(
         url, json={"answer": answer, "base_version": current["version"], "note": "two hosts"}, timeout=30
     )
-    assert saved.status_code == 200, saved.text
+    assert saved.status_code == 200 and saved.json()["draft"], saved.text
+    clinician, _ = login(b, *CLINICIAN)
+    draft = clinician.get(b.content_url + "/editor/api/answers/utter_faq/pain", timeout=30).json()["draft"]
+    assert draft["by"] == EDITOR[0] and marker in draft["answer"]["web"]["text"]  # host B sees A's draft
+    assert not any(marker in text for text in say(b, "draft-" + uuid.uuid4().hex[:8], "does it hurt?"))
+    approved = clinician.post(
+        b.content_url + "/editor/api/answers/utter_faq/pain/approve", json={"version": draft["version"]}, timeout=30
+    )
+    assert approved.status_code == 200, approved.text
     deadline = time.monotonic() + DEADLINE
     while True:
         replies = say(b, "after-" + uuid.uuid4().hex[:8], "does it hurt?")
@@ -330,7 +354,9 @@ def test_an_answer_saved_on_host_a_is_what_host_b_answers_within_5_seconds(hosts
         cookies={"hsg_editor": login(b)[0].cookies.get("hsg_editor")},
         timeout=30,
     ).json()
-    assert history["version"] == current["version"] + 1 and history["history"][-1]["by"] == EDITOR[0]
+    assert history["version"] == current["version"] + 2 and history["history"][-2]["by"] == EDITOR[0]
+    assert history["history"][-1]["by"] == CLINICIAN[0] and history["history"][-1]["state"] == "approved"
+    assert history["answer"]["reviewed_by"] == CLINICIAN[0]
 
 
 def test_what_host_a_could_not_answer_is_on_host_b_s_report(hosts, editor_account):

@@ -1,9 +1,11 @@
-// The editor page: a list of answers with their check status, an edit form with
-// live reading grade, SMS segments and previews, save, history and rollback; each
-// answer's Spanish version is edited beside the English one (fields marked lang="es")
-// and reviewed on its own. Every text is shown with textContent, never as HTML.
+// The editor page: a list of answers with their check status and clinical sign-off
+// (drafts waiting, reviews due or never done, per language; files on disk that fail
+// their checks), an edit form with live reading grade, SMS segments and previews,
+// save as a draft, approve or reject (clinicians only: the server checks the role
+// too), history and rollback; each answer's Spanish version is edited beside the
+// English one (fields marked lang="es"). Every text is shown with textContent, never as HTML.
 (function () {
-  var current = null;       // {name, answer, version}
+  var current = null;       // {name, answer, version, draft}
   var checkTimer = null;
   var limits = {max_grade: 8, max_words: 80, max_sms_segments: 2, min_reading_ease_es: 65, max_sms_segments_es: 4};
   var $ = function (id) { return document.getElementById(id); };
@@ -30,12 +32,15 @@
   function loadList(select) {
     return api("GET", "answers").then(function (res) {
       var list = $("answers");
+      var failing = {};
+      (res.data.gate_failures || []).forEach(function (f) { failing[f.answer] = f; });
       list.textContent = "";
       if (res.data.limits) limits = res.data.limits;
       $("median").textContent = "Median reading grade of the web answers: " + res.data.median_grade +
         (res.data.median_reading_ease_es !== null ?
          "; median Spanish reading ease: " + res.data.median_reading_ease_es : "") +
         (res.data.general_problems.length ? " (" + res.data.general_problems.join("; ") + ")" : "");
+      showSignoffSummary(res.data);
       $("spanish-summary").textContent = res.data.spanish_unreviewed.length +
         " Spanish answer(s) not yet reviewed by a bilingual clinician; " + res.data.spanish_missing.length +
         " answer(s) without a Spanish version.";
@@ -43,6 +48,7 @@
         var item = el("li");
         item.dataset.words = (row.answer + " " + row.words).toLowerCase();
         item.dataset.spanishUnreviewed = row.spanish_unreviewed || !row.has_spanish ? "yes" : "no";
+        item.dataset.review = reviewTags(row, failing).join(" ");
         var button = el("button", row.answer, "answer-link");
         button.type = "button";
         button.dataset.name = row.answer;
@@ -55,7 +61,9 @@
                        (!row.has_spanish ? " · no Spanish version" : row.es_reviewed ?
                         " · Spanish reviewed " + row.es_reviewed : " · Spanish not reviewed"), "hint");
         var preview = el("span", row.preview, "preview-line");  // so editors can find an answer by its words
-        item.appendChild(button); item.appendChild(badge); item.appendChild(preview); item.appendChild(facts);
+        item.appendChild(button); item.appendChild(badge);
+        signoffBadges(row, failing).forEach(function (b) { item.appendChild(b); });
+        item.appendChild(preview); item.appendChild(facts);
         if (current && current.name === row.answer) button.setAttribute("aria-current", "true");
         list.appendChild(item);
       });
@@ -64,12 +72,64 @@
     });
   }
 
+  var LANGUAGE_NAMES = {en: "English", es: "Spanish"};
+
+  // "draft-en", "due-es", "never-en", "returned", "failing": what the list's filter looks for.
+  function reviewTags(row, failing) {
+    var tags = [];
+    ["en", "es"].forEach(function (lang) {
+      var r = row.review[lang];
+      if (r.draft || (row.draft_waiting && lang === "en" && !row.review.es.draft)) tags.push("draft-" + lang);
+      if (r.state === "due" || r.state === "never") tags.push(r.state + "-" + lang);
+      if (r.state === "missing") tags.push("never-" + lang);
+    });
+    if (row.returned) tags.push("returned-en", "returned-es");
+    if (failing[row.answer]) tags.push("failing-en", "failing-es");
+    return tags;
+  }
+
+  function signoffBadges(row, failing) {
+    var out = [];
+    if (failing[row.answer]) out.push(el("span", "File fails its checks", "badge bad"));
+    if (row.draft_waiting) out.push(el("span", "Draft waiting (by " + row.draft_by + ")", "badge wait"));
+    if (row.returned) out.push(el("span", "Sent back by a clinician", "badge bad"));
+    ["en", "es"].forEach(function (lang) {
+      var state = row.review[lang].state;
+      if (state === "due") out.push(el("span", LANGUAGE_NAMES[lang] + " review due", "badge wait"));
+      if (state === "never") out.push(el("span", LANGUAGE_NAMES[lang] + " never reviewed", "badge wait"));
+    });
+    return out;
+  }
+
+  function showSignoffSummary(data) {
+    var count = function (test) { return data.answers.filter(test).length; };
+    var state = function (lang, s) { return count(function (r) { return r.review[lang].state === s; }); };
+    $("signoff-summary").textContent = "Today " + data.today + ", reviews are due after " +
+      data.review_interval_months + " months. Drafts waiting: " + count(function (r) { return r.draft_waiting; }) +
+      ". Due: " + state("en", "due") + " English, " + state("es", "due") + " Spanish. Never reviewed: " +
+      state("en", "never") + " English, " + state("es", "never") + " Spanish." +
+      (data.four_eyes ? "" : " Four-eyes rule off (a demo): saves go live without a clinician, except " +
+       data.always_approved.join(" and ") + ".");
+    var box = $("gate-failures");
+    box.textContent = "";
+    (data.gate_failures || []).forEach(function (f) {
+      box.appendChild(el("p", (f.not_imported ? f.answer + " was not imported from the files: it fails " :
+        "The file of " + f.answer + " fails its checks: ") + f.checks.join(", ") + ". " +
+        (f.serving ? "Patients keep getting its last good version." :
+         "Patients keep getting the copy the bot already had."), "problem"));
+    });
+  }
+
   function filter() {
     var words = $("filter").value.toLowerCase();
     var spanishOnly = $("spanish-filter").checked;
+    var review = $("review-filter").value, lang = $("review-language").value;
     Array.prototype.forEach.call($("answers").children, function (item) {
+      var tags = item.dataset.review.split(" ");
+      var wanted = !review || (lang === "any" ? tags.indexOf(review + "-en") !== -1 ||
+        tags.indexOf(review + "-es") !== -1 : tags.indexOf(review + "-" + lang) !== -1);
       item.hidden = (words && item.dataset.words.indexOf(words) === -1) ||
-        (spanishOnly && item.dataset.spanishUnreviewed !== "yes");
+        (spanishOnly && item.dataset.spanishUnreviewed !== "yes") || !wanted;
     });
   }
 
@@ -166,28 +226,29 @@
     return api("GET", "answers/" + name).then(function (res) {
       var d = res.data;
       if (d.limits) limits = d.limits;
-      current = {name: name, answer: d.answer, version: d.version};
+      // the form shows the draft waiting, or the draft sent back, else the live answer
+      var shown = d.draft ? d.draft.answer : d.returned ? d.returned.answer : d.answer;
+      current = {name: name, answer: shown, version: d.version, draft: d.draft};
       $("edit-title").textContent = name;
       $("form").hidden = false;
       $("history-part").hidden = false;
       $("status").textContent = "";
-      $("source").value = d.answer.source || "";
+      showSignoff(d);
+      $("source").value = shown.source || "";
       var options = $("sources"); options.textContent = "";
       Object.keys(d.sources).forEach(function (s) { var o = el("option"); o.value = s + ": "; options.appendChild(o); });
-      $("reviewed").checked = false;
-      $("reviewed-line").textContent = d.answer.reviewed_by ?
-        "Last reviewed by " + d.answer.reviewed_by + " on " + d.answer.reviewed_on + "." : "Not reviewed yet.";
-      $("web-part").hidden = !!d.answer.sms_only;
-      $("web-text").value = d.answer.web ? d.answer.web.text : "";
-      buttonRows("web", d.answer.web ? d.answer.web.buttons : []);
-      $("sms-text").value = d.answer.sms ? d.answer.sms.text : "";
-      buttonRows("sms", d.answer.sms ? d.answer.sms.buttons : []);
-      var es = d.answer.es || {};
-      $("reviewed-es").checked = false;
-      $("es-reviewed-line").textContent = !d.answer.es ? "No Spanish version yet: write it below." :
-        es.reviewed_by ? "Spanish last reviewed by " + es.reviewed_by + " on " + es.reviewed_on + "." :
-        "The Spanish version is not yet reviewed by a bilingual clinician.";
-      $("es-web-part").hidden = !!d.answer.sms_only;
+      $("reviewed-line").textContent = d.answer.reviewed_by ? "The live English was last approved by " +
+        d.answer.reviewed_by + " on " + d.answer.reviewed_on + "." : "The live English was never clinically approved.";
+      $("web-part").hidden = !!shown.sms_only;
+      $("web-text").value = shown.web ? shown.web.text : "";
+      buttonRows("web", shown.web ? shown.web.buttons : []);
+      $("sms-text").value = shown.sms ? shown.sms.text : "";
+      buttonRows("sms", shown.sms ? shown.sms.buttons : []);
+      var es = shown.es || {}, liveEs = d.answer.es || {};
+      $("es-reviewed-line").textContent = !shown.es ? "No Spanish version yet: write it below." :
+        liveEs.reviewed_by ? "The live Spanish was last approved by " + liveEs.reviewed_by + " on " +
+        liveEs.reviewed_on + "." : "The live Spanish was never approved by a bilingual clinician.";
+      $("es-web-part").hidden = !!shown.sms_only;
       $("es-web-text").value = es.web ? es.web.text : "";
       buttonRows("es-web", es.web ? es.web.buttons : []);
       $("es-sms-text").value = es.sms ? es.sms.text : "";
@@ -202,15 +263,66 @@
     });
   }
 
+  function showSignoff(d) {
+    var state = d.draft ? "Draft version " + d.draft.version + " by " + d.draft.by + " is waiting for a clinician" +
+      (d.draft_changes.indexOf("es") !== -1 ? " (it changes the Spanish: a bilingual clinician must approve it)" : "") +
+      ". Patients get the live version until it is approved; the form shows the draft." :
+      "Patients get the live version shown" + (d.four_eyes ? "; a saved change waits for a clinician's approval." :
+      "; the four-eyes rule is off (a demo), so a save goes live at once, marked not clinically approved.");
+    $("signoff-state").textContent = state;
+    var back = $("returned-note");
+    back.hidden = !d.returned;
+    if (d.returned) {
+      back.textContent = "Sent back by " + d.returned.by + ": " + d.returned.note + " (the form shows that draft).";
+    }
+    $("gate-note").hidden = !d.gate;
+    if (d.gate) {
+      $("gate-note").textContent = "The file on disk fails its checks (" + d.gate.checks.join(", ") +
+        "): patients keep getting the last good version.";
+    }
+    // the buttons only for the roles that may use them; the server checks again
+    $("decide").hidden = !d.approver;
+    $("reject").hidden = !d.draft;
+    $("approve").textContent = d.draft ? "Approve version " + d.draft.version + " (it goes live)" :
+      "Approve the live version again (a new review)";
+    $("approve").disabled = $("reject").disabled = !!d.approve_refused;
+    $("decide-refused").hidden = !d.approve_refused;
+    $("decide-refused").textContent = d.approve_refused || "";
+    $("decision-note").value = "";
+  }
+
+  function decide(action) {
+    var version = current.draft ? current.draft.version : current.version;
+    api("POST", "answers/" + current.name + "/" + action, {version: version, note: $("decision-note").value})
+      .then(function (res) {
+        if (res.status === 200) {
+          loadList().then(function () { return openAnswer(current.name); }).then(function () {
+            $("status").textContent = action === "approve" ? "Approved: version " + res.data.version +
+              " is live. Patients see it from the next message." : "Sent back to its author with your note.";
+          });
+        } else {
+          $("status").textContent = res.data.error || "Not done.";
+          showProblems(res.data.messages || []);
+        }
+      });
+  }
+
+  var STATES = {draft: "draft, waiting", rejected: "sent back", approved: "approved, live"};
+
   function showHistory(history) {
     var body = $("history");
     body.textContent = "";
+    var liveEntry = history.slice().reverse().filter(function (e) {
+      return e.state !== "draft" && e.state !== "rejected";
+    })[0];
     history.slice().reverse().forEach(function (entry, i) {
       var row = body.insertRow();
-      row.insertCell().textContent = entry.version + (i === 0 ? " (live)" : "");
+      row.insertCell().textContent = entry.version + (entry === liveEntry ? " (live)" : "");
       row.insertCell().textContent = entry.at ? new Date(entry.at).toLocaleString() : "not saved in the editor";
       row.insertCell().textContent = entry.by;
-      row.insertCell().textContent = entry.note || "";
+      row.insertCell().textContent = STATES[entry.state] || "live then";
+      row.insertCell().textContent = (entry.note || "") + (entry.author && entry.author !== entry.by ?
+        " (written by " + entry.author + ")" : "");
       var text = (entry.answer.web || entry.answer.sms || {}).text || "";
       row.insertCell().textContent = text.length > 90 ? text.slice(0, 90) + "..." : text;
       var es = entry.answer.es || {};
@@ -234,7 +346,9 @@
         {version: version, base_version: current.version}).then(function (res) {
       if (res.status === 200) {
         loadList().then(function () { return openAnswer(current.name); }).then(function () {
-          $("status").textContent = "Rolled back: version " + version + " is live again (now version " + res.data.version + ").";
+          $("status").textContent = res.data.draft ? "Rollback to version " + version + " saved as draft version " +
+            res.data.version + ": it goes live when a clinician approves it." :
+            "Rolled back: version " + version + " is live again (now version " + res.data.version + ").";
         });
       } else {
         $("status").textContent = res.data.error || "Not rolled back.";
@@ -246,13 +360,14 @@
   $("form").addEventListener("submit", function (event) {
     event.preventDefault();
     $("save").disabled = true;
-    api("POST", "answers/" + current.name, {answer: draft(), note: $("note").value, reviewed: $("reviewed").checked,
-                                             reviewed_es: $("reviewed-es").checked, base_version: current.version})
+    api("POST", "answers/" + current.name, {answer: draft(), note: $("note").value, base_version: current.version})
       .then(function (res) {
         $("save").disabled = false;
         if (res.status === 200) {
           loadList().then(function () { return openAnswer(current.name); }).then(function () {
-            $("status").textContent = "Saved as version " + res.data.version + ". Patients see it from the next message.";
+            $("status").textContent = res.data.draft ? "Saved as draft version " + res.data.version +
+              ". Patients keep getting the live answer until a clinician approves it." :
+              "Saved as version " + res.data.version + " (not clinically approved). Patients see it from the next message.";
           });
         } else {
           $("status").textContent = res.data.error || "Not saved.";
@@ -269,7 +384,17 @@
   });
   $("filter").addEventListener("input", filter);
   $("spanish-filter").addEventListener("change", filter);
-  api("GET", "me").then(function (res) { $("who").textContent = "Logged in as " + res.data.editor; });
+  $("review-filter").addEventListener("change", filter);
+  $("review-language").addEventListener("change", filter);
+  $("approve").addEventListener("click", function () { decide("approve"); });
+  $("reject").addEventListener("click", function () { decide("reject"); });
+  api("GET", "me").then(function (res) {
+    $("who").textContent = "Logged in as " + res.data.editor;
+    $("can").textContent = "(" + (res.data.role || "editor") + ": you may " + res.data.can + ")";
+    Object.keys(res.data.roles || {}).forEach(function (role) {
+      $("roles").appendChild(el("li", role + ": " + res.data.roles[role]));
+    });
+  });
   var wanted = new URLSearchParams(location.search).get("answer");
   loadList(wanted || null);
 })();
