@@ -275,3 +275,36 @@ def test_the_staff_page_sends_a_first_text_for_staff_and_admins_only(bot, twilio
     refused = staff.post(bot.content_url + "/editor/api/first-text", json=data, headers=other_site, timeout=30)
     assert refused.status_code == 403
     assert sent_to(twilio_mock, data["mobile"]) == []
+
+
+def a_day_ago(db_path, sender):
+    """Moves a conversation's events a day into the past, as Rasa reads them (their JSON)."""
+    import contextlib
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(db_path)) as connection, connection:
+        connection.execute(
+            "UPDATE events SET timestamp = timestamp - 86400, "
+            "data = json_set(data, '$.timestamp', json_extract(data, '$.timestamp') - 86400) WHERE sender_id = ?",
+            (sender,),
+        )
+
+
+def test_the_context_is_kept_when_she_replies_days_later_and_in_later_sessions(bot, twilio_mock):
+    """Rasa ends a session an hour after the patient's last message, so her first reply,
+    however late, goes on in the session the first text began; a session after that keeps
+    her language, the reason and the date (components/rasa_patches.py CARRIED_SLOTS)."""
+    number = new_number()
+    data = {"mobile": number, "language": "es", "reason": "hsg_booked", "hsg_date": "2026-12-09"}
+    sent = api(bot, data)
+    assert sent.status_code == 201
+    key, phone = sms_key(bot, number), Phone(bot, number)
+    a_day_ago(bot.env["HSG_TRACKER_DB"], key)
+    phone.text("ok")
+    sessions = lambda: [e["event"] for e in bot.tracker(key)["events"]].count("session_started")  # noqa: E731
+    assert sessions() == 1  # the same session
+    a_day_ago(bot.env["HSG_TRACKER_DB"], key)
+    phone.text("ok")
+    assert sessions() == 2  # a new session
+    slots = bot.tracker(key)["slots"]
+    assert (slots["language"], slots["staff_reason"], slots["hsg_date"]) == ("es", "hsg_booked", "2026-12-09")
