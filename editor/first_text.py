@@ -51,6 +51,7 @@ RESPONSES = {  # reason -> its first text (content/answers/first_text/)
 }
 REASONS = tuple(RESPONSES)
 LANGUAGES = ("en", "es")
+MAX_DAYS_AHEAD = 366  # a booked HSG further away is a typo in the year
 OPTED_OUT_AT_CARRIER = 21610  # Twilio: the number replied STOP to the clinic's number
 NOT_MOBILE = {
     phonenumbers.PhoneNumberType.FIXED_LINE,
@@ -140,6 +141,8 @@ def read_request(data: Any, today: date) -> FirstText:
             raise Refused(HTTPStatus.BAD_REQUEST, "hsg_date (YYYY-MM-DD) is needed for a booked HSG") from None
         if hsg_date < today:
             raise Refused(HTTPStatus.BAD_REQUEST, "hsg_date is in the past")
+        if (hsg_date - today).days > MAX_DAYS_AHEAD:
+            raise Refused(HTTPStatus.BAD_REQUEST, "hsg_date is more than a year away: check the year")
     return FirstText(normalise_number(data.get("mobile")), language, reason, hsg_date)
 
 

@@ -15,6 +15,7 @@ import requests
 import yaml
 from conftest import CLINIC_NUMBER, STAFF_TOKEN, TODAY
 from test_sms import Phone
+from test_web import browser  # noqa: F401 - a fixture
 
 from common.settings import fill, load_settings, placeholders
 from common.sms_segments import segments
@@ -82,6 +83,7 @@ def test_the_region_setting_reads_numbers_without_a_plus(monkeypatch):
         ({"mobile": "7205550123", "language": "en", "reason": "hsg_booked"}, "hsg_date (YYYY-MM-DD) is needed"),
         ({"mobile": "7205550123", "language": "en", "reason": "hsg_booked", "hsg_date": "12/4"}, "hsg_date"),
         ({"mobile": "7205550123", "language": "en", "reason": "hsg_booked", "hsg_date": "2026-11-26"}, "past"),
+        ({"mobile": "7205550123", "language": "en", "reason": "hsg_booked", "hsg_date": "2028-11-26"}, "a year"),
         ({"mobile": "72055", "language": "en", "reason": "book_hsg"}, "not a valid mobile number"),
     ],
 )
@@ -308,3 +310,32 @@ def test_the_context_is_kept_when_she_replies_days_later_and_in_later_sessions(b
     assert sessions() == 2  # a new session
     slots = bot.tracker(key)["slots"]
     assert (slots["language"], slots["staff_reason"], slots["hsg_date"]) == ("es", "hsg_booked", "2026-12-09")
+
+
+def test_staff_send_a_first_text_from_the_page_in_a_browser(bot, twilio_mock, browser):
+    """The page in Chromium: log in as staff, fill the form (a booked HSG shows the date
+    field), send, and the page shows the text that went out; a bad number shows the problem."""
+    from editor.accounts import set_password
+
+    name, password = f"test.browser.{uuid.uuid4().hex[:6]}", "a-long-test-password"
+    set_password(name, password, Path(bot.env["HSG_EDITORS_FILE"]), role="staff")
+    context = browser.new_context(viewport={"width": 800, "height": 900})
+    page = context.new_page()
+    page.goto(bot.content_url + "/editor/staff")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Text a patient").wait_for()
+    number = new_number()
+    assert not page.get_by_label("Date of her HSG").is_visible()
+    page.get_by_label("Mobile number").fill(f"({number[2:5]}) {number[5:8]}-{number[8:]}")
+    page.get_by_label("Her language").select_option("es")
+    page.get_by_label("Why we text her").select_option("hsg_booked")
+    page.get_by_label("Date of her HSG").fill("2026-12-04")
+    page.get_by_role("button", name="Send the first text").click()
+    page.get_by_text("Sent to " + number).wait_for()
+    assert "viernes, 4 de diciembre" in sent_to(twilio_mock, number)[0]["body"]
+    page.get_by_label("Mobile number").fill("555-0123")
+    page.get_by_role("button", name="Send the first text").click()
+    page.get_by_text("Not sent: not a valid mobile number").wait_for()
+    context.close()
