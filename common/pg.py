@@ -3,7 +3,7 @@
 `scripts/run.sh --prod` sets HSG_STORE=postgresql. Then the answers and their history
 (editor/store.py `PgContentStore`), the editor accounts, their sessions and the login
 throttle (editor/accounts.py), the editors' report (editor/report.py) and the SMS
-channel's opt-outs, claims, answered ids and choices (components/sms_store.py) live in
+channel's opt-outs, claims, answered ids, choices and sent texts (common/sms_store.py) live in
 the same PostgreSQL database as the conversations (HSG_PG_HOST, HSG_PG_PORT, HSG_PG_DB,
 HSG_PG_USER, HSG_PG_PASSWORD), in their own tables named hsg_*. The tables are created
 when missing, under an advisory lock, so several hosts may start at once. Without the
@@ -143,6 +143,18 @@ sms_choices = sa.Table(
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("payloads", sa.Text),
     sa.Column("at", sa.Float, index=True),
+)
+
+# The texts the project sent itself (common/outbound.py) and their delivery status.
+sms_sent = sa.Table(
+    "hsg_sms_sent",
+    metadata,
+    sa.Column("sid", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text),
+    sa.Column("status", sa.Text),
+    sa.Column("error_code", sa.Text),
+    sa.Column("at", sa.Float, index=True),
+    sa.Column("updated", sa.Float),
 )
 
 _engines: Dict[str, sa.engine.Engine] = {}

@@ -5,6 +5,9 @@ finds its URL could make the clinic's number text any phone. This channel checks
 every request with the twilio library's RequestValidator and the clinic's auth token
 and refuses unsigned or wrongly signed ones with 403 before the bot sees them.
 Replies go back as TwiML in the webhook's own response (no outbound API call).
+Texts the project sends first (common/outbound.py) report their delivery to
+POST /webhooks/twilio/status, signed the same way; it records delivered or failed
+for the MessageSid in the SMS store (common/sms_store.py `record_status`).
 Phone numbers are never logged or stored in clear: the conversation key is a keyed
 hash of the number.
 
@@ -15,6 +18,8 @@ the URL this server sees, so the URL checked is, in this order:
   or networks, comma-separated), the scheme and host the proxy forwarded
   (X-Forwarded-Proto / X-Forwarded-Host / X-Forwarded-Port, or RFC 7239 Forwarded);
 - else the scheme of this connection and its Host header.
+The status callback is checked against TWILIO_STATUS_CALLBACK_URL (the URL given to
+Twilio with each text) when set, else the same way without TWILIO_WEBHOOK_URL.
 Unset, HSG_TRUSTED_PROXIES is the loopback addresses in the production profile (its
 nginx, on this machine, is the proxy; the profile is recognised by HSG_PG_HOST) and
 nothing in the embedded profile; set it empty to trust no proxy.
@@ -31,7 +36,7 @@ worker threads (STORE_THREADS), never on Rasa's event loop: a locked or slow sto
 delays only the texts that need it, not the web chat. The texts of one number are
 handled one after the other in this process (each waits for the previous one's
 choices to be saved before its "1" is read), and across servers the store keeps the
-newer list of choices (components/sms_store.py).
+newer list of choices (common/sms_store.py).
 """
 
 from __future__ import annotations
@@ -59,9 +64,9 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from common.proxies import Network, default_trusted_proxies, is_trusted, trusted_networks
 from common.sms_segments import numbered
+from common.sms_store import STATUS_RANK, number_key, open_sms_store, store_path
 from components.channels import log_failure, store_unavailable_messages
 from components.rasa_patches import ConversationStoreUnavailable
-from components.sms_store import number_key, open_sms_store, store_path
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,6 +181,7 @@ class TwilioSmsInput(InputChannel):
             auth_token=os.environ.get("TWILIO_AUTH_TOKEN") or credentials.get("auth_token") or "",
             hash_key=os.environ.get("HSG_SMS_HASH_KEY") or credentials.get("hash_key") or "",
             public_url=os.environ.get("TWILIO_WEBHOOK_URL") or credentials.get("webhook_url") or "",
+            status_url=os.environ.get("TWILIO_STATUS_CALLBACK_URL") or credentials.get("status_url") or "",
             store_path=str(store_path(credentials.get("store"))),
             trusted_proxies=default_trusted_proxies(credentials),
         )
@@ -187,6 +193,7 @@ class TwilioSmsInput(InputChannel):
         public_url: str,
         store_path: str,
         trusted_proxies: Union[str, Sequence[str], None] = "",
+        status_url: str = "",
     ) -> None:
         if not auth_token:
             logger.warning("TWILIO_AUTH_TOKEN is not set: the SMS webhook refuses every request")
@@ -195,6 +202,7 @@ class TwilioSmsInput(InputChannel):
         self.validator = RequestValidator(auth_token) if auth_token else None
         self.hash_key = hash_key
         self.public_url = public_url
+        self.status_url = status_url
         self.trusted = trusted_networks(trusted_proxies)
         if self.trusted and not public_url:
             logger.info(
@@ -247,10 +255,12 @@ class TwilioSmsInput(InputChannel):
             logger.warning("Keyword reply from the built domain: the answers failed (%s)", type(error).__name__)
         return built_keyword_texts(ROOT / "build" / "domain.yml", language)[name]
 
-    def checked_url(self, request: Request) -> str:
-        """The URL the signature is checked against (see the module's docstring)."""
-        if self.public_url:
-            return self.public_url
+    def checked_url(self, request: Request, public_url: Optional[str] = None) -> str:
+        """The URL the signature is checked against (see the module's docstring):
+        `public_url` when given, else TWILIO_WEBHOOK_URL, else the URL called."""
+        public_url = self.public_url if public_url is None else public_url
+        if public_url:
+            return public_url
         transport = request.transport
         scheme = "https" if transport is not None and transport.get_extra_info("sslcontext") else "http"
         return forwarded_url(
@@ -403,7 +413,32 @@ class TwilioSmsInput(InputChannel):
                 request, sid, number_key(self.hash_key, number), params.get("Body", ""), on_new_message
             )
 
+        @webhook.route("/status", methods=["POST"])
+        async def status(request: Request) -> HTTPResponse:
+            return await self.status_callback(request)
+
         return webhook
+
+    async def status_callback(self, request: Request) -> HTTPResponse:
+        """POST /webhooks/twilio/status: Twilio's report on a text we sent (MessageStatus:
+        queued, sent, delivered, undelivered, failed), recorded for its MessageSid."""
+        params = {name: values[0] for name, values in (request.form or {}).items()}
+        url = self.checked_url(request, self.status_url)
+        if not self.signed(request, params, url):
+            self.log_refusal(request, url)
+            return response.text("Forbidden", status=403)
+        sid, status = params.get("MessageSid", ""), params.get("MessageStatus", "").lower()
+        if not sid or status not in STATUS_RANK:
+            return response.text("MessageSid and a known MessageStatus are required", status=400)
+        code = params.get("ErrorCode") or None
+        try:
+            await self._store("record_status", sid, status, code)
+        except Exception as error:
+            log_failure(logger, "SMS store failed to record a delivery status", error)
+            return response.text("Not recorded, try again", status=500)
+        if status in ("failed", "undelivered"):
+            logger.info("A text was not delivered: %s %s (error %s)", sid, status, code)
+        return response.empty()
 
     async def answer(
         self, request: Request, sid: str, key: str, body: str, on_new_message: Callable[[UserMessage], Awaitable[None]]

@@ -7,11 +7,14 @@ editor/staff_answers.py.
     GET  /editor/report          what patients asked, in charts per week, and what the bot
                                  could not answer (login; editor/staff_report.py)
     GET  /editor/readiness       the go-live readiness list (login; editor/readiness.py)
+    GET  /editor/staff           the staff's first text to a patient (editor/staff_texts.py)
+    POST /staff/api/first-text   the same for another system (its own token)
     GET  /editor/static/<file>   the pages' scripts and styles (editor/static/)
     GET/POST /editor/login, POST /editor/logout
     /editor/api/...              JSON for the two pages   (login needed; writes need JSON):
                                  me, answers (editor/staff_answers.py), report,
-                                 report/training, readiness (editor/staff_report.py)
+                                 report/training, readiness (editor/staff_report.py),
+                                 first-text (editor/staff_texts.py)
 
 Every POST here must come from this site (its Origin, when sent, is this Host).
 """
@@ -26,12 +29,13 @@ from editor.accounts import ROLES
 from editor.staff_answers import StaffAnswers
 from editor.staff_login import STATIC, STATIC_TYPES
 from editor.staff_report import StaffReport
+from editor.staff_texts import StaffTexts
 
 logger = logging.getLogger("hsg.content")
 API = "/editor/api/"
 
 
-class StaffApp(StaffReport, StaffAnswers):
+class StaffApp(StaffReport, StaffAnswers, StaffTexts):
     """The routes under /editor (and / , which leads there)."""
 
     def staff_get(self, path: str) -> bool:
@@ -42,6 +46,8 @@ class StaffApp(StaffReport, StaffAnswers):
             self.static("login.html")
         elif path.startswith("/editor/static/"):
             self.static(path[len("/editor/static/") :])
+        elif path == "/editor/staff":
+            self.staff_page()
         elif path in ("/editor", "/editor/report", "/editor/readiness"):
             if not self.logged_in_editor():
                 self.redirect("/editor/login?next=" + quote(path))
@@ -64,6 +70,8 @@ class StaffApp(StaffReport, StaffAnswers):
             self.login()
         elif path == "/editor/logout":
             self.logout()
+        elif path == "/staff/api/first-text":
+            self.first_text_from_api()
         elif path.startswith(API):
             self.api_post(path[len(API) :])
         else:
@@ -111,4 +119,6 @@ class StaffApp(StaffReport, StaffAnswers):
             return self.error(HTTPStatus.UNAUTHORIZED, "log in first")
         if route == "report/training":
             return self.training_post(editor)
+        if route == "first-text":
+            return self.first_text_from_page(editor)
         self.answer_post(route, editor)

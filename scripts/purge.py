@@ -39,8 +39,8 @@ sys.dont_write_bytecode = True  # nothing written into the checkout (the product
 
 from common import pg
 from common.settings import load_settings
-from components.sms_store import SmsStore, open_sms_store
-from components.sms_store import store_path as sms_store_path
+from common.sms_store import SmsStore, open_sms_store
+from common.sms_store import store_path as sms_store_path
 
 CHUNK = 500  # ids per IN (...) list
 # Rasa's event type names (rasa.shared.core.events ... .type_name)
@@ -162,10 +162,11 @@ def sms_path() -> Path:
 
 
 def purge_sms(path: Path, days: float, now: float = None) -> dict:
-    """{"answered": n, "choices": n, ...} deleted from the SMS store: answered MessageSids
-    and saved numbered choices older than `days` (nothing when the file does not exist)."""
+    """{"answered": n, "choices": n, ...} deleted from the SMS store: answered MessageSids,
+    saved numbered choices and sent texts' statuses older than `days` (nothing when the
+    file does not exist)."""
     if not Path(path).exists():
-        return {"answered": 0, "choices": 0, "pending": 0}
+        return {"answered": 0, "choices": 0, "pending": 0, "sent": 0}
     store = SmsStore(Path(path))
     try:
         return store.purge((now or time.time()) - days * 86400)
@@ -201,8 +202,8 @@ def main() -> int:
         sms, where = (purge_sms(path, days), path) if path.exists() else (None, path)
     if sms is not None:
         print(
-            f"Deleted {sms['answered']} answered SMS id(s) and {sms['choices']} saved SMS choice list(s) "
-            f"older than {days:g} days from {where}."
+            f"Deleted {sms['answered']} answered SMS id(s), {sms['choices']} saved SMS choice list(s) and "
+            f"{sms.get('sent', 0)} sent text status(es) older than {days:g} days from {where}."
         )
     if args.prod:  # (the report file of the embedded default deletes its old rows itself, at each use)
         from editor.report import Report

@@ -4,13 +4,28 @@ make it UCS-2), and the counter is right."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+import yaml
 
 from common.sms_segments import segments
 from editor.checks import load_rules, sms_body
 
-KEYWORD_REPLIES = {"utter_sms_stop", "utter_sms_start", "utter_sms_help"}
+ANSWERS = Path(__file__).resolve().parent.parent / "content" / "answers"
+
+
+def sms_only_responses():
+    """Answers that exist only by SMS (STOP, START, HELP, the staff's first text): every
+    variant of theirs is an SMS form."""
+    answers = [yaml.safe_load(path.read_text(encoding="utf-8")) or {} for path in sorted(ANSWERS.rglob("*.yml"))]
+    return {answer["response"] for answer in answers if answer.get("sms_only")}
+
+
+def test_the_sms_only_answers_are_found():
+    found = sms_only_responses()
+    assert {"utter_sms_stop", "utter_sms_start", "utter_sms_help", "utter_first_text_book_hsg"} <= found
+    assert "utter_greet" not in found
 
 
 @pytest.mark.parametrize(
@@ -36,9 +51,10 @@ def test_segment_counter(text, expected):
 
 
 def sms_forms(domain):
+    sms_only = sms_only_responses()
     for name, variants in domain["responses"].items():
         forms = [v for v in variants if v.get("channel") == "twilio"]
-        if name in KEYWORD_REPLIES:
+        if name in sms_only:
             forms = variants
         yield name, forms
 
