@@ -3,8 +3,8 @@
 `scripts/run.sh --prod` sets HSG_STORE=postgresql. Then the answers and their history
 (editor/store.py `PgContentStore`), the editor accounts, their sessions and the login
 throttle (editor/accounts.py), the editors' report (editor/report.py) and the SMS
-channel's opt-outs, claims, answered ids and choices (components/sms_store.py) and the text
-reminders' queue (common/reminders.py) live in
+channel's opt-outs, claims, answered ids, choices and sent texts (common/sms_store.py) and the
+text reminders' queue (common/reminders.py) live in
 the same PostgreSQL database as the conversations (HSG_PG_HOST, HSG_PG_PORT, HSG_PG_DB,
 HSG_PG_USER, HSG_PG_PASSWORD), in their own tables named hsg_*. The tables are created
 when missing, under an advisory lock, so several hosts may start at once. Without the
@@ -153,6 +153,18 @@ sms_reminders = sa.Table(
     sa.Column("created", sa.Float, nullable=False),
     sa.Column("updated", sa.Float, nullable=False),
     sa.Index("hsg_sms_reminders_due", "status", "send_at"),
+)
+
+# The texts the project sent itself (common/outbound.py) and their delivery status.
+sms_sent = sa.Table(
+    "hsg_sms_sent",
+    metadata,
+    sa.Column("sid", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text),
+    sa.Column("status", sa.Text),
+    sa.Column("error_code", sa.Text),
+    sa.Column("at", sa.Float, index=True),
+    sa.Column("updated", sa.Float),
 )
 
 _engines: Dict[str, sa.engine.Engine] = {}

@@ -51,7 +51,7 @@ logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_SENDER_CHARS = 128
-RESERVED_SENDER_PREFIX = "sms-"  # components/sms_store.number_key
+RESERVED_SENDER_PREFIX = "sms-"  # common/sms_store.number_key
 STORE_UNAVAILABLE = "utter_store_unavailable"
 RATE_LIMITED = "utter_rate_limited"
 URGENT = "utter_urgent"

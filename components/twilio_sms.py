@@ -5,6 +5,9 @@ finds its URL could make the clinic's number text any phone. This channel checks
 every request with the twilio library's RequestValidator and the clinic's auth token
 and refuses unsigned or wrongly signed ones with 403 before the bot sees them.
 Replies go back as TwiML in the webhook's own response (no outbound API call).
+Texts the project sends first (common/outbound.py) report their delivery to
+POST /webhooks/twilio/status, signed the same way; it records delivered or failed
+for the MessageSid in the SMS store (common/sms_store.py `record_status`).
 Phone numbers are never logged or stored in clear: the conversation key is a keyed
 hash of the number.
 
@@ -15,6 +18,8 @@ the URL this server sees, so the URL checked is, in this order:
   or networks, comma-separated), the scheme and host the proxy forwarded
   (X-Forwarded-Proto / X-Forwarded-Host / X-Forwarded-Port, or RFC 7239 Forwarded);
 - else the scheme of this connection and its Host header.
+The status callback is checked against TWILIO_STATUS_CALLBACK_URL (the URL given to
+Twilio with each text) when set, else the same way without TWILIO_WEBHOOK_URL.
 Unset, HSG_TRUSTED_PROXIES is the loopback addresses in the production profile (its
 nginx, on this machine, is the proxy; the profile is recognised by HSG_PG_HOST) and
 nothing in the embedded profile; set it empty to trust no proxy.
@@ -31,7 +36,7 @@ worker threads (STORE_THREADS), never on Rasa's event loop: a locked or slow sto
 delays only the texts that need it, not the web chat. The texts of one number are
 handled one after the other in this process (each waits for the previous one's
 choices to be saved before its "1" is read), and across servers the store keeps the
-newer list of choices (components/sms_store.py).
+newer list of choices (common/sms_store.py).
 """
 
 from __future__ import annotations
@@ -61,11 +66,11 @@ from common.proxies import Network, default_trusted_proxies, is_trusted, trusted
 from common.reminders import ReminderPolicy, open_queue
 from common.settings import load_settings
 from common.sms_segments import numbered
+from common.sms_store import STATUS_RANK, number_key, open_sms_store, store_path
 from components.channels import log_failure, store_unavailable_messages
 from components.rasa_patches import ConversationStoreUnavailable
 from components.reminders import SPANISH_WORDS as SPANISH_REMINDER_WORDS
 from components.reminders import ReminderDesk, ReminderWorker, dates_given, keyword, reminder_word
-from components.sms_store import number_key, open_sms_store, store_path
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,12 +151,18 @@ class SmsCollector(CollectingOutputChannel):
 KEYWORD_REPLIES = ("utter_sms_stop", "utter_sms_start", "utter_sms_help")
 
 
+@functools.lru_cache(maxsize=2)
+def _built_responses(domain_path: Path, modified: float) -> Dict[str, Any]:
+    """The responses of the built domain, read once per version of the file (a large YAML)."""
+    return yaml.safe_load(domain_path.read_text(encoding="utf-8"))["responses"]
+
+
 def built_keyword_texts(
     domain_path: Path, language: str = "en", names: Sequence[str] = KEYWORD_REPLIES
 ) -> Dict[str, str]:
     """The STOP/START/HELP replies (or other SMS-only answers: `names`) as built into
     build/domain.yml: the copy of last resort."""
-    responses = yaml.safe_load(domain_path.read_text(encoding="utf-8"))["responses"]
+    responses = _built_responses(domain_path, domain_path.stat().st_mtime)
 
     def text(variants: List[Dict[str, Any]]) -> str:
         for variant in variants:
@@ -200,6 +211,7 @@ class TwilioSmsInput(InputChannel):
             auth_token=os.environ.get("TWILIO_AUTH_TOKEN") or credentials.get("auth_token") or "",
             hash_key=os.environ.get("HSG_SMS_HASH_KEY") or credentials.get("hash_key") or "",
             public_url=os.environ.get("TWILIO_WEBHOOK_URL") or credentials.get("webhook_url") or "",
+            status_url=os.environ.get("TWILIO_STATUS_CALLBACK_URL") or credentials.get("status_url") or "",
             store_path=str(store_path(credentials.get("store"))),
             trusted_proxies=default_trusted_proxies(credentials),
         )
@@ -211,6 +223,7 @@ class TwilioSmsInput(InputChannel):
         public_url: str,
         store_path: str,
         trusted_proxies: Union[str, Sequence[str], None] = "",
+        status_url: str = "",
         reminders: Optional[bool] = None,
     ) -> None:
         if not auth_token:
@@ -220,6 +233,7 @@ class TwilioSmsInput(InputChannel):
         self.validator = RequestValidator(auth_token) if auth_token else None
         self.hash_key = hash_key
         self.public_url = public_url
+        self.status_url = status_url
         self.trusted = trusted_networks(trusted_proxies)
         if self.trusted and not public_url:
             logger.info(
@@ -281,10 +295,12 @@ class TwilioSmsInput(InputChannel):
             logger.warning("Keyword reply from the built domain: the answers failed (%s)", type(error).__name__)
         return built_keyword_texts(ROOT / "build" / "domain.yml", language, [name])[name]
 
-    def checked_url(self, request: Request) -> str:
-        """The URL the signature is checked against (see the module's docstring)."""
-        if self.public_url:
-            return self.public_url
+    def checked_url(self, request: Request, public_url: Optional[str] = None) -> str:
+        """The URL the signature is checked against (see the module's docstring):
+        `public_url` when given, else TWILIO_WEBHOOK_URL, else the URL called."""
+        public_url = self.public_url if public_url is None else public_url
+        if public_url:
+            return public_url
         transport = request.transport
         scheme = "https" if transport is not None and transport.get_extra_info("sslcontext") else "http"
         return forwarded_url(
@@ -481,6 +497,10 @@ class TwilioSmsInput(InputChannel):
                 request, sid, number_key(self.hash_key, number), params.get("Body", ""), on_new_message, number
             )
 
+        @webhook.route("/status", methods=["POST"])
+        async def status(request: Request) -> HTTPResponse:
+            return await self.status_callback(request)
+
         @webhook.listener("after_server_start")
         async def start_reminders(app: Any, loop: Any) -> None:
             worker = self.reminder_worker(asyncio.get_running_loop(), getattr(app.ctx, "agent", None))
@@ -514,8 +534,30 @@ class TwilioSmsInput(InputChannel):
             self.hash_key,
             self.desk.policy,
             self.clock,
+            lambda sid: self.store.record_sent(sid, "reminder"),  # the status callback records its fate
         )
         return self.worker
+
+    async def status_callback(self, request: Request) -> HTTPResponse:
+        """POST /webhooks/twilio/status: Twilio's report on a text we sent (MessageStatus:
+        queued, sent, delivered, undelivered, failed), recorded for its MessageSid."""
+        params = {name: values[0] for name, values in (request.form or {}).items()}
+        url = self.checked_url(request, self.status_url)
+        if not self.signed(request, params, url):
+            self.log_refusal(request, url)
+            return response.text("Forbidden", status=403)
+        sid, status = params.get("MessageSid", ""), params.get("MessageStatus", "").lower()
+        if not sid or status not in STATUS_RANK:
+            return response.text("MessageSid and a known MessageStatus are required", status=400)
+        code = params.get("ErrorCode") or None
+        try:
+            await self._store("record_status", sid, status, code)
+        except Exception as error:
+            log_failure(logger, "SMS store failed to record a delivery status", error)
+            return response.text("Not recorded, try again", status=500)
+        if status in ("failed", "undelivered"):
+            logger.info("A text was not delivered: %s %s (error %s)", sid, status, code)
+        return response.empty()
 
     async def answer(
         self,

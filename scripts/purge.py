@@ -39,8 +39,8 @@ sys.dont_write_bytecode = True  # nothing written into the checkout (the product
 
 from common import pg
 from common.settings import load_settings
-from components.sms_store import SmsStore, open_sms_store
-from components.sms_store import store_path as sms_store_path
+from common.sms_store import SmsStore, open_sms_store
+from common.sms_store import store_path as sms_store_path
 
 CHUNK = 500  # ids per IN (...) list
 # Rasa's event type names (rasa.shared.core.events ... .type_name)

@@ -24,6 +24,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 TEST_TOKEN = "test-token-not-secret"
 TWILIO_TOKEN = "test-twilio-auth-token"
+TWILIO_ACCOUNT = "ACtest00000000000000000000000000"
+CLINIC_NUMBER = "+13035550142"  # the test clinic's Twilio number (texts come from it)
 SMS_HASH_KEY = "test-sms-hash-key"
 EDITOR = ("test.editor", "test-editor-password")  # created in the test bot's own accounts file
 TODAY = date(2026, 11, 27)  # the frozen "today" of the running test bot
@@ -78,6 +80,45 @@ def make_tracker(domain):
     return _make
 
 
+class TwilioMock:
+    """scripts/twilio_mock.py running on a thread: what was sent, failures to give, callbacks."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def messages(self) -> List[Dict[str, Any]]:
+        return requests.get(f"{self.url}/_messages", timeout=10).json()["messages"]
+
+    def fail(self, count: int, status: int = 500, code: int = 20500) -> None:
+        requests.post(f"{self.url}/_fail", json={"count": count, "status": status, "code": code}, timeout=10)
+
+    def report_status(self, sid: str, status: str, error_code: Any = None) -> int:
+        """Makes the mock call the message's status callback; the callback's HTTP status."""
+        answer = requests.post(
+            f"{self.url}/_status", json={"sid": sid, "status": status, "error_code": error_code}, timeout=40
+        )
+        return answer.json()["callback_status"]
+
+    def reset(self) -> None:
+        requests.post(f"{self.url}/_reset", json={}, timeout=10)
+
+
+@pytest.fixture(scope="session")
+def twilio_mock() -> Iterator[TwilioMock]:
+    """The local Twilio Messages API (scripts/twilio_mock.py) on a free port, for the session."""
+    import threading
+
+    from scripts.servers import free_ports
+    from scripts.twilio_mock import serve
+
+    server = serve(free_ports(1)[0], TWILIO_ACCOUNT, TWILIO_TOKEN)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield TwilioMock(f"http://127.0.0.1:{server.server_address[1]}")
+    server.shutdown()
+    server.server_close()
+
+
 class Bot:
     """A running assistant: REST chat and the token-protected HTTP API."""
 
@@ -125,8 +166,9 @@ class Bot:
 
 
 @pytest.fixture(scope="session")
-def bot(tmp_path_factory) -> Bot:
-    """Starts the trained assistant and its action server once for the session."""
+def bot(tmp_path_factory, twilio_mock) -> Bot:
+    """Starts the trained assistant and its action server once for the session; its texts
+    go to the Twilio mock."""
     from scripts.servers import free_ports, start_bot
 
     if not (ROOT / "models" / "hsg.tar.gz").exists():
@@ -146,6 +188,10 @@ def bot(tmp_path_factory) -> Bot:
                 "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
                 "HSG_SMS_HASH_KEY": SMS_HASH_KEY,
                 "HSG_SMS_DB": str(run_dir / "sms.sqlite3"),
+                "TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT,
+                "TWILIO_FROM_NUMBER": CLINIC_NUMBER,
+                "TWILIO_API_BASE": twilio_mock.url,
+                "TWILIO_STATUS_CALLBACK_URL": f"http://127.0.0.1:{rasa_port}/webhooks/twilio/status",
                 # the embedded default: no proxy trusted, whatever this shell says
                 "HSG_TRUSTED_PROXIES": "",
             },
