@@ -13,8 +13,9 @@ conversation (`key`: the keyed hash of the number) and one kind (window or devic
     offered   the bot gave the date by SMS and offered a reminder (no number stored)
     pending   the patient replied REMIND: the number is stored, sealed, until it is sent
     sending   a worker claimed it and is sending it (a claim lasts LEASE_SECONDS)
-    sent      Twilio took it (its message SID is kept); the number is wiped
-    delivered / failed   the status callback's word, or failed after the last retry
+    sent      Twilio took it (its MessageSid is kept; the SMS store's sent texts record
+              what the status callback says of it); the number is wiped
+    failed    not sent after the last retry, or refused for good
     cancelled CANCEL REMINDER (back to offered), STOP, or the date was withdrawn
 
 A row is claimed by one worker at a time: on PostgreSQL with SELECT ... FOR UPDATE SKIP
@@ -49,11 +50,9 @@ WINDOW, DEVICE = "window", "device"
 KINDS = (WINDOW, DEVICE)
 DEVICE_DAYS_BEFORE = 7
 OFFERED, PENDING, SENDING, SENT = "offered", "pending", "sending", "sent"
-DELIVERED, FAILED, CANCELLED = "delivered", "failed", "cancelled"
+FAILED, CANCELLED = "failed", "cancelled"
 LEASE_SECONDS = 600.0  # a claim older than this (its server died mid-send) may be taken again
 PG_TABLE, SQLITE_TABLE = "hsg_sms_reminders", "reminders"
-# Twilio's final message statuses (status callback) and what they make of a sent reminder.
-DELIVERY_STATUSES = {"delivered": DELIVERED, "undelivered": FAILED, "failed": FAILED}
 
 
 # --- when -------------------------------------------------------------------------------------
@@ -177,6 +176,7 @@ class ReminderQueue:
     the subclasses give a transaction (`_transaction`) and the claim's locking."""
 
     table = SQLITE_TABLE
+    sent_table = "sent"  # the SMS store's texts sent and their delivery status (common/sms_store.py)
     skip_locked = ""
 
     @contextlib.contextmanager
@@ -185,7 +185,7 @@ class ReminderQueue:
         yield  # pragma: no cover
 
     def _sql(self, sql: str) -> str:
-        return sql.replace("{t}", self.table)
+        return sql.replace("{t}", self.table).replace("{s}", self.sent_table)
 
     def offer(self, key: str, kind: str, day: date, language: str, send_at: float, now: float) -> None:
         """Records the offer of a reminder for `day`; a reminder already asked for moves to
@@ -292,32 +292,26 @@ class ReminderQueue:
             row_id, "status = :s, number = NULL, updated = :now", {"id": row_id, "s": status, "now": now}
         )
 
-    def delivery(self, sid: str, twilio_status: str, now: float) -> int:
-        """The status callback's final word on a sent reminder (delivered, undelivered, failed)."""
-        status = DELIVERY_STATUSES.get(twilio_status)
-        if status is None or not sid:
-            return 0
-        with self._transaction() as run:
-            return run(
-                self._sql(
-                    "UPDATE {t} SET status = :s, updated = :now WHERE sid = :sid AND status IN ('sent', 'delivered')"
-                ),
-                {"s": status, "sid": sid, "now": now},
-            )
-
     def counts(self, since: float = 0.0) -> Dict[str, int]:
-        """For the editors' report: reminders sent (Twilio took them), delivered and failed
-        (never sent, or not delivered), and waiting, among those last changed since `since`."""
+        """For the editors' report: reminders sent (Twilio took them), delivered (Twilio's
+        status callback, recorded in the SMS store's sent texts), failed (never sent after
+        the retries, or reported failed or undelivered), and waiting; among those last
+        changed since `since`."""
         with self._transaction() as run:
             rows = run(
-                self._sql("SELECT status, sid IS NOT NULL, COUNT(*) FROM {t} WHERE updated >= :since GROUP BY 1, 2"),
+                self._sql(
+                    "SELECT r.status, r.sid IS NOT NULL, s.status, COUNT(*) FROM {t} r "
+                    "LEFT JOIN {s} s ON s.sid = r.sid WHERE r.updated >= :since GROUP BY 1, 2, 3"
+                ),
                 {"since": since},
             )
         found = {"sent": 0, "delivered": 0, "failed": 0, "waiting": 0}
-        for status, has_sid, count in rows:
+        for status, has_sid, delivery, count in rows:
             found["sent"] += count if has_sid else 0
-            if status in (DELIVERED, FAILED):
-                found[status] += count
+            if delivery == "delivered":
+                found["delivered"] += count
+            elif status == FAILED or delivery in ("failed", "undelivered"):
+                found["failed"] += count
             elif status in (PENDING, SENDING):
                 found["waiting"] += count
         return found
@@ -351,8 +345,10 @@ class SqliteReminderQueue(ReminderQueue):
     """The queue in the SMS store's SQLite file."""
 
     def __init__(self, path: Path) -> None:
+        from common.sms_store import SmsStore
+
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        SmsStore(self.path).close()  # the SMS store's tables (its sent texts, for `counts`) are there too
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=10)
         self._lock = threading.Lock()
         with self._lock:
@@ -384,6 +380,7 @@ class PgReminderQueue(ReminderQueue):
     """The queue in PostgreSQL (hsg_sms_reminders), shared by every server and host."""
 
     table = PG_TABLE
+    sent_table = "hsg_sms_sent"
     skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, engine: Any = None) -> None:

@@ -145,9 +145,10 @@ class ReminderWorker:
         secret: str,
         policy: ReminderPolicy,
         clock: Callable[[], float] = time.time,
+        on_sent: Callable[[str], None] = lambda sid: None,
     ) -> None:
         self.queue, self.opted_out, self.send, self.render = queue, opted_out, send, render
-        self.secret, self.policy, self.clock = secret, policy, clock
+        self.secret, self.policy, self.clock, self.on_sent = secret, policy, clock, on_sent
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self._failing = False
@@ -186,6 +187,10 @@ class ReminderWorker:
             self.queue.give_up(row.id, FAILED, now)
             return
         self.queue.sent(row.id, sid, now)
+        try:
+            self.on_sent(sid)  # the SMS store's record of sent texts, which the status callback updates
+        except Exception as error:
+            logger.warning("A sent reminder was not recorded for its status (%s)", type(error).__name__)
         logger.info("Sent a %s reminder (%s)", row.kind, sid)
 
     def _loop(self, every: float) -> None:
