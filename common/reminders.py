@@ -184,6 +184,9 @@ class ReminderQueue:
         raise NotImplementedError
         yield  # pragma: no cover
 
+    def close(self) -> None:
+        pass
+
     def _sql(self, sql: str) -> str:
         return sql.replace("{t}", self.table).replace("{s}", self.sent_table)
 

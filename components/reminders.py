@@ -12,7 +12,7 @@ common/reminders.py).
   RECORDAR, RECUÉRDAME...) makes the offers reminders, storing the number sealed;
   CANCEL REMINDER (CANCELAR RECORDATORIO) cancels them; STOP cancels everything.
 - **The worker** runs in each Rasa server that serves SMS, as a thread (blocking calls:
-  the database, Twilio's API): every POLL_SECONDS it claims due reminders one by one
+  the database, Twilio's API): every POLL_SECONDS (HSG_REMINDER_POLL_SECONDS) it claims due reminders one by one
   (so with several servers each goes once), renders the text in the conversation's
   language from the bot's copy of the answers, and sends it with common/outbound.py.
   A passing failure (TemporarySendError) is tried again after each of

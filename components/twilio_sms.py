@@ -69,8 +69,8 @@ from common.sms_segments import numbered
 from common.sms_store import STATUS_RANK, number_key, open_sms_store, store_path
 from components.channels import log_failure, store_unavailable_messages
 from components.rasa_patches import ConversationStoreUnavailable
+from components.reminders import POLL_SECONDS, ReminderDesk, ReminderWorker, dates_given, keyword, reminder_word
 from components.reminders import SPANISH_WORDS as SPANISH_REMINDER_WORDS
-from components.reminders import ReminderDesk, ReminderWorker, dates_given, keyword, reminder_word
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -505,7 +505,7 @@ class TwilioSmsInput(InputChannel):
         async def start_reminders(app: Any, loop: Any) -> None:
             worker = self.reminder_worker(asyncio.get_running_loop(), getattr(app.ctx, "agent", None))
             if worker is not None:
-                worker.start()
+                worker.start(float(os.environ.get("HSG_REMINDER_POLL_SECONDS") or POLL_SECONDS))
 
         @webhook.listener("before_server_stop")
         async def stop_reminders(app: Any, loop: Any) -> None:

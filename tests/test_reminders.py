@@ -484,3 +484,90 @@ def test_the_reminder_texts_carry_the_safety_line():
             body = texts(name, language)
             assert all(word in body for word in words), body
             assert "303-555-0142" in body  # the clinic's phone (the demo settings)
+
+
+# --- through common/outbound.py and the local Twilio server ---------------------------------------
+@pytest.fixture()
+def to_the_mock(twilio_mock, monkeypatch):
+    """common/outbound.send_sms pointed at scripts/twilio_mock.py, as the running bot is."""
+    from conftest import CLINIC_NUMBER, TWILIO_ACCOUNT
+
+    for name, value in {
+        "TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "TWILIO_FROM_NUMBER": CLINIC_NUMBER,
+        "TWILIO_API_BASE": twilio_mock.url,
+        "TWILIO_STATUS_CALLBACK_URL": "",
+    }.items():
+        monkeypatch.setenv(name, value)
+    twilio_mock.reset()
+    yield twilio_mock
+    twilio_mock.reset()
+
+
+async def test_a_send_the_mock_fails_is_retried_and_then_reported_failed(conversation, to_the_mock):
+    from common.outbound import send_sms
+
+    channel, bot = conversation
+    async with webhook(channel, bot, agent=bot) as base:
+        await say_to(base, f"window {WINDOW_DAY}")
+        await say_to(base, "remind")
+    worker = worker_for(channel, send_sms)
+    to_the_mock.fail(4, status=503, code=20503)  # Twilio down for the first try and the 3 retries
+    for moment in (NINE, NINE + 60, NINE + 6 * 60, NINE + 36 * 60):
+        assert worker.run_once(moment) == 1
+    assert to_the_mock.messages() == []
+    assert channel.desk.queue.counts() == {"sent": 0, "delivered": 0, "failed": 1, "waiting": 0}
+
+
+async def test_a_send_the_mock_fails_once_goes_on_the_retry_with_the_reminder_text(conversation, to_the_mock):
+    from common.outbound import send_sms
+
+    channel, bot = conversation
+    async with webhook(channel, bot, agent=bot) as base:
+        await say_to(base, "hola")
+        await say_to(base, f"window {WINDOW_DAY}")
+        await say_to(base, "recordar")
+    worker = worker_for(channel, send_sms)
+    to_the_mock.fail(1, status=500, code=20500)
+    assert worker.run_once(NINE) == 1 and to_the_mock.messages() == []
+    assert worker.run_once(NINE + 30) == 0  # the retry waits its minute
+    assert worker.run_once(NINE + 60) == 1
+    (message,) = to_the_mock.messages()
+    assert (message["to"], message["body"]) == (NUMBER, texts("utter_reminder_window", "es"))
+    assert channel.desk.queue.counts()["sent"] == 1
+
+
+# --- the running bot ------------------------------------------------------------------------------
+def test_the_running_bot_sends_a_due_reminder_and_records_its_delivery(bot, twilio_mock):
+    """The worker runs inside the real Rasa server (started with the channel), sends what is
+    due through the Twilio mock in the conversation's language, from the bot's answers, and
+    the signed status callback's "delivered" reaches the counts."""
+    import time
+
+    number = "+1720555" + str(uuid.uuid4().int)[:4]
+    key = number_key(SMS_HASH_KEY, number)
+    queue = SqliteReminderQueue(bot.run_dir / "sms.sqlite3")
+    before = queue.counts()
+    now = time.time()
+    queue.offer(key, "device", date(2027, 1, 1), "es", now + 1, now)
+    assert queue.activate(key, queue_module.seal(SMS_HASH_KEY, number), None, now) == 1
+    deadline, found = time.time() + 30, []
+    while time.time() < deadline and not found:
+        time.sleep(0.5)
+        found = [m for m in twilio_mock.messages() if m["to"] == number]
+    assert [m["body"] for m in found] == [texts("utter_reminder_device", "es")]
+    assert [r["status"] for r in queue.reminders(key)] == ["sent"]
+    assert twilio_mock.report_status(found[0]["sid"], "delivered") == 204
+    after = queue.counts()
+    assert (after["sent"] - before["sent"], after["delivered"] - before["delivered"]) == (1, 1)
+    assert number not in bot.logs() and number[2:] not in bot.logs()
+
+
+def test_remind_at_the_running_bot_without_a_date_says_there_is_none(bot):
+    from test_sms import Phone
+
+    phone = Phone(bot)
+    assert phone.text("REMIND") == [texts("utter_reminder_none")]
+    assert phone.text("Recuérdame") == [texts("utter_reminder_none", "es")]
+    assert phone.text("cancel reminder") == [texts("utter_reminder_cancelled")]

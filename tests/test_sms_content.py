@@ -6,11 +6,20 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
+from conftest import ROOT
 
 from common.sms_segments import segments
 from editor.checks import load_rules, sms_body
 
-KEYWORD_REPLIES = {"utter_sms_stop", "utter_sms_start", "utter_sms_help"}
+ANSWERS = ROOT / "content" / "answers"
+# Replies that exist only by SMS (`sms_only: true`: STOP/START/HELP, the reminders' texts):
+# their default variant is their SMS form.
+SMS_ONLY = {
+    data["response"]
+    for data in (yaml.safe_load(path.read_text(encoding="utf-8")) for path in ANSWERS.glob("*/*.yml"))
+    if data.get("sms_only")
+}
 
 
 @pytest.mark.parametrize(
@@ -38,7 +47,7 @@ def test_segment_counter(text, expected):
 def sms_forms(domain):
     for name, variants in domain["responses"].items():
         forms = [v for v in variants if v.get("channel") == "twilio"]
-        if name in KEYWORD_REPLIES:
+        if name in SMS_ONLY:
             forms = variants
         yield name, forms
 
@@ -75,3 +84,7 @@ def test_sms_forms_are_plain_text(domain):
         for form in forms:
             assert not re.search(r"(^|\n)\s*[-*#]|<[a-z/]|\*\*|__|\[.+\]\(", form["text"]), name
             assert "custom" not in form, name
+
+
+def test_the_sms_only_replies_are_found():
+    assert {"utter_sms_stop", "utter_sms_start", "utter_sms_help", "utter_reminder_window"} <= SMS_ONLY
