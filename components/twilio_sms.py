@@ -9,7 +9,12 @@ Texts the project sends first (common/outbound.py) report their delivery to
 POST /webhooks/twilio/status, signed the same way; it records delivered or failed
 for the MessageSid in the SMS store (common/sms_store.py `record_status`).
 Phone numbers are never logged or stored in clear: the conversation key is a keyed
-hash of the number.
+hash of the number (a number waiting for a text reminder is stored sealed).
+
+Text reminders (components/reminders.py), on when texts can be sent: REMIND and
+CANCEL REMINDER are keywords like STOP (which also cancels reminders), a turn that
+gave a window or a device date ends with the offer, and the server runs the worker
+that sends due reminders (started and stopped with the server).
 
 The signature covers the URL Twilio called. Behind a TLS proxy or tunnel that is not
 the URL this server sees, so the URL checked is, in this order:
