@@ -7,7 +7,8 @@ common/reminders.py).
   "Reply REMIND for a text when your best days start" (content/answers/reminders/), when
   that reminder would still be ahead; the offer is stored (no number). A new date in a
   later turn replaces it, and moves a reminder already asked for; a turn that took the
-  window away (a late period...) cancels the window's reminder.
+  date away (the date questions started again, a late period...) cancels that kind's
+  reminder, so none points at a date the conversation no longer holds.
 - **The keywords** are whole messages, any case, accents or not, like STOP: REMIND (or
   RECORDAR, RECUÉRDAME...) makes the offers reminders, storing the number sealed;
   CANCEL REMINDER (CANCELAR RECORDATORIO) cancels them; STOP cancels everything.

@@ -571,3 +571,40 @@ def test_remind_at_the_running_bot_without_a_date_says_there_is_none(bot):
     assert phone.text("REMIND") == [texts("utter_reminder_none")]
     assert phone.text("Recuérdame") == [texts("utter_reminder_none", "es")]
     assert phone.text("cancel reminder") == [texts("utter_reminder_cancelled")]
+
+
+# --- retention and the report's counts -----------------------------------------------------------
+def test_make_purge_deletes_finished_reminders_and_expired_offers_and_keeps_waiting_ones(tmp_path, monkeypatch):
+    from scripts.purge import purge_reminders
+
+    monkeypatch.setenv("HSG_SMS_DB", str(tmp_path / "sms.sqlite3"))
+    monkeypatch.delenv("HSG_STORE", raising=False)
+    queue = SqliteReminderQueue(tmp_path / "sms.sqlite3")
+    long_ago = NOW - 40 * 86400
+    keys = [number_key(SMS_HASH_KEY, f"+1720555010{n}") for n in range(4)]
+    queue.offer(keys[0], "window", WINDOW_DAY, "en", long_ago + 3600, long_ago)  # an offer never taken up
+    queue.offer(keys[1], "window", WINDOW_DAY, "en", long_ago + 3600, long_ago)
+    queue.activate(keys[1], queue_module.seal(SMS_HASH_KEY, "+17205550101"), None, long_ago)
+    worker = ReminderWorker(
+        queue, lambda key: False, Recorder(), lambda name, language: "text", SMS_HASH_KEY, ReminderPolicy()
+    )
+    assert worker.run_once(long_ago + 3600) == 1  # sent 40 days ago
+    queue.offer(keys[2], "window", WINDOW_DAY, "en", NINE, NOW)
+    queue.activate(keys[2], queue_module.seal(SMS_HASH_KEY, "+17205550102"), None, NOW)  # waiting
+    queue.offer(keys[3], "window", WINDOW_DAY, "en", NINE, NOW)  # offered, still ahead
+    assert purge_reminders(False, 30, now=NOW) == 2
+    assert [queue.reminders(key) != [] for key in keys] == [False, False, True, True]
+    assert queue_module.reminder_counts(tmp_path / "sms.sqlite3", since=0) == {
+        "sent": 0,
+        "delivered": 0,
+        "failed": 0,
+        "waiting": 1,
+    }
+
+
+def test_purge_without_an_sms_store_does_nothing(tmp_path, monkeypatch):
+    from scripts.purge import purge_reminders
+
+    monkeypatch.setenv("HSG_SMS_DB", str(tmp_path / "none.sqlite3"))
+    monkeypatch.delenv("HSG_STORE", raising=False)
+    assert purge_reminders(False, 30) is None and not (tmp_path / "none.sqlite3").exists()
