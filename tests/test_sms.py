@@ -386,7 +386,7 @@ def test_purge_deletes_old_answered_ids_and_choices_and_keeps_opt_outs(tmp_path)
     with contextlib.closing(sqlite3.connect(path)) as db, db:
         for table, column in (("answered", "sid"), ("choices", "key"), ("opt_out", "key")):
             db.execute(f"UPDATE {table} SET at = ? WHERE {column} LIKE '%SMold'", (now - 40 * day,))
-    assert purge_sms(path, 30, now) == {"answered": 1, "choices": 1, "pending": 0}
+    assert purge_sms(path, 30, now) == {"answered": 1, "choices": 1, "pending": 0, "sent": 0}
     assert not store.is_answered("SMold") and store.is_answered("SMnew")
     assert store.choices("sms-SMold") == [] and store.choices("sms-SMnew")
     assert store.is_opted_out("sms-SMold")  # an opt-out holds until START
