@@ -402,7 +402,7 @@ def _freeze_the_loaded_model_for_gc() -> None:
     Agent.load_model = load_model
 
 
-CARRIED_SLOTS = ("language",)  # kept from one conversation session to the next
+CARRIED_SLOTS = ("language", "staff_reason", "hsg_date")  # kept from one conversation session to the next
 
 
 def _carry_the_language_over() -> None:

@@ -10,6 +10,8 @@ module over the shared plumbing (editor/http_base.py):
                                              /editor/api/...: an editor's login
                       editor/staff_login.py  /editor/login, /editor/logout, cookies
                       editor/staff_answers.py the answers' editing API
+                      editor/staff_texts.py  /editor/staff, /staff/api/first-text: the
+                                             staff's first text to a patient
     GET /health       {"status": "ok"}
 
 This module holds what both sides read (`ContentService`: the store, the token, the
@@ -30,6 +32,7 @@ from urllib.parse import urlparse
 
 from common.report_rules import FALLBACK_RESPONSES, GUIDED_RESPONSES, OUT_OF_SCOPE_RESPONSES
 from common.settings import load_settings, placeholders
+from common.sms_store import BaseSmsStore, open_sms_store
 from editor import checks
 from editor.accounts import Sessions
 from editor.bot_api import BotApi
@@ -51,6 +54,14 @@ class ContentService:
         self._responses_version: Optional[str] = None
         self._responses: Dict[str, Any] = {}
         self._responses_lock = threading.Lock()
+        self._sms_store: Optional[BaseSmsStore] = None
+
+    def sms_store(self) -> BaseSmsStore:
+        """The SMS channel's store (opt-outs, sent texts), opened at first use: the staff's
+        first text never goes to a number that opted out (PostgreSQL: on any host)."""
+        if self._sms_store is None:
+            self._sms_store = open_sms_store()
+        return self._sms_store
 
     def clinic_placeholders(self, language: str = "en") -> Dict[str, str]:
         """The clinic settings that fill the answers' {placeholders}, in `language`."""

@@ -5,10 +5,13 @@ editor/staff_answers.py.
 
     GET  /editor                 the editor page          (login needed)
     GET  /editor/report          what patients asked that the bot could not answer (login)
+    GET  /editor/staff           the staff's first text to a patient (editor/staff_texts.py)
+    POST /staff/api/first-text   the same for another system (its own token)
     GET  /editor/static/<file>   the pages' scripts and styles (editor/static/)
     GET/POST /editor/login, POST /editor/logout
     /editor/api/...              JSON for the two pages   (login needed; writes need JSON):
-                                 me, answers (editor/staff_answers.py), report
+                                 me, answers (editor/staff_answers.py), report,
+                                 first-text (editor/staff_texts.py)
 
 Every POST here must come from this site (its Origin, when sent, is this Host).
 """
@@ -22,12 +25,13 @@ from urllib.parse import quote, urlparse
 from editor.accounts import ROLES
 from editor.staff_answers import StaffAnswers
 from editor.staff_login import STATIC, STATIC_TYPES
+from editor.staff_texts import StaffTexts
 
 logger = logging.getLogger("hsg.content")
 API = "/editor/api/"
 
 
-class StaffApp(StaffAnswers):
+class StaffApp(StaffAnswers, StaffTexts):
     """The routes under /editor (and / , which leads there)."""
 
     def staff_get(self, path: str) -> bool:
@@ -38,6 +42,8 @@ class StaffApp(StaffAnswers):
             self.static("login.html")
         elif path.startswith("/editor/static/"):
             self.static(path[len("/editor/static/") :])
+        elif path == "/editor/staff":
+            self.staff_page()
         elif path in ("/editor", "/editor/report"):
             if not self.logged_in_editor():
                 self.redirect("/editor/login?next=" + quote(path))
@@ -58,6 +64,8 @@ class StaffApp(StaffAnswers):
             self.login()
         elif path == "/editor/logout":
             self.logout()
+        elif path == "/staff/api/first-text":
+            self.first_text_from_api()
         elif path.startswith(API):
             self.api_post(path[len(API) :])
         else:
@@ -99,4 +107,6 @@ class StaffApp(StaffAnswers):
         editor = self.logged_in_editor()
         if not editor:
             return self.error(HTTPStatus.UNAUTHORIZED, "log in first")
+        if route == "first-text":
+            return self.first_text_from_page(editor)
         self.answer_post(route, editor)

@@ -163,10 +163,11 @@ def sms_path() -> Path:
 
 
 def purge_sms(path: Path, days: float, now: float = None) -> dict:
-    """{"answered": n, "choices": n, ...} deleted from the SMS store: answered MessageSids
-    and saved numbered choices older than `days` (nothing when the file does not exist)."""
+    """{"answered": n, "choices": n, ...} deleted from the SMS store: answered MessageSids,
+    saved numbered choices and sent texts' statuses older than `days` (nothing when the
+    file does not exist)."""
     if not Path(path).exists():
-        return {"answered": 0, "choices": 0, "pending": 0}
+        return {"answered": 0, "choices": 0, "pending": 0, "sent": 0}
     store = SmsStore(Path(path))
     try:
         return store.purge((now or time.time()) - days * 86400)
@@ -218,8 +219,8 @@ def main() -> int:
         sms, where = (purge_sms(path, days), path) if path.exists() else (None, path)
     if sms is not None:
         print(
-            f"Deleted {sms['answered']} answered SMS id(s) and {sms['choices']} saved SMS choice list(s) "
-            f"older than {days:g} days from {where}."
+            f"Deleted {sms['answered']} answered SMS id(s), {sms['choices']} saved SMS choice list(s) and "
+            f"{sms.get('sent', 0)} sent text status(es) older than {days:g} days from {where}."
         )
     reminders = purge_reminders(args.prod, days)
     if reminders is not None:

@@ -18,7 +18,7 @@ new_secret() {
   echo "==> Added a new random $1 to ${ENV_FILES[0]}"
 }
 
-# load_secrets: exports every secret below (creating the missing ones) and TWILIO_AUTH_TOKEN.
+# load_secrets: exports every secret below (creating the missing ones) and the Twilio settings.
 load_secrets() {
   # Secrets: from the environment, else from .env (each created once, random).
   #   HSG_API_TOKEN      the Rasa HTTP API token
@@ -34,7 +34,13 @@ load_secrets() {
     fi
   done
   export HSG_API_TOKEN HSG_SMS_HASH_KEY HSG_CONTENT_TOKEN HSG_EDITOR_SECRET
-  if [ -z "${TWILIO_AUTH_TOKEN:-}" ] && setting TWILIO_AUTH_TOKEN >/dev/null; then
-    export TWILIO_AUTH_TOKEN=$(setting TWILIO_AUTH_TOKEN)
-  fi
+  # Set by hand, never created: Twilio's credentials, the clinic's number and the status
+  # callback's URL (common/outbound.py), and HSG_STAFF_TOKEN (the staff texting API; while
+  # it is unset the API refuses every request, and staff use the page).
+  for name in TWILIO_AUTH_TOKEN TWILIO_ACCOUNT_SID TWILIO_FROM_NUMBER TWILIO_STATUS_CALLBACK_URL \
+              TWILIO_API_BASE HSG_STAFF_TOKEN; do
+    if [ -z "${!name:-}" ] && setting "$name" >/dev/null; then
+      export "$name=$(setting "$name")"
+    fi
+  done
 }

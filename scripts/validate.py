@@ -2,12 +2,12 @@
 
 One class of Rasa warning is a known false positive: "The utterance X is not used
 in any story or rule" for responses that forms ask with (utter_ask_<slot>), that
-Rasa's default fallback sends (utter_default), or that custom actions send by
-name. Those are accepted only when the code really names them. The other is "duplicated
-intents ... across multiple domain files: faq": Rasa's importer adds each retrieval
-intent from the NLU data to the domain again, yet the story reader needs it listed
-in domain.yml. Accepted only for the retrieval intents in config.yml. Anything
-else fails.
+Rasa's default fallback sends (utter_default), or that custom actions (or the
+content service: the staff's first text) send by name. Those are accepted only when
+the code really names them. The other is "duplicated intents ... across multiple
+domain files: faq": Rasa's importer adds each retrieval intent from the NLU data to the
+domain again, yet the story reader needs it listed in domain.yml. Accepted only for the
+retrieval intents in config.yml. Anything else fails.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ DUPLICATE_INTENTS = re.compile(r"duplicated intents have been found across multi
 
 
 def responses_named_in_actions() -> set:
-    """Every string constant starting with utter_ in actions/*.py and components/*.py."""
+    """Every string constant starting with utter_ in actions/, components/ and editor/*.py."""
     names = set()
-    for path in list((ROOT / "actions").glob("*.py")) + list((ROOT / "components").glob("*.py")):
+    for path in [path for room in ("actions", "components", "editor") for path in (ROOT / room).glob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("utter_"):
                 names.add(node.value)

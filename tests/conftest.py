@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_TOKEN = "test-token-not-secret"
 TWILIO_TOKEN = "test-twilio-auth-token"
 TWILIO_ACCOUNT = "ACtest00000000000000000000000000"
+STAFF_TOKEN = "test-staff-token-not-secret"  # HSG_STAFF_TOKEN of the test bot: the staff texting API
 CLINIC_NUMBER = "+13035550142"  # the test clinic's Twilio number (texts come from it)
 SMS_HASH_KEY = "test-sms-hash-key"
 EDITOR = ("test.editor", "test-editor-password")  # created in the test bot's own accounts file
@@ -191,6 +192,7 @@ def bot(tmp_path_factory, twilio_mock) -> Bot:
                 "TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT,
                 "TWILIO_FROM_NUMBER": CLINIC_NUMBER,
                 "TWILIO_API_BASE": twilio_mock.url,
+                "HSG_STAFF_TOKEN": STAFF_TOKEN,
                 "TWILIO_STATUS_CALLBACK_URL": f"http://127.0.0.1:{rasa_port}/webhooks/twilio/status",
                 # the embedded default: no proxy trusted, whatever this shell says
                 "HSG_TRUSTED_PROXIES": "",

@@ -382,11 +382,13 @@ def test_purge_deletes_old_answered_ids_and_choices_and_keeps_opt_outs(tmp_path)
         assert store.claim(sid) == "claimed"
         store.answered(sid)
         store.set_choices("sms-" + sid, [{"title": "Does it hurt?", "payload": "/faq"}])
+        store.record_sent(sid + "sent", "first_text")  # a text sent first, and its delivery status
     store.opt_out("sms-SMold")
     with contextlib.closing(sqlite3.connect(path)) as db, db:
-        for table, column in (("answered", "sid"), ("choices", "key"), ("opt_out", "key")):
-            db.execute(f"UPDATE {table} SET at = ? WHERE {column} LIKE '%SMold'", (now - 40 * day,))
-    assert purge_sms(path, 30, now) == {"answered": 1, "choices": 1, "pending": 0, "sent": 0}
+        for table, column in (("answered", "sid"), ("choices", "key"), ("opt_out", "key"), ("sent", "sid")):
+            db.execute(f"UPDATE {table} SET at = ? WHERE {column} LIKE '%SMold%'", (now - 40 * day,))
+    assert purge_sms(path, 30, now) == {"answered": 1, "choices": 1, "pending": 0, "sent": 1}
+    assert store.sent_status("SMoldsent") is None and store.sent_status("SMnewsent")
     assert not store.is_answered("SMold") and store.is_answered("SMnew")
     assert store.choices("sms-SMold") == [] and store.choices("sms-SMnew")
     assert store.is_opted_out("sms-SMold")  # an opt-out holds until START
@@ -402,7 +404,9 @@ def test_purge_deletes_old_answered_ids_and_choices_and_keeps_opt_outs(tmp_path)
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Deleted 1 answered SMS id(s) and 1 saved SMS choice list(s)" in result.stdout, result.stdout
+    assert "Deleted 1 answered SMS id(s), 1 saved SMS choice list(s) and 0 sent text status(es)" in result.stdout, (
+        result.stdout
+    )
     assert not store.is_answered("SMnew") and store.choices("sms-SMnew") == []
 
 

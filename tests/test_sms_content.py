@@ -4,22 +4,29 @@ make it UCS-2), and the counter is right."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
 
 from common.sms_segments import segments
 from editor.checks import load_rules, sms_body
 
-ANSWERS = ROOT / "content" / "answers"
-# Replies that exist only by SMS (`sms_only: true`: STOP/START/HELP, the reminders' texts):
-# their default variant is their SMS form.
-SMS_ONLY = {
-    data["response"]
-    for data in (yaml.safe_load(path.read_text(encoding="utf-8")) for path in ANSWERS.glob("*/*.yml"))
-    if data.get("sms_only")
-}
+ANSWERS = Path(__file__).resolve().parent.parent / "content" / "answers"
+
+
+def sms_only_responses():
+    """Answers that exist only by SMS (STOP, START, HELP, the staff's first text): every
+    variant of theirs is an SMS form."""
+    answers = [yaml.safe_load(path.read_text(encoding="utf-8")) or {} for path in sorted(ANSWERS.rglob("*.yml"))]
+    return {answer["response"] for answer in answers if answer.get("sms_only")}
+
+
+def test_the_sms_only_answers_are_found():
+    found = sms_only_responses()
+    assert {"utter_sms_stop", "utter_sms_start", "utter_sms_help", "utter_first_text_book_hsg"} <= found
+    assert {"utter_reminder_window", "utter_reminder_device", "utter_reminder_offer"} <= found
+    assert "utter_greet" not in found
 
 
 @pytest.mark.parametrize(
@@ -45,9 +52,10 @@ def test_segment_counter(text, expected):
 
 
 def sms_forms(domain):
+    sms_only = sms_only_responses()
     for name, variants in domain["responses"].items():
         forms = [v for v in variants if v.get("channel") == "twilio"]
-        if name in SMS_ONLY:
+        if name in sms_only:
             forms = variants
         yield name, forms
 
@@ -84,7 +92,3 @@ def test_sms_forms_are_plain_text(domain):
         for form in forms:
             assert not re.search(r"(^|\n)\s*[-*#]|<[a-z/]|\*\*|__|\[.+\]\(", form["text"]), name
             assert "custom" not in form, name
-
-
-def test_the_sms_only_replies_are_found():
-    assert {"utter_sms_stop", "utter_sms_start", "utter_sms_help", "utter_reminder_window"} <= SMS_ONLY

@@ -101,6 +101,26 @@ def test_deliveries_of_one_sms_to_two_hosts_at_once_are_answered_once(engine):
     assert host_b.claim(other) == "claimed"
 
 
+def test_delivery_statuses_of_texts_sent_first_are_shared_and_never_go_back(engine):
+    from common.sms_store import PgSmsStore
+
+    host_a, host_b = PgSmsStore(engine), PgSmsStore(engine)
+    sent, early = "SM" + uuid.uuid4().hex, "SM" + uuid.uuid4().hex
+    kind = "test-" + uuid.uuid4().hex[:8]
+    host_a.record_sent(sent, kind)
+    host_b.record_status(sent, "delivered")  # the callback reaches the other host
+    host_a.record_status(sent, "sent")  # a late callback never replaces a final status
+    assert host_a.sent_status(sent)["status"] == "delivered"
+    host_b.record_status(early, "failed", "30003")  # a callback before the sender recorded the text
+    host_a.record_sent(early, kind)
+    assert {k: host_b.sent_status(early)[k] for k in ("kind", "status", "error_code")} == {
+        "kind": kind,
+        "status": "failed",
+        "error_code": "30003",
+    }
+    assert host_b.status_counts(kind) == {"delivered": 1, "failed": 1}
+
+
 def test_failed_logins_on_two_hosts_at_once_are_counted_once(engine):
     from editor.accounts import PgThrottle, Sessions
 
