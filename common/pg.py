@@ -3,7 +3,8 @@
 `scripts/run.sh --prod` sets HSG_STORE=postgresql. Then the answers and their history
 (editor/store.py `PgContentStore`), the editor accounts, their sessions and the login
 throttle (editor/accounts.py), the editors' report (editor/report.py) and the SMS
-channel's opt-outs, claims, answered ids, choices and sent texts (common/sms_store.py) live in
+channel's opt-outs, claims, answered ids, choices and sent texts (common/sms_store.py) and the
+text reminders' queue (common/reminders.py) live in
 the same PostgreSQL database as the conversations (HSG_PG_HOST, HSG_PG_PORT, HSG_PG_DB,
 HSG_PG_USER, HSG_PG_PASSWORD), in their own tables named hsg_*. The tables are created
 when missing, under an advisory lock, so several hosts may start at once. Without the
@@ -143,6 +144,26 @@ sms_choices = sa.Table(
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("payloads", sa.Text),
     sa.Column("at", sa.Float, index=True),
+)
+
+# Text reminders (common/reminders.py): the queue, claimed row by row; `number` is sealed.
+sms_reminders = sa.Table(
+    "hsg_sms_reminders",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.Text, nullable=False, index=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("day", sa.Text, nullable=False),
+    sa.Column("language", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("send_at", sa.Float, nullable=False),
+    sa.Column("number", sa.Text),
+    sa.Column("tries", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("lease", sa.Float),
+    sa.Column("sid", sa.Text, index=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("updated", sa.Float, nullable=False),
+    sa.Index("hsg_sms_reminders_due", "status", "send_at"),
 )
 
 # The texts the project sent itself (common/outbound.py) and their delivery status.

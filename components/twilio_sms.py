@@ -9,7 +9,12 @@ Texts the project sends first (common/outbound.py) report their delivery to
 POST /webhooks/twilio/status, signed the same way; it records delivered or failed
 for the MessageSid in the SMS store (common/sms_store.py `record_status`).
 Phone numbers are never logged or stored in clear: the conversation key is a keyed
-hash of the number.
+hash of the number (a number waiting for a text reminder is stored sealed).
+
+Text reminders (components/reminders.py), on when texts can be sent: REMIND and
+CANCEL REMINDER are keywords like STOP (which also cancels reminders), a turn that
+gave a window or a device date ends with the offer, and the server runs the worker
+that sends due reminders (started and stopped with the server).
 
 The signature covers the URL Twilio called. Behind a TLS proxy or tunnel that is not
 the URL this server sees, so the URL checked is, in this order:
@@ -63,10 +68,14 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from common.proxies import Network, default_trusted_proxies, is_trusted, trusted_networks
+from common.reminders import ReminderPolicy, open_queue
+from common.settings import load_settings
 from common.sms_segments import numbered
 from common.sms_store import STATUS_RANK, number_key, open_sms_store, store_path
 from components.channels import log_failure, store_unavailable_messages
 from components.rasa_patches import ConversationStoreUnavailable
+from components.reminders import POLL_SECONDS, ReminderDesk, ReminderWorker, dates_given, keyword, reminder_word
+from components.reminders import SPANISH_WORDS as SPANISH_REMINDER_WORDS
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,9 +156,18 @@ class SmsCollector(CollectingOutputChannel):
 KEYWORD_REPLIES = ("utter_sms_stop", "utter_sms_start", "utter_sms_help")
 
 
-def built_keyword_texts(domain_path: Path, language: str = "en") -> Dict[str, str]:
-    """The STOP/START/HELP replies as built into build/domain.yml: the copy of last resort."""
-    responses = yaml.safe_load(domain_path.read_text(encoding="utf-8"))["responses"]
+@functools.lru_cache(maxsize=2)
+def _built_responses(domain_path: Path, modified: float) -> Dict[str, Any]:
+    """The responses of the built domain, read once per version of the file (a large YAML)."""
+    return yaml.safe_load(domain_path.read_text(encoding="utf-8"))["responses"]
+
+
+def built_keyword_texts(
+    domain_path: Path, language: str = "en", names: Sequence[str] = KEYWORD_REPLIES
+) -> Dict[str, str]:
+    """The STOP/START/HELP replies (or other SMS-only answers: `names`) as built into
+    build/domain.yml: the copy of last resort."""
+    responses = _built_responses(domain_path, domain_path.stat().st_mtime)
 
     def text(variants: List[Dict[str, Any]]) -> str:
         for variant in variants:
@@ -157,7 +175,7 @@ def built_keyword_texts(domain_path: Path, language: str = "en") -> Dict[str, st
                 return variant["text"]
         return next(v["text"] for v in variants if not v.get("condition"))
 
-    return {name: text(responses[name]) for name in KEYWORD_REPLIES}
+    return {name: text(responses[name]) for name in names}
 
 
 async def conversation_language(request: Request, key: str) -> str:
@@ -165,6 +183,23 @@ async def conversation_language(request: Request, key: str) -> str:
     tracker = await request.app.ctx.agent.tracker_store.retrieve(key)
     value = tracker.get_slot("language") if tracker is not None else None
     return value if value in ("en", "es") else "en"
+
+
+async def turn_dates(request: Request, key: str) -> Dict[str, Optional[str]]:
+    """The window or device dates the bot set in the conversation's last turn
+    (components/reminders.py `dates_given`)."""
+    tracker = await request.app.ctx.agent.tracker_store.retrieve(key)
+    tail: List[Dict[str, Any]] = []
+    for event in reversed(tracker.events if tracker is not None else []):
+        tail.append(event.as_dict())
+        if tail[-1].get("event") == "user":
+            break
+    return dates_given(list(reversed(tail)))
+
+
+def reminders_configured() -> bool:
+    """Reminders are offered only when texts can be sent (common/outbound.py's settings)."""
+    return all(os.environ.get(name) for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"))
 
 
 class TwilioSmsInput(InputChannel):
@@ -194,6 +229,7 @@ class TwilioSmsInput(InputChannel):
         store_path: str,
         trusted_proxies: Union[str, Sequence[str], None] = "",
         status_url: str = "",
+        reminders: Optional[bool] = None,
     ) -> None:
         if not auth_token:
             logger.warning("TWILIO_AUTH_TOKEN is not set: the SMS webhook refuses every request")
@@ -210,6 +246,15 @@ class TwilioSmsInput(InputChannel):
                 ", ".join(str(network) for network in self.trusted),
             )
         self.store = open_sms_store(Path(store_path))  # PostgreSQL in the production profile
+        # Text reminders (components/reminders.py): on when texts can be sent, unless told
+        self.desk: Optional[ReminderDesk] = None
+        self.worker: Optional[ReminderWorker] = None
+        self.clock: Callable[[], float] = time.time
+        if reminders if reminders is not None else reminders_configured():
+            policy = ReminderPolicy.from_settings(load_settings())
+            self.desk = ReminderDesk(open_queue(Path(store_path)), hash_key, policy)
+        else:
+            logger.info("Text reminders are off: set TWILIO_ACCOUNT_SID and TWILIO_FROM_NUMBER to offer them")
         self.nlg: Any = None  # the bot's answers (components/content_nlg.py), set by the webhook
         self._warned: Dict[str, float] = {}  # URL -> when a refusal naming it was last logged
         self._warnings: List[float] = []  # when the recent warnings were logged
@@ -236,10 +281,10 @@ class TwilioSmsInput(InputChannel):
                 del self._turns[key]
 
     async def keyword_reply(self, name: str, language: str = "en") -> str:
-        """A STOP/START/HELP reply (content/answers/sms_keywords/) in the patient's language,
-        from the bot's own copy of the answers, so an editor's change applies within
-        seconds, as for every answer; from the built domain if that fails (a broken copy
-        must not silence STOP)."""
+        """A STOP/START/HELP reply (content/answers/sms_keywords/), or another SMS-only
+        answer (the reminders'), in the patient's language, from the bot's own copy of
+        the answers, so an editor's change applies within seconds, as for every answer;
+        from the built domain if that fails (a broken copy must not silence STOP)."""
         try:
             from rasa.shared.core.events import SlotSet
             from rasa.shared.core.slots import TextSlot
@@ -253,7 +298,7 @@ class TwilioSmsInput(InputChannel):
                 return message["text"]
         except Exception as error:
             logger.warning("Keyword reply from the built domain: the answers failed (%s)", type(error).__name__)
-        return built_keyword_texts(ROOT / "build" / "domain.yml", language)[name]
+        return built_keyword_texts(ROOT / "build" / "domain.yml", language, [name])[name]
 
     def checked_url(self, request: Request, public_url: Optional[str] = None) -> str:
         """The URL the signature is checked against (see the module's docstring):
@@ -329,10 +374,14 @@ class TwilioSmsInput(InputChannel):
         text: str,
         on_new_message: Callable[[UserMessage], Awaitable[None]],
         language_of: Optional[Callable[[str], Awaitable[str]]] = None,
+        number: str = "",
+        dates_of: Optional[Callable[[str], Awaitable[Dict[str, Optional[str]]]]] = None,
     ) -> List[str]:
         """The replies to one inbound SMS, keywords first. A Spanish keyword (AYUDA,
         PARAR...) is answered in Spanish, an English one in the conversation's language.
-        Texts of one number wait for each other (see `_turn`)."""
+        Texts of one number wait for each other (see `_turn`). With reminders on, REMIND
+        and CANCEL REMINDER are keywords too, and a turn that gave a date by SMS ends
+        with the offer of a reminder (`dates_of` reads what the turn set)."""
         async with self._turn(key):
             word = text.strip().upper().strip("¡!¿?.")
             opted_out = await self._store("is_opted_out", key)
@@ -340,6 +389,9 @@ class TwilioSmsInput(InputChannel):
                 return await self.keyword(key, word, opted_out, language_of)
             if opted_out or not text.strip():
                 return []
+            wanted = reminder_word(text) if self.desk is not None and number else None
+            if wanted:
+                return [await self.reminder_reply(key, number, text, wanted, language_of)]
             message = await self._store("pick", key, text) or text[:MAX_CHARS]
             collector = SmsCollector()
             await on_new_message(UserMessage(message, collector, key, input_channel=self.name()))
@@ -357,7 +409,42 @@ class TwilioSmsInput(InputChannel):
             await self._store(
                 "set_choices", key, [{"title": b["title"], "payload": b["payload"]} for b in offered], turn_done
             )
-            return bodies
+            return bodies + await self.reminder_offers(key, language_of, dates_of)
+
+    async def _reminders(self, method: str, *args: Any) -> Any:
+        """A call of the reminder desk, on the store's worker threads (it blocks)."""
+        call = functools.partial(getattr(self.desk, method), *args)
+        return await asyncio.get_running_loop().run_in_executor(self._store_threads, call)
+
+    async def reminder_reply(
+        self, key: str, number: str, text: str, wanted: str, language_of: Optional[Callable[[str], Awaitable[str]]]
+    ) -> str:
+        """REMIND or CANCEL REMINDER: the change and its answer (Spanish words in Spanish)."""
+        spanish = keyword(text) in SPANISH_REMINDER_WORDS
+        language = "es" if spanish else await self._language(key, language_of)
+        name = await self._reminders("reply", key, number, wanted, "es" if spanish else None, self.clock())
+        return await self.keyword_reply(name, language)
+
+    async def reminder_offers(
+        self,
+        key: str,
+        language_of: Optional[Callable[[str], Awaitable[str]]],
+        dates_of: Optional[Callable[[str], Awaitable[Dict[str, Optional[str]]]]],
+    ) -> List[str]:
+        """The offer of a reminder after a turn that gave a date (none when reminders are
+        off); a failure here never costs the patient the answer itself."""
+        if self.desk is None or dates_of is None:
+            return []
+        try:
+            given = await dates_of(key)
+            if not given:
+                return []
+            language = await self._language(key, language_of)
+            offers = await self._reminders("after_turn", key, given, language, self.clock())
+            return [await self.keyword_reply(name, language) for name in offers]
+        except Exception as error:
+            log_failure(logger, "Reminders: the offer failed; the answer goes without it", error)
+            return []
 
     async def keyword(
         self, key: str, word: str, opted_out: bool, language_of: Optional[Callable[[str], Awaitable[str]]]
@@ -366,6 +453,8 @@ class TwilioSmsInput(InputChannel):
         language = "es" if word in SPANISH_WORDS else await self._language(key, language_of)
         if word in STOP_WORDS:
             await self._store("opt_out", key)
+            if self.desk is not None:
+                await self._reminders("stop", key, self.clock())
             return [] if opted_out else [await self.keyword_reply("utter_sms_stop", language)]
         if word in HELP_WORDS:
             return [await self.keyword_reply("utter_sms_help", language)]
@@ -410,14 +499,49 @@ class TwilioSmsInput(InputChannel):
             if claimed != "claimed":
                 return self.twiml([])  # answered already, or being answered by another delivery of it
             return await self.answer(
-                request, sid, number_key(self.hash_key, number), params.get("Body", ""), on_new_message
+                request, sid, number_key(self.hash_key, number), params.get("Body", ""), on_new_message, number
             )
 
         @webhook.route("/status", methods=["POST"])
         async def status(request: Request) -> HTTPResponse:
             return await self.status_callback(request)
 
+        @webhook.listener("after_server_start")
+        async def start_reminders(app: Any, loop: Any) -> None:
+            worker = self.reminder_worker(asyncio.get_running_loop(), getattr(app.ctx, "agent", None))
+            if worker is not None:
+                worker.start(float(os.environ.get("HSG_REMINDER_POLL_SECONDS") or POLL_SECONDS))
+
+        @webhook.listener("before_server_stop")
+        async def stop_reminders(app: Any, loop: Any) -> None:
+            if self.worker is not None:
+                await asyncio.get_running_loop().run_in_executor(None, self.worker.stop)
+
         return webhook
+
+    def reminder_worker(self, loop: asyncio.AbstractEventLoop, agent: Any = None) -> Optional[ReminderWorker]:
+        """The worker that sends due reminders (components/reminders.py), or None when they
+        are off. Its texts come from the bot's copy of the answers, rendered on `loop`."""
+        if self.desk is None:
+            return None
+        if agent is not None and getattr(agent, "nlg", None) is not None:
+            self.nlg = agent.nlg
+        from common.outbound import send_sms
+
+        def render(name: str, language: str) -> str:
+            return asyncio.run_coroutine_threadsafe(self.keyword_reply(name, language), loop).result(timeout=60)
+
+        self.worker = ReminderWorker(
+            self.desk.queue,
+            self.store.is_opted_out,
+            send_sms,
+            render,
+            self.hash_key,
+            self.desk.policy,
+            self.clock,
+            lambda sid: self.store.record_sent(sid, "reminder"),  # the status callback records its fate
+        )
+        return self.worker
 
     async def status_callback(self, request: Request) -> HTTPResponse:
         """POST /webhooks/twilio/status: Twilio's report on a text we sent (MessageStatus:
@@ -441,12 +565,25 @@ class TwilioSmsInput(InputChannel):
         return response.empty()
 
     async def answer(
-        self, request: Request, sid: str, key: str, body: str, on_new_message: Callable[[UserMessage], Awaitable[None]]
+        self,
+        request: Request,
+        sid: str,
+        key: str,
+        body: str,
+        on_new_message: Callable[[UserMessage], Awaitable[None]],
+        number: str = "",
     ) -> HTTPResponse:
         """The TwiML reply to a claimed message; the message is recorded as answered only
         once the reply is made, and released for Twilio's retry when it fails."""
         try:
-            bodies = await self.handle(key, body, on_new_message, lambda key: conversation_language(request, key))
+            bodies = await self.handle(
+                key,
+                body,
+                on_new_message,
+                lambda key: conversation_language(request, key),
+                number,
+                lambda key: turn_dates(request, key),
+            )
         except ConversationStoreUnavailable:  # "please send it again in a minute, or call"
             bodies = [m["text"] for m in await store_unavailable_messages(request, "sms", self.name(), body)]
         except asyncio.CancelledError:  # Twilio hung up: its retry is to be answered

@@ -14,7 +14,8 @@ The store is the embedded SQLite file (HSG_TRACKER_DB, default var/tracker.sqlit
 or with `--prod` the PostgreSQL database of the production profile (HSG_PG_*).
 The SMS channel's store (HSG_SMS_DB, default var/sms.sqlite3; with `--prod` its tables
 in PostgreSQL) loses its answered MessageSids and saved numbered choices older than the
-same number of days; opt-outs are kept. With `--prod`, the editors' report (its table
+same number of days, and the text reminders' finished rows (common/reminders.py) changed
+longer ago than that; opt-outs are kept. With `--prod`, the editors' report (its table
 in PostgreSQL) loses its rows older than `report.retention_days`.
 With `--prod` the settings are found as scripts/run.sh --prod finds them
 (common/pg.py `load_prod_settings`), and nothing is written into the checkout.
@@ -29,7 +30,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Dict, Iterable, List, NamedTuple, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 import sqlalchemy as sa
 
@@ -174,6 +175,22 @@ def purge_sms(path: Path, days: float, now: float = None) -> dict:
         store.close()
 
 
+def purge_reminders(prod: bool, days: float, now: Optional[float] = None) -> Optional[int]:
+    """Deletes finished text reminders (sent, failed, cancelled; they keep no number) last
+    changed more than `days` ago and offers never taken up whose time has passed; None when
+    there is no SMS store yet (the embedded default)."""
+    from common.reminders import open_queue
+
+    if not prod and not sms_path().exists():
+        return None
+    now = time.time() if now is None else now
+    queue = open_queue(sms_path())
+    try:
+        return queue.purge(now - days * 86400, now)
+    finally:
+        queue.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Delete events older than the retention setting.")
     parser.add_argument("--prod", action="store_true", help="purge the production profile's PostgreSQL store")
@@ -205,6 +222,9 @@ def main() -> int:
             f"Deleted {sms['answered']} answered SMS id(s), {sms['choices']} saved SMS choice list(s) and "
             f"{sms.get('sent', 0)} sent text status(es) older than {days:g} days from {where}."
         )
+    reminders = purge_reminders(args.prod, days)
+    if reminders is not None:
+        print(f"Deleted {reminders} finished or expired text reminder(s) from {where}.")
     if args.prod:  # (the report file of the embedded default deletes its old rows itself, at each use)
         from editor.report import Report
 

@@ -196,6 +196,7 @@ def bot(tmp_path_factory, twilio_mock) -> Bot:
                 "TWILIO_STATUS_CALLBACK_URL": f"http://127.0.0.1:{rasa_port}/webhooks/twilio/status",
                 # the embedded default: no proxy trusted, whatever this shell says
                 "HSG_TRUSTED_PROXIES": "",
+                "HSG_REMINDER_POLL_SECONDS": "1",  # due reminders go out within a second (tests)
             },
         )
     except RuntimeError as error:

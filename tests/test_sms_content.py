@@ -25,6 +25,7 @@ def sms_only_responses():
 def test_the_sms_only_answers_are_found():
     found = sms_only_responses()
     assert {"utter_sms_stop", "utter_sms_start", "utter_sms_help", "utter_first_text_book_hsg"} <= found
+    assert {"utter_reminder_window", "utter_reminder_device", "utter_reminder_offer"} <= found
     assert "utter_greet" not in found
 
 
