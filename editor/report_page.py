@@ -166,6 +166,46 @@ def messages_table(rows: List[Dict[str, Any]], zone: ZoneInfo) -> str:
     )
 
 
+def texts_counts(since: float) -> Dict[str, Dict[str, int]]:
+    """The texts the project sent first in the period: reminders (common/reminders.py) and
+    staff's first texts, by what Twilio's status callback said of them."""
+    from common.reminders import reminder_counts
+    from common.sms_store import open_sms_store, store_path
+
+    store = open_sms_store()
+    try:
+        first = store.status_counts("first_text", since)
+    finally:
+        store.close()
+    delivered = first.get("delivered", 0)
+    failed = sum(first.get(status, 0) for status in ("failed", "undelivered"))
+    return {
+        "Reminders": reminder_counts(store_path(), since),
+        "Staff's first texts": {"sent": sum(first.values()), "delivered": delivered, "failed": failed, "waiting": 0},
+    }
+
+
+def texts_table(since: float) -> str:
+    """A table of the texts sent first (reminders, staff's first texts): sent, delivered, failed."""
+    try:
+        counts = texts_counts(since)
+    except Exception as error:  # the SMS store unreachable: say so, never a 500
+        logger.warning("The report could not read the texts sent (%s)", type(error).__name__)
+        return '<p class="hint">The texts sent could not be read: see the content log.</p>'
+    rows = [
+        (kind, found.get("sent", 0), found.get("delivered", 0), found.get("failed", 0), found.get("waiting", 0))
+        for kind, found in counts.items()
+    ]
+    head = "".join(f'<th scope="col">{c}</th>' for c in ("Kind", "Sent", "Delivered", "Failed", "Waiting"))
+    body = "".join(
+        f'<tr><th scope="row">{_e(row[0])}</th>' + "".join(f"<td>{v}</td>" for v in row[1:]) + "</tr>" for row in rows
+    )
+    return (
+        '<table id="texts-sent"><caption>Texts the clinic\'s number sent first, in these weeks</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
 def report_html(template: str, service_report: Any, query: Dict[str, str]) -> str:
     """The report page: the period form, the charts and the unanswered messages."""
     settings = load_settings()
@@ -194,6 +234,7 @@ def report_html(template: str, service_report: Any, query: Dict[str, str]) -> st
         .replace("{{period}}", _e(about))
         .replace("{{charts}}", charts(weeks))
         .replace("{{messages}}", messages_table(rows, zone))
+        .replace("{{texts}}", texts_table(start))
     )
 
 

@@ -49,8 +49,11 @@ class StaffApp(StaffReport, StaffAnswers, StaffTexts):
         elif path == "/editor/staff":
             self.staff_page()
         elif path in ("/editor", "/editor/report", "/editor/readiness"):
-            if not self.logged_in_editor():
+            editor = self.logged_in_editor()
+            if not editor:
                 self.redirect("/editor/login?next=" + quote(path))
+            elif path == "/editor" and self.logged_in_role(editor) == "staff":
+                self.redirect("/editor/staff")  # staff change no answer: their page is the texting one
             elif path == "/editor":
                 self.static("editor.html")
             else:

@@ -273,6 +273,9 @@ def test_the_staff_page_sends_a_first_text_for_staff_and_admins_only(bot, twilio
     refused = editor.post(bot.content_url + "/editor/api/first-text", json=data, headers=origin, timeout=30)
     assert refused.status_code == 403
     staff = logged_in(bot, "staff")
+    landing = staff.get(bot.content_url + "/editor", allow_redirects=False, timeout=30)
+    assert landing.headers["Location"] == "/editor/staff"  # staff land on the texting page
+    assert editor.get(bot.content_url + "/editor", allow_redirects=False, timeout=30).status_code == 200
     other_site = {"Origin": "https://evil.example.org"}
     refused = staff.post(bot.content_url + "/editor/api/first-text", json=data, headers=other_site, timeout=30)
     assert refused.status_code == 403

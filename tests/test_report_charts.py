@@ -9,11 +9,13 @@ violation. Also: bad weeks and bad requests get a clear answer, not a crash."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import threading
-from datetime import datetime
+import time
+from datetime import date, datetime
 from http.server import ThreadingHTTPServer
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -241,3 +243,37 @@ def test_the_readiness_page_is_in_the_nav_and_axe_finds_nothing_serious(charts_s
     serious = [v["id"] for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
     assert not serious, results.generate_report()
     page.context.close()
+
+
+def test_the_report_counts_the_texts_sent_first_by_what_twilio_said(charts_service, tmp_path, monkeypatch):
+    """Reminders and staff's first texts: sent, delivered (the status callback), failed, waiting."""
+    from common import reminders
+    from common.sms_store import SmsStore
+    from components.reminders import ReminderWorker
+
+    monkeypatch.setenv("HSG_SMS_DB", str(tmp_path / "sms.sqlite3"))
+    store, queue, now = (
+        SmsStore(tmp_path / "sms.sqlite3"),
+        reminders.SqliteReminderQueue(tmp_path / "sms.sqlite3"),
+        time.time(),
+    )
+    sids = iter(["SMr1", "SMr2"])
+    worker = ReminderWorker(
+        queue, lambda key: False, lambda number, body: next(sids), lambda name, language: "text", "k" * 32,
+        reminders.ReminderPolicy(), on_sent=lambda sid: store.record_sent(sid, "reminder"),
+    )  # fmt: skip
+    for n, key in enumerate(("a", "b", "c")):
+        queue.offer(key, "window", date.today(), "en", now - 60 if n < 2 else now + 86400, now - 120)
+        queue.activate(key, reminders.seal("k" * 32, f"+1720555010{n}"), None, now - 120)
+    assert worker.run_once(now) == 2  # two due, one still waiting
+    store.record_status("SMr1", "delivered")
+    for sid, status in (("SMf1", "delivered"), ("SMf2", "delivered"), ("SMf3", "undelivered")):
+        store.record_sent(sid, "first_text")
+        store.record_status(sid, status)
+    session = requests.Session()
+    session.post(charts_service.url + "/editor/login", data={"name": EDITOR[0], "password": EDITOR[1]})
+    page = session.get(charts_service.url + "/editor/report").text
+    table = page[page.index('<table id="texts-sent">') :]
+    cells = re.findall(r'<th scope="row">([^<]+)</th>((?:<td>\d+</td>)+)', table[: table.index("</table>")])
+    found = {kind.replace("&#x27;", "'"): [int(n) for n in re.findall(r"\d+", tds)] for kind, tds in cells}
+    assert found == {"Reminders": [2, 1, 0, 1], "Staff's first texts": [3, 2, 1, 0]}
