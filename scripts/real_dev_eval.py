@@ -127,7 +127,7 @@ def train_design(language: str, design: str, pairs, lookups: Optional[Path]) -> 
     normalisers: List[Callable[[str], str]] = []
     if "spelling" in design:
         normalisers.append(Speller(language, known_words(pairs)))
-    if "lemmas" in design:
+    if "lemmas" in design and lookups is not None:
         normalisers.append(Lemmas(lemma_table(lookups, language)))
 
     def normalise(text: str) -> str:
@@ -335,7 +335,7 @@ def print_failures(name: str, model: TopicModel, cases: Sequence[Case], band: Ba
     from components.safety_net import RedFlags
 
     flags = RedFlags(ROOT / "safety" / "red_flags.yml")
-    reasons = collections.Counter()
+    reasons: collections.Counter = collections.Counter()
     for case in cases:
         reason = failure(model, case, band, flags.is_urgent)
         if reason:
@@ -378,7 +378,7 @@ def calibrate(name: str, model: TopicModel, cases: Sequence[Case], vocabulary) -
 
 # ------------------------------------------------------------------ main
 def _has(module: str) -> bool:
-    """pyspellchecker is not a requirement of the project (it did not beat the baseline):
+    """pyspellchecker is not a requirement of the project (it did not beat the shipped design):
     `pip install pyspellchecker==0.9.1` to measure the spelling design again."""
     import importlib.util
 
