@@ -7,8 +7,9 @@ It also tells the dialogue how to answer, as the entity `faq_mode` (slot `faq_mo
 - none: one question, Rasa's `utter_faq` answers it;
 - `two`: two questions in one message; the `topic` entities hold both answers'
   keys in the order asked, and `action_answer_topics` sends both;
-- `choose`: unsure (below `unsure_below`, the fallback threshold, or two topics too
-  close to call): the `topic` entities are the message's likely topics, best first
+- `choose`: unsure (below `unsure_below`, the fallback threshold; a topic below its
+  language's guided-choice band `choose_below`; or two topics too close to call): the
+  `topic` entities are the message's likely topics, best first
   (up to three; components/topic_model.py `candidates`), and `action_answer_topics`
   offers them as the guided choice ("Is it about A?", "A or B?", "A, B or C?", each
   with "Something else"), whose payload `/faq/<key>` this component reads back as
