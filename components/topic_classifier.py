@@ -7,8 +7,9 @@ It also tells the dialogue how to answer, as the entity `faq_mode` (slot `faq_mo
 - none: one question, Rasa's `utter_faq` answers it;
 - `two`: two questions in one message; the `topic` entities hold both answers'
   keys in the order asked, and `action_answer_topics` sends both;
-- `choose`: unsure (below `unsure_below`, the fallback threshold, or two topics too
-  close to call): the `topic` entities are the message's likely topics, best first
+- `choose`: unsure (below `unsure_below`, the fallback threshold; a topic below its
+  language's guided-choice band `choose_below`; or two topics too close to call): the
+  `topic` entities are the message's likely topics, best first
   (up to three; components/topic_model.py `candidates`), and `action_answer_topics`
   offers them as the guided choice ("Is it about A?", "A or B?", "A, B or C?", each
   with "Something else"), whose payload `/faq/<key>` this component reads back as
@@ -100,11 +101,15 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             "candidate_ratio": 0.1,
             "candidate_floor": 0.05,
             "max_candidates": 3,
+            # a topic below this gets the guided choice, not its answer (None: unsure_below)
+            "choose_below": None,
             # what makes an unsure message "about the HSG" (components/topic_model.py)
             "vocabulary_file": "components/hsg_words.yml",
             "hsg_mass": 0.5,
             # {language: {story_file, words_file}}: a model of its own for each (English is
-            # the default model, from story_file and words_file above)
+            # the default model, from story_file and words_file above); a language may also
+            # set its own choose_below, candidate_ratio, candidate_floor and max_candidates
+            # (calibrated on its real development messages, docs/model-choice.md)
             "languages": {},
         }
 
@@ -144,8 +149,9 @@ class TopicClassifier(GraphComponent, IntentClassifier):
         """A new, untrained component."""
         return cls(config, model_storage, resource)
 
-    def _new_model(self, synonyms: Dict[str, List[str]]) -> TopicModel:
-        c = self.config
+    def _new_model(self, synonyms: Dict[str, List[str]], language: Text = DEFAULT_LANGUAGE) -> TopicModel:
+        """One language's model, with that language's own thresholds where config.yml sets them."""
+        c = {**self.config, **{k: v for k, v in (self.config.get("languages") or {}).get(language, {}).items()}}
         vocabulary = [pattern for patterns in (_read_yaml(c["vocabulary_file"]) or {}).values() for pattern in patterns]
         return TopicModel(
             c=float(c["C"]),
@@ -159,6 +165,7 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             candidate_ratio=float(c["candidate_ratio"]),
             candidate_floor=float(c["candidate_floor"]),
             max_candidates=int(c["max_candidates"]),
+            choose_below=None if c.get("choose_below") is None else float(c["choose_below"]),
             vocabulary=vocabulary,
             hsg_mass=float(c["hsg_mass"]),
         )
@@ -192,7 +199,7 @@ class TopicClassifier(GraphComponent, IntentClassifier):
                 synonyms.setdefault(word, []).extend(patterns)
             story = (_read_yaml(files["story_file"]) or {}).get("sentences") or []
             texts, labels = [t for t, _ in pairs], [label for _, label in pairs]
-            models[language] = self._new_model(synonyms).fit(texts, labels, story)
+            models[language] = self._new_model(synonyms, language).fit(texts, labels, story)
         self.model = models[DEFAULT_LANGUAGE] if set(models) == {DEFAULT_LANGUAGE} else PerLanguage(models, detect)
         with self.model_storage.write_to(self.resource) as directory:
             (directory / "topic_model.pkl").write_bytes(pickle.dumps(self.model))
@@ -235,7 +242,7 @@ class TopicClassifier(GraphComponent, IntentClassifier):
                     "two",
                     list(reading.both),
                 )
-            elif reading.unsure(float(self.config["unsure_below"])) and reading.about_hsg and reading.candidates:
+            elif reading.unsure(reading.threshold) and reading.about_hsg and reading.candidates:
                 self._set(
                     message,
                     reading.ranking,

@@ -153,6 +153,8 @@ class Reading:
     candidates: List[str] = field(default_factory=list)
     about_hsg: bool = False
     story: bool = False
+    # below this the reading model is unsure of its top guess (TopicModel.threshold_for)
+    threshold: float = 0.55
 
     def unsure(self, below: float) -> bool:
         """Unsure of its one answer: "do you mean A or B?", or below `below` (the fallback
@@ -174,6 +176,11 @@ class TopicModel:
     unsure_margin: float = 0.25
     # ...and only when the two together are this likely (else: the fallback).
     unsure_pair_min: float = 0.55
+    # The guided choice's band (calibrated per language on real patients' messages,
+    # docs/model-choice.md): a top guess that is a topic (`topical`) below this gets the
+    # guided choice instead of its answer; None: the same as `unsure_below`. Other intents
+    # (yes, no, a date, hello) keep `unsure_below`, the FallbackClassifier's threshold.
+    choose_below: Optional[float] = None
     # Weight of the whole-message reading against the best asking clause (1: the
     # whole message decides the main topic; clauses find a second question).
     whole_weight: float = 1.0
@@ -284,7 +291,7 @@ class TopicModel:
         ranking = [(self.labels_[i], float(combined[i])) for i in order]
         label, confidence = ranking[0]
         clause_labels = [(part, self.labels_[int(np.argmax(p))], float(p.max())) for part, p in zip(parts, per_clause)]
-        reading = Reading(label, confidence, ranking, clause_labels=clause_labels)
+        reading = Reading(label, confidence, ranking, clause_labels=clause_labels, threshold=self.threshold_for(label))
         asking_labels = [clause_labels[i] for i in asking]
         reading.both = self._two_questions(label, asking_labels)
         if reading.both:
@@ -296,6 +303,13 @@ class TopicModel:
         reading.about_hsg = self.about_hsg(text, ranking)
         reading.story = is_story(text)
         return reading
+
+    def threshold_for(self, label: str) -> float:
+        """Below this the top guess `label` is unsure: the guided choice's band for a topic,
+        the fallback threshold for any other intent."""
+        if self.choose_below is not None and self.topical(label):
+            return max(self.choose_below, self.unsure_below)
+        return self.unsure_below
 
     def topical(self, label: str) -> bool:
         """A topic the guided choice may offer: an answerable faq/<key>, or an intent with

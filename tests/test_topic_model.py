@@ -426,3 +426,59 @@ def test_the_guided_choice_and_the_fallback_share_one_threshold():
     topic = next(c for c in pipeline if c["name"].endswith("TopicClassifier"))
     fallback = next(c for c in pipeline if c["name"] == "FallbackClassifier")
     assert topic["unsure_below"] == fallback["threshold"]
+
+
+def test_a_topic_below_its_language_band_gets_the_guided_choice_and_other_intents_do_not():
+    """choose_below (config.yml, per language): a topic as the top guess below it is unsure;
+    yes, no, a date or hello keep the fallback threshold (unsure_below)."""
+    model = TopicModel(unsure_below=0.55, choose_below=0.7)
+    assert model.threshold_for("faq/pain") == 0.7
+    assert model.threshold_for("timing") == 0.7  # a topic intent with its own answer
+    assert model.threshold_for("affirm") == 0.55 and model.threshold_for("inform") == 0.55
+    assert TopicModel(unsure_below=0.55).threshold_for("faq/pain") == 0.55  # no band: the fallback's
+    assert TopicModel(unsure_below=0.55, choose_below=0.5).threshold_for("faq/pain") == 0.55  # never below it
+
+
+def test_the_rasa_component_uses_the_reading_language_band():
+    from rasa.shared.nlu.training_data.message import Message
+
+    from components.topic_classifier import TopicClassifier
+    from components.topic_model import Reading
+
+    class One:
+        labels_ = ["faq/pain", "faq/duration", "affirm"]
+
+        def __init__(self, reading):
+            self.reading = reading
+
+        def read(self, text):
+            return self.reading
+
+    ranking = [("faq/pain", 0.62), ("faq/duration", 0.2), ("affirm", 0.18)]
+    found = {}
+    for name, threshold in (("band 0.7", 0.7), ("band 0.6", 0.6)):
+        reading = Reading("faq/pain", 0.62, ranking, candidates=["faq/pain"], about_hsg=True, threshold=threshold)
+        message = Message(data={"text": "anything"})
+        TopicClassifier(TopicClassifier.get_default_config(), None, None, One(reading)).process([message])
+        found[name] = [(e["entity"], e["value"]) for e in message.get("entities")]
+        assert message.get("intent")["name"] == "faq"  # above the fallback threshold either way
+    assert found["band 0.7"] == [("faq_mode", "choose"), ("topic", "pain")]
+    assert found["band 0.6"] == []
+
+
+def test_each_language_band_is_at_or_above_the_fallback_threshold_and_is_read_by_its_model():
+    import yaml
+    from conftest import ROOT
+
+    from components.topic_classifier import TopicClassifier
+
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    topic = next(c for c in pipeline if c["name"].endswith("TopicClassifier"))
+    fallback = next(c for c in pipeline if c["name"] == "FallbackClassifier")["threshold"]
+    config = {**TopicClassifier.get_default_config(), **{k: v for k, v in topic.items() if k != "name"}}
+    component = TopicClassifier(config, None, None)
+    for language in ["en"] + sorted(topic.get("languages") or {}):
+        band = (topic.get("languages") or {}).get(language, {}).get("choose_below", topic.get("choose_below"))
+        assert band is None or band >= fallback, language
+        model = component._new_model({}, language)
+        assert model.unsure_below == fallback and model.choose_below == band, language
