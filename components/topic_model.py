@@ -305,9 +305,11 @@ class TopicModel:
         return reading
 
     def threshold_for(self, label: str) -> float:
-        """Below this the top guess `label` is unsure: the guided choice's band for a topic,
-        the fallback threshold for any other intent."""
-        if self.choose_below is not None and self.topical(label):
+        """Below this the top guess `label` is unsure: the guided choice's band for an
+        answerable faq/<key>, the fallback threshold for any other intent."""
+        # Only a faq/<key> guess: a timing or device question keeps its own route (which asks
+        # for dates), and a `choose` mode on it would outlive the message in the faq_mode slot.
+        if self.choose_below is not None and self._answerable(label):
             return max(self.choose_below, self.unsure_below)
         return self.unsure_below
 

@@ -433,7 +433,7 @@ def test_a_topic_below_its_language_band_gets_the_guided_choice_and_other_intent
     yes, no, a date or hello keep the fallback threshold (unsure_below)."""
     model = TopicModel(unsure_below=0.55, choose_below=0.7)
     assert model.threshold_for("faq/pain") == 0.7
-    assert model.threshold_for("timing") == 0.7  # a topic intent with its own answer
+    assert model.threshold_for("timing") == 0.55  # a topic intent with its own route keeps the fallback's
     assert model.threshold_for("affirm") == 0.55 and model.threshold_for("inform") == 0.55
     assert TopicModel(unsure_below=0.55).threshold_for("faq/pain") == 0.55  # no band: the fallback's
     assert TopicModel(unsure_below=0.55, choose_below=0.5).threshold_for("faq/pain") == 0.55  # never below it
