@@ -426,3 +426,17 @@ def test_the_guided_choice_and_the_fallback_share_one_threshold():
     topic = next(c for c in pipeline if c["name"].endswith("TopicClassifier"))
     fallback = next(c for c in pipeline if c["name"] == "FallbackClassifier")
     assert topic["unsure_below"] == fallback["threshold"]
+
+
+def test_a_model_without_its_topic_model_is_refused_when_it_loads(tmp_path):
+    """Review L7: a model archive without the topic model's file used to load with a
+    warning, and then every message failed in Rasa's FallbackClassifier (KeyError)."""
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.exceptions import RasaException
+
+    from components.topic_classifier import TopicClassifier
+
+    storage = LocalModelStorage(tmp_path)
+    with pytest.raises(RasaException, match="make train"):
+        TopicClassifier.load(TopicClassifier.get_default_config(), storage, Resource("topic_classifier"), None)
