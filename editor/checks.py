@@ -36,6 +36,7 @@ ANY_BRACES = re.compile(r"\{([^{}]*)\}")
 URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*:/+|\bwww\.)[^\s<>\"')\]]*", re.I)
 MARKDOWN_LINK = re.compile(r"\[[^\]]*\]\(([^)]*)\)")
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
+UNFINISHED = "TODO"  # what scripts/new_topic.py writes where a person must write
 NOT_PLAIN_SMS = re.compile(r"(^|\n)\s*[-*#]\s|<[a-z/]|\*\*|__|\[.+\]\(", re.I)
 
 
@@ -415,8 +416,19 @@ def check_sms_plain(form: Form) -> Found:
         )
 
 
+def check_unfinished(form: Form) -> Found:
+    """The TODO stubs `make new-topic` writes (scripts/new_topic.py) are never live text."""
+    if any(UNFINISHED in string for string in strings_in(form.part)):
+        yield (
+            "unfinished",
+            f"it still has {UNFINISHED} text (a new topic's stub)",
+            f"write the {form.label} text and buttons in place of every {UNFINISHED}",
+        )
+
+
 # Every check of one form of an answer, in the order their problems are listed.
 FORM_CHECKS: List[Callable[[Form], Found]] = [
+    check_unfinished,
     check_placeholders,
     check_links,
     check_promises,
