@@ -14,7 +14,7 @@ ANSWER_FILES := $(shell find content/answers -name '*.yml' 2>/dev/null)
 BUILD_INPUTS := domain.yml $(or $(HSG_CLINIC_SETTINGS),clinic.yml) $(ANSWER_FILES) editor/store.py scripts/build.py
 MODEL_INPUTS := config.yml $(DATA_FILES) $(wildcard components/*.py components/*.yml common/*.py) build/.built
 
-.PHONY: help setup build train run run-prod services-stop shell test lint validate check-content new-topic report editor-user content-export purge load bench profile screenshots clean
+.PHONY: help setup build train run run-prod services-stop shell test lint validate check-content new-topic readiness report editor-user content-export purge load bench profile screenshots clean
 help:            ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -55,11 +55,14 @@ check-content: | $(VENV)/.installed  ## check every answer (reading grade, SMS l
 new-topic: | $(VENV)/.installed  ## stubs of a new exam topic in every place it needs: make new-topic KEY=iodine_diet GROUP=before
 	@$(PY) -B scripts/new_topic.py "$(KEY)" --group "$(GROUP)"
 
+readiness: | $(VENV)/.installed  ## what stands between this install and patients (exit 0; STRICT=1: 1 while any) [PROFILE=prod]
+	@$(PY) -B scripts/readiness.py $(if $(filter prod,$(PROFILE)),--prod) $(if $(STRICT),--strict)
+
 report: | $(VENV)/.installed  ## list what patients asked that the bot could not answer [PROFILE=prod]
 	@$(PY) -B scripts/report.py $(if $(filter prod,$(PROFILE)),--prod)
 
-editor-user: | $(VENV)/.installed  ## create an editor account or change its password: make editor-user NAME=jane.doe [PROFILE=prod]
-	@$(PY) scripts/editor_user.py $(if $(filter prod,$(PROFILE)),--prod) "$(NAME)"
+editor-user: | $(VENV)/.installed  ## create an account or change its password: make editor-user NAME=jane.doe [ROLE=clinician] [KEEP_PASSWORD=1] [PROFILE=prod]
+	@$(PY) scripts/editor_user.py $(if $(filter prod,$(PROFILE)),--prod) $(if $(ROLE),--role "$(ROLE)") $(if $(KEEP_PASSWORD),--keep-password) "$(NAME)"
 
 content-export: | $(VENV)/.installed  ## production profile: write the live answers (PostgreSQL) back to content/answers/ for git
 	@$(PY) -B -m editor.content_sync export

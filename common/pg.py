@@ -75,6 +75,7 @@ editors = sa.Table(
     sa.Column("name", sa.Text, primary_key=True),
     sa.Column("salt", sa.Text, nullable=False),
     sa.Column("scrypt", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False, server_default="editor"),
 )
 editor_sessions = sa.Table(
     "hsg_editor_sessions",
@@ -115,6 +116,15 @@ report_choices = sa.Table(
     sa.Column("offered", sa.Text, nullable=False),
     sa.Column("picked", sa.Text),
     sa.Column("via", sa.Text),
+)
+# Unanswered messages of hsg_report_misses an editor marked "add as training example",
+# for a developer (`make report` lists them).
+report_training = sa.Table(
+    "hsg_report_training",
+    metadata,
+    sa.Column("message_id", sa.Text, primary_key=True),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+    sa.Column("marked_by", sa.Text),
 )
 sms_opt_out = sa.Table(
     "hsg_sms_opt_out", metadata, sa.Column("key", sa.Text, primary_key=True), sa.Column("at", sa.Float)
@@ -184,6 +194,10 @@ def ensure_schema(bind: sa.engine.Engine) -> None:
     with bind.begin() as connection:
         lock(connection, SCHEMA_LOCK)
         metadata.create_all(connection, checkfirst=True)
+        # columns added after a table first shipped (create_all does not alter existing tables)
+        connection.execute(
+            sa.text("ALTER TABLE hsg_editors ADD COLUMN IF NOT EXISTS role TEXT NOT NULL DEFAULT 'editor'")
+        )
         connection.execute(
             sa.text("INSERT INTO hsg_meta (key, number) VALUES ('content_version', 0) ON CONFLICT (key) DO NOTHING")
         )

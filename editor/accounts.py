@@ -8,6 +8,12 @@ common/pg.py), so every host sees the same ones. Passwords are kept
 only as scrypt hashes. There is no default account: with no file, nobody can log in.
 Names are 1 to 64 of the characters A-Z a-z 0-9 . _ - (a cookie-safe set).
 
+Each account has a role (ROLES): `editor` writes drafts, `clinician` also approves
+English answers, `bilingual_clinician` approves English and Spanish, `admin` manages
+accounts, `staff` sends patients their first text. An account made before roles
+existed is an `editor`. The role is read at every request, so a change takes effect
+at once without ending sessions.
+
 Sessions are kept on the server, in a small SQLite file beside the accounts file
 (`<accounts file stem>-sessions.sqlite3`, e.g. var/editors-sessions.sqlite3). A login
 creates a random session id (secrets.token_urlsafe); the cookie carries only that id
@@ -51,6 +57,14 @@ DEVICE_DAYS = 180  # how long a browser is remembered for throttling
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256  # longer passwords are refused before hashing
 NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
+ROLES: Dict[str, str] = {  # role -> what it may do (shown on the staff pages)
+    "editor": "write and submit drafts of answers",
+    "clinician": "write drafts; approve or reject other people's English drafts",
+    "bilingual_clinician": "write drafts; approve or reject other people's English and Spanish drafts",
+    "admin": "write drafts; see every page; manage accounts (make editor-user)",
+    "staff": "send a patient the assistant's first text",
+}
+DEFAULT_ROLE = "editor"
 HASH_SLOTS = threading.BoundedSemaphore(2)  # scrypt needs 16 MiB each: at most 2 at once
 HASH_WAIT = 10.0  # seconds a login waits for a free slot before "busy"
 FREE_FAILURES_PER_NAME = 3  # failures per name (or device) before the delay starts
@@ -182,25 +196,29 @@ class PgAccounts:
     def load(self) -> Dict[str, Dict[str, str]]:
         table = self.pg.editors
         with self.engine.connect() as connection:
-            return {
-                name: {"salt": salt, "scrypt": scrypt}
-                for name, salt, scrypt in connection.execute(table.select().order_by(table.c.name)).fetchall()
-            }
+            rows = connection.execute(table.select().order_by(table.c.name)).fetchall()
+        return {row.name: {"salt": row.salt, "scrypt": row.scrypt, "role": row.role or DEFAULT_ROLE} for row in rows}
 
     def get(self, name: str) -> Optional[Dict[str, str]]:
         table = self.pg.editors
         with self.engine.connect() as connection:
             row = connection.execute(table.select().where(table.c.name == name)).fetchone()
-        return {"salt": row.salt, "scrypt": row.scrypt} if row else None
+        return {"salt": row.salt, "scrypt": row.scrypt, "role": row.role or DEFAULT_ROLE} if row else None
 
     def put(self, name: str, account: Dict[str, str]) -> None:
         from sqlalchemy.dialects.postgresql import insert
 
-        statement = insert(self.pg.editors).values(name=name, salt=account["salt"], scrypt=account["scrypt"])
+        role = account.get("role") or DEFAULT_ROLE
+        statement = insert(self.pg.editors).values(name=name, salt=account["salt"], scrypt=account["scrypt"], role=role)
         with self.engine.begin() as connection:  # the account and the end of its sessions together
             connection.execute(
                 statement.on_conflict_do_update(
-                    index_elements=["name"], set_={"salt": statement.excluded.salt, "scrypt": statement.excluded.scrypt}
+                    index_elements=["name"],
+                    set_={
+                        "salt": statement.excluded.salt,
+                        "scrypt": statement.excluded.scrypt,
+                        "role": statement.excluded.role,
+                    },
                 )
             )
             connection.execute(self.pg.editor_sessions.delete().where(self.pg.editor_sessions.c.editor == name))
@@ -271,18 +289,55 @@ def _write_accounts(accounts: Dict[str, Dict[str, str]], path: Path) -> None:
         raise
 
 
-def set_password(name: str, password: str, path: Optional[Path] = None) -> None:
-    """Creates the account or changes its password; a change ends all its sessions."""
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise ValueError("a role is one of " + ", ".join(ROLES))
+    return role
+
+
+def account_role(account: Optional[Dict[str, str]]) -> Optional[str]:
+    """The account's role (an account from before roles is an editor); None for no account."""
+    if account is None:
+        return None
+    role = account.get("role") or DEFAULT_ROLE
+    return role if role in ROLES else DEFAULT_ROLE
+
+
+def set_role(name: str, role: str, path: Optional[Path] = None) -> bool:
+    """Changes an existing account's role without touching its password or sessions."""
+    check_role(role)
+    store = account_store(path)
+    account = store.get(name.strip())
+    if account is None:
+        return False
+    if isinstance(store, FileAccounts):
+        accounts = store.load()
+        accounts[name.strip()] = {**account, "role": role}
+        _write_accounts(accounts, store.path)
+    else:
+        with store.engine.begin() as connection:
+            table = store.pg.editors
+            connection.execute(table.update().where(table.c.name == name.strip()).values(role=role))
+    return True
+
+
+def set_password(name: str, password: str, path: Optional[Path] = None, role: Optional[str] = None) -> None:
+    """Creates the account or changes its password (a change ends all its sessions).
+    The role is kept when not given; a new account without one is an editor."""
     name = name.strip()
     if not valid_name(name):
         raise ValueError("an editor name is 1 to 64 letters, digits, dots, dashes or underscores")
+    if role is not None:
+        check_role(role)
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
     if len(password) > MAX_PASSWORD:
         raise ValueError(f"a password has at most {MAX_PASSWORD} characters")
     salt = secrets.token_bytes(16)
     hashed = _hash(password, salt)
-    account_store(path).put(name, {"salt": salt.hex(), "scrypt": hashed})
+    store = account_store(path)
+    role = role or account_role(store.get(name)) or DEFAULT_ROLE
+    store.put(name, {"salt": salt.hex(), "scrypt": hashed, "role": role})
 
 
 def remove_account(name: str, path: Optional[Path] = None) -> bool:
@@ -609,6 +664,10 @@ class Sessions:
             store.delete_session(_id_hash(session_id))
             return None
         return name
+
+    def role(self, name: Optional[str]) -> Optional[str]:
+        """The role of this account now (None when there is no such account)."""
+        return account_role(self._store().get(name)) if name else None
 
     def end(self, cookie_value: Optional[str]) -> bool:
         """Logout: deletes this session on the server. True if there was one."""

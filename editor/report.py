@@ -10,7 +10,9 @@ var/report.sqlite3), or in the production profile (HSG_STORE=postgresql) in Post
 closest topic and the confidence; never the sender or phone number. For a guided choice
 the topics offered, and then the one the patient picked (from the offer, or from the
 topic list after "Something else"), are kept beside it (table `choices`, or
-hsg_report_choices): candidates for new training examples. Rows older than the retention setting (clinic.yml
+hsg_report_choices): candidates for new training examples. An editor may mark a message
+"add as training example" for a developer (table `training`, or hsg_report_training:
+who marked it); `make report` lists the marked ones. Rows older than the retention setting (clinic.yml
 `report.retention_days`) are deleted on every write and read, and by `make purge`.
 At most `report.max_rows_per_day` rows (default 500) are kept from any 24 hours, so a
 script sending junk to the public webhook cannot fill the disk or bury the real
@@ -83,6 +85,8 @@ class Report:
             db.execute("CREATE INDEX IF NOT EXISTS misses_at ON misses(at)")
             db.execute("""CREATE TABLE IF NOT EXISTS choices (
                 message_id TEXT PRIMARY KEY, at REAL NOT NULL, offered TEXT NOT NULL, picked TEXT, via TEXT)""")
+            db.execute("""CREATE TABLE IF NOT EXISTS training (
+                message_id TEXT PRIMARY KEY, at REAL NOT NULL, marked_by TEXT)""")
         os.chmod(self.path, 0o600)
 
     def where(self) -> str:
@@ -112,16 +116,17 @@ class Report:
         cutoff = (now or time.time()) - self.retention_days * 86400
         if db is not None:
             db.execute("DELETE FROM choices WHERE at < ?", (cutoff,))
+            db.execute("DELETE FROM training WHERE at < ?", (cutoff,))
             return db.execute("DELETE FROM misses WHERE at < ?", (cutoff,)).rowcount
         if self.engine is not None:
             from common import pg
 
             with self.engine.begin() as connection:
                 connection.execute(pg.report_choices.delete().where(pg.report_choices.c.at < cutoff))
+                connection.execute(pg.report_training.delete().where(pg.report_training.c.at < cutoff))
                 return connection.execute(pg.report_misses.delete().where(pg.report_misses.c.at < cutoff)).rowcount
         with self.lock, self._connect() as sqlite_db:
-            sqlite_db.execute("DELETE FROM choices WHERE at < ?", (cutoff,))
-            return sqlite_db.execute("DELETE FROM misses WHERE at < ?", (cutoff,)).rowcount
+            return self.purge(sqlite_db, now)
 
     def classify(self, response: str, latest: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         """What the report keeps about one reply, or None when it was a good answer
@@ -308,3 +313,100 @@ class Report:
             for g in grouped.values()
         ]
         return sorted(result, key=lambda g: (-g["count"], -g["last"]))
+
+    # --- the unanswered messages one by one, and the "add as training example" marks ---
+    MESSAGE_COLUMNS = ("message_id", "at", "kind", "text", "topic", "channel", "offered", "picked", "via", "marked_by")
+
+    def _pg_messages(self, start: float, end: float, limit: int, marked_only: bool) -> List[tuple]:
+        import sqlalchemy as sa
+
+        from common import pg
+
+        misses, choices, training = pg.report_misses, pg.report_choices, pg.report_training
+        query = (
+            sa.select(
+                misses.c.message_id,
+                misses.c.at,
+                misses.c.kind,
+                misses.c.text,
+                misses.c.topic,
+                misses.c.channel,
+                choices.c.offered,
+                choices.c.picked,
+                choices.c.via,
+                training.c.marked_by,
+            )  # fmt: skip
+            .select_from(
+                misses.outerjoin(choices, misses.c.message_id == choices.c.message_id).outerjoin(
+                    training, misses.c.message_id == training.c.message_id
+                )
+            )
+            .where(misses.c.at >= start, misses.c.at < end)
+            .order_by(misses.c.at.desc())
+            .limit(limit)
+        )
+        if marked_only:
+            query = query.where(training.c.message_id.is_not(None))
+        with self.engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(query)]
+
+    def messages(
+        self, start: float = 0.0, end: float = float("inf"), limit: int = 500, marked_only: bool = False
+    ) -> List[Dict[str, Any]]:
+        """The kept messages from `start` to `end` (epoch seconds), newest first, each with
+        its id, what the guided choice offered and what was picked, and who marked it as a
+        training example (None: not marked)."""
+        self.purge()
+        end = min(end, 1e12)
+        if self.engine is not None:
+            rows = self._pg_messages(start, end, limit, marked_only)
+        else:
+            with self.lock, self._connect() as db:
+                rows = db.execute(
+                    "SELECT m.message_id, m.at, m.kind, m.text, m.topic, m.channel, c.offered, c.picked, c.via, "
+                    "t.marked_by FROM misses m LEFT JOIN choices c ON c.message_id = m.message_id "
+                    "LEFT JOIN training t ON t.message_id = m.message_id WHERE m.at >= ? AND m.at < ? "
+                    + ("AND t.message_id IS NOT NULL " if marked_only else "")
+                    + "ORDER BY m.at DESC LIMIT ?",
+                    (start, end, limit),
+                ).fetchall()
+        found = [dict(zip(self.MESSAGE_COLUMNS, row)) for row in rows]
+        for row in found:
+            row["offered"] = json.loads(row["offered"]) if row["offered"] else []
+        return found
+
+    def mark(self, message_id: str, marked: bool, by: str) -> bool:
+        """Marks a kept message "add as training example" (or unmarks it); False when no
+        such message is kept."""
+        if self.engine is not None:
+            return self._pg_mark(message_id, marked, by)
+        with self.lock, self._connect() as db:
+            found = db.execute("SELECT at FROM misses WHERE message_id = ?", (message_id,)).fetchone()
+            if not found:
+                return False
+            if marked:
+                db.execute("INSERT OR REPLACE INTO training VALUES (?, ?, ?)", (message_id, found[0], by))
+            else:
+                db.execute("DELETE FROM training WHERE message_id = ?", (message_id,))
+        return True
+
+    def _pg_mark(self, message_id: str, marked: bool, by: str) -> bool:
+        from sqlalchemy.dialects.postgresql import insert
+
+        from common import pg
+
+        table = pg.report_training
+        with self.engine.begin() as connection:
+            found = connection.execute(
+                pg.report_misses.select().where(pg.report_misses.c.message_id == message_id)
+            ).first()
+            if found is None:
+                return False
+            if marked:
+                values = {"message_id": message_id, "at": found.at, "marked_by": by}
+                connection.execute(
+                    insert(table).values(values).on_conflict_do_update(index_elements=["message_id"], set_=values)
+                )
+            else:
+                connection.execute(table.delete().where(table.c.message_id == message_id))
+        return True

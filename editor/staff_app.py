@@ -4,11 +4,14 @@ is editor/bot_api.py; logins and cookies editor/staff_login.py; the answers' API
 editor/staff_answers.py.
 
     GET  /editor                 the editor page          (login needed)
-    GET  /editor/report          what patients asked that the bot could not answer (login)
+    GET  /editor/report          what patients asked, in charts per week, and what the bot
+                                 could not answer (login; editor/staff_report.py)
+    GET  /editor/readiness       the go-live readiness list (login; editor/readiness.py)
     GET  /editor/static/<file>   the pages' scripts and styles (editor/static/)
     GET/POST /editor/login, POST /editor/logout
     /editor/api/...              JSON for the two pages   (login needed; writes need JSON):
-                                 me, answers (editor/staff_answers.py), report
+                                 me, answers (editor/staff_answers.py), report,
+                                 report/training, readiness (editor/staff_report.py)
 
 Every POST here must come from this site (its Origin, when sent, is this Host).
 """
@@ -19,14 +22,16 @@ import logging
 from http import HTTPStatus
 from urllib.parse import quote, urlparse
 
+from editor.accounts import ROLES
 from editor.staff_answers import StaffAnswers
 from editor.staff_login import STATIC, STATIC_TYPES
+from editor.staff_report import StaffReport
 
 logger = logging.getLogger("hsg.content")
 API = "/editor/api/"
 
 
-class StaffApp(StaffAnswers):
+class StaffApp(StaffReport, StaffAnswers):
     """The routes under /editor (and / , which leads there)."""
 
     def staff_get(self, path: str) -> bool:
@@ -37,11 +42,13 @@ class StaffApp(StaffAnswers):
             self.static("login.html")
         elif path.startswith("/editor/static/"):
             self.static(path[len("/editor/static/") :])
-        elif path in ("/editor", "/editor/report"):
+        elif path in ("/editor", "/editor/report", "/editor/readiness"):
             if not self.logged_in_editor():
                 self.redirect("/editor/login?next=" + quote(path))
+            elif path == "/editor":
+                self.static("editor.html")
             else:
-                self.static("editor.html" if path == "/editor" else "report.html")
+                self.report_page() if path == "/editor/report" else self.readiness_page()
         elif path.startswith(API):
             self.api_get(path[len(API) :])
         else:
@@ -82,18 +89,24 @@ class StaffApp(StaffAnswers):
         if not editor:
             return self.error(HTTPStatus.UNAUTHORIZED, "log in first")
         if route == "me":
-            return self.json(HTTPStatus.OK, {"editor": editor})
+            role = self.logged_in_role(editor)
+            return self.json(HTTPStatus.OK, {"editor": editor, "role": role, "can": ROLES.get(role or "", "")})
         if route == "answers":
             return self.answers_overview()
         if route.startswith("answers/"):
             return self.answer_detail(route[len("answers/") :])
         if route == "report":
+            logger.info("Editor %s read the report", editor)  # who read patients' messages (no message text)
             report = self.service.report
             return self.json(HTTPStatus.OK, {"groups": report.groups(), "retention_days": report.retention_days})
+        if route == "readiness":
+            return self.readiness_json()
         self.error(HTTPStatus.NOT_FOUND, "not found")
 
     def api_post(self, route: str) -> None:
         editor = self.logged_in_editor()
         if not editor:
             return self.error(HTTPStatus.UNAUTHORIZED, "log in first")
+        if route == "report/training":
+            return self.training_post(editor)
         self.answer_post(route, editor)

@@ -8,8 +8,9 @@ Editor cookies are HttpOnly and SameSite=Strict, and Secure when the editor is s
 over HTTPS: always with HSG_EDITOR_SECURE_COOKIES=1, else when a trusted proxy
 (HSG_EDITOR_TRUSTED_PROXIES, addresses or networks, default 127.0.0.1 and ::1)
 says X-Forwarded-Proto: https. From a trusted proxy, the client address used to
-throttle logins is the one it forwarded (editor/http_base.py, common/proxies.py). A throttled login gets 429 with
-Retry-After. Logins are logged without names, passwords or cookies.
+throttle logins is the one it forwarded (editor/http_base.py, common/proxies.py). A throttled
+login gets 429 with Retry-After. Logins are logged with the account's name (an audit of who
+can read patient text), never a password or cookie; failed logins without the name tried.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ class StaffLogin(Plumbing):
     def logged_in_editor(self) -> Optional[str]:
         return self.service.sessions.editor(self.cookie(COOKIE))
 
+    def logged_in_role(self, name: Optional[str]) -> Optional[str]:
+        """The role of the logged-in account (editor/accounts.py ROLES), read now."""
+        return self.service.sessions.role(name)
+
     def over_https(self) -> bool:
         if os.environ.get("HSG_EDITOR_SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes"):
             return True
@@ -80,7 +85,7 @@ class StaffLogin(Plumbing):
         if result.outcome != "ok":
             logger.info("Failed editor login")
             return self.redirect("/editor/login?error=bad&next=" + quote(target))
-        logger.info("Editor logged in")
+        logger.info("Editor %s logged in", name)  # an account name, never patient data
         self.redirect(
             target,
             {

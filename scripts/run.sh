@@ -180,6 +180,12 @@ EDITOR_HINT="    Editor accounts: make editor-user NAME=jane.doe$PROFILE_ARG"
 .venv/bin/python -c 'import sys; sys.path.insert(0, "."); from editor.accounts import load_accounts; sys.exit(0 if load_accounts() else 1)' \
   || EDITOR_HINT="    No editor account yet. Create one with: make editor-user NAME=jane.doe$PROFILE_ARG"
 
+# Go-live readiness (editor/readiness.py): the production profile says at start-up how
+# many things still stand between it and patients (unapproved answers, failing checks...).
+if [ "$MODE" = "--prod" ]; then
+  echo "==> Go-live readiness: $(.venv/bin/python -B scripts/readiness.py --prod --count 2>&1 | tail -n 1) (the list: make readiness PROFILE=prod, or the editor's Readiness page)"
+fi
+
 # Readiness (scripts/ready.sh): wait for every server, say how to chat, then supervise.
 source scripts/ready.sh
 wait_until_ready

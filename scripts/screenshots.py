@@ -1,9 +1,12 @@
-"""`make screenshots`: pictures of the web chat and the editor page for the README (docs/screenshots/).
+"""`make screenshots`: pictures of the web chat, the editor page and the report for the
+README (docs/screenshots/).
 
 Starts the assistant with a frozen today, has a short conversation in headless
 Chromium (Debian's package, driven by Playwright) and saves phone- and desktop-sized
 screenshots that include the calendar and the diagram, and the calendar in Spanish
-(a browser set to Spanish, so the chat starts in Spanish).
+(a browser set to Spanish, so the chat starts in Spanish); then the editor page, and the
+report with a week of made-up traffic (scripts/demo_traffic.py) last week.
+`.venv/bin/python scripts/screenshots.py report` makes only the report's picture.
 """
 
 from __future__ import annotations
@@ -68,8 +71,36 @@ def editor_screenshot(browser, bot) -> None:
     page.close()
 
 
+def report_screenshot(browser, bot) -> None:
+    """The report with a week of made-up traffic, its charts and the unanswered messages."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from common.settings import load_settings
+    from editor.accounts import set_password
+    from scripts.demo_traffic import seed, week_start
+
+    zone = ZoneInfo(load_settings()["time_zone"])
+    monday = week_start(datetime.now(zone).date())  # last week, in the clinic's time zone
+    seed(Path(bot.env["HSG_TRACKER_DB"]), Path(bot.env["HSG_REPORT_DB"]), monday, zone.key)
+    set_password("nurse.kim", "screenshot-password", Path(bot.env["HSG_EDITORS_FILE"]))
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(bot.content_url + "/editor/report")
+    page.get_by_label("Name").fill("nurse.kim")
+    page.get_by_label("Password").fill("screenshot-password")
+    page.get_by_role("button", name="Log in").click()
+    page.locator("figure#figure-channels").wait_for()
+    page.locator("figure#figure-messages summary").click()  # one table of numbers open
+    path = OUT / "report.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"wrote {path.relative_to(ROOT)}")
+    page.close()
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
+
+    only_report = sys.argv[1:] == ["report"]
 
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -79,7 +110,7 @@ def main() -> None:
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
-                for name, (width, height) in VIEWPORTS.items():
+                for name, (width, height) in ({} if only_report else VIEWPORTS).items():
                     for scene, locale, messages in SCENES:
                         page = browser.new_page(viewport={"width": width, "height": height}, locale=locale)
                         page.goto(bot.web_url + "/")
@@ -92,7 +123,9 @@ def main() -> None:
                         page.screenshot(path=str(path))
                         print(f"wrote {path.relative_to(ROOT)}")
                         page.close()
-                editor_screenshot(browser, bot)
+                if not only_report:
+                    editor_screenshot(browser, bot)
+                report_screenshot(browser, bot)
                 browser.close()
         finally:
             bot.stop()

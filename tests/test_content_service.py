@@ -391,9 +391,8 @@ def test_a_wrong_password_a_tampered_cookie_and_an_unknown_editor_get_no_session
     _, response = login(service, name="nobody")
     assert "error=bad" in response.headers["Location"]
     session, response = login(service)
-    assert response.headers["Location"] == "/editor" and session.get(service.url + "/editor/api/me").json() == {
-        "editor": EDITOR[0]
-    }
+    assert response.headers["Location"] == "/editor"
+    assert session.get(service.url + "/editor/api/me").json()["editor"] == EDITOR[0]
     cookie = session.cookies.get("hsg_editor")
     assert EDITOR[0] not in cookie  # the cookie carries only a random session id (and its HMAC)
     session_id, signature = cookie.split(".")
@@ -415,7 +414,7 @@ def test_repeated_wrong_passwords_pause_logins_for_that_name_without_locking_it_
     time.sleep(int(response.headers["Retry-After"]))
     session, response = login(service)  # a pause, not a lock-out
     assert response.status_code == 303 and response.headers["Location"] == "/editor"
-    assert session.get(service.url + "/editor/api/me").json() == {"editor": EDITOR[0]}
+    assert session.get(service.url + "/editor/api/me").json()["editor"] == EDITOR[0]
 
 
 def test_writes_from_another_site_or_without_json_are_refused(service):

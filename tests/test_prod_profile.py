@@ -9,6 +9,7 @@ so it runs here with a copy holding real-looking ones (HSG_CLINIC_SETTINGS)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 import time
@@ -397,6 +398,12 @@ def test_purge_on_postgresql_deletes_old_events_and_keeps_recent_ones(prod, db, 
 
 def test_make_run_prod_runs_the_purge_at_start_and_says_so(prod):
     assert "Retention: make purge runs now and every 24 h" in (prod.run_dir / "run.out").read_text()
+    # and the go-live count (editor/readiness.py): the answers are not yet approved, the
+    # clinic's numbers are its own, and the retention job is scheduled
+    readiness = re.search(r"==> Go-live readiness: (\d+) thing\(s\) stand .*", (prod.run_dir / "run.out").read_text())
+    assert readiness and int(readiness.group(1)) > 0, (prod.run_dir / "run.out").read_text()
+    assert "never approved in English" in readiness.group(0) and "demo values" not in readiness.group(0)
+    assert "retention" not in readiness.group(0)
     log = (prod.run_dir / "purge.log").read_text()
     assert "conversation(s)" in log and "report row(s)" in log and "failed" not in log, log
 
