@@ -128,7 +128,8 @@ def test_a_patient_back_after_an_hour_is_still_answered_in_spanish(bot, domain):
 
     sender = f"back-es-{uuid.uuid4().hex[:8]}"
     assert bot.texts(sender, "¿cuánto tiempo dura el examen?")[0] in spanish_texts(domain, "utter_faq/duration")
-    assert "20 de noviembre" in " ".join(bot.texts(sender, "¿Cuándo me toca el HSG? Mi regla empezó el 20 de noviembre"))
+    period = "¿Cuándo me toca el HSG? Mi regla empezó el 20 de noviembre"
+    assert "20 de noviembre" in " ".join(bot.texts(sender, period))
     assert bot.tracker(sender)["slots"]["period_start"] == "2026-11-20"
     with contextlib.closing(sqlite3.connect(bot.env["HSG_TRACKER_DB"])) as db, db:
         moved = db.execute(  # two hours ago: the column and the event's own timestamp, which Rasa reads
