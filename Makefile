@@ -14,7 +14,7 @@ ANSWER_FILES := $(shell find content/answers -name '*.yml' 2>/dev/null)
 BUILD_INPUTS := domain.yml $(or $(HSG_CLINIC_SETTINGS),clinic.yml) $(ANSWER_FILES) editor/store.py scripts/build.py
 MODEL_INPUTS := config.yml $(DATA_FILES) $(wildcard components/*.py components/*.yml common/*.py) build/.built
 
-.PHONY: help setup build train run run-prod services-stop shell test lint validate check-content readiness report editor-user content-export purge load bench profile screenshots clean
+.PHONY: help setup build train run run-prod services-stop shell test lint validate check-content new-topic readiness report editor-user content-export purge load bench profile screenshots clean
 help:            ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -51,6 +51,9 @@ validate: build          ## check the training data and domain (no warnings allo
 
 check-content: | $(VENV)/.installed  ## check every answer (reading grade, SMS length, sources...) and print a table
 	@$(PY) scripts/check_content.py
+
+new-topic: | $(VENV)/.installed  ## stubs of a new exam topic in every place it needs: make new-topic KEY=iodine_diet GROUP=before
+	@$(PY) -B scripts/new_topic.py "$(KEY)" --group "$(GROUP)"
 
 readiness: | $(VENV)/.installed  ## what stands between this install and patients (exit 0; STRICT=1: 1 while any) [PROFILE=prod]
 	@$(PY) -B scripts/readiness.py $(if $(filter prod,$(PROFILE)),--prod) $(if $(STRICT),--strict)

@@ -8,6 +8,12 @@ sends `utter_actions_unavailable` ("I can't work that out right now, please call
 leaves any date form it was in, and says it once per message. Everything that needs
 no action server (every FAQ answer, the urgent answer, small talk) keeps working.
 
+`action_session_start` (actions/session.py: a new session keeps the language) is the
+one custom action every new conversation runs, FAQ or not. It gets a shorter wait
+(`HSG_SESSION_START_TIMEOUT`, default 1 s, at most the one above), and when the action
+server does not answer it, Rasa's own ActionSessionStart runs instead, saying nothing:
+the session starts as Rasa would start it, only the language is not carried.
+
 `install()` wraps Rasa's RemoteAction.run (custom actions) and LoopAction.run (the
 forms, whose validation is a custom action). It is called by
 components/rasa_patches.apply(), which every process that loads the model runs.
@@ -21,9 +27,9 @@ import os
 from typing import Any, List
 
 import aiohttp
-from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, create_bot_utterance
+from rasa.core.actions.action import ActionExecutionRejection, ActionSessionStart, RemoteAction, create_bot_utterance
 from rasa.core.actions.loops import LoopAction
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME, REQUESTED_SLOT
 from rasa.shared.core.events import ActiveLoop, BotUttered, Event, FollowupAction, SlotSet, UserUttered
 from rasa.shared.exceptions import RasaException
 
@@ -32,12 +38,20 @@ UNAVAILABLE = "utter_actions_unavailable"
 UNREACHABLE = (aiohttp.ClientError, asyncio.TimeoutError)
 
 
-def action_timeout() -> float:
-    """Seconds to wait for one custom action before answering politely."""
+def _seconds(name: str, default: float) -> float:
     try:
-        return max(0.5, float(os.environ.get("HSG_ACTION_TIMEOUT", "3")))
+        return max(0.5, float(os.environ.get(name, str(default))))
     except ValueError:
-        return 3.0
+        return default
+
+
+def action_timeout(action_name: str = "") -> float:
+    """Seconds to wait for one custom action before answering politely (or, for the
+    session start, before starting the session as Rasa would)."""
+    wait = _seconds("HSG_ACTION_TIMEOUT", 3.0)
+    if action_name == ACTION_SESSION_START_NAME:
+        return min(wait, _seconds("HSG_SESSION_START_TIMEOUT", 1.0))
+    return wait
 
 
 class ActionServerTimeout(RasaException):
@@ -46,8 +60,11 @@ class ActionServerTimeout(RasaException):
 
 def unreachable(error: BaseException) -> bool:
     """True when a custom action failed because the action server did not answer."""
+    # Rasa 3.6.21 raises its RasaException inside `except aiohttp.ClientConnectionError`
+    # (or `from` the error), so the network error is its context or cause: no need to read
+    # Rasa's message text (tests/test_session.py and tests/test_operations.py: refused, hung).
     cause = error.__cause__ or error.__context__
-    return isinstance(cause, UNREACHABLE) or "Couldn't connect" in str(error)
+    return isinstance(cause, UNREACHABLE)
 
 
 async def polite_events(nlg: Any, tracker: Any, output_channel: Any) -> List[Event]:
@@ -79,7 +96,8 @@ def _wrap(cls: Any, validation_raises: bool) -> None:
         if cls is not RemoteAction:
             return await original(self, output_channel, nlg, tracker, domain)
         try:
-            return await asyncio.wait_for(original(self, output_channel, nlg, tracker, domain), action_timeout())
+            wait = action_timeout(self.name())
+            return await asyncio.wait_for(original(self, output_channel, nlg, tracker, domain), wait)
         except asyncio.TimeoutError as error:
             raise ActionServerTimeout(f"The action server did not answer {self.name()} in time") from error
 
@@ -91,6 +109,9 @@ def _wrap(cls: Any, validation_raises: bool) -> None:
         except RasaException as error:
             if not unreachable(error) or (validation_raises and self.name().startswith("validate_")):
                 raise  # a form's validation: the form itself answers politely
+            if self.name() == ACTION_SESSION_START_NAME:
+                logger.warning("The action server did not answer %s; Rasa's own session start is used", self.name())
+                return await ActionSessionStart().run(output_channel, nlg, tracker, domain)
             logger.warning(
                 "The action server did not answer for %s; the patient is asked to call the clinic", self.name()
             )

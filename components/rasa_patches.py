@@ -1,13 +1,18 @@
-"""Small fixes of Rasa 3.6, applied once by `apply()` when the model's topic classifier
-is imported (components/topic_classifier.py), which every process that loads the
-model does (`rasa run`, `make shell`, `rasa test`), and by the tracker store
-(components/tracker_store.py). Besides the ones below, `apply()` installs the polite
-answer when the action server is down or hung (components/action_fallback.py).
-Nothing is forked: each patch replaces one function with one that behaves the same,
-and refuses to run on any Rasa but the one it was written for (a newer Rasa may have
-fixed it differently).
+"""Small fixes of Rasa 3.6, and one feature Rasa has no extension point for.
 
-- Action-server replies and NLG replies are checked against a JSON schema with
+`apply()` installs them, once (a second call does nothing), and refuses any Rasa but
+the one they were written for (a newer Rasa may have fixed them differently). It is
+called explicitly where the model loads, not as a side effect of an import: by the
+topic classifier's constructor (components/topic_classifier.py), which every process
+that loads the model builds (`rasa run`, `make shell`, `rasa test`), and by the tracker
+store's constructor (components/tracker_store.py), which `rasa run` builds before it
+loads the model, so the loading itself is patched too. Nothing is forked: each fix
+replaces one function with one that gives Rasa's answer (the same events, the same
+rows, the same errors) and differs only in what it fixes, as each function's
+docstring says; each has a test in tests/test_rasa_patches.py. `apply()` also installs
+the polite answer when the action server is down or hung (components/action_fallback.py).
+
+- Action-server replies are checked against a JSON schema with
   `jsonschema.validate(result, schema)`, which checks the schema itself and builds a
   validator again on every call (about 49 ms per call here). A validator built once
   gives the same answer, and raises the same error, in about 1 ms.
@@ -45,6 +50,23 @@ Found with `make profile` (docs/perf/README.md; what each is worth is measured t
   `Agent.load_model` hands what it loaded to `gc.freeze()`, so a full collection walks
   only what came after; loading another model first unfreezes the old one, so it can
   still be collected.
+
+The feature, not a fix (`_fill_the_language_slot`): the slot `language` is also filled
+from the language a typed message is written in, which components/language.py puts in
+the parse as a field. Rasa's supported ways were tried and do not fit:
+- an entity `language` with the slot's `from_entity` mapping: Rasa's end-to-end test
+  (`rasa test core --e2e --fail-on-prediction-errors`, scripts/test.sh) compares every
+  predicted entity with the test story's annotations, so every English or Spanish test
+  message would need a `language` entity over the whole text; Rasa's markup cannot nest
+  one annotation in another (`[text](entity)` takes no `]` inside), and the test
+  messages already annotate their dates (`[11/3](DATE)`), so those stories cannot count
+  right;
+- a `custom` slot mapping or `action_validate_slot_mappings`: the action server on
+  every message, and the FAQ answers must work without it (README, Faults).
+Rasa's ActionExtractSlots runs unchanged; the slot is set afterwards only when no
+mapping set it this turn, so the web chat's switch (its `language` entity) still wins.
+Carrying the language into a new session is no patch: it is Rasa's extension point,
+a custom `action_session_start` (actions/session.py).
 """
 
 from __future__ import annotations
@@ -148,7 +170,6 @@ def apply() -> None:
     """Applies every patch (once), after checking the Rasa version."""
     import rasa
     from rasa.core.actions.action import RemoteAction
-    from rasa.core.nlg import callback
 
     if rasa.__version__ != WRITTEN_FOR:
         raise RuntimeError(
@@ -160,7 +181,17 @@ def apply() -> None:
     from components import action_fallback
 
     action_fallback.install()  # the polite answer when the action server is down or hung
-    _pass_store_outages_on()
+    for patch in PATCHES:
+        patch()
+    RemoteAction._hsg_patched = True
+
+
+def _check_action_replies_once_built() -> None:
+    """Fixes: RemoteAction._validate_action_result rebuilt its JSON-schema validator on
+    every reply. Otherwise as Rasa 3.6.21: the same verdict, and for a failing reply
+    Rasa's own check runs, so the log and the error are Rasa's."""
+    from rasa.core.actions.action import RemoteAction
+
     original_action_check = RemoteAction._validate_action_result
 
     def _validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
@@ -174,35 +205,15 @@ def apply() -> None:
         except ValidationError:
             return original_action_check(self, result)  # the original's message for the log
 
-    def validate_response(content: Any) -> bool:
-        if content is None or content == "":
-            return True
-        from jsonschema import ValidationError
-
-        try:
-            validate_once_built(content, callback.nlg_response_format_spec)
-            return True
-        except ValidationError:
-            return original_nlg_check(content)  # raises Rasa's own RasaException
-
-    original_nlg_check = callback.CallbackNaturalLanguageGenerator.validate_response
     ORIGINALS["RemoteAction._validate_action_result"] = original_action_check
     RemoteAction._validate_action_result = _validate_action_result
-    callback.CallbackNaturalLanguageGenerator.validate_response = staticmethod(validate_response)
-    _cache_event_type_lookup()
-    _keep_sqlite_connections_open()
-    _load_only_the_event_data()
-    _store_new_events_at_once()
-    _freeze_the_loaded_model_for_gc()
-    _carry_the_language_over()
-    _fill_the_language_slot()
-    RemoteAction._hsg_patched = True
 
 
 def _pass_store_outages_on() -> None:
-    """FailSafeTrackerStore.retrieve/retrieve_full_tracker/save re-raise
+    """Fixes: a database outage answered on a blank conversation, then lost.
+    FailSafeTrackerStore.retrieve/retrieve_full_tracker/save re-raise
     ConversationStoreUnavailable instead of falling back to an empty memory store;
-    any other error is handled as in Rasa 3.6.21 (rasa/core/tracker_store.py)."""
+    otherwise as Rasa 3.6.21: any other error is handled as there (rasa/core/tracker_store.py)."""
     from rasa.core.tracker_store import FailSafeTrackerStore
 
     def outage(name: str, error: Exception) -> None:
@@ -240,7 +251,8 @@ def _pass_store_outages_on() -> None:
 
 
 def _cache_event_type_lookup() -> None:
-    """Event.resolve_by_type(name) finds the first subclass of Event (in
+    """Fixes: every stored event listed all of Event's subclasses again. Otherwise as
+    Rasa 3.6.21: Event.resolve_by_type(name) finds the first subclass of Event (in
     rasa.shared.utils.common.all_subclasses order) whose type_name is `name`. The
     patched lookup keeps that answer per name, made again after any new subclass of
     Event is defined (Event.__init_subclass__) or when a class it keeps is gone."""
@@ -287,7 +299,8 @@ def _cache_event_type_lookup() -> None:
 
 
 def _keep_sqlite_connections_open() -> None:
-    """SQLTrackerStore.session_scope: a store on a SQLite file whose engine opens a
+    """Fixes: a new SQLite connection for every read and write of a conversation.
+    Otherwise as Rasa 3.6.21. SQLTrackerStore.session_scope: a store on a SQLite file whose engine opens a
     connection per session (NullPool, SQLAlchemy 1.4's default for files) gets a pool
     that keeps one connection per thread instead, with the same connection factory,
     events (the store's PRAGMAs run once per connection), pre-ping and reset. Other
@@ -323,7 +336,8 @@ def _keep_sqlite_connections_open() -> None:
 
 
 def _load_only_the_event_data() -> None:
-    """SQLTrackerStore._retrieve as in Rasa 3.6.21, with the events' `data` column
+    """Fixes: an ORM object built for each stored event only to read one column.
+    Otherwise SQLTrackerStore._retrieve as in Rasa 3.6.21, with the events' `data` column
     selected alone (Query.with_entities keeps the filters and the order)."""
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.core.tracker_store import logger as store_logger
@@ -352,7 +366,8 @@ def _load_only_the_event_data() -> None:
 
 
 def _store_new_events_at_once() -> None:
-    """SQLTrackerStore.save as in Rasa 3.6.21, with the new events' rows (the same
+    """Fixes: one ORM object and one INSERT per new event.
+    Otherwise SQLTrackerStore.save as in Rasa 3.6.21, with the new events' rows (the same
     columns and values) inserted by one executemany instead of one ORM object each."""
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.core.tracker_store import logger as store_logger
@@ -386,7 +401,8 @@ def _store_new_events_at_once() -> None:
 
 
 def _freeze_the_loaded_model_for_gc() -> None:
-    """Agent.load_model as in Rasa 3.6.21, then gc.freeze(): the objects it leaves
+    """Fixes: 200 ms pauses of Python's full garbage collections over the loaded model.
+    Otherwise Agent.load_model as in Rasa 3.6.21, then gc.freeze(): the objects it leaves
     (and everything before them) are kept out of Python's full collections. Objects
     frozen by an earlier load are unfrozen first, so a replaced model can be freed."""
     from rasa.core.agent import Agent
@@ -402,41 +418,13 @@ def _freeze_the_loaded_model_for_gc() -> None:
     Agent.load_model = load_model
 
 
-CARRIED_SLOTS = ("language", "staff_reason", "hsg_date")  # kept from one conversation session to the next
-
-
-def _carry_the_language_over() -> None:
-    """ActionSessionStart.run as in Rasa 3.6.21; then, when the domain does not carry
-    slots over (ours does not: dates from an hour ago must be asked again), the
-    CARRIED_SLOTS that are set are carried over anyway, right after SessionStarted, so
-    a Spanish-speaking patient who comes back later is answered in Spanish."""
-    from rasa.core.actions.action import ActionSessionStart
-    from rasa.shared.core.events import SessionStarted, SlotSet
-
-    original_run = ActionSessionStart.run
-
-    async def run(self: ActionSessionStart, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Any]:
-        events = await original_run(self, output_channel, nlg, tracker, domain)
-        if domain.session_config.carry_over_slots:
-            return events
-        names = {slot.name for slot in domain.slots}
-        kept = [
-            SlotSet(name, tracker.get_slot(name))
-            for name in CARRIED_SLOTS
-            if name in names and tracker.get_slot(name) is not None
-        ]
-        at = next((i + 1 for i, event in enumerate(events) if isinstance(event, SessionStarted)), 0)
-        return events[:at] + kept + events[at:]
-
-    ORIGINALS["ActionSessionStart.run"] = original_run
-    ActionSessionStart.run = run
-
-
 LANGUAGE = "language"  # the parse field components/language.py sets, and the slot it fills
 
 
 def _fill_the_language_slot() -> None:
-    """ActionExtractSlots.run as in Rasa 3.6.21; then, when the message's parse carries
+    """A feature, not a fix (the module's docstring says why it is a patch): the slot
+    `language` follows the language a message is written in. Otherwise
+    ActionExtractSlots.run as in Rasa 3.6.21; then, when the message's parse carries
     a `language` (components/language.py: the language the whole message is written
     in) that differs from the slot's, and no mapping set the slot this turn (the web
     chat's /choose_language{"language": ...} payload does, by its entity), the slot is
@@ -462,3 +450,15 @@ def _fill_the_language_slot() -> None:
 
     ORIGINALS["ActionExtractSlots.run"] = original_run
     ActionExtractSlots.run = run
+
+
+PATCHES = (
+    _pass_store_outages_on,
+    _check_action_replies_once_built,
+    _cache_event_type_lookup,
+    _keep_sqlite_connections_open,
+    _load_only_the_event_data,
+    _store_new_events_at_once,
+    _freeze_the_loaded_model_for_gc,
+    _fill_the_language_slot,
+)

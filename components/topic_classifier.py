@@ -45,6 +45,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.exceptions import RasaException
 from rasa.shared.nlu.constants import (
     ENTITIES,
     INTENT,
@@ -60,10 +61,6 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from common.language import detect
 from components import rasa_patches
 from components.topic_model import PerLanguage, TopicModel
-
-# Every process that loads the model (rasa run, make shell, rasa test) loads this
-# component, so the Rasa fixes apply wherever Rasa answers patients.
-rasa_patches.apply()
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,6 +130,9 @@ class TopicClassifier(GraphComponent, IntentClassifier):
         resource: Resource,
         model: Union[TopicModel, PerLanguage, None] = None,
     ) -> None:
+        # Every process that loads the model (rasa run, make shell, rasa test) builds this
+        # component, so the Rasa fixes apply wherever Rasa answers patients (once).
+        rasa_patches.apply()
         self.config = config
         self.model_storage = model_storage
         self.resource = resource
@@ -218,9 +218,10 @@ class TopicClassifier(GraphComponent, IntentClassifier):
         try:
             with model_storage.read_from(resource) as directory:
                 model = pickle.loads((directory / "topic_model.pkl").read_bytes())
-        except (ValueError, FileNotFoundError):
-            logger.warning("TopicClassifier has no trained model; it will classify nothing")
-            model = None
+        except (ValueError, FileNotFoundError) as error:
+            # Without it every message would fail later, in Rasa's FallbackClassifier
+            # (KeyError: 'intent'): say so once, at load time (review L7).
+            raise RasaException("The model has no trained topic model: run `make train`") from error
         return cls(config, model_storage, resource, model)
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -7,8 +7,9 @@ whole message at once lets the story pull it to the wrong topic. This model:
 
 1. scores the whole message and each of its sentences or clauses with one linear
    classifier (TF-IDF of words and character n-grams, logistic regression);
-2. prefers the clauses that ask something (a "?" or a question word) over the ones
-   that tell the story, and among those the one it is surest of;
+2. takes the main topic from the whole message (`whole_weight` 1.0: mixing in the surest
+   asking clause was measured and not kept, docs/model-choice.md), and tells the clauses
+   that ask something (a "?" or a question word) from the ones that tell the story;
 3. finds a second question when two asking clauses are each sure of a different
    answerable topic (in the order asked);
 4. says it is unsure between two topics when the best two are close, so the
@@ -273,7 +274,15 @@ class TopicModel:
         return hstack([self.words.transform(texts), self.chars.transform(texts)]).tocsr()
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        """Each text's probability of every label."""
+        """Each text's probability of every label.
+
+        The classifier multiplies the sparse features by its coefficients transposed;
+        scipy copies that dense operand whenever it is not C-contiguous, which the
+        transpose of sklearn's `coef_` (a slice of its weights) never is: a copy of every
+        coefficient (labels x features) on every message, most of the model's time. Kept
+        in Fortran order, its transpose is C-contiguous and read in place: the same numbers."""
+        if not self.classifier.coef_.flags.f_contiguous:
+            self.classifier.coef_ = np.asfortranarray(self.classifier.coef_)
         return self.classifier.predict_proba(self._features(texts))
 
     # ---------------------------------------------------------------- reading

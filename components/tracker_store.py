@@ -27,12 +27,14 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from components import rasa_patches
 from components.rasa_patches import ConversationStoreUnavailable
 
-rasa_patches.apply()  # the store's outages must reach the channel (see rasa_patches)
 OUTAGE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, OSError)
 
 
 class ResilientSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The store's outages must reach the channel, and `rasa run` builds the store
+        # before it loads the model, so the loading is patched too (see rasa_patches).
+        rasa_patches.apply()
         super().__init__(*args, **kwargs)
         url = self.engine.url
         self.engine.dispose()

@@ -70,6 +70,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from common.proxies import Network, default_trusted_proxies, is_trusted, trusted_networks
 from common.reminders import ReminderPolicy, open_queue
 from common.settings import load_settings
+from common.sms_keywords import HELP_WORDS, SPANISH_WORDS, START_WORDS, STOP_WORDS  # carrier keywords (CTIA)
 from common.sms_segments import numbered
 from common.sms_store import STATUS_RANK, number_key, open_sms_store, store_path
 from components.channels import log_failure, store_unavailable_messages
@@ -79,15 +80,6 @@ from components.reminders import SPANISH_WORDS as SPANISH_REMINDER_WORDS
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
-# Carrier keywords (CTIA): opt out, opt back in, help. Matched on the whole message.
-# The Spanish ones are for patients who write in Spanish; they are answered in Spanish.
-SPANISH_STOP_WORDS = {"PARAR", "ALTO", "BAJA", "CANCELAR"}
-SPANISH_START_WORDS = {"COMENZAR", "REANUDAR", "SI", "SÍ"}
-SPANISH_HELP_WORDS = {"AYUDA"}
-STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"} | SPANISH_STOP_WORDS
-START_WORDS = {"START", "UNSTOP", "YES"} | SPANISH_START_WORDS  # YES/SÍ count only for a number that opted out
-HELP_WORDS = {"HELP", "INFO"} | SPANISH_HELP_WORDS
-SPANISH_WORDS = SPANISH_STOP_WORDS | SPANISH_START_WORDS | SPANISH_HELP_WORDS
 MAX_CHARS = 1600  # Twilio's own limit for one inbound message
 WARN_EVERY = 3600.0  # seconds between two warnings about the same URL
 WARN_LIMIT = 20  # warnings about refused signatures per WARN_EVERY, all URLs together

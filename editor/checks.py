@@ -28,6 +28,7 @@ import textstat
 import yaml
 from textstat.textstat import textstatistics
 
+from common.sms_keywords import is_carrier_keyword
 from common.sms_segments import numbered, segments
 from editor.store import DEFAULT_DIR, ROOT, fill, spanish_values
 
@@ -35,8 +36,8 @@ ANY_BRACES = re.compile(r"\{([^{}]*)\}")
 URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*:/+|\bwww\.)[^\s<>\"')\]]*", re.I)
 MARKDOWN_LINK = re.compile(r"\[[^\]]*\]\(([^)]*)\)")
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
+UNFINISHED = "TODO"  # what scripts/new_topic.py writes where a person must write
 NOT_PLAIN_SMS = re.compile(r"(^|\n)\s*[-*#]\s|<[a-z/]|\*\*|__|\[.+\]\(", re.I)
-CARRIER_KEYWORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "help", "info", "start", "unstop", "yes"}
 
 
 @dataclass
@@ -350,7 +351,6 @@ def check_grade(form: Form) -> Found:
 
 
 def check_buttons(form: Form) -> Found:
-    keywords = CARRIER_KEYWORDS | {str(word).lower() for word in form.rules.get("carrier_keywords_es") or []}
     for button in form.part.get("buttons") or []:
         if not button.get("title") or not button.get("payload"):
             yield (
@@ -358,7 +358,7 @@ def check_buttons(form: Form) -> Found:
                 "a button has no title or no message to send",
                 "give every button a title and the question it sends",
             )
-        elif form.name == "sms" and str(button.get("title", "")).strip().lower() in keywords:
+        elif form.name == "sms" and is_carrier_keyword(str(button.get("title", ""))):
             yield (
                 "buttons",
                 f"the choice {button['title']!r} is a carrier keyword",
@@ -416,8 +416,19 @@ def check_sms_plain(form: Form) -> Found:
         )
 
 
+def check_unfinished(form: Form) -> Found:
+    """The TODO stubs `make new-topic` writes (scripts/new_topic.py) are never live text."""
+    if any(UNFINISHED in string for string in strings_in(form.part)):
+        yield (
+            "unfinished",
+            f"it still has {UNFINISHED} text (a new topic's stub)",
+            f"write the {form.label} text and buttons in place of every {UNFINISHED}",
+        )
+
+
 # Every check of one form of an answer, in the order their problems are listed.
 FORM_CHECKS: List[Callable[[Form], Found]] = [
+    check_unfinished,
     check_placeholders,
     check_links,
     check_promises,

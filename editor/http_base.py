@@ -4,16 +4,24 @@ request bodies read within a limit, JSON in and out. Standard library only.
 
 A handler class gets its `service` (editor/service.py `ContentService`) from
 editor/service.py `make_handler`. Nothing here logs message text, passwords or cookies.
+
+Behind a proxy, which proxies are believed and which client address they forwarded
+follow the Rasa side's one rule (common/proxies.py: addresses or networks; the nearest
+address in X-Forwarded-For that is not a trusted proxy), with the editor's own setting
+HSG_EDITOR_TRUSTED_PROXIES (default 127.0.0.1 and ::1: nginx or a tunnel on this machine).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 from urllib.parse import parse_qs, urlparse
+
+from common.proxies import LOOPBACK, Network, client_address, is_trusted, trusted_networks
 
 if TYPE_CHECKING:
     from editor.service import ContentService
@@ -32,6 +40,18 @@ class Plumbing(BaseHTTPRequestHandler):
     # Headers and body go out as two writes; with Nagle's algorithm the second waits
     # for the client's delayed ACK, about 40 ms per reply. Send at once instead.
     disable_nagle_algorithm = True
+
+    @staticmethod
+    def trusted_proxies() -> List[Network]:
+        """HSG_EDITOR_TRUSTED_PROXIES: addresses or networks, comma- or space-separated."""
+        return trusted_networks(os.environ.get("HSG_EDITOR_TRUSTED_PROXIES", LOOPBACK))
+
+    def from_trusted_proxy(self) -> bool:
+        return is_trusted(self.client_address[0], self.trusted_proxies())
+
+    def client_ip(self) -> str:
+        """The client's address: the peer, or what a trusted proxy forwarded."""
+        return client_address(self.client_address[0], self.headers.get("X-Forwarded-For"), self.trusted_proxies())
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s %s", self.command, urlparse(self.path).path)

@@ -6,11 +6,11 @@ editor/accounts.py; the pages and the editing API are editor/staff_app.py.
 
 Editor cookies are HttpOnly and SameSite=Strict, and Secure when the editor is served
 over HTTPS: always with HSG_EDITOR_SECURE_COOKIES=1, else when a trusted proxy
-(HSG_EDITOR_TRUSTED_PROXIES, comma-separated addresses, default 127.0.0.1 and ::1)
+(HSG_EDITOR_TRUSTED_PROXIES, addresses or networks, default 127.0.0.1 and ::1)
 says X-Forwarded-Proto: https. From a trusted proxy, the client address used to
-throttle logins is the last one in X-Forwarded-For. A throttled login gets 429 with
-Retry-After. Logins are logged with the account's name (an audit of who can read patient text),
-never a password or cookie; failed logins without the name tried.
+throttle logins is the one it forwarded (editor/http_base.py, common/proxies.py). A throttled
+login gets 429 with Retry-After. Logins are logged with the account's name (an audit of who
+can read patient text), never a password or cookie; failed logins without the name tried.
 """
 
 from __future__ import annotations
@@ -56,18 +56,6 @@ class StaffLogin(Plumbing):
     def logged_in_role(self, name: Optional[str]) -> Optional[str]:
         """The role of the logged-in account (editor/accounts.py ROLES), read now."""
         return self.service.sessions.role(name)
-
-    def from_trusted_proxy(self) -> bool:
-        trusted = os.environ.get("HSG_EDITOR_TRUSTED_PROXIES", "127.0.0.1,::1")
-        return self.client_address[0] in {a.strip() for a in trusted.split(",") if a.strip()}
-
-    def client_ip(self) -> str:
-        """The client's address: the peer, or what a trusted proxy forwarded."""
-        if self.from_trusted_proxy():
-            forwarded = (self.headers.get("X-Forwarded-For") or "").split(",")[-1].strip()
-            if forwarded:
-                return forwarded[:64]
-        return self.client_address[0]
 
     def over_https(self) -> bool:
         if os.environ.get("HSG_EDITOR_SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes"):

@@ -128,6 +128,9 @@ def test_a_good_answer_passes(values, values_es):
         (("web",), None, "present", ["no web chat text"]),
         (("web", "text"), "word " * 81, "length", ["81 words", "more than 80"]),
         (("sms", "buttons"), [{"title": "STOP", "payload": "/deny"}], "buttons", ["carrier keyword"]),
+        # the channel opts out on REVOKE and OPTOUT too (one list: common/sms_keywords.py)
+        (("sms", "buttons"), [{"title": "Revoke", "payload": "/deny"}], "buttons", ["carrier keyword", "Revoke"]),
+        (("sms", "buttons"), [{"title": " optout ", "payload": "/deny"}], "buttons", ["carrier keyword"]),
         (("web", "buttons"), [{"title": "Why?", "payload": ""}], "buttons", ["no title or no message"]),
         (("sms", "text"), "**Cramps** fade.", "sms_plain", ["formatting"]),
         # the Spanish version: the same checks, with Spanish numbers and words where they differ
@@ -653,3 +656,17 @@ def test_make_check_content_passes_good_answers_and_fails_a_bad_one_in_either_la
     assert "no Spanish" in row and "FAIL: spanish" in row
     assert "utter_faq/duration (Spanish): there is no Spanish version" in result.stdout
     assert "1 answer(s) without a Spanish version, 1 Spanish version(s) not yet reviewed" in result.stdout
+
+
+def test_the_checks_refuse_every_word_the_sms_channel_acts_on():
+    """One list (common/sms_keywords.py) for the channel and the checks: every keyword the
+    channel answers as STOP, START or HELP is refused as an SMS choice's title."""
+    from common import sms_keywords
+    from components import twilio_sms
+    from editor.checks import is_carrier_keyword
+
+    assert twilio_sms.STOP_WORDS is sms_keywords.STOP_WORDS and twilio_sms.HELP_WORDS is sms_keywords.HELP_WORDS
+    acted_on = twilio_sms.STOP_WORDS | twilio_sms.START_WORDS | twilio_sms.HELP_WORDS
+    assert {"REVOKE", "OPTOUT", "PARAR", "AYUDA", "SÍ"} <= acted_on
+    assert all(is_carrier_keyword(word.lower()) for word in acted_on)
+    assert not is_carrier_keyword("Revoke it") and not is_carrier_keyword("Stopping the pill")

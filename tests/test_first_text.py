@@ -298,7 +298,7 @@ def a_day_ago(db_path, sender):
 def test_the_context_is_kept_when_she_replies_days_later_and_in_later_sessions(bot, twilio_mock):
     """Rasa ends a session an hour after the patient's last message, so her first reply,
     however late, goes on in the session the first text began; a session after that keeps
-    her language, the reason and the date (components/rasa_patches.py CARRIED_SLOTS)."""
+    her language, the reason and the date (actions/session.py CARRIED_SLOTS)."""
     number = new_number()
     data = {"mobile": number, "language": "es", "reason": "hsg_booked", "hsg_date": "2026-12-09"}
     sent = api(bot, data)

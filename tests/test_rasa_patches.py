@@ -1,40 +1,86 @@
-"""The Rasa fixes in components/rasa_patches.py: applied, same answers, version-checked."""
+"""The Rasa fixes in components/rasa_patches.py: applied where the model loads, same
+answers, version-checked."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import pytest
 
 
-def test_the_patches_are_applied_where_the_model_is_loaded():
+def _patched():
+    """The patches, applied as the model's components do (apply() is idempotent)."""
+    from components import rasa_patches
+
+    rasa_patches.apply()
+
+
+def _in_a_new_python(code):
+    from conftest import ROOT
+
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+    ).stdout.split()
+
+
+PATCHED = (
+    "from rasa.core.actions.action import RemoteAction; from rasa.core.actions.loops import LoopAction; "
+    "print(getattr(RemoteAction, '_hsg_patched', False), getattr(RemoteAction.run, 'hsg_polite', False), "
+    "getattr(LoopAction.run, 'hsg_polite', False))"
+)
+
+
+def test_the_patches_are_applied_where_the_model_is_loaded_not_by_an_import():
+    """Importing the modules changes nothing in Rasa; building the topic classifier (every
+    process that loads the model does) applies every patch, the polite action answer too,
+    without the REST channel (`make shell` and `rasa test` have none)."""
+    code = (
+        "import components.topic_classifier, components.tracker_store, components.language; " + PATCHED + "; "
+        "from components.topic_classifier import TopicClassifier as T; "
+        "T(T.get_default_config(), None, None); " + PATCHED + "; "
+        "import sys; print('components.channels' in sys.modules)"
+    )
+    assert _in_a_new_python(code)[-7:] == ["False", "False", "False", "True", "True", "True", "False"]
+
+
+def test_the_tracker_store_applies_the_patches_before_the_model_loads(tmp_path):
+    """`rasa run` builds the tracker store before it loads the model: building it applies
+    them, so Agent.load_model is already the patched one for the first model."""
+    code = (
+        "import components.tracker_store as t, gc; from rasa.core.agent import Agent; a = Agent.load_model; "
+        f"t.ResilientSQLTrackerStore(dialect='sqlite', db={str(tmp_path / 't.sqlite3')!r}); " + PATCHED + "; "
+        "print(Agent.load_model is not a)"
+    )
+    assert _in_a_new_python(code)[-4:] == ["True", "True", "True", "True"]
+
+
+def test_apply_twice_patches_once():
     from rasa.core.actions.action import RemoteAction
 
-    import components.topic_classifier  # noqa: F401
+    from components import rasa_patches
 
-    assert getattr(RemoteAction, "_hsg_patched", False)
+    _patched()
+    installed = RemoteAction._validate_action_result, RemoteAction.run
+    rasa_patches.apply()
+    assert (RemoteAction._validate_action_result, RemoteAction.run) == installed
 
 
 def test_an_action_server_reply_is_checked_as_before():
     from jsonschema import ValidationError
     from rasa.core.actions.action import RemoteAction
 
-    import components.topic_classifier  # noqa: F401
+    _patched()
 
     action = RemoteAction("action_x", None)
     assert action._validate_action_result({"events": [{"event": "slot", "name": "a", "value": 1}], "responses": []})
     with pytest.raises(ValidationError):
         action._validate_action_result({"events": "not a list"})
-
-
-def test_an_nlg_reply_is_checked_as_before():
-    from rasa.core.nlg.callback import CallbackNaturalLanguageGenerator
-    from rasa.shared.exceptions import RasaException
-
-    import components.topic_classifier  # noqa: F401
-
-    assert CallbackNaturalLanguageGenerator.validate_response({"text": "hello", "buttons": []})
-    assert CallbackNaturalLanguageGenerator.validate_response(None)
-    with pytest.raises(RasaException):
-        CallbackNaturalLanguageGenerator.validate_response({"text": 5})
 
 
 def test_another_rasa_version_is_refused(monkeypatch):
@@ -68,7 +114,7 @@ async def test_a_database_outage_is_passed_on_not_answered_on_a_blank_conversati
     from rasa.core.tracker_store import FailSafeTrackerStore
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    import components.tracker_store  # noqa: F401  (applies the patches, as endpoints.yml does)
+    _patched()
     from components.rasa_patches import ConversationStoreUnavailable
 
     store = FailSafeTrackerStore(_Store(ConversationStoreUnavailable("OperationalError")))
@@ -82,7 +128,7 @@ async def test_other_tracker_store_errors_keep_rasas_fallback():
     from rasa.core.tracker_store import FailSafeTrackerStore
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    import components.tracker_store  # noqa: F401
+    _patched()
 
     errors = []
     store = FailSafeTrackerStore(_Store(ValueError("x")), on_tracker_store_error=errors.append)
@@ -185,7 +231,7 @@ def test_an_action_reply_gets_rasas_verdict_with_each_event_checked_by_its_type(
     from jsonschema.validators import validator_for
     from rasa.core.actions.action import RemoteAction
 
-    import components.topic_classifier  # noqa: F401
+    _patched()
     from components.rasa_patches import _events_by_type, action_result_is_valid
 
     assert _events_by_type() is not None  # Rasa's schema has the shape the shortcut needs
@@ -201,7 +247,7 @@ def test_a_broken_action_reply_still_raises_rasas_error():
     from jsonschema import ValidationError
     from rasa.core.actions.action import RemoteAction
 
-    import components.topic_classifier  # noqa: F401
+    _patched()
     from components.rasa_patches import ORIGINALS
 
     action = RemoteAction("action_x", None)
@@ -227,7 +273,7 @@ def test_event_types_are_found_as_before():
     from rasa.shared.core.events import Event, SlotSet, deserialise_events
     from rasa.shared.utils.common import all_subclasses
 
-    import components.topic_classifier  # noqa: F401
+    _patched()
     from components.rasa_patches import ORIGINALS
 
     assert Event.resolve_by_type is not ORIGINALS["Event.resolve_by_type"]
@@ -247,7 +293,7 @@ def test_an_event_type_defined_later_is_found_and_forgotten_when_gone():
 
     from rasa.shared.core.events import AlwaysEqualEventMixin, Event
 
-    import components.topic_classifier  # noqa: F401
+    _patched()
 
     Event.resolve_by_type("slot")  # the lookup is built
 
@@ -293,7 +339,7 @@ async def test_a_sqlite_store_keeps_its_connection_and_reads_what_rasa_read(tmp_
     from rasa.shared.core.domain import Domain
     from sqlalchemy.pool import SingletonThreadPool
 
-    import components.tracker_store  # noqa: F401
+    _patched()
     from components.rasa_patches import ORIGINALS
     from components.tracker_store import ResilientSQLTrackerStore
 
@@ -328,7 +374,7 @@ async def test_new_events_are_stored_in_the_same_rows_as_rasa_stored_them(tmp_pa
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import BotUttered, UserUttered
 
-    import components.tracker_store  # noqa: F401
+    _patched()
     from components.rasa_patches import ORIGINALS
 
     domain = Domain.from_dict({"slots": {"a": {"type": "any", "mappings": [{"type": "custom"}]}}})
@@ -358,7 +404,7 @@ def test_a_loaded_model_is_kept_out_of_full_garbage_collections(monkeypatch):
 
     from rasa.core.agent import Agent
 
-    import components.topic_classifier  # noqa: F401
+    _patched()
     from components import rasa_patches
 
     calls = []
@@ -378,81 +424,6 @@ def test_a_loaded_model_is_kept_out_of_full_garbage_collections(monkeypatch):
         assert gc.get_freeze_count() >= 1000
     finally:
         gc.unfreeze()
-
-
-def test_the_polite_action_answer_is_installed_with_the_patches_not_by_a_channel():
-    """`make shell` and `rasa test` load the model but not the REST channel: loading the
-    model's components must be enough (components/rasa_patches.apply)."""
-    import subprocess
-    import sys
-
-    from conftest import ROOT
-
-    code = (
-        "import components.topic_classifier; from rasa.core.actions.action import RemoteAction; "
-        "from rasa.core.actions.loops import LoopAction; import sys; "
-        "print(getattr(RemoteAction.run, 'hsg_polite', False), getattr(LoopAction.run, 'hsg_polite', False), "
-        "'components.channels' in sys.modules)"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
-    ).stdout.split()
-    assert out[-3:] == ["True", "True", "False"]
-
-
-def _session_domain(carry_over: bool):
-    from rasa.shared.core.domain import Domain
-
-    return Domain.from_yaml(f"""
-version: "3.1"
-slots:
-  language: {{type: categorical, values: [en, es], influence_conversation: false, mappings: [{{type: custom}}]}}
-  period_start: {{type: text, influence_conversation: false, mappings: [{{type: custom}}]}}
-session_config: {{session_expiration_time: 60, carry_over_slots_to_new_session: {str(carry_over).lower()}}}
-""")
-
-
-async def test_a_new_session_keeps_the_language_but_not_the_dates():
-    from rasa.core.actions.action import ActionSessionStart
-    from rasa.shared.core.events import SessionStarted, SlotSet
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    import components.topic_classifier  # noqa: F401
-
-    domain = _session_domain(carry_over=False)
-    tracker = DialogueStateTracker.from_events(
-        "p", [SlotSet("language", "es"), SlotSet("period_start", "2026-11-03")], slots=domain.slots
-    )
-    events = await ActionSessionStart().run(None, None, tracker, domain)
-    assert isinstance(events[0], SessionStarted)
-    assert [(e.key, e.value) for e in events if isinstance(e, SlotSet)] == [("language", "es")]
-    assert events.index(next(e for e in events if isinstance(e, SlotSet))) == 1  # right after the start
-
-    unset = DialogueStateTracker.from_events("p", [SlotSet("period_start", "2026-11-03")], slots=domain.slots)
-    assert not [e for e in await ActionSessionStart().run(None, None, unset, domain) if isinstance(e, SlotSet)]
-
-
-async def test_a_domain_that_carries_every_slot_over_is_left_as_rasa_does_it():
-    from rasa.core.actions.action import ActionSessionStart
-    from rasa.shared.core.events import SlotSet
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    import components.topic_classifier  # noqa: F401
-
-    domain = _session_domain(carry_over=True)
-    tracker = DialogueStateTracker.from_events(
-        "p", [SlotSet("language", "es"), SlotSet("period_start", "2026-11-03")], slots=domain.slots
-    )
-    events = await ActionSessionStart().run(None, None, tracker, domain)
-    assert [(e.key, e.value) for e in events if isinstance(e, SlotSet)] == [
-        ("language", "es"),
-        ("period_start", "2026-11-03"),
-    ]
 
 
 def _extract_domain():
@@ -491,7 +462,7 @@ async def _extracted(tracker, domain):
 
 
 async def test_the_language_a_message_is_written_in_fills_the_slot():
-    import components.topic_classifier  # noqa: F401
+    _patched()
 
     assert await _extracted(*_after_message("es")) == [("language", "es")]
     assert await _extracted(*_after_message("en", slot="es")) == [("language", "en")]  # English again
@@ -500,7 +471,7 @@ async def test_the_language_a_message_is_written_in_fills_the_slot():
 
 
 async def test_the_web_switchs_entity_wins_over_the_written_language():
-    import components.topic_classifier  # noqa: F401
+    _patched()
 
     switch = [{"entity": "language", "value": "en"}]
     assert await _extracted(*_after_message("es", entities=switch, slot="es")) == [("language", "en")]

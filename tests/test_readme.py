@@ -12,6 +12,7 @@ GENERATED = {
     ".venv-load/",
     "build/",
     "models/",
+    "models/hsg.tar.gz",  # made by `make train`: a fresh clone has none yet (review L13)
     "run/",
     "var/",
     ".env",

@@ -117,3 +117,34 @@ def test_the_language_survives_a_restart(tmp_path, domain):
                 assert bot.texts(sender, "/greet")[0] in spanish_texts(domain, "utter_greet")
         finally:
             running.stop()
+
+
+def test_a_patient_back_after_an_hour_is_still_answered_in_spanish(bot, domain):
+    """A new session (60 minutes away, domain.yml) forgets the dates but keeps the language
+    (action_session_start, actions/session.py): a button, which has no words to tell the
+    language by, is answered in Spanish."""
+    import contextlib
+    import sqlite3
+
+    sender = f"back-es-{uuid.uuid4().hex[:8]}"
+    assert bot.texts(sender, "¿cuánto tiempo dura el examen?")[0] in spanish_texts(domain, "utter_faq/duration")
+    period = "¿Cuándo me toca el HSG? Mi regla empezó el 20 de noviembre"
+    assert "20 de noviembre" in " ".join(bot.texts(sender, period))
+    assert bot.tracker(sender)["slots"]["period_start"] == "2026-11-20"
+    with contextlib.closing(sqlite3.connect(bot.env["HSG_TRACKER_DB"])) as db, db:
+        moved = db.execute(  # two hours ago: the column and the event's own timestamp, which Rasa reads
+            "UPDATE events SET timestamp = timestamp - 7200, "
+            "data = json_set(data, '$.timestamp', json_extract(data, '$.timestamp') - 7200) WHERE sender_id = ?",
+            (sender,),
+        )
+        assert moved.rowcount > 0
+    assert bot.texts(sender, "/greet")[0] in spanish_texts(domain, "utter_greet")
+    events = bot.tracker(sender)["events"]
+    starts = [i for i, event in enumerate(events) if event["event"] == "session_started"]
+    assert starts and events[starts[-1] - 1].get("name") == "action_session_start"
+    session = events[starts[-1] :]  # the new session: it began before "/greet"
+    assert [event.get("text") for event in session if event["event"] == "user"] == ["/greet"]
+    after = session[1]  # right after the new session's start
+    assert (after["event"], after.get("name"), after.get("value")) == ("slot", "language", "es")
+    slots = bot.tracker(sender)["slots"]
+    assert (slots["language"], slots["period_start"]) == ("es", None)  # the dates are asked again

@@ -482,3 +482,35 @@ def test_each_language_band_is_at_or_above_the_fallback_threshold_and_is_read_by
         assert band is None or band >= fallback, language
         model = component._new_model({}, language)
         assert model.unsure_below == fallback and model.choose_below == band, language
+
+
+def test_a_model_without_its_topic_model_is_refused_when_it_loads(tmp_path):
+    """Review L7: a model archive without the topic model's file used to load with a
+    warning, and then every message failed in Rasa's FallbackClassifier (KeyError)."""
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.exceptions import RasaException
+
+    from components.topic_classifier import TopicClassifier
+
+    storage = LocalModelStorage(tmp_path)
+    with pytest.raises(RasaException, match="make train"):
+        TopicClassifier.load(TopicClassifier.get_default_config(), storage, Resource("topic_classifier"), None)
+
+
+def test_probabilities_read_the_coefficients_in_place_with_the_classifiers_own_numbers():
+    """The per-message copy of every coefficient (scipy copies a non-contiguous dense
+    operand) is gone: kept in Fortran order, the same numbers as sklearn's own
+    predict_proba on the coefficients as it learned them."""
+    import numpy as np
+
+    texts = [t for examples in TRAIN.values() for t in examples]
+    labels = [label for label, examples in TRAIN.items() for _ in examples]
+    fresh = TopicModel().fit(texts, labels, STORY)
+    asked = ["does it hurt? and how long is it", "what is the dye", "hello", "ok"]
+    assert not fresh.classifier.coef_.T.flags.c_contiguous  # as sklearn leaves it: a slice, copied per product
+    expected = fresh.classifier.predict_proba(fresh._features(asked))
+    got = fresh.probabilities(asked)
+    assert fresh.classifier.coef_.flags.f_contiguous
+    assert fresh.classifier.coef_.T.flags.c_contiguous  # what scipy reads without a copy
+    assert np.array_equal(got, expected)

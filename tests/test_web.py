@@ -141,6 +141,42 @@ def test_error_and_retry_when_the_bot_is_unreachable(page, domain):
     assert answer(domain, "utter_faq/balloon")[:50] in bot_texts(page)[-1]
 
 
+def test_a_rate_limited_message_gets_the_wait_text_in_the_chats_language(page, domain, words):
+    """The bot answers 429 past its rate limit (components/channels.py): the chat says to
+    wait a minute or call (content/widget_text.yml `busy`, with the emergency number), not
+    "can't be reached", in English or Spanish, and Try again sends the message once the
+    limit has passed."""
+    import json
+
+    def too_many(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        body = {"error": "too_many_requests", "retry_after": 6, "messages": []}
+        headers = {"Retry-After": "6", "Access-Control-Allow-Origin": "*"}  # as the bot's own 429 (CORS)
+        route.fulfill(status=429, headers=headers, content_type="application/json", body=json.dumps(body))
+
+    open_chat(page)
+    for language, question, response in (
+        ("en", "what is the balloon for", "utter_faq/balloon"),
+        ("es", "¿para qué es el globito?", "utter_faq/balloon"),
+    ):
+        if language == "es":
+            switch_to(page, "Español")
+        page.route("**/webhooks/rest/webhook", too_many)
+        page.get_by_label(words[language]["input_label"]).fill(question)
+        page.get_by_label(words[language]["input_label"]).press("Enter")
+        page.get_by_role("alert").wait_for()
+        alert = page.get_by_role("alert").inner_text()
+        assert words[language]["busy"] in alert and words[language]["error"] not in alert
+        assert "911" in alert
+        page.unroute("**/webhooks/rest/webhook")
+        count = page.locator(".hsg-bot").count()
+        page.get_by_role("button", name=words[language]["try_again"]).click()
+        page.get_by_role("alert").wait_for(state="hidden")
+        page.wait_for_function(f"document.querySelectorAll('.hsg-bot').length > {count}")
+        assert said_in(bot_texts(page)[-1], domain, response, language)
+
+
 def test_diagram_with_alt_text_for_the_balloon_answer(page):
     open_chat(page)
     ask(page, "what is the balloon for")

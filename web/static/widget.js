@@ -117,6 +117,7 @@
   var typing = el("p", { "class": "hsg-typing", hidden: "", "aria-hidden": "true" });
   var error = el("div", { "class": "hsg-error", role: "alert", hidden: "" });
   var errorText = el("span", {});
+  var errorKind = "error";  // "error": the bot cannot be reached; "busy": it answered 429 (too many messages)
   var retry = el("button", { "class": "hsg-retry", type: "button" });
   error.appendChild(errorText); error.appendChild(retry);
   var form = el("form", { "class": "hsg-form" });
@@ -144,7 +145,7 @@
     disclaimer.textContent = words.subtitle;
     log.setAttribute("aria-label", words.conversation);
     typing.textContent = words.typing;
-    errorText.textContent = words.error;
+    errorText.textContent = words[errorKind];
     retry.textContent = words.try_again;
     label.textContent = words.input_label;
     input.setAttribute("placeholder", words.input_placeholder);
@@ -284,6 +285,7 @@
       signal: controller ? controller.signal : undefined,
       body: JSON.stringify({ sender: sessionId(), message: message })
     }).then(function (response) {
+      if (response.status === 429) throw { busy: true };  // the bot's rate limit: wait, or call
       if (!response.ok) throw new Error("HTTP " + response.status);
       return response.json();
     }).then(function (messages) {
@@ -304,8 +306,12 @@
       });
       if (replyLang !== language && !chosen()) setLanguage(replyLang);
       merged.forEach(add);
-    }).catch(function () {
-      if (round === generation) { error.hidden = false; retry.focus(); }
+    }).catch(function (problem) {
+      if (round === generation) {
+        errorKind = problem && problem.busy ? "busy" : "error";
+        errorText.textContent = words[errorKind];
+        error.hidden = false; retry.focus();
+      }
     }).then(function () { clearTimeout(timer); done(); });
   }
   form.addEventListener("submit", function (event) {
