@@ -316,6 +316,61 @@ class ActionAnswerTopics(Action):
         return events
 
 
+# Topics that are intents of their own, and the answer their button's payload leads to.
+INTENT_TOPIC_ANSWERS = {
+    "timing": "utter_timing",
+    "device_confirmation": "utter_device_confirmation",
+    "human_handoff": "utter_handoff",
+}
+
+
+def _send_topic_groups(dispatcher: CollectingDispatcher, language: Text) -> None:
+    """The topic list's groups, each a button (content/topic_groups.yml)."""
+    buttons = [
+        {
+            "title": g.get(language) or g["en"],
+            "payload": TOPIC_MENU + json.dumps({"topic_group": g["key"]}, separators=(",", ":")),
+        }
+        for g in topic_groups()
+    ]
+    dispatcher.utter_message(response="utter_topic_groups", buttons=buttons)
+
+
+def _offer_just_made(tracker: Tracker) -> List[Text]:
+    """The topics of the guided choice made in answer to the patient's message before this
+    one (the slot `guided_offer`), or [] when the previous message got no guided choice."""
+    offer = tracker.get_slot("guided_offer")
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    if not isinstance(offer, dict) or len(users) < 2 or not offer.get("message_id"):
+        return []
+    if users[-2].get("message_id") != offer["message_id"]:
+        return []
+    return [str(key) for key in offer.get("offered") or []]
+
+
+class ActionGuidedReply(Action):
+    """A typed reply to the guided choice, read as the buttons would be: "yes", "sí", "ok",
+    "that one" after "Is your question about A?" answers A (as "Yes, that's it" does);
+    "no", "something else" after any guided choice opens the topic list (as "Something
+    else" does). Anything else (a yes or no with no guided choice just before, or a yes to
+    "A or B?") gets what a yes or no outside a question gets."""
+
+    def name(self) -> Text:
+        return "action_guided_reply"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        offered = _offer_just_made(tracker)
+        intent = _intent(tracker)
+        if intent == "deny" and offered:
+            _send_topic_groups(dispatcher, _language(tracker))
+        elif intent == "affirm" and len(offered) == 1:
+            key = offered[0]
+            dispatcher.utter_message(response=INTENT_TOPIC_ANSWERS.get(key) or FAQ_RESPONSE.format(key=key))
+        else:
+            dispatcher.utter_message(response="utter_anything_else")
+        return []
+
+
 class ActionTopicMenu(Action):
     """The full topic list, grouped (content/topic_groups.yml): the groups as buttons
     ("Something else", "what can I ask?"), or, for /topic_menu{"topic_group": key}, that
@@ -330,14 +385,7 @@ class ActionTopicMenu(Action):
         wanted = next(iter(_entity_values(tracker, "topic_group")), None)
         group = next((g for g in groups if g.get("key") == wanted), None)
         if group is None:
-            buttons = [
-                {
-                    "title": g.get(language) or g["en"],
-                    "payload": TOPIC_MENU + json.dumps({"topic_group": g["key"]}, separators=(",", ":")),
-                }
-                for g in groups
-            ]
-            dispatcher.utter_message(response="utter_topic_groups", buttons=buttons)
+            _send_topic_groups(dispatcher, language)
             return []
         labels, intents = topic_labels(), _intent_names(domain)
         buttons = [

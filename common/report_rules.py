@@ -18,6 +18,9 @@ GUIDED_RESPONSES = {"utter_guided_one", "utter_clarify_topic", "utter_guided_thr
 # Said before a guided choice (a story without a question): the choice is what the report keeps.
 NOT_KEPT = {"utter_story_ack"}
 SOMETHING_ELSE = "something else"
+# A typed yes or no that the guided choice's buttons answer ("yes" to "Is your question
+# about A?" gets A's answer, "no" the topic list): a pick, as a tap would be.
+TYPED_REPLIES = {"affirm", "deny"}
 # The answers a picked topic gets when it is not a faq/<key> answer, and the topic list.
 PICKED_BY_RESPONSE = {
     "utter_timing": "timing",
@@ -66,11 +69,14 @@ def offered_topics(arguments: Dict[str, Any]) -> List[str]:
 
 def picked_topic(response: str, latest: Dict[str, Any], slots: Dict[str, Any]) -> Optional[str]:
     """The topic a patient picked after a guided choice: a button's payload (a tap, or a
-    number by SMS) answered with a topic (its key), or with the topic list ("something
-    else"); None for anything else, or when no guided choice was offered."""
+    number by SMS), or a typed yes or no, answered with a topic (its key), or with the
+    topic list ("something else"); None for anything else (a yes answered "anything
+    else?"), or when no guided choice was offered."""
     text = (latest or {}).get("text") or ""
     offer = (slots or {}).get("guided_offer")
-    if not text.startswith("/") or not isinstance(offer, dict) or not offer.get("message_id"):
+    intent = ((latest or {}).get("intent") or {}).get("name")
+    typed_reply = intent in TYPED_REPLIES  # "yes" / "no" typed instead of a tap (actions.py ActionGuidedReply)
+    if not (text.startswith("/") or typed_reply) or not isinstance(offer, dict) or not offer.get("message_id"):
         return None
     if response.startswith("utter_faq/"):
         return response.split("/", 1)[1]

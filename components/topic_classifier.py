@@ -102,6 +102,8 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             "choose_below": None,
             # what makes an unsure message "about the HSG" (components/topic_model.py)
             "vocabulary_file": "components/hsg_words.yml",
+            # stories without a question: the topics each situation offers
+            "story_topics_file": "components/story_topics.yml",
             "hsg_mass": 0.5,
             # {language: {story_file, words_file}}: a model of its own for each (English is
             # the default model, from story_file and words_file above); a language may also
@@ -115,7 +117,7 @@ class TopicClassifier(GraphComponent, IntentClassifier):
         """Retrain when the story sentences or the patient words change."""
         config = {**cls.get_default_config(), **(config or {})}
         digest = hashlib.sha256()
-        files = [config["story_file"], config["words_file"], config["vocabulary_file"]]
+        files = [config["story_file"], config["words_file"], config["vocabulary_file"], config["story_topics_file"]]
         for language in sorted(config["languages"] or {}):
             files += [config["languages"][language]["story_file"], config["languages"][language]["words_file"]]
         for name in files:
@@ -168,6 +170,7 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             choose_below=None if c.get("choose_below") is None else float(c["choose_below"]),
             vocabulary=vocabulary,
             hsg_mass=float(c["hsg_mass"]),
+            story_situations=(_read_yaml(c["story_topics_file"]) or {}).get("situations") or [],
         )
 
     @staticmethod
@@ -243,6 +246,8 @@ class TopicClassifier(GraphComponent, IntentClassifier):
                     "two",
                     list(reading.both),
                 )
+            elif reading.story_topics:  # a story without a question: what it tells says the topics
+                self._set(message, reading.ranking, "story", reading.story_topics)
             elif reading.unsure(reading.threshold) and reading.about_hsg and reading.candidates:
                 self._set(
                     message,

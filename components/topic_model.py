@@ -156,6 +156,8 @@ class Reading:
     story: bool = False
     # below this the reading model is unsure of its top guess (TopicModel.threshold_for)
     threshold: float = 0.55
+    # a story's topics by what it tells (components/story_topics.yml), best first
+    story_topics: List[str] = field(default_factory=list)
 
     def unsure(self, below: float) -> bool:
         """Unsure of its one answer: "do you mean A or B?", or below `below` (the fallback
@@ -206,6 +208,13 @@ class TopicModel:
     # regular expressions) or when the topics together have at least `hsg_mass`.
     vocabulary: List[str] = field(default_factory=list)
     hsg_mass: float = 0.5
+    # Stories without a question (components/story_topics.yml): [{name, words, topics}];
+    # the first situation a story tells gives the topics to offer. A story the model is
+    # unsure of, or answers with a faq/<key>, gets them; any other sure reading (a date,
+    # a symptom, Essure, small talk) keeps its answer.
+    story_situations: List[Dict] = field(default_factory=list)
+    # ...after the model's own likely topics that score at least this (at most two)
+    story_model_floor: float = 0.15
     seed: int = 42
     # {canonical word: [patterns]}: patients' words for the same thing (patient_words.yml)
     synonyms: Dict[str, List[str]] = field(default_factory=dict)
@@ -219,6 +228,10 @@ class TopicModel:
         self._vocabulary = (
             re.compile(r"\b(?:" + "|".join(self.vocabulary) + r")\b", re.IGNORECASE) if self.vocabulary else None
         )
+        self._situations = [
+            (re.compile(r"(?<!\w)(?:" + "|".join(item["words"]) + r")(?!\w)", re.IGNORECASE), list(item["topics"]))
+            for item in self.story_situations
+        ]
         self.words = TfidfVectorizer(
             analyzer="word", ngram_range=(1, 2), sublinear_tf=True, lowercase=True, token_pattern=r"(?u)\b\w+\b"
         )
@@ -311,6 +324,8 @@ class TopicModel:
         reading.candidates = self.candidates(ranking)
         reading.about_hsg = self.about_hsg(text, ranking)
         reading.story = is_story(text)
+        if reading.story and reading.about_hsg:
+            reading.story_topics = self.story_topics(text, reading)
         return reading
 
     def threshold_for(self, label: str) -> float:
@@ -321,6 +336,34 @@ class TopicModel:
         if self.choose_below is not None and self._answerable(label):
             return max(self.choose_below, self.unsure_below)
         return self.unsure_below
+
+    def story_topics(self, text: str, reading: Reading) -> List[str]:
+        """The topics to offer a story without a question, best first: the topics of the
+        first situation the story tells (`story_situations`), the model's best guess first
+        when it is sure of one of them, at most `max_candidates`; the warning signs stay
+        among them when the model's best guess is a symptom. [] when no situation fits, or
+        when the model is sure of another answer: a concern of the story's own ("I'm
+        allergic to iodine and my HSG is tomorrow"), a date, a symptom, Essure."""
+        situation = next((topics for pattern, topics in self._situations if pattern.search(text)), None)
+        if situation is None:
+            return []
+        labels = [key if key in self.topic_intents else self.answerable_prefix + key for key in situation]
+        sure = reading.confidence >= reading.threshold and reading.unsure_between is None
+        if sure and reading.label not in labels:
+            return []  # a concern of its own ("I'm allergic to iodine and my HSG is tomorrow"): its answer
+        scores = dict(reading.ranking)
+        symptom, signs = self.symptom_votes
+        # the model's own likely topics first (a long story names them), then the situation's
+        offered = [
+            label
+            for label in reading.candidates
+            if scores.get(label, 0.0) >= self.story_model_floor and (label != signs or reading.label == signs)
+        ][: self.max_candidates - 1]
+        offered += [label for label in labels if label not in offered]
+        offered = offered[: self.max_candidates]
+        if reading.label == symptom and signs not in offered:
+            offered = offered[: self.max_candidates - 1] + [signs]
+        return offered
 
     def topical(self, label: str) -> bool:
         """A topic the guided choice may offer: an answerable faq/<key>, or an intent with

@@ -162,3 +162,20 @@ def test_the_bot_sends_picks_to_the_report():
     assert nlg.reportable(
         "utter_guided_one", {"text": "hmm the tube thing", "intent": {"name": "faq", "confidence": 0.9}}
     )
+
+
+@pytest.mark.parametrize(
+    "response,text,intent,picked",
+    [
+        ("utter_faq/pain", "yes", "affirm", "pain"),  # "yes" to "Is your question about whether it hurts?"
+        ("utter_faq/pain", "sí, esa", "affirm", "pain"),
+        ("utter_topic_groups", "no", "deny", "something else"),
+        ("utter_topic_groups", "otra cosa", "deny", "something else"),
+        ("utter_anything_else", "yes", "affirm", None),  # a yes that answered no topic
+        ("utter_faq/pain", "does it hurt", "faq", None),  # typed words: a new question
+    ],
+)
+def test_a_typed_yes_or_no_answered_after_a_guided_choice_is_a_pick(response, text, intent, picked):
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}}
+    assert picked_topic(response, latest, {"guided_offer": {"message_id": "m1", "offered": ["pain"]}}) == picked
+    assert picked_topic(response, latest, {"guided_offer": None}) is None

@@ -19,7 +19,12 @@ ENGLISH_SETS = [
     "tests/nlu/patients_dev_pages.yml",
     "tests/nlu/red_flags.yml",
 ]
-SPANISH_SETS = ["tests/nlu/es/heldout.yml", "tests/nlu/es/patients.yml", "tests/nlu/es/red_flags.yml"]
+SPANISH_SETS = [
+    "tests/nlu/es/heldout.yml",
+    "tests/nlu/es/patients.yml",
+    "tests/nlu/es/patient_words.yml",
+    "tests/nlu/es/red_flags.yml",
+]
 MIN_SPANISH_DETECTED = 0.95  # the rest may be None (very short replies), never "en"
 
 

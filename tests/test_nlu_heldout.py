@@ -351,3 +351,20 @@ def test_the_language_of_a_message_at_the_bot(bot):
     assert not [e for e in spanish["entities"] + english["entities"] if e["entity"] == "language"]
     chosen = bot.parse("ESPAÑOL")
     assert (chosen["intent"]["name"], chosen["language"]) == ("choose_language", "es")
+
+
+# Spanish as patients write it (issue 23 part 4): written by the same hand as the Spanish
+# training examples that carry these words, so a regression check, not evidence.
+SPANISH_PATIENT_WORDS = ROOT / "tests/nlu/es/patient_words.yml"
+MIN_SPANISH_PATIENT_WORDS = 0.95
+
+
+def test_spanish_as_patients_write_it(shipped):
+    """estudio, prueba, examen, prueba de trompas, histero; regla, periodo, me bajó; tinte,
+    líquido; seguro, aseguranza, copay; usted and tú; no accents, SMS spelling, Spanglish;
+    Spain and Latin America."""
+    cases, result, misses = _score(SPANISH_PATIENT_WORDS, shipped[1])
+    print(f"Spanish as patients write it {result.accuracy:.1%}, confident wrong {result.confident_wrong_rate:.1%}")
+    assert len(cases) >= 50
+    assert result.accuracy >= MIN_SPANISH_PATIENT_WORDS, misses
+    assert result.confident_wrong_rate <= MAX_CONFIDENT_WRONG, misses

@@ -514,3 +514,116 @@ def test_probabilities_read_the_coefficients_in_place_with_the_classifiers_own_n
     assert fresh.classifier.coef_.flags.f_contiguous
     assert fresh.classifier.coef_.T.flags.c_contiguous  # what scipy reads without a copy
     assert np.array_equal(got, expected)
+
+
+# ---------------------------------------------------------------- stories without a question (issue 23 part 5)
+def _situations():
+    import yaml
+    from conftest import ROOT
+
+    return yaml.safe_load((ROOT / "components" / "story_topics.yml").read_text(encoding="utf-8"))["situations"]
+
+
+def _story(label, confidence, candidates=(), ranking=None):
+    from components.topic_model import Reading
+
+    ranking = ranking or [(label, confidence)] + [(c, 0.05) for c in candidates if c != label]
+    return Reading(label, confidence, ranking, candidates=list(candidates), about_hsg=True, story=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my HSG is tomorrow and I'm terrified",
+        "tengo la histero mañana y estoy muerta de miedo",
+        "so nervous about my hsg on friday",
+        "ando bien nerviosa x la prueba de trompas",
+    ],
+)
+def test_fear_before_the_exam_offers_pain_what_happens_and_pain_relief(text):
+    """What the model cannot know (a story's words weigh on no topic), the story's
+    situation says: not the warning signs the symptom vote alone gave before."""
+    model = TopicModel(story_situations=_situations())
+    reading = _story("out_of_scope", 0.34, ["faq/warning_signs"], [("out_of_scope", 0.34), ("report_symptoms", 0.15)])
+    assert model.story_topics(text, reading) == ["faq/pain", "faq/procedure_steps", "faq/pain_relief"]
+
+
+@pytest.mark.parametrize(
+    "text, first",
+    [
+        ("just had my hsg, both tubes open!!", "faq/results"),
+        ("me hicieron la histero y las trompas salieron bien", "faq/results"),
+        ("had it this morning, left tube blocked", "faq/abnormal_findings"),
+        ("I got my HSG done last week. Everything looked good, thank God.", "faq/results"),
+    ],
+)
+def test_news_after_the_exam_offers_results_and_what_follows(text, first):
+    model = TopicModel(story_situations=_situations())
+    offered = model.story_topics(text, _story(first, 0.91, [first]))
+    assert offered[0] == first and len(offered) == 3
+    assert {"faq/therapeutic_flushing", "faq/results"} & set(offered[1:])
+
+
+def test_after_the_exam_the_warning_signs_are_offered_with_what_is_normal():
+    model = TopicModel(story_situations=_situations())
+    offered = model.story_topics("had my hsg yesterday and I'm a bit scared", _story("faq/pain", 0.3, ["faq/pain"]))
+    assert offered == ["faq/pain", "faq/aftercare", "faq/warning_signs"]
+
+
+def test_a_story_with_a_concern_of_its_own_keeps_its_answer():
+    """A sure reading that is none of the situation's topics is the patient's concern
+    ("I'm allergic to iodine and my HSG is tomorrow"): answered, no guided choice; nor a
+    sure date, symptom or device reading."""
+    model = TopicModel(story_situations=_situations())
+    text = "I'm allergic to iodine and my HSG is tomorrow"
+    assert model.story_topics(text, _story("faq/contrast_allergy", 0.98)) == []
+    assert model.story_topics("my hsg is tomorrow and I'm bleeding a lot", _story("report_symptoms", 0.9)) == []
+    assert model.story_topics("my period started Nov 3 and my hsg is next week", _story("timing", 0.8)) == []
+    assert model.story_topics("we have been trying for two years", _story("faq/pain", 0.3)) == []  # no situation
+
+
+def test_a_story_the_model_may_read_as_a_symptom_still_offers_the_warning_signs():
+    model = TopicModel(story_situations=_situations())
+    reading = _story("report_symptoms", 0.19, ["faq/warning_signs"], [("report_symptoms", 0.19)])
+    offered = model.story_topics("tengo la histero mañana y estoy muerta de miedo", reading)
+    assert offered == ["faq/pain", "faq/procedure_steps", "faq/warning_signs"]
+
+
+def test_a_long_story_keeps_the_topics_the_model_names():
+    model = TopicModel(story_situations=_situations())
+    ranking = [("faq/support_person", 0.4), ("faq/pain", 0.2), ("faq/warning_signs", 0.2), ("greet", 0.1)]
+    reading = _story("faq/support_person", 0.4, ["faq/support_person", "faq/warning_signs", "faq/pain"], ranking)
+    offered = model.story_topics("I'm so nervous, my husband cannot come with me to the hsg tomorrow", reading)
+    assert offered == ["faq/support_person", "faq/pain", "faq/procedure_steps"]
+
+
+def test_the_story_situations_name_real_topics():
+    from common.settings import topic_labels
+
+    labels = topic_labels()
+    for situation in _situations():
+        assert situation["name"] and situation["words"] and 1 <= len(situation["topics"]) <= 3
+        assert all(key in labels for key in situation["topics"]), situation["name"]
+
+
+def test_the_rasa_component_gives_a_story_its_topics_even_when_sure():
+    from rasa.shared.nlu.training_data.message import Message
+
+    from components.topic_classifier import TopicClassifier
+
+    class Sure:
+        labels_ = ["faq/results", "faq/therapeutic_flushing", "greet"]
+
+        def read(self, text):
+            reading = _story("faq/results", 0.91, ["faq/results"])
+            reading.story_topics = ["faq/results", "faq/therapeutic_flushing"]
+            return reading
+
+    message = Message(data={"text": "just had my hsg, both tubes open!!"})
+    TopicClassifier(TopicClassifier.get_default_config(), None, None, Sure()).process([message])
+    assert message.get("intent")["name"] == "faq"
+    assert [(e["entity"], e["value"]) for e in message.get("entities")] == [
+        ("faq_mode", "story"),
+        ("topic", "results"),
+        ("topic", "therapeutic_flushing"),
+    ]
